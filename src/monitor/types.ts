@@ -1,0 +1,88 @@
+import type { ErrorCode } from '../errors/codes.js';
+import type { Job, KubeEvent, Pod } from '../types/kube.js';
+
+/** Where a block's Job stands. */
+export type BlockPhase = 'submitted' | 'pending' | 'running' | 'succeeded' | 'failed';
+
+/** Timeouts and graces of the monitor. Every waiting state has a bound. */
+export interface MonitorPolicy {
+  /** Fail when a pod stays unschedulable this long. @default 300_000 (5 min) */
+  unschedulableTimeoutMs: number;
+  /** Fail when the Job has no pod this long after creation (quota, missing service account...). @default 300_000 */
+  noPodTimeoutMs: number;
+  /** Grace before ImagePullBackOff / ErrImagePull fails the block. InvalidImageName fails at once. @default 60_000 */
+  imagePullGraceMs: number;
+  /** Grace before CreateContainerConfigError fails the block (a missing Secret may appear). @default 30_000 */
+  containerConfigGraceMs: number;
+  /** Fail when a pod stays Pending for any other reason this long. @default 900_000 (15 min) */
+  pendingTimeoutMs: number;
+}
+
+/** What is known about one pod of the Job. */
+export interface PodSummary {
+  name: string;
+  phase: string;
+  /** Waiting reason of the main container (ImagePullBackOff, ...), when waiting. */
+  waitingReason?: string;
+  waitingMessage?: string;
+  /** Since when the current waiting reason / pending state holds (ms). */
+  waitingSince?: number;
+  terminated?: { exitCode: number; reason?: string; message?: string; containerName: string };
+  /** Pod-level failure reason (Evicted, DeadlineExceeded...). */
+  podReason?: string;
+  podMessage?: string;
+  /** The PodScheduled=False reason (Unschedulable) and message. */
+  unschedulable?: { message?: string; since: number };
+  createdAt: number;
+  startedAt?: number;
+}
+
+/** The pure state of one monitored block. Immutable: the reducer returns a new value. */
+export interface BlockState {
+  jobName: string;
+  phase: BlockPhase;
+  /** When the final phase is `failed`: the reason code. */
+  reason?: ErrorCode;
+  /** One sentence that explains the reason (with names, exit codes, quantities). */
+  message?: string;
+  /** The main container's exit code, when it terminated. */
+  exitCode?: number;
+  /** The name of the container the reason is about. */
+  containerName?: string;
+  /** Pods seen, by name. */
+  pods: Readonly<Record<string, PodSummary>>;
+  /** The newest pod (for logs). */
+  currentPod?: string;
+  /** The Job's uid once seen. */
+  jobUid?: string;
+  submittedAt: number;
+  startedAt?: number;
+  finishedAt?: number;
+  /** Count of failed pods seen (retries used). */
+  failedPods: number;
+}
+
+/** One input to the reducer. `at` is the clock's now() when it was observed. */
+export type Observation =
+  | { kind: 'job'; job: Job; at: number }
+  | { kind: 'job-deleted'; at: number }
+  | { kind: 'pod'; pod: Pod; at: number }
+  | { kind: 'pod-deleted'; podName: string; at: number }
+  | { kind: 'tick'; at: number };
+
+/** Emitted on every phase change. */
+export interface BlockTransition {
+  from: BlockPhase;
+  to: BlockPhase;
+  state: BlockState;
+}
+
+/** Diagnostics captured before cleanup, for the result. */
+export interface BlockDiagnostics {
+  /** The last log lines of the newest pod. */
+  lastLogLines: string[];
+  /** Warning events of the Job and its pods. */
+  warningEvents: KubeEvent[];
+}
+
+export type { Job, Pod };

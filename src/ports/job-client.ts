@@ -1,0 +1,96 @@
+import type { Job, KubeEvent, Pod, WatchEvent } from '../types/kube.js';
+
+/** Options every call accepts. */
+export interface CallOptions {
+  /** Aborts the call. */
+  signal?: AbortSignal;
+}
+
+/** A list result with the resourceVersion to start a watch from. */
+export interface ListResult<T> {
+  /** The objects. */
+  items: T[];
+  /** The list's `metadata.resourceVersion`. */
+  resourceVersion: string;
+}
+
+/** Options of a watch. */
+export interface WatchOptions extends CallOptions {
+  /** Label selector, e.g. `app.kubernetes.io/managed-by=k8s-executor`. */
+  labelSelector?: string;
+  /** Resume from this resourceVersion (events after it). */
+  resourceVersion?: string;
+  /** Ask the server for BOOKMARK events. @default true */
+  allowBookmarks?: boolean;
+  /** Server-side timeout of the watch request, in seconds. */
+  timeoutSeconds?: number;
+}
+
+/** Options of a log read. */
+export interface LogOptions extends CallOptions {
+  /** The container; defaults to the pod's only container. */
+  container?: string;
+  /** Only the last N lines. */
+  tailLines?: number;
+  /** Only lines after this RFC 3339 time. */
+  sinceTime?: string;
+}
+
+/**
+ * Everything the executor asks of Kubernetes. Implementations: the client-node adapter (a real
+ * cluster), the embedded local backend (child processes), and the in-memory double of
+ * `k8s-executor/testing`.
+ *
+ * Errors: every method rejects with an `ApiError` whose `code` classifies the failure
+ * (`API_NOT_FOUND`, `API_CONFLICT`, `API_FORBIDDEN`, `API_GONE`, `API_UNAVAILABLE`, ...), never with a
+ * client library's own error. An aborted call rejects with the signal's reason.
+ */
+export interface JobClient {
+  /** Creates a Job. Rejects with `API_CONFLICT` when a Job of that name exists. `dryRun` asks for server-side validation only. */
+  createJob(namespace: string, job: Job, options?: CallOptions & { dryRun?: boolean }): Promise<Job>;
+  /** Reads a Job; resolves undefined when it does not exist. */
+  getJob(namespace: string, name: string, options?: CallOptions): Promise<Job | undefined>;
+  /** Lists Jobs matching a label selector. */
+  listJobs(namespace: string, labelSelector: string, options?: CallOptions): Promise<ListResult<Job>>;
+  /**
+   * Watches Jobs. Calls `onEvent` for each event, in order, and resolves when the server ends the
+   * stream. Rejects with `API_GONE` when the resourceVersion is too old (relist, then watch again).
+   */
+  watchJobs(
+    namespace: string,
+    onEvent: (event: WatchEvent<Job>) => void,
+    options: WatchOptions,
+  ): Promise<void>;
+  /** Deletes a Job and (by propagation) its pods. Resolves false when it was already gone. @default propagation Foreground */
+  deleteJob(
+    namespace: string,
+    name: string,
+    options?: CallOptions & { propagationPolicy?: 'Foreground' | 'Background' },
+  ): Promise<boolean>;
+  /** Lists Pods matching a label selector (a Job's pods carry `job-name=<job>`). */
+  listPods(namespace: string, labelSelector: string, options?: CallOptions): Promise<ListResult<Pod>>;
+  /** Watches Pods; same contract as {@link JobClient.watchJobs}. */
+  watchPods(
+    namespace: string,
+    onEvent: (event: WatchEvent<Pod>) => void,
+    options: WatchOptions,
+  ): Promise<void>;
+  /** Reads a pod's log once. */
+  readPodLog(namespace: string, pod: string, options?: LogOptions): Promise<string>;
+  /**
+   * Follows a pod's log: calls `onLine` for each complete line (without the newline) until the
+   * container ends, the server closes the stream, or the signal aborts.
+   */
+  followPodLog(
+    namespace: string,
+    pod: string,
+    onLine: (line: string) => void,
+    options?: LogOptions,
+  ): Promise<void>;
+  /** Lists the `Warning` events of one object (a Job or a Pod), oldest first. */
+  listWarningEvents(
+    namespace: string,
+    object: { kind: 'Job' | 'Pod'; name: string; uid?: string },
+    options?: CallOptions,
+  ): Promise<KubeEvent[]>;
+}
