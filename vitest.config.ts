@@ -1,9 +1,18 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
+// Examples import the package by its name, as users do; tests resolve it to the sources.
+const alias = {
+  'k8s-executor/testing': fileURLToPath(new URL('./src/testing/index.ts', import.meta.url)),
+  'k8s-executor': fileURLToPath(new URL('./src/index.ts', import.meta.url)),
+};
+
 export default defineConfig({
+  resolve: { alias },
   test: {
     projects: [
       {
+        resolve: { alias },
         test: {
           name: 'unit',
           include: ['test/**/*.test.ts'],
@@ -12,6 +21,7 @@ export default defineConfig({
         },
       },
       {
+        resolve: { alias },
         test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],

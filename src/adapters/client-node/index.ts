@@ -1,0 +1,89 @@
+import type { Clock } from '../../ports/clock.js';
+import type { JobClient } from '../../ports/job-client.js';
+import type { PodIntrospector } from '../../ports/pod-introspector.js';
+import type { RetryOptions } from './backoff.js';
+import type { ApiCallStats } from './call-policy.js';
+import { ClientNodeJobClient } from './job-client.js';
+import { KubeApi } from './kube-api.js';
+import { type LoadedKubeconfig, loadKubeconfig } from './kubeconfig.js';
+import { ClientNodePodIntrospector } from './pod-introspector.js';
+
+export { DEFAULT_RETRY_OPTIONS, ExponentialBackoff, type RetryOptions } from './backoff.js';
+export type { ApiCallStats } from './call-policy.js';
+export { ClientNodeJobClient } from './job-client.js';
+export { KubeApi, type KubeApiOptions } from './kube-api.js';
+export { type KubeconfigOptions, type LoadedKubeconfig, loadKubeconfig } from './kubeconfig.js';
+export { ClientNodePodIntrospector, type PodIntrospectorOptions } from './pod-introspector.js';
+export { DEFAULT_RATE_LIMIT, type RateLimitOptions, TokenBucketRateLimiter } from './rate-limiter.js';
+
+/** Options of {@link createClientNodeAdapters}. */
+export interface ClientNodeOptions {
+  /** A kubeconfig file; else `KUBECONFIG`, `~/.kube/config`, then the in-cluster service account. */
+  kubeconfigPath?: string;
+  /** A kubeconfig context other than the current one. */
+  context?: string;
+  /** Sustained client-side requests per second. @default 20 */
+  qps?: number;
+  /** Requests allowed at once before spacing starts. @default 30 */
+  burst?: number;
+  /** Retry limits of transient API failures. @default { baseDelayMs: 200, maxDelayMs: 10_000, maxAttempts: 6, maxElapsedMs: 60_000 } */
+  retry?: Partial<RetryOptions>;
+  /** Time limit of one non-streaming request, in ms. @default 30_000 */
+  requestTimeoutMs?: number;
+  /** Sleeps of retries and of the rate limiter. @default systemClock */
+  clock?: Clock;
+  /** The environment (kubeconfig discovery and the server pod's variables). @default process.env */
+  env?: Record<string, string | undefined>;
+  /** Jitter source, values in [0, 1). @default Math.random */
+  random?: () => number;
+  /** Receives debug-level messages (why no server pod was found, ...). */
+  onDebug?: (message: string) => void;
+}
+
+/** What {@link createClientNodeAdapters} returns. */
+export interface ClientNodeAdapters {
+  /** The JobClient of the configured cluster. */
+  jobClient: JobClient;
+  /** Finds the pod this process runs in. */
+  podIntrospector: PodIntrospector;
+  /**
+   * The kubeconfig context's namespace, else the in-cluster namespace, else `default`.
+   * @throws K8sExecutorError `NO_CLUSTER` when no cluster is configured.
+   */
+  defaultNamespace(): string;
+  /** Request and retry counts so far, by `"<verb> <resource>"`. */
+  apiCalls(): ApiCallStats;
+}
+
+/**
+ * Wires the client-node adapters of a real cluster. Lazy: nothing is read and no request is sent until
+ * the first call; the kubeconfig is loaded once and shared, as are the rate limit and the call counts.
+ *
+ * @throws K8sExecutorError `NO_CLUSTER` (from the first call, not from here) when no kubeconfig or
+ *   in-cluster service account exists; the message says what was looked for.
+ * @example
+ * const { jobClient, defaultNamespace } = createClientNodeAdapters({ context: 'staging', qps: 10 });
+ * const jobs = await jobClient.listJobs(defaultNamespace(), 'app.kubernetes.io/managed-by=k8s-executor');
+ */
+export function createClientNodeAdapters(options: ClientNodeOptions = {}): ClientNodeAdapters {
+  const env = options.env ?? process.env;
+  let loaded: LoadedKubeconfig | undefined;
+  const kubeconfig = () => {
+    loaded ??= loadKubeconfig({ env, kubeconfigPath: options.kubeconfigPath, context: options.context });
+    return loaded;
+  };
+  const api = new KubeApi({
+    kubeConfig: () => kubeconfig().kubeConfig,
+    rateLimit: { qps: options.qps, burst: options.burst },
+    retry: options.retry,
+    clock: options.clock,
+    random: options.random,
+    requestTimeoutMs: options.requestTimeoutMs,
+  });
+  return {
+    jobClient: new ClientNodeJobClient(api),
+    podIntrospector: new ClientNodePodIntrospector(api, { env, onDebug: options.onDebug }),
+    defaultNamespace: () => kubeconfig().defaultNamespace,
+    apiCalls: () => api.stats(),
+  };
+}

@@ -1,0 +1,337 @@
+import type { ApiOperation } from '../../errors/api-error.js';
+import type { CallOptions, JobClient, ListResult, LogOptions, WatchOptions } from '../../ports/job-client.js';
+import type { Container, Job, KubeEvent, Pod, WatchEvent } from '../../types/kube.js';
+import { classifyStatusObject } from './classify.js';
+import type { KubeApi } from './kube-api.js';
+import { readLines } from './lines.js';
+import { segment } from './transport.js';
+
+/** A list reply of the API server. */
+interface KubeList<T> {
+  items?: T[];
+  metadata?: { resourceVersion?: string };
+}
+
+/** The resources this client touches, as RBAC names them. */
+const JOBS = { resource: 'jobs', group: 'batch' } as const;
+const PODS = { resource: 'pods', group: '' } as const;
+const POD_LOGS = { resource: 'pods/log', group: '' } as const;
+const EVENTS = { resource: 'events', group: '' } as const;
+
+/**
+ * The {@link JobClient} of a real cluster, over the `batch/v1` and `core/v1` REST API. Every request is
+ * rate-limited, retried when transient and classified into `ApiError` by the {@link KubeApi} it is
+ * given; objects are returned as the plain JSON the server sent (camelCase, RFC 3339 timestamps).
+ *
+ * @example
+ * const jobs = new ClientNodeJobClient(new KubeApi({ kubeConfig: loadKubeconfig().kubeConfig }));
+ * const job = await jobs.getJob('ml', 'mage-data-prep-block-42');
+ */
+export class ClientNodeJobClient implements JobClient {
+  constructor(private readonly api: KubeApi) {}
+
+  /**
+   * Creates a Job (`dryRun: true` sends `dryRun=All`: validated and defaulted, not stored). A 409 on a
+   * retry of this call means the earlier attempt went through: the Job is read back and returned when
+   * it carries the labels that were sent (names are deterministic, so this makes create idempotent).
+   *
+   * @throws ApiError `API_CONFLICT` when another Job of that name exists, `API_INVALID` with the
+   *   server's field causes, `API_FORBIDDEN` naming the missing RBAC rule, ...
+   */
+  createJob(namespace: string, job: Job, options: CallOptions & { dryRun?: boolean } = {}): Promise<Job> {
+    const name = job.metadata.name;
+    const op = jobOp('create', namespace, name);
+    return this.api.json<Job>(
+      op,
+      {
+        method: 'POST',
+        path: jobsPath(namespace),
+        query: { dryRun: options.dryRun ? 'All' : undefined },
+        body: job,
+        signal: options.signal,
+      },
+      {
+        redact: envValues(job),
+        onConflictAfterRetry:
+          options.dryRun || !name ? undefined : () => this.adoptOwnJob(namespace, name, job, options.signal),
+      },
+    );
+  }
+
+  /** Reads a Job; undefined when it does not exist. @throws ApiError (never `API_NOT_FOUND`). */
+  async getJob(namespace: string, name: string, options: CallOptions = {}): Promise<Job | undefined> {
+    try {
+      return await this.api.json<Job>(jobOp('get', namespace, name), {
+        method: 'GET',
+        path: `${jobsPath(namespace)}/${segment(name)}`,
+        signal: options.signal,
+      });
+    } catch (e) {
+      if (isNotFound(e)) return undefined;
+      throw e;
+    }
+  }
+
+  /** Lists Jobs matching a label selector, with the list's resourceVersion. @throws ApiError */
+  listJobs(namespace: string, labelSelector: string, options: CallOptions = {}): Promise<ListResult<Job>> {
+    return this.list<Job>(jobOp('list', namespace), jobsPath(namespace), labelSelector, options);
+  }
+
+  /**
+   * Watches Jobs (`watch=true`, bookmarks on by default). Resolves when the stream ends, whether the
+   * server closed it (timeoutSeconds) or the connection dropped: resume from the last resourceVersion.
+   *
+   * @throws ApiError `API_GONE` for HTTP 410 and for an in-stream ERROR event with code 410.
+   * @throws the signal's reason when aborted.
+   */
+  watchJobs(
+    namespace: string,
+    onEvent: (event: WatchEvent<Job>) => void,
+    options: WatchOptions,
+  ): Promise<void> {
+    return this.watch(jobOp('watch', namespace), jobsPath(namespace), onEvent, options);
+  }
+
+  /**
+   * Deletes a Job with `propagationPolicy` (default Foreground: the Job goes once its pods are gone).
+   * Resolves false when it did not exist. @throws ApiError
+   */
+  async deleteJob(
+    namespace: string,
+    name: string,
+    options: CallOptions & { propagationPolicy?: 'Foreground' | 'Background' } = {},
+  ): Promise<boolean> {
+    try {
+      await this.api.json<unknown>(jobOp('delete', namespace, name), {
+        method: 'DELETE',
+        path: `${jobsPath(namespace)}/${segment(name)}`,
+        query: { propagationPolicy: options.propagationPolicy ?? 'Foreground' },
+        signal: options.signal,
+      });
+      return true;
+    } catch (e) {
+      if (isNotFound(e)) return false;
+      throw e;
+    }
+  }
+
+  /** Lists Pods matching a label selector (`job-name=<job>` for one Job's pods). @throws ApiError */
+  listPods(namespace: string, labelSelector: string, options: CallOptions = {}): Promise<ListResult<Pod>> {
+    return this.list<Pod>(podOp('list', namespace), podsPath(namespace), labelSelector, options);
+  }
+
+  /** Watches Pods; same contract as {@link ClientNodeJobClient.watchJobs}. */
+  watchPods(
+    namespace: string,
+    onEvent: (event: WatchEvent<Pod>) => void,
+    options: WatchOptions,
+  ): Promise<void> {
+    return this.watch(podOp('watch', namespace), podsPath(namespace), onEvent, options);
+  }
+
+  /** Reads a pod's log once (`container`, `tailLines`, `sinceTime`). @throws ApiError */
+  readPodLog(namespace: string, pod: string, options: LogOptions = {}): Promise<string> {
+    return this.api.text(logOp(namespace, pod), {
+      method: 'GET',
+      path: logPath(namespace, pod),
+      query: logQuery(options, false),
+      signal: options.signal,
+    });
+  }
+
+  /**
+   * Follows a pod's log (`follow=true`), calling `onLine` for each line; a last line without a newline
+   * is delivered when the stream ends. Resolves when the stream ends (the container finished, the
+   * server or the network closed it). @throws ApiError when it cannot start; the signal's reason on abort.
+   */
+  async followPodLog(
+    namespace: string,
+    pod: string,
+    onLine: (line: string) => void,
+    options: LogOptions = {},
+  ): Promise<void> {
+    const { body } = await this.api.stream(logOp(namespace, pod), {
+      method: 'GET',
+      path: logPath(namespace, pod),
+      query: logQuery(options, true),
+      signal: options.signal,
+    });
+    await readLines(body, onLine, options.signal);
+  }
+
+  /**
+   * Lists the `Warning` events of one Job or Pod (field selector on `involvedObject.kind/name`, and
+   * `uid` when given), oldest first. @throws ApiError
+   */
+  async listWarningEvents(
+    namespace: string,
+    object: { kind: 'Job' | 'Pod'; name: string; uid?: string },
+    options: CallOptions = {},
+  ): Promise<KubeEvent[]> {
+    const fieldSelector = [
+      `involvedObject.kind=${object.kind}`,
+      `involvedObject.name=${object.name}`,
+      ...(object.uid ? [`involvedObject.uid=${object.uid}`] : []),
+      'type=Warning',
+    ].join(',');
+    const list = await this.api.json<KubeList<KubeEvent>>(
+      { verb: 'list', ...EVENTS, namespace },
+      {
+        method: 'GET',
+        path: `/api/v1/namespaces/${segment(namespace)}/events`,
+        query: { fieldSelector },
+        signal: options.signal,
+      },
+    );
+    return [...(list.items ?? [])].sort((a, b) => eventTime(a) - eventTime(b));
+  }
+
+  /** After a 409 on a retried create: the Job when it is the one we sent (same labels), else undefined. */
+  private async adoptOwnJob(
+    namespace: string,
+    name: string,
+    sent: Job,
+    signal: AbortSignal | undefined,
+  ): Promise<Job | undefined> {
+    const existing = await this.getJob(namespace, name, signal ? { signal } : {});
+    const wanted = sent.metadata.labels ?? {};
+    const have = existing?.metadata.labels ?? {};
+    return existing && Object.entries(wanted).every(([k, v]) => have[k] === v) ? existing : undefined;
+  }
+
+  private async list<T>(
+    op: ApiOperation,
+    path: string,
+    labelSelector: string,
+    options: CallOptions,
+  ): Promise<ListResult<T>> {
+    const list = await this.api.json<KubeList<T>>(op, {
+      method: 'GET',
+      path,
+      query: { labelSelector: labelSelector || undefined },
+      signal: options.signal,
+    });
+    return { items: list.items ?? [], resourceVersion: list.metadata?.resourceVersion ?? '' };
+  }
+
+  private async watch<T>(
+    op: ApiOperation,
+    path: string,
+    onEvent: (event: WatchEvent<T>) => void,
+    options: WatchOptions,
+  ): Promise<void> {
+    // A connection that dies without a FIN never ends by itself: give up a while after the server's
+    // own timeout would have closed it, and end like a normal close (the caller re-watches).
+    const deadline =
+      options.timeoutSeconds !== undefined
+        ? AbortSignal.timeout((options.timeoutSeconds + WATCH_DEADLINE_GRACE_S) * 1000)
+        : undefined;
+    const signal =
+      deadline && options.signal ? AbortSignal.any([options.signal, deadline]) : (deadline ?? options.signal);
+    try {
+      const { body } = await this.api.stream(op, {
+        method: 'GET',
+        path,
+        query: {
+          watch: true,
+          labelSelector: options.labelSelector || undefined,
+          resourceVersion: options.resourceVersion || undefined,
+          allowWatchBookmarks: options.allowBookmarks ?? true,
+          timeoutSeconds: options.timeoutSeconds,
+        },
+        signal,
+      });
+      await readLines(
+        body,
+        (line) => {
+          const event = parseWatchLine(line);
+          if (!event) return;
+          if (event.type === 'ERROR') throw classifyStatusObject(op, event.object);
+          if (WATCH_TYPES.has(event.type)) onEvent({ type: event.type, object: event.object as T });
+        },
+        signal,
+      );
+    } catch (e) {
+      if (deadline?.aborted && !options.signal?.aborted) return;
+      throw e;
+    }
+  }
+}
+
+/** Seconds past the server-side `timeoutSeconds` after which a silent watch is dropped. */
+const WATCH_DEADLINE_GRACE_S = 30;
+
+const WATCH_TYPES: ReadonlySet<string> = new Set(['ADDED', 'MODIFIED', 'DELETED', 'BOOKMARK']);
+
+/** One watch line, or undefined for a blank or cut-off line (a dropped connection can cut the last one). */
+function parseWatchLine(
+  line: string,
+): { type: WatchEvent<unknown>['type'] | 'ERROR'; object: unknown } | undefined {
+  if (line.trim() === '') return undefined;
+  try {
+    const parsed = JSON.parse(line) as { type?: unknown; object?: unknown };
+    return typeof parsed.type === 'string'
+      ? { type: parsed.type as WatchEvent<unknown>['type'], object: parsed.object }
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function jobsPath(namespace: string): string {
+  return `/apis/batch/v1/namespaces/${segment(namespace)}/jobs`;
+}
+
+function podsPath(namespace: string): string {
+  return `/api/v1/namespaces/${segment(namespace)}/pods`;
+}
+
+function logPath(namespace: string, pod: string): string {
+  return `${podsPath(namespace)}/${segment(pod)}/log`;
+}
+
+function jobOp(verb: string, namespace: string, name?: string): ApiOperation {
+  return { verb, ...JOBS, namespace, ...(name ? { name } : {}) };
+}
+
+function podOp(verb: string, namespace: string): ApiOperation {
+  return { verb, ...PODS, namespace };
+}
+
+function logOp(namespace: string, pod: string): ApiOperation {
+  return { verb: 'get', ...POD_LOGS, namespace, name: pod };
+}
+
+function logQuery(options: LogOptions, follow: boolean) {
+  return {
+    follow: follow || undefined,
+    container: options.container,
+    tailLines: options.tailLines,
+    sinceTime: options.sinceTime,
+  };
+}
+
+/**
+ * When an event last happened, in ms: `lastTimestamp` (a repeated event counts at its latest
+ * occurrence), else `eventTime` (events.k8s.io-style, micro-second precision), else creation. Parsed,
+ * because the two formats do not sort as text.
+ */
+function eventTime(event: KubeEvent): number {
+  const stamp =
+    event.lastTimestamp ?? event.eventTime ?? event.firstTimestamp ?? event.metadata?.creationTimestamp;
+  const ms = stamp ? Date.parse(stamp) : Number.NaN;
+  return Number.isNaN(ms) ? 0 : ms;
+}
+
+function isNotFound(e: unknown): boolean {
+  return typeof e === 'object' && e !== null && (e as { code?: unknown }).code === 'API_NOT_FOUND';
+}
+
+/** The literal env values of every container: they must never show up in an error message. */
+function envValues(job: Job): string[] {
+  const spec = job.spec?.template.spec;
+  const init = Array.isArray(spec?.initContainers) ? (spec.initContainers as Container[]) : [];
+  return [...(spec?.containers ?? []), ...init].flatMap((c) =>
+    (c.env ?? []).map((e) => e.value).filter((v): v is string => typeof v === 'string'),
+  );
+}

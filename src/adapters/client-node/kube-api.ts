@@ -1,0 +1,91 @@
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { ApiOperation } from '../../errors/api-error.js';
+import { type Clock, systemClock } from '../../ports/clock.js';
+import { DEFAULT_RETRY_OPTIONS, type RetryOptions } from './backoff.js';
+import { type ApiCallStats, CallPolicy, type ExecuteOptions } from './call-policy.js';
+import { DEFAULT_RATE_LIMIT, type RateLimitOptions, TokenBucketRateLimiter } from './rate-limiter.js';
+import { type KubeRequest, KubeTransport, type StreamReply } from './transport.js';
+
+/** How to reach the API server and how politely. */
+export interface KubeApiOptions {
+  /** The kubeconfig, or a function that loads it on first use. */
+  kubeConfig: KubeConfig | (() => KubeConfig);
+  /** Sleeps of retries and of the rate limiter. @default systemClock */
+  clock?: Clock;
+  /** Jitter source, values in [0, 1). @default Math.random */
+  random?: () => number;
+  /** Client-side rate limit. @default { qps: 20, burst: 30 } */
+  rateLimit?: Partial<RateLimitOptions>;
+  /** Retry limits of transient failures. @default { baseDelayMs: 200, maxDelayMs: 10_000, maxAttempts: 6, maxElapsedMs: 60_000 } */
+  retry?: Partial<RetryOptions>;
+  /** Time limit of one non-streaming request (watches and log follows have none). @default 30_000 */
+  requestTimeoutMs?: number;
+}
+
+/**
+ * The API server as the adapter's classes see it: every request rate-limited, classified and retried by
+ * one {@link CallPolicy}, and counted. Streams (watch, log follow) go through the policy until they
+ * connect; reading them afterwards is not rate-limited.
+ *
+ * @example
+ * const api = new KubeApi({ kubeConfig: kc });
+ * const job = await api.json<Job>({ verb: 'get', resource: 'jobs', group: 'batch', namespace, name },
+ *   { method: 'GET', path: `/apis/batch/v1/namespaces/${namespace}/jobs/${name}` });
+ */
+export class KubeApi {
+  private readonly transport: KubeTransport;
+  private readonly policy: CallPolicy;
+
+  constructor(options: KubeApiOptions) {
+    const { kubeConfig } = options;
+    const clock = options.clock ?? systemClock;
+    this.transport = new KubeTransport(
+      typeof kubeConfig === 'function' ? kubeConfig : () => kubeConfig,
+      options.requestTimeoutMs ?? 30_000,
+    );
+    this.policy = new CallPolicy({
+      retry: { ...DEFAULT_RETRY_OPTIONS, ...withoutUndefined(options.retry) },
+      clock,
+      random: options.random ?? Math.random,
+      limiter: new TokenBucketRateLimiter(
+        { ...DEFAULT_RATE_LIMIT, ...withoutUndefined(options.rateLimit) },
+        clock,
+      ),
+    });
+  }
+
+  /** Sends a request and parses its JSON reply. @throws ApiError classified; K8sExecutorError `NO_CLUSTER`. */
+  async json<T>(
+    op: ApiOperation,
+    request: KubeRequest,
+    options: Omit<ExecuteOptions<T>, 'signal'> = {},
+  ): Promise<T> {
+    this.transport.ready();
+    return this.policy.execute(op, () => this.transport.json<T>(request), {
+      ...options,
+      signal: request.signal,
+    });
+  }
+
+  /** Sends a request and returns its body as text. @throws ApiError classified. */
+  async text(op: ApiOperation, request: KubeRequest): Promise<string> {
+    this.transport.ready();
+    return this.policy.execute(op, () => this.transport.text(request), { signal: request.signal });
+  }
+
+  /** Opens a stream (watch, log follow). @throws ApiError classified, when it cannot connect. */
+  async stream(op: ApiOperation, request: KubeRequest): Promise<StreamReply> {
+    this.transport.ready();
+    return this.policy.execute(op, () => this.transport.stream(request), { signal: request.signal });
+  }
+
+  /** Request counts so far. */
+  stats(): ApiCallStats {
+    return this.policy.stats();
+  }
+}
+
+/** Drops undefined values, so that spreading the rest over defaults keeps those defaults. */
+function withoutUndefined<T extends object>(value: T | undefined): Partial<T> {
+  return Object.fromEntries(Object.entries(value ?? {}).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

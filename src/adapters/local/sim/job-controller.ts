@@ -1,0 +1,526 @@
+import type { Condition, ContainerStatus, Job, Pod } from '../../../types/kube.js';
+import type { ContainerExit, PodRunner, PodRunnerCallbacks, RunningPod } from './pod-runner.js';
+import { podKey, rfc3339, type SimState } from './sim-state.js';
+
+/** The node every simulated pod is scheduled on. */
+export const SIM_NODE_NAME = 'k8s-executor-sim';
+
+/** Container waiting reasons that are part of a normal start, not worth a warning. */
+const QUIET_WAITING_REASONS = new Set(['ContainerCreating', 'PodInitializing']);
+
+/** How a Job ends, once decided (before its pods have all stopped). */
+type Outcome = { kind: 'success' } | { kind: 'failure'; reason: string; message: string };
+
+interface PodRuntime {
+  readonly name: string;
+  readonly uid: string;
+  handle?: RunningPod;
+  exited: boolean;
+  /** Being deleted: removed from the store as soon as its container has stopped. */
+  deleting: boolean;
+  readonly exit: Promise<void>;
+  markExited: () => void;
+}
+
+interface JobRuntime {
+  readonly namespace: string;
+  readonly name: string;
+  readonly uid: string;
+  readonly backoffLimit: number;
+  readonly pods: Map<string, PodRuntime>;
+  readonly deadline: AbortController;
+  succeeded: number;
+  failed: number;
+  outcome?: Outcome;
+  /** The final condition (`Complete` / `Failed`) is written. */
+  settled: boolean;
+  deletion?: 'Foreground' | 'Background';
+}
+
+/**
+ * The simulated Job controller (plus the kubelet's and garbage collector's parts of a Job's life).
+ * Single-completion Jobs, as the real controller runs them:
+ * - one pod at a time from the Job's template, named `<job>-<5 chars>`, labelled `job-name`,
+ *   `batch.kubernetes.io/job-name`, `controller-uid`, `batch.kubernetes.io/controller-uid`, owned by the Job;
+ * - a failed pod stays, and a new one is created until `failed > backoffLimit`, then `FailureTarget` and
+ *   `Failed` with reason `BackoffLimitExceeded`;
+ * - success adds `SuccessCriteriaMet`, then `Complete` with `completionTime`;
+ * - `activeDeadlineSeconds` (from `startTime`, on the Clock) deletes the running pods and fails the Job with
+ *   `DeadlineExceeded`;
+ * - deleting a Job (Foreground: the Job goes last; Background: the Job goes first) stops and removes its pods.
+ * Every handler runs to completion before the next one and re-checks that its pod or Job still exists,
+ * so late reports from a runner (a process exiting after its Job was deleted) are harmless.
+ */
+export class JobController {
+  private readonly runtimes = new Map<string, JobRuntime>();
+  private stopped = false;
+
+  constructor(
+    private readonly state: SimState,
+    private readonly runner: PodRunner,
+  ) {}
+
+  /** Takes charge of a newly stored Job: on the next turn, starts it and creates its first pod. */
+  adopt(job: Job): void {
+    const runtime: JobRuntime = {
+      namespace: job.metadata.namespace!,
+      name: job.metadata.name!,
+      uid: job.metadata.uid!,
+      backoffLimit: job.spec?.backoffLimit ?? 6,
+      pods: new Map(),
+      deadline: new AbortController(),
+      succeeded: 0,
+      failed: 0,
+      settled: false,
+    };
+    this.runtimes.set(runtime.uid, runtime);
+    // The real controller acts after the create call has returned, never inside it.
+    queueMicrotask(() => this.start(runtime));
+  }
+
+  /**
+   * Deletes a Job and its pods. Returns false when there is no such Job.
+   * Foreground: the Job gets a `deletionTimestamp` and goes once its pods are gone; Background: the Job
+   * goes at once and its pods follow.
+   */
+  delete(namespace: string, name: string, propagation: 'Foreground' | 'Background'): boolean {
+    const job = this.state.jobs.get(namespace, name);
+    if (!job) return false;
+    const runtime = this.runtimes.get(job.metadata.uid!);
+    if (!runtime || runtime.deletion) return true;
+    runtime.deletion = propagation;
+    runtime.deadline.abort();
+    const now = rfc3339(this.state.clock.now());
+    if (propagation === 'Background') {
+      this.state.jobs.remove(namespace, name);
+    } else {
+      const finalizers = ['foregroundDeletion'];
+      this.state.jobs.update({ ...job, metadata: { ...job.metadata, deletionTimestamp: now, finalizers } });
+    }
+    for (const pod of [...runtime.pods.values()]) this.deletePod(runtime, pod);
+    this.reconcile(runtime);
+    return true;
+  }
+
+  /** Stops every running container and waits until each has reported its exit. No new pod starts after. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    const exits: Promise<void>[] = [];
+    for (const runtime of this.runtimes.values()) {
+      runtime.deadline.abort();
+      for (const pod of runtime.pods.values()) {
+        if (pod.exited) continue;
+        pod.handle?.kill('SIGTERM');
+        exits.push(pod.exit);
+      }
+    }
+    await Promise.all(exits);
+  }
+
+  private start(runtime: JobRuntime): void {
+    if (this.stopped || runtime.deletion || !this.currentJob(runtime)) return;
+    const deadlineSeconds = this.currentJob(runtime)?.spec?.activeDeadlineSeconds;
+    if (deadlineSeconds !== undefined) {
+      this.state.clock.sleep(deadlineSeconds * 1000, runtime.deadline.signal).then(
+        () => this.deadlineExceeded(runtime),
+        () => undefined, // aborted: the Job ended or was deleted first
+      );
+    }
+    this.createPod(runtime, { startTime: rfc3339(this.state.clock.now()) });
+  }
+
+  /** Creates the next pod; `statusPatch` goes into the same Job status update that counts it. */
+  private createPod(runtime: JobRuntime, statusPatch: Record<string, unknown> = {}): void {
+    const job = this.currentJob(runtime);
+    if (!job?.spec || this.stopped) return;
+    const template = job.spec.template;
+    const { clock, names } = this.state;
+    const generateName = `${runtime.name}-`;
+    // Typed loosely in ObjectMeta; the real controller sets these two fields as well.
+    const owner = {
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      name: runtime.name,
+      uid: runtime.uid,
+      controller: true,
+      blockOwnerDeletion: true,
+    };
+    const pod: Pod = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {
+        name: names.generateName(generateName),
+        generateName,
+        namespace: runtime.namespace,
+        uid: names.uid(),
+        creationTimestamp: rfc3339(clock.now()),
+        labels: { ...template.metadata?.labels },
+        ...(template.metadata?.annotations ? { annotations: { ...template.metadata.annotations } } : {}),
+        ownerReferences: [owner],
+      },
+      spec: structuredClone(template.spec),
+      status: { phase: 'Pending', qosClass: 'BestEffort' },
+    };
+    const stored = this.state.pods.add(pod);
+    let markExited!: () => void;
+    const exit = new Promise<void>((resolve) => {
+      markExited = resolve;
+    });
+    const podRuntime: PodRuntime = {
+      name: stored.metadata.name!,
+      uid: stored.metadata.uid!,
+      exited: false,
+      deleting: false,
+      exit,
+      markExited,
+    };
+    runtime.pods.set(podRuntime.name, podRuntime);
+    this.writeJobStatus(runtime, statusPatch);
+    podRuntime.handle = this.runner.start(stored, this.callbacks(runtime, podRuntime));
+  }
+
+  private callbacks(runtime: JobRuntime, pod: PodRuntime): PodRunnerCallbacks {
+    const { clock, events, logs } = this.state;
+    const key = podKey(runtime.namespace, pod.name);
+    const warn = (reason: string, message: string) =>
+      events.warn(
+        { kind: 'Pod', namespace: runtime.namespace, name: pod.name, uid: pod.uid },
+        reason,
+        message,
+        rfc3339(clock.now()),
+      );
+    return {
+      onUnschedulable: (message) => {
+        if (!this.updatePod(runtime, pod, (p) => unschedulable(p, message, clock.now()))) return;
+        warn('FailedScheduling', message);
+      },
+      onWaiting: (reason, message) => {
+        if (!this.updatePod(runtime, pod, (p) => waiting(p, reason, message, clock.now()))) return;
+        if (!QUIET_WAITING_REASONS.has(reason))
+          warn(reason.endsWith('BackOff') ? 'BackOff' : 'Failed', message ?? reason);
+      },
+      onRunning: () => {
+        if (this.updatePod(runtime, pod, (p) => running(p, clock.now()))) this.writeJobStatus(runtime);
+      },
+      onLogLine: (line) => {
+        if (!pod.exited) logs.append(key, line, clock.now());
+      },
+      onWarning: (reason, message) => {
+        if (!pod.exited) warn(reason, message);
+      },
+      onExit: (exit) => {
+        if (pod.exited) return;
+        const updated = this.updatePod(runtime, pod, (p) => terminated(p, exit, clock.now()));
+        pod.exited = true;
+        pod.markExited();
+        logs.close(key);
+        if (!updated) {
+          runtime.pods.delete(pod.name);
+          this.reconcile(runtime);
+          return;
+        }
+        if (exit.exitCode === 0 && !exit.podFailure) runtime.succeeded += 1;
+        else runtime.failed += 1;
+        if (exit.podFailure) warn(exit.podFailure.reason, exit.podFailure.message);
+        if (pod.deleting) this.removePod(runtime, pod);
+        this.reconcile(runtime);
+      },
+    };
+  }
+
+  /** Decides what the Job does next after one of its pods changed. */
+  private reconcile(runtime: JobRuntime): void {
+    if (runtime.deletion) {
+      if (runtime.pods.size > 0) return;
+      if (runtime.deletion === 'Foreground' && this.currentJob(runtime)) {
+        this.state.jobs.remove(runtime.namespace, runtime.name);
+      }
+      this.runtimes.delete(runtime.uid);
+      return;
+    }
+    if (!this.currentJob(runtime)) return;
+    if (!runtime.outcome) {
+      if (runtime.succeeded > 0) {
+        this.decide(runtime, { kind: 'success' });
+      } else if (runtime.failed > runtime.backoffLimit) {
+        this.decide(runtime, {
+          kind: 'failure',
+          reason: 'BackoffLimitExceeded',
+          message: 'Job has reached the specified backoff limit',
+        });
+      } else if (this.countPods(runtime).running === 0) {
+        this.createPod(runtime);
+        return;
+      }
+    }
+    this.settleIfStopped(runtime);
+  }
+
+  private deadlineExceeded(runtime: JobRuntime): void {
+    if (runtime.outcome || runtime.deletion || !this.currentJob(runtime)) return;
+    this.decide(runtime, {
+      kind: 'failure',
+      reason: 'DeadlineExceeded',
+      message: 'Job was active longer than specified deadline',
+    });
+    for (const pod of [...runtime.pods.values()]) if (!pod.exited) this.deletePod(runtime, pod);
+    this.settleIfStopped(runtime);
+  }
+
+  /** Records the outcome with its first condition (`SuccessCriteriaMet` / `FailureTarget`). */
+  private decide(runtime: JobRuntime, outcome: Outcome): void {
+    runtime.outcome = outcome;
+    runtime.deadline.abort();
+    const now = rfc3339(this.state.clock.now());
+    if (outcome.kind === 'success') {
+      this.addCondition(
+        runtime,
+        condition(
+          'SuccessCriteriaMet',
+          'CompletionsReached',
+          'Reached expected number of succeeded pods',
+          now,
+        ),
+      );
+    } else {
+      this.addCondition(runtime, condition('FailureTarget', outcome.reason, outcome.message, now));
+      this.state.events.warn(
+        { kind: 'Job', namespace: runtime.namespace, name: runtime.name, uid: runtime.uid },
+        outcome.reason,
+        outcome.message,
+        now,
+      );
+    }
+  }
+
+  /** Writes the final condition once no pod of the Job runs any more. */
+  private settleIfStopped(runtime: JobRuntime): void {
+    const { outcome } = runtime;
+    if (!outcome || runtime.settled) {
+      this.writeJobStatus(runtime);
+      return;
+    }
+    const counts = this.countPods(runtime);
+    if (counts.running + counts.terminating > 0) {
+      this.writeJobStatus(runtime);
+      return;
+    }
+    runtime.settled = true;
+    const now = rfc3339(this.state.clock.now());
+    if (outcome.kind === 'success') {
+      this.addCondition(
+        runtime,
+        condition('Complete', 'CompletionsReached', 'Reached expected number of succeeded pods', now),
+        {
+          completionTime: now,
+        },
+      );
+    } else {
+      this.addCondition(runtime, condition('Failed', outcome.reason, outcome.message, now));
+    }
+  }
+
+  private deletePod(runtime: JobRuntime, pod: PodRuntime): void {
+    if (pod.exited) {
+      this.removePod(runtime, pod);
+      return;
+    }
+    if (pod.deleting) return;
+    pod.deleting = true;
+    const now = rfc3339(this.state.clock.now());
+    this.updatePod(runtime, pod, (p) => ({
+      ...p,
+      metadata: { ...p.metadata, deletionTimestamp: now, deletionGracePeriodSeconds: 30 },
+    }));
+    this.writeJobStatus(runtime);
+    pod.handle?.kill('SIGTERM');
+  }
+
+  private removePod(runtime: JobRuntime, pod: PodRuntime): void {
+    runtime.pods.delete(pod.name);
+    const stored = this.state.pods.get(runtime.namespace, pod.name);
+    if (stored?.metadata.uid === pod.uid) this.state.pods.remove(runtime.namespace, pod.name);
+    this.state.logs.forget(podKey(runtime.namespace, pod.name));
+  }
+
+  /** Applies `change` to the stored pod; false when the pod is gone (or replaced) or has already exited. */
+  private updatePod(runtime: JobRuntime, pod: PodRuntime, change: (p: Pod) => Pod): boolean {
+    if (pod.exited) return false;
+    const stored = this.state.pods.get(runtime.namespace, pod.name);
+    if (stored?.metadata.uid !== pod.uid) return false;
+    this.state.pods.update(change(stored));
+    return true;
+  }
+
+  private countPods(runtime: JobRuntime): { running: number; ready: number; terminating: number } {
+    let running = 0;
+    let ready = 0;
+    let terminating = 0;
+    for (const pod of runtime.pods.values()) {
+      if (pod.exited) continue;
+      if (pod.deleting) {
+        terminating += 1;
+        continue;
+      }
+      running += 1;
+      const stored = this.state.pods.get(runtime.namespace, pod.name);
+      if (stored?.status?.containerStatuses?.[0]?.ready) ready += 1;
+    }
+    return { running, ready, terminating };
+  }
+
+  private addCondition(runtime: JobRuntime, added: Condition, extra: Record<string, string> = {}): void {
+    const conditions = [...(this.currentJob(runtime)?.status?.conditions ?? []), added];
+    this.writeJobStatus(runtime, { conditions, ...extra });
+  }
+
+  /** Recomputes the Job's counts (and applies `patch`); writes only when something changed. */
+  private writeJobStatus(runtime: JobRuntime, patch: Record<string, unknown> = {}): void {
+    const job = this.currentJob(runtime);
+    if (!job) return;
+    const counts = this.countPods(runtime);
+    const status: NonNullable<Job['status']> = { ...job.status, ...patch };
+    setCount(status, 'active', counts.running);
+    setCount(status, 'succeeded', runtime.succeeded);
+    setCount(status, 'failed', runtime.failed);
+    status.ready = counts.ready;
+    status.terminating = counts.terminating;
+    if (JSON.stringify(status) === JSON.stringify(job.status)) return;
+    this.state.jobs.update({ ...job, status });
+  }
+
+  private currentJob(runtime: JobRuntime): Job | undefined {
+    const job = this.state.jobs.get(runtime.namespace, runtime.name);
+    return job?.metadata.uid === runtime.uid ? job : undefined;
+  }
+}
+
+/** Sets a count the API server omits when zero. */
+function setCount(
+  status: NonNullable<Job['status']>,
+  field: 'active' | 'succeeded' | 'failed',
+  value: number,
+): void {
+  if (value > 0) status[field] = value;
+  else delete status[field];
+}
+
+function condition(type: string, reason: string, message: string, at: string): Condition {
+  return { type, status: 'True', reason, message, lastProbeTime: at, lastTransitionTime: at };
+}
+
+function podCondition(
+  type: string,
+  status: 'True' | 'False',
+  at: string,
+  reason?: string,
+  message?: string,
+): Condition {
+  return {
+    type,
+    status,
+    lastTransitionTime: at,
+    ...(reason ? { reason } : {}),
+    ...(message ? { message } : {}),
+  };
+}
+
+function containerStatus(pod: Pod, state: ContainerStatus['state'], ready: boolean): ContainerStatus[] {
+  const main = pod.spec?.containers[0];
+  const status = {
+    name: main?.name ?? 'main',
+    ...(main?.image ? { image: main.image } : {}),
+    ready,
+    restartCount: 0,
+    started: state?.running !== undefined, // not in the shared ContainerStatus type, but served by Kubernetes
+    state,
+  };
+  return [status];
+}
+
+function scheduled(pod: Pod, now: number): Pod {
+  const at = rfc3339(now);
+  return {
+    ...pod,
+    spec: { containers: [], ...pod.spec, nodeName: SIM_NODE_NAME },
+    status: {
+      ...pod.status,
+      phase: 'Pending',
+      startTime: pod.status?.startTime ?? at,
+      conditions: [
+        podCondition('Initialized', 'True', at),
+        podCondition('Ready', 'False', at, 'ContainersNotReady', 'containers with unready status'),
+        podCondition('ContainersReady', 'False', at, 'ContainersNotReady', 'containers with unready status'),
+        podCondition('PodScheduled', 'True', at),
+      ],
+    },
+  };
+}
+
+function unschedulable(pod: Pod, message: string, now: number): Pod {
+  return {
+    ...pod,
+    status: {
+      ...pod.status,
+      phase: 'Pending',
+      conditions: [podCondition('PodScheduled', 'False', rfc3339(now), 'Unschedulable', message)],
+    },
+  };
+}
+
+function waiting(pod: Pod, reason: string, message: string | undefined, now: number): Pod {
+  const base = scheduled(pod, now);
+  const state = { waiting: { reason, ...(message ? { message } : {}) } };
+  return { ...base, status: { ...base.status, containerStatuses: containerStatus(pod, state, false) } };
+}
+
+function running(pod: Pod, now: number): Pod {
+  const at = rfc3339(now);
+  const base = pod.spec?.nodeName ? pod : scheduled(pod, now);
+  return {
+    ...base,
+    status: {
+      ...base.status,
+      phase: 'Running',
+      conditions: [
+        podCondition('Initialized', 'True', at),
+        podCondition('Ready', 'True', at),
+        podCondition('ContainersReady', 'True', at),
+        podCondition('PodScheduled', 'True', at),
+      ],
+      containerStatuses: containerStatus(pod, { running: { startedAt: at } }, true),
+    },
+  };
+}
+
+function terminated(pod: Pod, exit: ContainerExit, now: number): Pod {
+  const at = rfc3339(now);
+  const failed = exit.exitCode !== 0 || exit.podFailure !== undefined;
+  const startedAt = pod.status?.containerStatuses?.[0]?.state?.running?.startedAt ?? at;
+  const state = {
+    terminated: {
+      exitCode: exit.exitCode,
+      reason: exit.reason ?? (exit.exitCode === 0 ? 'Completed' : 'Error'),
+      ...(exit.message ? { message: exit.message } : {}),
+      startedAt,
+      finishedAt: at,
+    },
+  };
+  const notReady = failed ? 'PodFailed' : 'PodCompleted';
+  return {
+    ...pod,
+    status: {
+      ...pod.status,
+      phase: failed ? 'Failed' : 'Succeeded',
+      ...(exit.podFailure ? { reason: exit.podFailure.reason, message: exit.podFailure.message } : {}),
+      startTime: pod.status?.startTime ?? at,
+      conditions: [
+        podCondition('Initialized', 'True', at, notReady),
+        podCondition('Ready', 'False', at, notReady),
+        podCondition('ContainersReady', 'False', at, notReady),
+        podCondition('PodScheduled', 'True', at),
+      ],
+      containerStatuses: containerStatus(pod, state, false),
+    },
+  };
+}

@@ -1,0 +1,326 @@
+import type { ApiError, ApiOperation } from '../../../errors/api-error.js';
+import type { Clock } from '../../../ports/clock.js';
+import type {
+  CallOptions,
+  JobClient,
+  ListResult,
+  LogOptions,
+  WatchOptions,
+} from '../../../ports/job-client.js';
+import type { Job, KubeEvent, Pod, WatchEvent } from '../../../types/kube.js';
+import { alreadyExists, gone, invalid, notFound, type SimResource, simOperation } from './api-errors.js';
+import { EventRecorder } from './event-recorder.js';
+import { admitJob, validateJob } from './job-admission.js';
+import { JobController } from './job-controller.js';
+import { type LabelSelector, parseLabelSelector } from './label-selector.js';
+import { NameGenerator } from './name-generator.js';
+import { PodLogs } from './pod-logs.js';
+import type { PodRunner } from './pod-runner.js';
+import { podKey, rfc3339, type SimState } from './sim-state.js';
+import { RevisionCounter, type StoredObject, VersionedStore } from './versioned-store.js';
+
+/** Options of a {@link SimCluster}. */
+export interface SimClusterOptions {
+  /** Time for timestamps, `activeDeadlineSeconds` and watch timeouts. */
+  clock: Clock;
+  /** Runs each pod's main container. */
+  runner: PodRunner;
+  /** Refuse containers without `image`, as a real API server does. @default true */
+  requireImage?: boolean;
+  /** Seed of the generated pod names and uids. @default 1 */
+  seed?: number;
+  /** Watch events kept per kind for watches that resume from a resourceVersion. @default 1000 */
+  watchHistory?: number;
+  /** Log lines kept per pod. @default 10_000 */
+  maxLogLines?: number;
+}
+
+/**
+ * A small, faithful stand-in for the Kubernetes API server and Job controller: versioned Jobs and Pods,
+ * label-selected lists, resumable watches (410 Gone past the kept history), Job and pod lifecycles,
+ * warning events and pod logs. What a pod's container does is up to the {@link PodRunner}: child
+ * processes for the local backend, scripts on a clock for the in-memory test double.
+ * Every method copies what it returns.
+ */
+export class SimCluster implements JobClient {
+  private readonly state: SimState;
+  private readonly controller: JobController;
+  private readonly requireImage: boolean;
+
+  constructor(options: SimClusterOptions) {
+    const revisions = new RevisionCounter();
+    this.state = {
+      clock: options.clock,
+      revisions,
+      jobs: new VersionedStore<Job>(revisions, options.watchHistory),
+      pods: new VersionedStore<Pod>(revisions, options.watchHistory),
+      events: new EventRecorder(),
+      logs: new PodLogs(options.maxLogLines),
+      names: new NameGenerator(options.seed),
+    };
+    this.controller = new JobController(this.state, options.runner);
+    this.requireImage = options.requireImage ?? true;
+  }
+
+  async createJob(
+    namespace: string,
+    job: Job,
+    options: CallOptions & { dryRun?: boolean } = {},
+  ): Promise<Job> {
+    options.signal?.throwIfAborted();
+    const op = simOperation('create', 'jobs', namespace, job.metadata?.name);
+    const problems = validateJob(namespace, job, this.requireImage);
+    if (problems.length > 0) {
+      throw invalid(
+        op,
+        `Job.batch "${job.metadata?.name ?? ''}" is invalid: ${problems.join('; ')}.`,
+        'Fix the Job spec (the executor config that built it) and submit again.',
+      );
+    }
+    const name = job.metadata.name!;
+    if (this.state.jobs.get(namespace, name)) throw alreadyExists(op);
+    const admitted = admitJob(namespace, job, this.state.names.uid(), rfc3339(this.state.clock.now()));
+    if (options.dryRun) return admitted;
+    const stored = this.state.jobs.add(admitted);
+    this.controller.adopt(stored);
+    return stored;
+  }
+
+  async getJob(namespace: string, name: string, options: CallOptions = {}): Promise<Job | undefined> {
+    options.signal?.throwIfAborted();
+    return this.state.jobs.get(namespace, name);
+  }
+
+  async listJobs(
+    namespace: string,
+    labelSelector: string,
+    options: CallOptions = {},
+  ): Promise<ListResult<Job>> {
+    return this.list(this.state.jobs, 'jobs', namespace, labelSelector, options);
+  }
+
+  watchJobs(
+    namespace: string,
+    onEvent: (event: WatchEvent<Job>) => void,
+    options: WatchOptions,
+  ): Promise<void> {
+    return this.watch(this.state.jobs, 'jobs', namespace, onEvent, options);
+  }
+
+  async deleteJob(
+    namespace: string,
+    name: string,
+    options: CallOptions & { propagationPolicy?: 'Foreground' | 'Background' } = {},
+  ): Promise<boolean> {
+    options.signal?.throwIfAborted();
+    return this.deleteNow(namespace, name, options.propagationPolicy ?? 'Foreground');
+  }
+
+  /** Deletes a Job at once (its pods follow as their containers stop); false when there is none. */
+  deleteNow(namespace: string, name: string, propagation: 'Foreground' | 'Background'): boolean {
+    return this.controller.delete(namespace, name, propagation);
+  }
+
+  async listPods(
+    namespace: string,
+    labelSelector: string,
+    options: CallOptions = {},
+  ): Promise<ListResult<Pod>> {
+    return this.list(this.state.pods, 'pods', namespace, labelSelector, options);
+  }
+
+  watchPods(
+    namespace: string,
+    onEvent: (event: WatchEvent<Pod>) => void,
+    options: WatchOptions,
+  ): Promise<void> {
+    return this.watch(this.state.pods, 'pods', namespace, onEvent, options);
+  }
+
+  async readPodLog(namespace: string, pod: string, options: LogOptions = {}): Promise<string> {
+    options.signal?.throwIfAborted();
+    const window = this.logWindow(namespace, pod, options);
+    return this.state.logs
+      .read(podKey(namespace, pod), window)
+      .map((line) => `${line}\n`)
+      .join('');
+  }
+
+  async followPodLog(
+    namespace: string,
+    pod: string,
+    onLine: (line: string) => void,
+    options: LogOptions = {},
+  ): Promise<void> {
+    options.signal?.throwIfAborted();
+    const window = this.logWindow(namespace, pod, options);
+    return this.state.logs.follow(podKey(namespace, pod), onLine, window, options.signal);
+  }
+
+  async listWarningEvents(
+    namespace: string,
+    object: { kind: 'Job' | 'Pod'; name: string; uid?: string },
+    options: CallOptions = {},
+  ): Promise<KubeEvent[]> {
+    options.signal?.throwIfAborted();
+    return this.state.events.list(object.kind, namespace, object.name, object.uid);
+  }
+
+  /** Copies of the stored Jobs (all namespaces when none is given). */
+  jobs(namespace?: string): Job[] {
+    return this.state.jobs.list({ namespace, selector: [] });
+  }
+
+  /** Copies of the stored Pods (all namespaces when none is given). */
+  pods(namespace?: string): Pod[] {
+    return this.state.pods.list({ namespace, selector: [] });
+  }
+
+  /** Ends every open watch stream, as an API server dropping its connections. */
+  dropWatches(): void {
+    this.state.jobs.endWatches();
+    this.state.pods.endWatches();
+  }
+
+  /** Forgets the watch history: a watch from any version handed out so far is refused with `API_GONE`. */
+  expireWatchHistory(): void {
+    this.state.jobs.compact();
+    this.state.pods.compact();
+  }
+
+  /**
+   * Stops every running container (waiting until each has exited), then ends all watches. Pods that
+   * were stopped stay, failed; no new pod starts after this.
+   */
+  async close(): Promise<void> {
+    await this.controller.stop();
+    this.dropWatches();
+  }
+
+  private async list<T extends StoredObject>(
+    store: VersionedStore<T>,
+    resource: SimResource,
+    namespace: string,
+    labelSelector: string,
+    options: CallOptions,
+  ): Promise<ListResult<T>> {
+    options.signal?.throwIfAborted();
+    const selector = this.parseSelector(labelSelector, simOperation('list', resource, namespace));
+    return {
+      items: store.list({ namespace, selector }),
+      resourceVersion: String(this.state.revisions.current),
+    };
+  }
+
+  private watch<T extends StoredObject>(
+    store: VersionedStore<T>,
+    resource: SimResource,
+    namespace: string,
+    onEvent: (event: WatchEvent<T>) => void,
+    options: WatchOptions,
+  ): Promise<void> {
+    const { signal } = options;
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    const op = simOperation('watch', resource, namespace);
+    try {
+      const selector = this.parseSelector(options.labelSelector ?? '', op);
+      const from = this.parseResourceVersion(options.resourceVersion, op);
+      const oldest = from === undefined ? undefined : store.tooOld(from);
+      if (from !== undefined && oldest !== undefined) throw gone(op, from, oldest);
+      const stream = store.watch({ namespace, selector }, from, onEvent);
+      const stop = new AbortController();
+      const onAbort = () => stream.fail(signal?.reason);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      if (options.timeoutSeconds !== undefined) {
+        // The server ends a watch after its timeout; the client resumes from the last version it saw.
+        this.state.clock.sleep(options.timeoutSeconds * 1000, stop.signal).then(
+          () => stream.end(),
+          () => undefined,
+        );
+      }
+      return stream.done.finally(() => {
+        signal?.removeEventListener('abort', onAbort);
+        stop.abort();
+      });
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  private parseSelector(labelSelector: string, op: ApiOperation): LabelSelector {
+    const parsed = parseLabelSelector(labelSelector);
+    if (typeof parsed === 'string') {
+      throw invalid(
+        op,
+        `Invalid label selector "${labelSelector}": ${parsed}.`,
+        'Use key=value or key!=value terms joined by commas.',
+        400,
+      );
+    }
+    return parsed;
+  }
+
+  private parseResourceVersion(resourceVersion: string | undefined, op: ApiOperation): number | undefined {
+    if (resourceVersion === undefined || resourceVersion === '' || resourceVersion === '0') return undefined;
+    const version = Number(resourceVersion);
+    if (!Number.isSafeInteger(version) || version < 0) {
+      throw invalid(
+        op,
+        `Invalid resourceVersion "${resourceVersion}".`,
+        'Pass the resourceVersion of a list or of an object.',
+        400,
+      );
+    }
+    return version;
+  }
+
+  /** Checks a log request the way the kubelet does and returns the window of lines it asks for. */
+  private logWindow(
+    namespace: string,
+    podName: string,
+    options: LogOptions,
+  ): { tailLines?: number; sinceMs?: number } {
+    const op = simOperation('get', 'pods/log', namespace, podName);
+    const pod = this.state.pods.get(namespace, podName);
+    if (!pod) throw notFound({ ...op, resource: 'pods' });
+    const names = (pod.spec?.containers ?? []).map((c) => c.name);
+    const container = options.container ?? (names.length === 1 ? names[0] : undefined);
+    if (container === undefined) {
+      throw badLog(
+        op,
+        `a container name must be specified for pod ${podName}, choose one of: [${names.join(' ')}]`,
+      );
+    }
+    if (!names.includes(container))
+      throw badLog(op, `container ${container} is not valid for pod ${podName}`);
+    if (container !== names[0]) {
+      throw badLog(
+        op,
+        `container ${container} of pod ${podName} is not run by the simulated cluster (only the first container is)`,
+      );
+    }
+    const state = pod.status?.containerStatuses?.[0]?.state;
+    if (!state?.running && !state?.terminated) {
+      const reason = state?.waiting?.reason ?? 'ContainerCreating';
+      throw badLog(op, `container "${container}" in pod "${podName}" is waiting to start: ${reason}`);
+    }
+    let sinceMs: number | undefined;
+    if (options.sinceTime !== undefined) {
+      sinceMs = Date.parse(options.sinceTime);
+      if (Number.isNaN(sinceMs)) throw badLog(op, `sinceTime "${options.sinceTime}" is not an RFC 3339 time`);
+    }
+    return {
+      ...(options.tailLines !== undefined ? { tailLines: options.tailLines } : {}),
+      ...(sinceMs !== undefined ? { sinceMs } : {}),
+    };
+  }
+}
+
+function badLog(op: ApiOperation, message: string): ApiError {
+  return invalid(
+    op,
+    `${message}.`,
+    'Wait until the container has started, or name the right container.',
+    400,
+  );
+}

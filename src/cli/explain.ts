@@ -1,0 +1,27 @@
+import { explainConfig } from '../config/index.js';
+import type { CliArgs } from './args.js';
+import { prepareSelection } from './prepare-selection.js';
+import { formatTable } from './table.js';
+
+/** `explain`: each resolved field with the layer, file and line that set it. */
+export async function explainCommand(
+  args: CliArgs,
+  env: Record<string, string | undefined>,
+): Promise<string> {
+  const prepared = await prepareSelection(args, env);
+  const rows = explainConfig(prepared.resolved);
+  if (args.output === 'json')
+    return `${JSON.stringify({ jobName: prepared.jobName, fields: rows }, null, 2)}\n`;
+  const table = formatTable(
+    ['FIELD', 'VALUE', 'LAYER', 'SOURCE'],
+    rows.map((r) => [
+      r.path,
+      typeof r.value === 'string' ? r.value : JSON.stringify(r.value),
+      r.origin.layer,
+      r.origin.location
+        ? `${r.origin.location.file}${r.origin.location.line !== undefined ? `:${r.origin.location.line}` : ''}${r.origin.sourcePath ? ` (${r.origin.sourcePath})` : ''}`
+        : (r.origin.sourcePath ?? ''),
+    ]),
+  );
+  return `Job ${prepared.jobName} in namespace ${prepared.namespace}\n\n${table}`;
+}

@@ -1,0 +1,89 @@
+import { writeFile } from 'node:fs/promises';
+import { FsConfigSource } from '../adapters/fs/fs-config-source.js';
+import { readPipeline } from '../config/index.js';
+import { createExecutors, type Executors } from '../create.js';
+import type { PipelineResult } from '../executor/pipeline-types.js';
+import { systemClock } from '../ports/clock.js';
+import { type CliArgs, required } from './args.js';
+import { commandBlockRunner } from './local-block-runner.js';
+import { ProgressView } from './progress.js';
+import { formatTable } from './table.js';
+import { renderTimeline } from './timeline.js';
+
+/** `run`: runs a pipeline with live progress; returns the exit code (0 ok, 1 failed or cancelled). */
+export async function runCommand(
+  args: CliArgs,
+  env: Record<string, string | undefined>,
+  out: NodeJS.WriteStream,
+  signal: AbortSignal,
+): Promise<number> {
+  const projectDir = required(args.project, '--project DIR', 'run');
+  const pipelineUuid = required(args.pipeline, '--pipeline UUID', 'run');
+  const source = new FsConfigSource({ projectDir, env });
+  const snapshot = await source.load(pipelineUuid);
+  const pipeline = readPipeline(snapshot);
+  const pipelineRunId = args.pipelineRunId ?? `run-${systemClock.now().toString(36)}`;
+  // The local runner resolves blocks through the same executor it is part of, so it is bound late.
+  let executors: Executors | undefined;
+  const localRunner = commandBlockRunner(
+    () => executors!.blocks,
+    () => Promise.resolve(snapshot),
+    projectDir,
+  );
+  executors = createExecutors({
+    projectDir,
+    env,
+    backend: args.local ? 'local' : 'kubernetes',
+    ...(args.concurrency !== undefined ? { concurrency: args.concurrency } : {}),
+    ...(args.mode ? { mode: args.mode } : {}),
+    keepJobs: args.keepJobs,
+    localRunner,
+  });
+  const blocks = args.mode === 'single-job' ? [pipeline.uuid] : pipeline.blocks.map((b) => b.uuid);
+  out.write(
+    `Running pipeline ${pipelineUuid} (run ${pipelineRunId}) ${args.local ? 'on the local backend' : 'on the current kubeconfig cluster'}, ${blocks.length} block(s)\n`,
+  );
+  const view = new ProgressView(out, blocks, () => systemClock.now());
+  let result: PipelineResult;
+  try {
+    result = await executors.pipelines.run(
+      { pipelineUuid, pipelineRunId, variables: args.vars },
+      { signal, onEvent: (e) => view.onEvent(e), onLog: (block, line) => view.log(block, line.line) },
+    );
+  } finally {
+    view.stop();
+    executors.close();
+  }
+  out.write(`\n${summary(result)}`);
+  if (args.timeline) {
+    await writeFile(args.timeline, renderTimeline(result));
+    out.write(`Timeline written to ${args.timeline}\n`);
+  }
+  return result.status === 'succeeded' ? 0 : 1;
+}
+
+/** The final summary table of a run. */
+export function summary(result: PipelineResult): string {
+  const rows = result.blocks.map((b) => {
+    const last = b.attempts.at(-1);
+    const duration =
+      b.startedAt !== undefined && b.finishedAt !== undefined
+        ? `${((b.finishedAt - b.startedAt) / 1000).toFixed(1)} s`
+        : '-';
+    return [
+      b.uuid,
+      b.status,
+      String(b.attempts.length),
+      duration,
+      b.reason ?? '',
+      b.message ?? last?.message ?? '',
+    ];
+  });
+  const counts = ['succeeded', 'failed', 'skipped', 'cancelled']
+    .map((s) => [s, result.blocks.filter((b) => b.status === s).length] as const)
+    .filter(([, n]) => n > 0)
+    .map(([s, n]) => `${n} ${s}`)
+    .join(', ');
+  const wall = ((result.finishedAt - result.startedAt) / 1000).toFixed(1);
+  return `${formatTable(['BLOCK', 'STATUS', 'ATTEMPTS', 'DURATION', 'REASON', 'MESSAGE'], rows, 80)}\nPipeline ${result.pipelineUuid} ${result.status.toUpperCase()} in ${wall} s: ${counts}\n`;
+}

@@ -1,0 +1,35 @@
+import { resolvedLeaves } from './provenance.js';
+import type { FieldOrigin, ResolvedConfig } from './types.js';
+
+/** One resolved field and where it came from. */
+export interface ExplainRow {
+  /** Canonical path, e.g. `container.resources.limits.cpu` or `container.env[API_KEY]`. */
+  path: string;
+  /** The resolved value; env values are shown as `"***"` (they may be secrets). */
+  value: unknown;
+  /** The layer, file:line and user path that set it. */
+  origin: FieldOrigin;
+}
+
+/**
+ * One row per resolved leaf, per item of a list merged by key, and per other list, sorted by path,
+ * for `k8s-executor explain`.
+ *
+ * @example
+ * explainConfig(resolved).find((r) => r.path === 'namespace');
+ * // { path: 'namespace', value: 'data', origin: { layer: 'project', sourcePath: 'k8s_executor_config.namespace', location: {...} } }
+ */
+export function explainConfig(resolved: ResolvedConfig): ExplainRow[] {
+  return resolvedLeaves(resolved.config)
+    .map(([path, value]) => ({
+      path,
+      value: path.startsWith('container.env[') ? redactEnv(value) : value,
+      origin: resolved.provenance[path] ?? { layer: 'built-in' as const },
+    }))
+    .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+function redactEnv(item: unknown): unknown {
+  if (typeof item !== 'object' || item === null || !('value' in item)) return item;
+  return { ...item, value: '***' };
+}

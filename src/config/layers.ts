@@ -1,0 +1,197 @@
+import type { ConfigIssue } from '../errors/config-error.js';
+import type { ConfigSnapshot, DocumentPath, RawDocument } from '../ports/config-source.js';
+import type { ServerPod } from '../ports/pod-introspector.js';
+import type { JsonObject } from '../types/kube.js';
+import { isPlainObject, mergeTrees, nest, recordOrigins, type Tree } from './merge.js';
+import { normalizeLayer } from './normalize.js';
+import { describeValue } from './schema-walk.js';
+import { dropUnusedInheritedVolumes, serverPodLayer } from './server-pod.js';
+import type { FieldOrigin, LayerName } from './types.js';
+
+/** The built-in defaults: the lowest layer. */
+export const BUILT_IN_DEFAULTS: Readonly<JsonObject> = Object.freeze({
+  namespace: 'default',
+  jobNamePrefix: 'data-prep',
+  container: { name: 'mage-job-container', imagePullPolicy: 'IfNotPresent' },
+  pod: { restartPolicy: 'Never', serviceAccountName: 'default' },
+  job: { backoffLimit: 0 },
+});
+
+/** Environment variables of the env-defaults layer and the canonical field each one sets. */
+export const ENV_DEFAULTS: Readonly<Record<string, readonly string[]>> = {
+  KUBE_NAMESPACE: ['namespace'],
+  K8S_EXECUTOR_DEFAULT_RESOURCE_REQUESTS_CPU: ['container', 'resources', 'requests', 'cpu'],
+  K8S_EXECUTOR_DEFAULT_RESOURCE_REQUESTS_MEMORY: ['container', 'resources', 'requests', 'memory'],
+  K8S_EXECUTOR_DEFAULT_RESOURCE_LIMITS_CPU: ['container', 'resources', 'limits', 'cpu'],
+  K8S_EXECUTOR_DEFAULT_RESOURCE_LIMITS_MEMORY: ['container', 'resources', 'limits', 'memory'],
+  K8S_EXECUTOR_DEFAULT_SERVICE_ACCOUNT_NAME: ['pod', 'serviceAccountName'],
+};
+
+/** What to merge: which layers exist depends on the mode and the block. */
+export interface LayerSelection {
+  snapshot: ConfigSnapshot;
+  mode: 'block' | 'pipeline';
+  blockUuid?: string | undefined;
+  serverPod?: ServerPod | undefined;
+}
+
+/** The merged config of every layer, with the origin of each node, and the problems found on the way. */
+export interface MergedLayers {
+  tree: Tree<FieldOrigin>;
+  issues: ConfigIssue[];
+}
+
+/**
+ * Normalizes every layer and merges them in priority order (lowest first):
+ * built-in < env defaults < server pod < [policy when `enforce: false`] < K8S_CONFIG_FILE < project <
+ * pipeline < block < [policy when `enforce: true`]. The result may still hold `null` removal markers.
+ */
+export function mergeLayers(selection: LayerSelection): MergedLayers {
+  const issues: ConfigIssue[] = [];
+  const { snapshot } = selection;
+  const user = (name: LayerName, raw: RawSource | undefined): Tree<FieldOrigin> | undefined => {
+    if (!raw) return undefined;
+    const normalized = normalizeLayer(raw);
+    issues.push(...normalized.issues);
+    const origins = new Map<string, FieldOrigin>();
+    for (const [key, o] of normalized.origins) origins.set(key, { layer: name, ...o });
+    return { value: normalized.config as JsonObject, origins };
+  };
+  const policy = policyOf(snapshot.policy, issues);
+  const policyLayer = user('policy', policy?.raw);
+  const userLayers = [
+    ...(policy && !policy.enforce ? [policyLayer] : []),
+    user('template', templateOf(snapshot.template, issues)),
+    user('project', sectionOf(snapshot.project, 'k8s_executor_config')),
+    user('pipeline', sectionOf(snapshot.pipeline, 'executor_config')),
+    selection.mode === 'block' ? user('block', blockOf(snapshot, selection.blockUuid, issues)) : undefined,
+    ...(policy?.enforce ? [policyLayer] : []),
+  ].filter((layer): layer is Tree<FieldOrigin> => layer !== undefined);
+
+  const above = userLayers.reduce((lower, upper) => mergeTrees(lower, upper, 'override'), EMPTY);
+  const inherit = above.value.inheritServerPod !== false;
+  const setAbove = (field: string) => isPlainObject(above.value.pod) && above.value.pod[field] !== undefined;
+  const layers = [
+    builtInLayer(),
+    envDefaultsLayer(snapshot.env),
+    selection.serverPod && inherit ? serverPodLayer(selection.serverPod, setAbove) : EMPTY,
+    ...userLayers,
+  ];
+  // Sequentially, lowest first: a `null` only removes what lies below it.
+  const merged = layers.reduce((lower, upper) => mergeTrees(lower, upper, 'override'), EMPTY);
+  return { tree: dropUnusedInheritedVolumes(merged), issues };
+}
+
+const EMPTY: Tree<FieldOrigin> = { value: {}, origins: new Map() };
+
+type RawSource = { value: unknown; path: DocumentPath; document: RawDocument };
+
+function builtInLayer(): Tree<FieldOrigin> {
+  const origins = new Map<string, FieldOrigin>();
+  for (const [key, value] of Object.entries(BUILT_IN_DEFAULTS))
+    recordOrigins(key, value, { layer: 'built-in' }, origins);
+  return { value: structuredClone(BUILT_IN_DEFAULTS) as JsonObject, origins };
+}
+
+function envDefaultsLayer(env: Readonly<Record<string, string | undefined>>): Tree<FieldOrigin> {
+  let tree = EMPTY;
+  for (const [name, segments] of Object.entries(ENV_DEFAULTS)) {
+    const text = env[name]?.trim();
+    if (!text) continue;
+    const origins = new Map<string, FieldOrigin>();
+    recordOrigins(segments.join('.'), text, { layer: 'env-defaults', sourcePath: `$${name}` }, origins);
+    tree = mergeTrees(tree, { value: nest(segments, text), origins }, 'override');
+  }
+  return tree;
+}
+
+/** The map under `key` of a document (`k8s_executor_config`, `executor_config`). */
+function sectionOf(document: RawDocument | undefined, key: string): RawSource | undefined {
+  if (!document || !isPlainObject(document.value) || document.value[key] == null) return undefined;
+  return { value: document.value[key], path: [key], document };
+}
+
+/** `K8S_CONFIG_FILE`: a layer at the top level, or inside Mage's `k8s_executor_config:` wrapper. */
+function templateOf(document: RawDocument | undefined, issues: ConfigIssue[]): RawSource | undefined {
+  if (!document || document.value == null) return undefined;
+  const wrapper = isPlainObject(document.value)
+    ? Object.keys(document.value).find((k) => k === 'k8s_executor_config' || k === 'k8sExecutorConfig')
+    : undefined;
+  if (wrapper === undefined) return { value: document.value, path: [], document };
+  for (const key of Object.keys(document.value as JsonObject)) {
+    if (key === wrapper) continue;
+    const location = document.locate([key]);
+    issues.push({
+      code: 'UNKNOWN_KEY',
+      path: key,
+      message: `"${key}" is outside ${wrapper}: this file uses the ${wrapper} wrapper, so move "${key}" inside it.`,
+      ...(location ? { location } : {}),
+    });
+  }
+  return { value: (document.value as JsonObject)[wrapper], path: [wrapper], document };
+}
+
+/** The policy file: `enabled` (default true) and `enforce` (default false) beside the layer keys. */
+function policyOf(
+  document: RawDocument | undefined,
+  issues: ConfigIssue[],
+): { raw: RawSource; enforce: boolean } | undefined {
+  if (!document || document.value == null) return undefined;
+  if (!isPlainObject(document.value)) {
+    const location = document.locate([]);
+    issues.push({
+      code: 'INVALID_TYPE',
+      path: '',
+      message: `expected a map with enabled, enforce and executor settings, got ${describeValue(document.value)}.`,
+      ...(location ? { location } : {}),
+    });
+    return undefined;
+  }
+  const { enabled = true, enforce = false, ...rest } = document.value;
+  for (const [key, flag] of [
+    ['enabled', enabled],
+    ['enforce', enforce],
+  ] as const) {
+    if (typeof flag === 'boolean') continue;
+    const location = document.locate([key]);
+    issues.push({
+      code: 'INVALID_TYPE',
+      path: key,
+      message: `expected true or false, got ${describeValue(flag)}.`,
+      ...(location ? { location } : {}),
+    });
+    return undefined;
+  }
+  return enabled ? { raw: { value: rest, path: [], document }, enforce: enforce === true } : undefined;
+}
+
+/** The block's `executor_config` in the pipeline's `blocks` list. */
+function blockOf(
+  snapshot: ConfigSnapshot,
+  blockUuid: string | undefined,
+  issues: ConfigIssue[],
+): RawSource | undefined {
+  const document = snapshot.pipeline;
+  const blocks = document && isPlainObject(document.value) ? document.value.blocks : undefined;
+  const list = Array.isArray(blocks) ? blocks : [];
+  const index = list.findIndex((b) => isPlainObject(b) && b.uuid === blockUuid);
+  if (!document || index < 0) {
+    if (!document && snapshot.issues.some((i) => i.code === 'UNKNOWN_PIPELINE')) return undefined;
+    const known = list.flatMap((b) => (isPlainObject(b) && typeof b.uuid === 'string' ? [b.uuid] : []));
+    issues.push({
+      code: 'UNKNOWN_BLOCK',
+      path: blockUuid === undefined ? '' : 'blocks',
+      message:
+        blockUuid === undefined
+          ? 'a block run needs the block uuid: pass blockUuid (or identity.blockUuid).'
+          : !document
+            ? `block "${blockUuid}" cannot be found: no pipeline was loaded (load the snapshot with the pipeline uuid).`
+            : `no block "${blockUuid}" in the pipeline: the blocks are ${known.map((k) => `"${k}"`).join(', ') || 'none'}.`,
+      ...(document ? { location: { file: document.file } } : {}),
+    });
+    return undefined;
+  }
+  const block = list[index] as JsonObject;
+  const path = ['blocks', index, 'executor_config'];
+  return block.executor_config == null ? undefined : { value: block.executor_config, path, document };
+}

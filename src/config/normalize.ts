@@ -1,0 +1,284 @@
+import type { ConfigIssue } from '../errors/config-error.js';
+import type { DocumentPath, RawDocument } from '../ports/config-source.js';
+import type { JsonObject } from '../types/kube.js';
+import {
+  CONTAINER,
+  type FieldSchema,
+  JOB,
+  LEAF,
+  METADATA,
+  POD,
+  SECURITY_CONTEXT,
+  TOLERATIONS,
+} from './k8s-schema.js';
+import { squashKey } from './key-case.js';
+import { isPlainObject, mergeTrees, nest, type Tree } from './merge.js';
+import { joinKey } from './paths.js';
+import {
+  conflictReporter,
+  describeValue,
+  findField,
+  originAt,
+  report,
+  type SourceOrigin,
+  unknownKeyMessage,
+  type WalkContext,
+  walk,
+} from './schema-walk.js';
+import { fragment, SHORTHANDS, tmpfs } from './shorthands.js';
+import type { ExecutorConfig } from './types.js';
+
+/** One raw layer as read from its document. */
+export interface RawLayer {
+  /** The layer as parsed (a plain object; `null`/`undefined` is an empty layer). */
+  readonly value: unknown;
+  /** Where the layer sits in its document, e.g. `['blocks', 2, 'executor_config']`. */
+  readonly path: DocumentPath;
+  /** The document, for the file and line of each value. */
+  readonly document?: RawDocument | undefined;
+}
+
+/** A layer in canonical form. `null` anywhere means "remove what lower layers set here". */
+export interface NormalizedLayer {
+  /** The canonical config of this layer (may hold `null` removal markers). */
+  readonly config: ExecutorConfig;
+  /** Where each canonical node came from, keyed by canonical path (see docs/configuration.md). */
+  readonly origins: ReadonlyMap<string, SourceOrigin>;
+  /** Problems found: unknown keys, wrong types, conflicting spellings, bad shorthand values. */
+  readonly issues: readonly ConfigIssue[];
+}
+
+/** Top-level keys that only move a value to its canonical place, with the schema of that value. */
+const RELOCATIONS: Readonly<Record<string, { to: readonly string[]; schema: FieldSchema }>> = {
+  namespace: { to: ['namespace'], schema: LEAF.str },
+  jobNamePrefix: { to: ['jobNamePrefix'], schema: LEAF.str },
+  inheritServerPod: { to: ['inheritServerPod'], schema: LEAF.bool },
+  resourceLimits: { to: ['container', 'resources', 'limits'], schema: LEAF.quantityMap },
+  resourceRequests: { to: ['container', 'resources', 'requests'], schema: LEAF.quantityMap },
+  serviceAccountName: { to: ['pod', 'serviceAccountName'], schema: LEAF.str },
+  serviceAccount: { to: ['pod', 'serviceAccountName'], schema: LEAF.str },
+  image: { to: ['container', 'image'], schema: LEAF.str },
+  imagePullPolicy: { to: ['container', 'imagePullPolicy'], schema: LEAF.str },
+  imagePullSecrets: { to: ['pod', 'imagePullSecrets'], schema: { type: 'nameRefs' } },
+  nodeSelector: { to: ['pod', 'nodeSelector'], schema: { type: 'selector' } },
+  tolerations: { to: ['pod', 'tolerations'], schema: TOLERATIONS },
+  labels: { to: ['metadata', 'labels'], schema: LEAF.stringMap },
+  annotations: { to: ['metadata', 'annotations'], schema: LEAF.stringMap },
+  securityContext: { to: ['container', 'securityContext'], schema: SECURITY_CONTEXT },
+  container: { to: ['container'], schema: CONTAINER },
+  pod: { to: ['pod'], schema: POD },
+  job: { to: ['job'], schema: JOB },
+};
+
+/** Keys read together after the others (they depend on the rest of the layer). */
+const POST_KEYS = ['useTmpfs', 'tmpfsSize', 'tmpfsPath', 'qos'];
+
+/** Every accepted top-level key, by its camelCase name. */
+const TOP_LEVEL_KEYS = [
+  'metadata',
+  'containerConfig',
+  ...Object.keys(RELOCATIONS),
+  ...Object.keys(SHORTHANDS),
+  ...POST_KEYS,
+];
+const TOP_LEVEL_BY_SQUASH = new Map(TOP_LEVEL_KEYS.map((k) => [squashKey(k), k]));
+
+/** Detailed keys first, so that when two spellings agree the detailed one is reported as the source. */
+const ORDER = ['metadata', 'container', 'pod', 'job'];
+
+/**
+ * Normalizes one layer: every accepted spelling (simple, detailed, shorthand; snake_case or camelCase)
+ * into the canonical {@link ExecutorConfig}, with the origin of every value. Never throws: problems are
+ * returned as issues and the offending values are left out.
+ *
+ * @example
+ * normalizeLayer({ value: { cpu: 2, pod: { node_selector: { pool: 'gpu' } } }, path: ['executor_config'] }).config
+ * // → { container: { resources: { requests: { cpu: '2' } } }, pod: { nodeSelector: { pool: 'gpu' } } }
+ */
+export function normalizeLayer(raw: RawLayer): NormalizedLayer {
+  const issues: ConfigIssue[] = [];
+  const base = raw.path;
+  const emptyContext = (): WalkContext => ({ document: raw.document, origins: new Map(), issues });
+  if (raw.value === null || raw.value === undefined) return { config: {}, origins: new Map(), issues };
+  if (!isPlainObject(raw.value)) {
+    report(
+      emptyContext(),
+      'INVALID_TYPE',
+      base,
+      `expected a map of executor settings, got ${describeValue(raw.value)}.`,
+    );
+    return { config: {}, origins: new Map(), issues };
+  }
+  const layer = raw.value;
+  const fragments: { rank: number; tree: Tree<SourceOrigin> }[] = [];
+  let overlay: Tree<SourceOrigin> | undefined;
+  let qos: { value: unknown; doc: DocumentPath } | undefined;
+
+  for (const [key, value] of Object.entries(layer)) {
+    const doc = [...base, key];
+    const name = TOP_LEVEL_BY_SQUASH.get(squashKey(key));
+    const ctx = emptyContext();
+    if (name === undefined) {
+      const hint =
+        key === 'config_file'
+          ? 'set the K8S_CONFIG_FILE environment variable instead of a config_file key.'
+          : undefined;
+      report(
+        ctx,
+        'UNKNOWN_KEY',
+        doc,
+        hint
+          ? `unknown key "${key}": ${hint}`
+          : unknownKeyMessage(key, 'the executor config', TOP_LEVEL_KEYS),
+      );
+      continue;
+    }
+    if (name === 'qos') {
+      qos = { value, doc };
+      continue;
+    }
+    if (POST_KEYS.includes(name)) continue;
+    const tree = (v: JsonObject | undefined): Tree<SourceOrigin> | undefined =>
+      v === undefined ? undefined : { value: v, origins: ctx.origins };
+    if (name === 'containerConfig') {
+      overlay = tree(relocate(['container'], walk(value, CONTAINER, { doc, canon: 'container' }, ctx)));
+      continue;
+    }
+    let produced: Tree<SourceOrigin> | undefined;
+    if (name === 'metadata') produced = tree(normalizeMetadata(value, doc, ctx));
+    else if (name in RELOCATIONS) {
+      const { to, schema } = RELOCATIONS[name]!;
+      produced = tree(relocate(to, walk(value, schema, { doc, canon: to.reduce(joinKey, '') }, ctx)));
+    } else produced = tree(SHORTHANDS[name]!(value, doc, ctx, layer));
+    if (produced) fragments.push({ rank: ORDER.includes(name) ? 0 : 1, tree: produced });
+  }
+
+  const ctx = emptyContext();
+  const onConflict = conflictReporter(ctx);
+  let merged: Tree<SourceOrigin> = { value: {}, origins: new Map() };
+  for (const { tree } of fragments.sort((a, b) => a.rank - b.rank))
+    merged = mergeTrees(merged, tree, 'conflict', onConflict);
+  const resources = (merged.value.container as JsonObject | undefined)?.resources as JsonObject | undefined;
+  const memory =
+    (resources?.limits as JsonObject | undefined)?.memory ??
+    (resources?.requests as JsonObject | undefined)?.memory;
+  const tmpfsFragment = tmpfs(layer, base, memory, ctx);
+  if (tmpfsFragment)
+    merged = mergeTrees(merged, { value: tmpfsFragment, origins: ctx.origins }, 'conflict', onConflict);
+  if (qos) merged = applyQos(merged, qos.value, qos.doc, emptyContext());
+  // `container_config` is applied over `container` of the same layer, as Mage does: no conflict.
+  if (overlay) merged = mergeTrees(merged, overlay, 'override');
+  return { config: merged.value as ExecutorConfig, origins: merged.origins, issues };
+}
+
+/** Wraps a walked value at its canonical place; undefined (invalid) stays undefined. */
+function relocate(to: readonly string[], value: unknown): JsonObject | undefined {
+  return value === undefined ? undefined : nest(to, value);
+}
+
+/** `metadata: {namespace, labels, annotations}`; `metadata.namespace` is the layer's namespace. */
+function normalizeMetadata(raw: unknown, doc: DocumentPath, ctx: WalkContext): JsonObject | undefined {
+  if (!isPlainObject(raw)) {
+    if (raw !== null)
+      report(
+        ctx,
+        'INVALID_TYPE',
+        doc,
+        `expected a map {namespace, labels, annotations}, got ${describeValue(raw)}.`,
+      );
+    return raw === null ? { metadata: null } : undefined;
+  }
+  const schema = METADATA.type === 'object' ? METADATA.schema : undefined;
+  const out: JsonObject = {};
+  const metadata: JsonObject = {};
+  for (const [key, value] of Object.entries(raw)) {
+    const field = schema && findField(schema, key);
+    const at = [...doc, key];
+    if (field === undefined) {
+      report(
+        ctx,
+        'UNKNOWN_KEY',
+        at,
+        unknownKeyMessage(key, 'metadata', ['namespace', 'labels', 'annotations']),
+      );
+    } else if (field === 'namespace') {
+      const ns = walk(value, LEAF.str, { doc: at, canon: 'namespace' }, ctx);
+      if (ns !== undefined) out.namespace = ns;
+    } else {
+      const map = walk(value, LEAF.stringMap, { doc: at, canon: joinKey('metadata', field) }, ctx);
+      if (map !== undefined) metadata[field] = map;
+    }
+  }
+  if (Object.keys(metadata).length > 0) out.metadata = metadata;
+  return out;
+}
+
+/**
+ * `qos` (Metaflow): `Guaranteed` makes cpu and memory limits equal to requests (whichever of the two is
+ * set in this layer); `Burstable` changes nothing; `BestEffort` removes cpu and memory requests and
+ * limits set by lower layers (and this layer may not set them).
+ */
+function applyQos(
+  tree: Tree<SourceOrigin>,
+  raw: unknown,
+  doc: DocumentPath,
+  ctx: WalkContext,
+): Tree<SourceOrigin> {
+  const value = typeof raw === 'string' ? raw.toLowerCase() : undefined;
+  const container = (tree.value.container ?? {}) as JsonObject;
+  const resources = (container.resources ?? {}) as JsonObject;
+  const limits = { ...((resources.limits ?? {}) as JsonObject) };
+  const requests = { ...((resources.requests ?? {}) as JsonObject) };
+  const origin = originAt(ctx, doc);
+  const set: JsonObject = {};
+  if (value === 'burstable') return tree;
+  if (value === 'guaranteed') {
+    for (const resource of ['cpu', 'memory']) {
+      const request = requests[resource];
+      const limit = limits[resource];
+      if (request === undefined && limit === undefined) {
+        report(
+          ctx,
+          'INVALID_VALUE',
+          doc,
+          `qos Guaranteed needs ${resource} set in the same config (e.g. \`${resource}:\` or resource_requests.${resource}).`,
+        );
+      } else if (request !== undefined && limit !== undefined && request !== limit) {
+        report(
+          ctx,
+          'INVALID_VALUE',
+          doc,
+          `qos Guaranteed needs the ${resource} limit (${String(limit)}) to equal the request (${String(request)}).`,
+        );
+      } else {
+        limits[resource] = limit ?? request;
+        requests[resource] = request ?? limit;
+      }
+    }
+    Object.assign(set, { limits, requests });
+  } else if (value === 'besteffort') {
+    if (['cpu', 'memory'].some((r) => requests[r] != null || limits[r] != null)) {
+      report(
+        ctx,
+        'INVALID_VALUE',
+        doc,
+        'qos BestEffort cannot be combined with cpu or memory in the same config: remove one of them.',
+      );
+      return tree;
+    }
+    Object.assign(set, { limits: { cpu: null, memory: null }, requests: { cpu: null, memory: null } });
+  } else {
+    report(
+      ctx,
+      'INVALID_VALUE',
+      doc,
+      `expected qos Guaranteed, Burstable or BestEffort, got ${describeValue(raw)}.`,
+    );
+    return tree;
+  }
+  const extra = fragment(['container', 'resources'], set, origin, ctx);
+  // Keep the origins of values that were already there: only the filled-in ones point at `qos`.
+  const origins = new Map(ctx.origins);
+  for (const [key, o] of tree.origins) origins.set(key, o);
+  return mergeTrees(tree, { value: extra, origins }, 'override');
+}

@@ -1,0 +1,225 @@
+import type { DocumentPath } from '../ports/config-source.js';
+import type { JsonObject } from '../types/kube.js';
+import { isPlainObject, nest, recordOrigins } from './merge.js';
+import { joinKey } from './paths.js';
+import { describeValue, originAt, report, type SourceOrigin, type WalkContext } from './schema-walk.js';
+
+/**
+ * Metaflow-style `@kubernetes` shorthands (seed doc 003), each turned into canonical fields.
+ * Units follow Metaflow: `memory` and `disk` are MB (`"<n>M"`), `shared_memory` and `tmpfs_size` are
+ * MiB (`"<n>Mi"`). A string is taken as a Kubernetes quantity as written.
+ */
+
+/** Builds `{a: {b: value}}` for canonical segments `['a', 'b']`, recording `origin` for every node. */
+export function fragment(
+  segments: readonly string[],
+  value: unknown,
+  origin: SourceOrigin,
+  ctx: WalkContext,
+): JsonObject {
+  let canon = '';
+  for (const segment of segments) canon = joinKey(canon, segment);
+  recordOrigins(canon, value, origin, ctx.origins);
+  return nest(segments, value);
+}
+
+/** A MB/MiB number → `"<n><unit>"`; a string stays as written; anything else is reported. */
+function sizeOf(raw: unknown, unit: 'M' | 'Mi', doc: DocumentPath, ctx: WalkContext): string | undefined {
+  if (typeof raw === 'number' && raw >= 0) return `${raw}${unit}`;
+  if (typeof raw === 'string' && raw.trim() !== '') return raw.trim();
+  report(
+    ctx,
+    'INVALID_TYPE',
+    doc,
+    `expected a size in ${unit === 'M' ? 'MB' : 'MiB'} (a number) or a quantity string, got ${describeValue(raw)}.`,
+  );
+  return undefined;
+}
+
+/** One shorthand: raw value → canonical fragment (undefined when invalid; the issue is recorded). */
+export type Shorthand = (
+  raw: unknown,
+  doc: DocumentPath,
+  ctx: WalkContext,
+  layer: JsonObject,
+) => JsonObject | undefined;
+
+const REQUESTS = ['container', 'resources', 'requests'];
+
+/** `cpu: 0.5` → `container.resources.requests.cpu: "0.5"`. */
+const cpu: Shorthand = (raw, doc, ctx) => {
+  if ((typeof raw === 'number' && raw >= 0) || (typeof raw === 'string' && raw.trim() !== '')) {
+    return fragment([...REQUESTS, 'cpu'], String(raw).trim(), originAt(ctx, doc), ctx);
+  }
+  report(
+    ctx,
+    'INVALID_TYPE',
+    doc,
+    `expected a number of CPUs or a quantity such as 500m, got ${describeValue(raw)}.`,
+  );
+  return undefined;
+};
+
+/** `memory: 4096` (MB) → `container.resources.requests.memory: "4096M"`. */
+const memory: Shorthand = (raw, doc, ctx) => {
+  const size = sizeOf(raw, 'M', doc, ctx);
+  return size === undefined ? undefined : fragment([...REQUESTS, 'memory'], size, originAt(ctx, doc), ctx);
+};
+
+/** `disk: 10240` (MB) → `container.resources.requests.ephemeral-storage: "10240M"`. */
+const disk: Shorthand = (raw, doc, ctx) => {
+  const size = sizeOf(raw, 'M', doc, ctx);
+  return size === undefined
+    ? undefined
+    : fragment([...REQUESTS, 'ephemeral-storage'], size, originAt(ctx, doc), ctx);
+};
+
+/** `gpu: 1` (+ `gpu_vendor`, default nvidia) → `container.resources.limits["nvidia.com/gpu"]: "1"`. */
+const gpu: Shorthand = (raw, doc, ctx, layer) => {
+  const count = typeof raw === 'string' && /^\d+$/.test(raw.trim()) ? Number(raw) : raw;
+  if (typeof count !== 'number' || !Number.isInteger(count) || count < 0) {
+    report(ctx, 'INVALID_TYPE', doc, `expected a whole number of GPUs, got ${describeValue(raw)}.`);
+    return undefined;
+  }
+  if (count === 0) return {};
+  const vendorEntry = Object.entries(layer).find(([k]) => k === 'gpu_vendor' || k === 'gpuVendor');
+  const vendor = typeof vendorEntry?.[1] === 'string' ? vendorEntry[1].trim().toLowerCase() : 'nvidia';
+  return fragment(
+    ['container', 'resources', 'limits', `${vendor}.com/gpu`],
+    String(count),
+    originAt(ctx, doc),
+    ctx,
+  );
+};
+
+/** `gpu_vendor` is read by `gpu`; alone it only has to be a vendor name. */
+const gpuVendor: Shorthand = (raw, doc, ctx) => {
+  if (typeof raw === 'string' && /^[a-z0-9-]+$/i.test(raw.trim())) return {};
+  report(
+    ctx,
+    'INVALID_VALUE',
+    doc,
+    `expected a GPU vendor such as "nvidia" or "amd", got ${describeValue(raw)}.`,
+  );
+  return undefined;
+};
+
+/** `secrets: [a, b]` → `container.envFrom: [{secretRef: {name: a}}, {secretRef: {name: b}}]`. */
+const secrets: Shorthand = (raw, doc, ctx) => {
+  const names = typeof raw === 'string' ? [raw] : raw;
+  if (!Array.isArray(names) || !names.every((n) => typeof n === 'string' && n !== '')) {
+    report(
+      ctx,
+      'INVALID_TYPE',
+      doc,
+      `expected a secret name or a list of secret names, got ${describeValue(raw)}.`,
+    );
+    return undefined;
+  }
+  const refs = [...new Set(names as string[])].map((name) => ({ secretRef: { name } }));
+  return fragment(['container', 'envFrom'], refs, originAt(ctx, doc), ctx);
+};
+
+/** `persistent_volume_claims: {claim: /mount/path}` → a PVC volume and a mount per claim. */
+const persistentVolumeClaims: Shorthand = (raw, doc, ctx) => {
+  if (!isPlainObject(raw) || !Object.values(raw).every((p) => typeof p === 'string' && p.startsWith('/'))) {
+    report(
+      ctx,
+      'INVALID_TYPE',
+      doc,
+      `expected a map of claim names to absolute mount paths, got ${describeValue(raw)}.`,
+    );
+    return undefined;
+  }
+  const claims = Object.entries(raw as Record<string, string>);
+  const volumes = claims.map(([claim]) => ({ name: claim, persistentVolumeClaim: { claimName: claim } }));
+  const mounts = claims.map(([claim, mountPath]) => ({ name: claim, mountPath }));
+  const origin = originAt(ctx, doc);
+  return {
+    ...fragment(['pod', 'volumes'], volumes, origin, ctx),
+    ...fragment(['container', 'volumeMounts'], mounts, origin, ctx),
+  };
+};
+
+/** A memory-backed emptyDir volume mounted at `mountPath`. */
+function memoryVolume(
+  name: string,
+  mountPath: string,
+  sizeLimit: string | undefined,
+  origin: SourceOrigin,
+  ctx: WalkContext,
+) {
+  const emptyDir = sizeLimit === undefined ? { medium: 'Memory' } : { medium: 'Memory', sizeLimit };
+  return {
+    ...fragment(['pod', 'volumes'], [{ name, emptyDir }], origin, ctx),
+    ...fragment(['container', 'volumeMounts'], [{ name, mountPath }], origin, ctx),
+  };
+}
+
+/** `shared_memory: 1024` (MiB) → a 1024Mi memory-backed volume `dshm` at /dev/shm. */
+const sharedMemory: Shorthand = (raw, doc, ctx) => {
+  const size = sizeOf(raw, 'Mi', doc, ctx);
+  return size === undefined ? undefined : memoryVolume('dshm', '/dev/shm', size, originAt(ctx, doc), ctx);
+};
+
+/** Half of a quantity such as `4096M` or `3Gi` (→ `2048M`, `1.5Gi`), for the default tmpfs size. */
+function halfOf(quantity: unknown): string | undefined {
+  const match = typeof quantity === 'string' ? /^(\d+(?:\.\d+)?)([A-Za-z]*)$/.exec(quantity) : null;
+  return match ? `${Number(match[1]) / 2}${match[2]}` : undefined;
+}
+
+/** Reads a layer key in either spelling. */
+function entryOf(layer: JsonObject, snake: string, camel: string): [string, unknown] | undefined {
+  return Object.entries(layer).find(([k]) => k === snake || k === camel);
+}
+
+/**
+ * `use_tmpfs` / `tmpfs_size` (MiB) / `tmpfs_path` (default `/tmp`): a memory-backed volume `tmpfs`.
+ * A size or path alone switches it on, unless `use_tmpfs: false`. Without a size, half the layer's memory
+ * (limit, else request) is used when known.
+ */
+export function tmpfs(
+  layer: JsonObject,
+  base: DocumentPath,
+  memoryQuantity: unknown,
+  ctx: WalkContext,
+): JsonObject | undefined {
+  const use = entryOf(layer, 'use_tmpfs', 'useTmpfs');
+  const size = entryOf(layer, 'tmpfs_size', 'tmpfsSize');
+  const path = entryOf(layer, 'tmpfs_path', 'tmpfsPath');
+  if (use && typeof use[1] !== 'boolean') {
+    report(ctx, 'INVALID_TYPE', [...base, use[0]], `expected true or false, got ${describeValue(use[1])}.`);
+    return undefined;
+  }
+  if (use?.[1] === false || (!use && !size && !path)) return undefined;
+  if (path && (typeof path[1] !== 'string' || !path[1].startsWith('/'))) {
+    report(ctx, 'INVALID_VALUE', [...base, path[0]], 'expected an absolute mount path such as /tmp.');
+    return undefined;
+  }
+  const sizeLimit = size ? sizeOf(size[1], 'Mi', [...base, size[0]], ctx) : halfOf(memoryQuantity);
+  if (size && sizeLimit === undefined) return undefined;
+  const origin = originAt(ctx, [...base, (use ?? size ?? path)![0]]);
+  return memoryVolume('tmpfs', (path?.[1] as string | undefined) ?? '/tmp', sizeLimit, origin, ctx);
+}
+
+/** `port: 8080` → `container.ports: [{containerPort: 8080}]`. */
+const port: Shorthand = (raw, doc, ctx) => {
+  if (typeof raw === 'number' && Number.isInteger(raw) && raw > 0 && raw < 65536) {
+    return fragment(['container', 'ports'], [{ containerPort: raw }], originAt(ctx, doc), ctx);
+  }
+  report(ctx, 'INVALID_VALUE', doc, `expected a port number between 1 and 65535, got ${describeValue(raw)}.`);
+  return undefined;
+};
+
+/** The computed shorthands, by their API-style name. Relocations (image, labels, ...) are in normalize.ts. */
+export const SHORTHANDS: Readonly<Record<string, Shorthand>> = {
+  cpu,
+  memory,
+  disk,
+  gpu,
+  gpuVendor,
+  secrets,
+  persistentVolumeClaims,
+  sharedMemory,
+  port,
+};

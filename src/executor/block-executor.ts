@@ -1,0 +1,159 @@
+import { defaultMonitorPolicy } from '../monitor/reduce.js';
+import type { MonitorPolicy } from '../monitor/types.js';
+import { WatchHubs } from '../monitor/watch-hub.js';
+import { managedSelector } from '../naming/labels.js';
+import { type Clock, systemClock } from '../ports/clock.js';
+import type { ConfigSnapshot, ConfigSource } from '../ports/config-source.js';
+import type { JobClient } from '../ports/job-client.js';
+import type { PodIntrospector, ServerPod } from '../ports/pod-introspector.js';
+import type { RunIdentity } from '../types/run.js';
+import { type PreparedRun, prepareJob } from './prepare.js';
+import { type JobRunnerDeps, runPreparedJob } from './run-job.js';
+import type { BlockResult, BlockRun, ExecuteOptions, PipelineJobRun } from './types.js';
+
+/** The ports and settings of an executor. Only `configSource` and `jobClient` are required. */
+export interface ExecutorOptions {
+  /** Where config comes from (the default reads a Mage project directory). */
+  configSource: ConfigSource;
+  /** How Jobs are created and watched (a real cluster, the local backend, or the in-memory double). */
+  jobClient: JobClient;
+  /** Finds the server pod to inherit from; none = no inheritance. */
+  podIntrospector?: PodIntrospector;
+  /** Time. @default the system clock */
+  clock?: Clock;
+  /** The cluster id in Job names and labels. @default MAGE_CLUSTER_UUID, else `mage` */
+  clusterId?: string;
+  /** Timeouts and graces of the monitor (see docs/runtime.md). */
+  monitorPolicy?: Partial<MonitorPolicy>;
+  /** Log lines kept in each result. @default 50 */
+  logTailLines?: number;
+  /** How long log streams may drain after a Job ends. @default 2000 */
+  logDrainMs?: number;
+  /** Shared watches; pass one to share them between several executors. @default one per executor */
+  watchHubs?: WatchHubs;
+}
+
+/**
+ * Runs one block as a Kubernetes Job: resolves its config, names and builds the Job, creates it (or
+ * adopts the Job a previous run of the same block already created), follows it through the executor's
+ * shared watch to a final state with a precise reason, streams its log, and cleans up.
+ *
+ * The constructor does no IO.
+ *
+ * @example
+ * const executor = new K8sBlockExecutor({ configSource, jobClient });
+ * const result = await executor.execute({ pipelineUuid: 'etl', blockUuid: 'load', pipelineRunId: 7, blockRunId: 42 });
+ * if (result.status === 'failed') console.error(result.reason, result.message);
+ */
+export class K8sBlockExecutor {
+  private readonly deps: JobRunnerDeps;
+  private readonly ownsHubs: boolean;
+  private serverPod: Promise<ServerPod | undefined> | undefined;
+
+  constructor(private readonly options: ExecutorOptions) {
+    const clock = options.clock ?? systemClock;
+    this.ownsHubs = !options.watchHubs;
+    this.deps = {
+      jobClient: options.jobClient,
+      clock,
+      hubs:
+        options.watchHubs ??
+        new WatchHubs({
+          jobClient: options.jobClient,
+          clock,
+          labelSelector: managedSelector(),
+        }),
+      policy: { ...defaultMonitorPolicy, ...options.monitorPolicy },
+      logTailLines: options.logTailLines ?? 50,
+      logDrainMs: options.logDrainMs ?? 2000,
+    };
+  }
+
+  /**
+   * Runs one block to its final state. A block that fails is a result (`status: 'failed'` with a
+   * reason code), not an exception; cancelling through `signal` deletes the Job and returns
+   * `status: 'cancelled'`.
+   * @throws ConfigError (`CONFIG_INVALID`) before any API call when the config is invalid.
+   * @throws K8sExecutorError `JOB_NAME_COLLISION` when a foreign Job has this run's name.
+   * @throws ApiError when the API refuses the run (`API_FORBIDDEN`, `API_INVALID`, ...).
+   */
+  async execute(
+    run: BlockRun,
+    options: ExecuteOptions & { snapshot?: ConfigSnapshot } = {},
+  ): Promise<BlockResult> {
+    const prepared = await this.prepare(run, options.snapshot, options.signal);
+    return runPreparedJob(this.deps, prepared, options);
+  }
+
+  /** Runs a whole pipeline as one Job (Mage's pipeline executor); same contract as {@link execute}. */
+  async executePipelineJob(
+    run: PipelineJobRun,
+    options: ExecuteOptions & { snapshot?: ConfigSnapshot } = {},
+  ): Promise<BlockResult> {
+    const prepared = await this.preparePipelineJob(run, options.snapshot, options.signal);
+    return runPreparedJob(this.deps, prepared, options);
+  }
+
+  /** Builds the Job a block run would create, without creating it (for `render` and `explain`). */
+  async prepare(run: BlockRun, snapshot?: ConfigSnapshot, signal?: AbortSignal): Promise<PreparedRun> {
+    const identity: RunIdentity = {
+      pipelineUuid: run.pipelineUuid,
+      pipelineRunId: String(run.pipelineRunId),
+      blockUuid: run.blockUuid,
+      blockRunId: String(run.blockRunId),
+      attempt: run.attempt ?? 1,
+      ...(run.triggerName !== undefined ? { triggerName: run.triggerName } : {}),
+    };
+    return this.build('block', identity, run, snapshot, signal);
+  }
+
+  /** Builds the Job of a whole-pipeline run, without creating it. */
+  async preparePipelineJob(
+    run: PipelineJobRun,
+    snapshot?: ConfigSnapshot,
+    signal?: AbortSignal,
+  ): Promise<PreparedRun> {
+    const identity: RunIdentity = {
+      pipelineUuid: run.pipelineUuid,
+      pipelineRunId: String(run.pipelineRunId),
+      attempt: run.attempt ?? 1,
+      ...(run.triggerName !== undefined ? { triggerName: run.triggerName } : {}),
+    };
+    return this.build('pipeline', identity, run, snapshot, signal);
+  }
+
+  /** Stops the shared watches (when this executor created them). */
+  close(): void {
+    if (this.ownsHubs) this.deps.hubs.close();
+  }
+
+  private async build(
+    mode: 'block' | 'pipeline',
+    identity: RunIdentity,
+    run: Pick<BlockRun, 'variables' | 'command' | 'args'>,
+    snapshot: ConfigSnapshot | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<PreparedRun> {
+    const [loaded, serverPod] = await Promise.all([
+      snapshot ?? this.options.configSource.load(identity.pipelineUuid, signal),
+      this.currentServerPod(signal),
+    ]);
+    return prepareJob({
+      snapshot: loaded,
+      mode,
+      identity,
+      ...(run.variables ? { variables: run.variables } : {}),
+      ...(serverPod ? { serverPod } : {}),
+      ...(this.options.clusterId ? { clusterId: this.options.clusterId } : {}),
+      ...(run.command ? { command: run.command } : {}),
+      ...(run.args ? { args: run.args } : {}),
+    });
+  }
+
+  /** The server pod is read once per executor: it does not change while this process lives. */
+  private currentServerPod(signal?: AbortSignal): Promise<ServerPod | undefined> {
+    if (!this.options.podIntrospector) return Promise.resolve(undefined);
+    this.serverPod ??= this.options.podIntrospector.currentPod(signal);
+    return this.serverPod;
+  }
+}

@@ -1,0 +1,107 @@
+import type { ErrorCode } from '../errors/codes.js';
+import type { BlockEvent, LogLine } from './types.js';
+
+/** Where a block of a pipeline run stands. */
+export type BlockRunStatus =
+  | 'waiting'
+  | 'submitted'
+  | 'pending'
+  | 'running'
+  | 'retrying'
+  | 'succeeded'
+  | 'failed'
+  | 'skipped'
+  | 'cancelled';
+
+/** One attempt of one block. */
+export interface AttemptRecord {
+  attempt: number;
+  /** The Job's name (k8s blocks). */
+  jobName?: string;
+  status: 'succeeded' | 'failed' | 'cancelled';
+  reason?: ErrorCode;
+  message?: string;
+  exitCode?: number;
+  /** True when the attempt's Job already existed (resume). */
+  adopted?: boolean;
+  /** True when a previous run already finished this attempt and it was not run again. */
+  fromEarlierRun?: boolean;
+  startedAt: number;
+  finishedAt: number;
+}
+
+/** How one block of a pipeline run ended. */
+export interface BlockOutcome {
+  uuid: string;
+  /** `k8s` blocks run as Jobs; others through the local runner. */
+  executor: 'k8s' | 'local';
+  status: Extract<BlockRunStatus, 'succeeded' | 'failed' | 'skipped' | 'cancelled'>;
+  reason?: ErrorCode;
+  message?: string;
+  attempts: AttemptRecord[];
+  /** The last log lines of the last attempt. */
+  lastLogLines: string[];
+  startedAt?: number;
+  finishedAt?: number;
+}
+
+/** How a pipeline run ended. */
+export interface PipelineResult {
+  status: 'succeeded' | 'failed' | 'cancelled';
+  pipelineUuid: string;
+  pipelineRunId: string;
+  mode: 'dag' | 'single-job';
+  /** Every block, in pipeline order. */
+  blocks: BlockOutcome[];
+  startedAt: number;
+  finishedAt: number;
+}
+
+/** Progress of a pipeline run. */
+export type PipelineEvent =
+  | {
+      type: 'block-status';
+      blockUuid: string;
+      status: BlockRunStatus;
+      attempt: number;
+      at: number;
+      message?: string;
+    }
+  | { type: 'block-event'; blockUuid: string; event: BlockEvent }
+  | { type: 'retry-scheduled'; blockUuid: string; nextAttempt: number; delayMs: number; at: number };
+
+/** What a local (non-k8s) block gets. */
+export interface LocalBlockContext {
+  pipelineUuid: string;
+  pipelineRunId: string;
+  blockUuid: string;
+  attempt: number;
+  variables: Readonly<Record<string, unknown>>;
+  signal: AbortSignal;
+  onLog: (line: string) => void;
+}
+
+/** Runs blocks whose executor type is not `k8s`, supplied by the caller. */
+export type LocalBlockRunner = (
+  context: LocalBlockContext,
+) => Promise<{ status: 'succeeded' | 'failed'; message?: string; exitCode?: number }>;
+
+/** Options of one pipeline run. */
+export interface PipelineRunOptions {
+  /** Cancels the run: running Jobs are deleted, waiting blocks are cancelled. */
+  signal?: AbortSignal;
+  /** Progress events. */
+  onEvent?: (event: PipelineEvent) => void;
+  /** Log lines of every block. */
+  onLog?: (blockUuid: string, line: LogLine) => void;
+}
+
+/** A pipeline run request. */
+export interface PipelineRun {
+  pipelineUuid: string;
+  pipelineRunId: string | number;
+  triggerName?: string;
+  variables?: Readonly<Record<string, unknown>>;
+  /** Block run ids by block uuid. @default `<pipelineRunId>-<blockUuid>` */
+  blockRunIds?: Readonly<Record<string, string | number>>;
+}

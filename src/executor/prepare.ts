@@ -1,0 +1,81 @@
+import { resolveConfig } from '../config/index.js';
+import type { ResolvedConfig } from '../config/types.js';
+import { jobName } from '../naming/job-name.js';
+import type { ConfigSnapshot } from '../ports/config-source.js';
+import type { ServerPod } from '../ports/pod-introspector.js';
+import { buildJob } from '../spec/build-job.js';
+import type { RunIdentity } from '../types/run.js';
+import type { PreparedJob } from './run-job.js';
+
+/** The default cluster id when neither an option nor `MAGE_CLUSTER_UUID` sets one. */
+export const DEFAULT_CLUSTER_ID = 'mage';
+
+/** Everything needed to build one Job, without IO. */
+export interface PrepareInput {
+  snapshot: ConfigSnapshot;
+  /** `block`: one block's Job; `pipeline`: the whole pipeline as one Job. */
+  mode: 'block' | 'pipeline';
+  identity: RunIdentity;
+  variables?: Readonly<Record<string, unknown>>;
+  serverPod?: ServerPod;
+  /** Overrides `MAGE_CLUSTER_UUID`. */
+  clusterId?: string;
+  command?: string[];
+  args?: string[];
+}
+
+/** A built Job with the resolved config it came from (for `explain`). */
+export interface PreparedRun extends PreparedJob {
+  resolved: ResolvedConfig;
+}
+
+/** The cluster id: the option, else `MAGE_CLUSTER_UUID`, else `mage`. */
+export function clusterIdOf(snapshot: ConfigSnapshot, option?: string): string {
+  return option || snapshot.env.MAGE_CLUSTER_UUID || DEFAULT_CLUSTER_ID;
+}
+
+/**
+ * Resolves the config, names the Job and builds it. Pure: the same input always gives the same Job.
+ * @throws ConfigError (`CONFIG_INVALID`) with every problem found.
+ */
+export function prepareJob(input: PrepareInput): PreparedRun {
+  const { snapshot, mode, identity } = input;
+  const resolved = resolveConfig({
+    snapshot,
+    mode,
+    identity,
+    ...(identity.blockUuid !== undefined ? { blockUuid: identity.blockUuid } : {}),
+    ...(input.variables ? { variables: input.variables } : {}),
+    ...(input.serverPod ? { serverPod: input.serverPod } : {}),
+  });
+  const clusterId = clusterIdOf(snapshot, input.clusterId);
+  const kind = mode;
+  const runId = mode === 'block' ? identity.blockRunId : identity.pipelineRunId;
+  const name = jobName({
+    clusterId,
+    prefix: resolved.config.jobNamePrefix,
+    kind,
+    runId: String(runId),
+    ...(identity.attempt !== undefined ? { attempt: identity.attempt } : {}),
+    ...(identity.triggerName !== undefined ? { triggerName: identity.triggerName } : {}),
+  });
+  const job = buildJob({
+    config: resolved.config,
+    jobName: name,
+    identity,
+    clusterId,
+    kind,
+    ...(input.command ? { command: input.command } : {}),
+    ...(input.args ? { args: input.args } : {}),
+  });
+  return {
+    job,
+    jobName: name,
+    namespace: resolved.config.namespace,
+    containerName: resolved.config.container.name,
+    identity,
+    clusterId,
+    kind,
+    resolved,
+  };
+}

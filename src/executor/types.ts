@@ -1,0 +1,108 @@
+import type { ErrorCode } from '../errors/codes.js';
+import type { BlockPhase, BlockState } from '../monitor/types.js';
+
+/** One block run, as the orchestrator knows it. */
+export interface BlockRun {
+  /** The pipeline's uuid. */
+  pipelineUuid: string;
+  /** The block's uuid within the pipeline. */
+  blockUuid: string;
+  /** The pipeline run id. */
+  pipelineRunId: string | number;
+  /** The block run id; with the attempt, it makes the Job name. */
+  blockRunId: string | number;
+  /** The trigger's name, for `{trigger_name}` in the job name prefix. */
+  triggerName?: string;
+  /** 1 for the first try. @default 1 */
+  attempt?: number;
+  /** Run variables for `{{ variables('x') }}` and `{{ x }}` templates. */
+  variables?: Readonly<Record<string, unknown>>;
+  /** The container command; overrides `container.command` of the config. */
+  command?: string[];
+  /** The container args; overrides `container.args` of the config. */
+  args?: string[];
+}
+
+/** A whole pipeline run as one Job (Mage's pipeline executor). */
+export interface PipelineJobRun {
+  pipelineUuid: string;
+  pipelineRunId: string | number;
+  triggerName?: string;
+  attempt?: number;
+  variables?: Readonly<Record<string, unknown>>;
+  command?: string[];
+  args?: string[];
+}
+
+/** One line of a pod's log, tagged with where it came from. */
+export interface LogLine {
+  /** The Job it belongs to. */
+  jobName: string;
+  /** The pod that printed it (a retried Job has several). */
+  podName: string;
+  /** The text, without the trailing newline. */
+  line: string;
+}
+
+/** A block's lifecycle event, for progress displays and metrics. */
+export interface BlockEvent {
+  /** What happened. `adopted` = the Job already existed for this run (resume) and is being followed. */
+  type: 'submitted' | 'adopted' | BlockPhase | 'cancelled';
+  /** The Job's name. */
+  jobName: string;
+  /** The Job's namespace. */
+  namespace: string;
+  /** The clock's time of the event. */
+  at: number;
+  /** The monitor's state at that moment (absent for `submitted`/`adopted`/`cancelled`). */
+  state?: BlockState;
+}
+
+/** Options of one execution. */
+export interface ExecuteOptions {
+  /** Cancels the run: the Job is deleted (Foreground) and the result is `cancelled`. */
+  signal?: AbortSignal;
+  /** Called on each lifecycle event. */
+  onEvent?: (event: BlockEvent) => void;
+  /** Receives the pod's log lines while it runs (across retried pods). */
+  onLog?: (line: LogLine) => void;
+  /** Keep the Job after it finished (for debugging). @default false */
+  keepJob?: boolean;
+}
+
+/** A warning event captured before cleanup. */
+export interface WarningEvent {
+  /** `Job/<name>` or `Pod/<name>`. */
+  object: string;
+  reason: string;
+  message: string;
+  count: number;
+}
+
+/** How a block run ended. */
+export interface BlockResult {
+  /** The final status. */
+  status: 'succeeded' | 'failed' | 'cancelled';
+  /** The Job's name. */
+  jobName: string;
+  /** The Job's namespace. */
+  namespace: string;
+  /** Why it failed or was cancelled (stable code, see docs/errors.md). */
+  reason?: ErrorCode;
+  /** One clear sentence about the reason. */
+  message?: string;
+  /** The main container's exit code, when it terminated. */
+  exitCode?: number;
+  /** True when an existing Job of this run was adopted instead of created. */
+  adopted: boolean;
+  /** Pods that failed before the end (retries used by `backoffLimit`). */
+  failedPods: number;
+  /** Timings, in ms since the epoch (from the Clock). */
+  timings: { submittedAt: number; startedAt?: number; finishedAt: number; durationMs: number };
+  /** The last log lines of the newest pod (captured before cleanup). */
+  lastLogLines: string[];
+  /** Warning events of the Job and its pods (captured before cleanup, on failure). */
+  warningEvents: WarningEvent[];
+  /** Set when deleting the finished Job failed (the run's outcome stands). */
+  cleanupError?: string;
+}

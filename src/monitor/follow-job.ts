@@ -1,0 +1,110 @@
+import type { Clock } from '../ports/clock.js';
+import { initialBlockState, isFinalPhase, nextDeadline, reduce } from './reduce.js';
+import type { BlockState, BlockTransition, MonitorPolicy, Observation } from './types.js';
+import type { HubSubscription, WatchHub } from './watch-hub.js';
+
+/** What {@link followJob} needs. */
+export interface FollowJobOptions {
+  /** The shared watch of the Job's namespace. */
+  hub: WatchHub;
+  jobName: string;
+  clock: Clock;
+  policy: MonitorPolicy;
+  /** When the Job was created (the Clock's time); the no-pod bound counts from it. */
+  submittedAt: number;
+  /** Stops following: the promise rejects with `signal.reason`. The Job is left alone. */
+  signal?: AbortSignal;
+  /** Called on every phase change, in order, before the promise settles. */
+  onTransition?: (transition: BlockTransition) => void;
+  /** Called on every new state. */
+  onState?: (state: BlockState) => void;
+}
+
+/**
+ * Follows one Job to its final state. Observations come from the hub's shared watch (no polling of
+ * its own); between them it sleeps on the Clock until the state's next waiting bound
+ * (`nextDeadline`), re-armed whenever the bound moves, and feeds a `tick` when it is reached.
+ *
+ * Resolves with the final {@link BlockState} (`succeeded` or `failed`, with its reason); a block that
+ * fails is a result, not a rejection. Rejects with `signal.reason` on abort, and with the error of an
+ * `onTransition`/`onState` callback that throws. The subscription is disposed in every case.
+ *
+ * @example
+ * const state = await followJob({ hub: hubs.hub('etl'), jobName, clock, policy: defaultMonitorPolicy, submittedAt });
+ * if (state.phase === 'failed') console.error(state.reason, state.message);
+ */
+export function followJob(options: FollowJobOptions): Promise<BlockState> {
+  const { hub, jobName, clock, policy, signal } = options;
+  return new Promise<BlockState>((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(signal.reason);
+      return;
+    }
+    let state = initialBlockState(jobName, options.submittedAt);
+    let done = false;
+    let subscription: HubSubscription | undefined;
+    let timer: { deadline: number; stop: AbortController } | undefined;
+
+    const finish = (settle: () => void) => {
+      if (done) return;
+      done = true;
+      timer?.stop.abort();
+      signal?.removeEventListener('abort', onAbort);
+      subscription?.dispose();
+      settle();
+    };
+    const onAbort = () => finish(() => reject(signal?.reason));
+
+    const arm = () => {
+      const deadline = nextDeadline(state, policy);
+      if (deadline === timer?.deadline) return;
+      timer?.stop.abort();
+      timer = undefined;
+      if (deadline === undefined) return;
+      const armed = { deadline, stop: new AbortController() };
+      timer = armed;
+      clock.sleep(Math.max(0, deadline - clock.now()), armed.stop.signal).then(
+        () => {
+          if (timer !== armed) return;
+          timer = undefined;
+          apply({ kind: 'tick', at: clock.now() });
+        },
+        () => {
+          // Aborted: the bound moved or the follow ended.
+        },
+      );
+    };
+
+    const apply = (observation: Observation) => {
+      if (done) return;
+      const next = reduce(state, observation, policy);
+      if (next !== state) {
+        const previous = state;
+        state = next;
+        try {
+          options.onState?.(next);
+          if (previous.phase !== next.phase)
+            options.onTransition?.({ from: previous.phase, to: next.phase, state: next });
+        } catch (error) {
+          finish(() => reject(error));
+          return;
+        }
+        if (isFinalPhase(next.phase)) {
+          finish(() => resolve(next));
+          return;
+        }
+      }
+      arm();
+    };
+
+    signal?.addEventListener('abort', onAbort, { once: true });
+    // The hub replays what it has cached synchronously, so `apply` may finish before this returns.
+    const sub = hub.subscribe(jobName, apply);
+    if (done) {
+      sub.dispose();
+      return;
+    }
+    subscription = sub;
+    arm();
+  });
+}

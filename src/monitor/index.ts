@@ -1,0 +1,20 @@
+export { ReconnectBackoff, type ReconnectBackoffOptions } from './backoff.js';
+export { type FollowJobOptions, followJob } from './follow-job.js';
+export { defaultMonitorPolicy, initialBlockState, isFinalPhase, nextDeadline, reduce } from './reduce.js';
+export type {
+  BlockDiagnostics,
+  BlockPhase,
+  BlockState,
+  BlockTransition,
+  MonitorPolicy,
+  Observation,
+  PodSummary,
+} from './types.js';
+export {
+  type HubEvent,
+  type HubSubscription,
+  WatchHub,
+  type WatchHubOptions,
+  type WatchHubStats,
+  WatchHubs,
+} from './watch-hub.js';

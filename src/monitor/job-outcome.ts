@@ -1,0 +1,147 @@
+import type { ErrorCode } from '../errors/codes.js';
+import type { Condition, Job } from '../types/kube.js';
+import { newestPod, type PodRecord } from './pod-summary.js';
+import type { BlockState } from './types.js';
+
+/** How a Job ended, as decided from its conditions and its last failed pod. */
+export type JobOutcome =
+  | { phase: 'succeeded'; exitCode?: number; containerName?: string }
+  | { phase: 'failed'; reason: ErrorCode; message: string; exitCode?: number; containerName?: string };
+
+/** The Kubernetes default when a Job has no `backoffLimit`. */
+const KUBERNETES_DEFAULT_BACKOFF_LIMIT = 6;
+
+/**
+ * The final outcome of a Job, or undefined while it still runs.
+ *
+ * - `Complete=True` or `SuccessCriteriaMet=True` (Kubernetes ≥ 1.31 sets it first) → succeeded.
+ * - `Failed=True` or `FailureTarget=True` (set first on recent versions) → failed, by condition reason:
+ *   `BackoffLimitExceeded` → the cause of the last failed pod (`OOM_KILLED`, `EVICTED`,
+ *   `DEADLINE_EXCEEDED` for a pod deadline, `EXIT_CODE`), else `BACKOFF_LIMIT_EXCEEDED`;
+ *   `DeadlineExceeded` → `DEADLINE_EXCEEDED`; `PodFailurePolicy` → `POD_FAILURE_POLICY`;
+ *   anything else → `JOB_FAILED`.
+ *
+ * A failed pod alone is never an outcome: the Job controller may still retry (`backoffLimit`).
+ */
+export function jobOutcome(job: Job, state: BlockState): JobOutcome | undefined {
+  const conditions = job.status?.conditions ?? [];
+  const failure = trueCondition(conditions, 'Failed') ?? trueCondition(conditions, 'FailureTarget');
+  if (failure) return failedOutcome(job, failure, lastFailedPod(state), state);
+  if (trueCondition(conditions, 'Complete') || trueCondition(conditions, 'SuccessCriteriaMet')) {
+    const pod: PodRecord | undefined = state.currentPod ? state.pods[state.currentPod] : undefined;
+    const terminated = pod?.phase === 'Succeeded' ? pod.terminated : undefined;
+    return {
+      phase: 'succeeded',
+      ...(terminated ? { exitCode: terminated.exitCode, containerName: terminated.containerName } : {}),
+    };
+  }
+  return undefined;
+}
+
+function failedOutcome(
+  job: Job,
+  failure: Condition,
+  pod: PodRecord | undefined,
+  state: BlockState,
+): JobOutcome {
+  const name = job.metadata.name ?? state.jobName;
+  const terminated = pod?.terminated;
+  const exit = terminated ? { exitCode: terminated.exitCode, containerName: terminated.containerName } : {};
+  const said = failure.message ? ` (${failure.message})` : '';
+  switch (failure.reason) {
+    case 'BackoffLimitExceeded':
+      return { ...backoffCause(job, pod, state), ...exit };
+    case 'DeadlineExceeded': {
+      const seconds = job.spec?.activeDeadlineSeconds;
+      const limit = seconds !== undefined ? ` of ${seconds} s` : '';
+      return {
+        phase: 'failed',
+        reason: 'DEADLINE_EXCEEDED',
+        message: `Job "${name}" ran longer than its activeDeadlineSeconds${limit} and was stopped${said}; raise job.active_deadline_seconds or make the block faster.`,
+        ...exit,
+      };
+    }
+    case 'PodFailurePolicy': {
+      const code = terminated?.exitCode ?? exitCodeIn(failure.message);
+      const exitText = code !== undefined ? ` (exit code ${code})` : '';
+      return {
+        phase: 'failed',
+        reason: 'POD_FAILURE_POLICY',
+        message: `Job "${name}" was failed by a rule of its podFailurePolicy${exitText}: ${failure.message ?? 'no message'}; the rule marks this failure as not worth retrying, so fix its cause.`,
+        ...exit,
+        ...(code !== undefined ? { exitCode: code } : {}),
+      };
+    }
+    default:
+      return {
+        phase: 'failed',
+        reason: 'JOB_FAILED',
+        message: `Job "${name}" failed: ${failure.reason ?? 'no reason given'}${said}; see \`kubectl describe job ${name}\`.`,
+        ...exit,
+      };
+  }
+}
+
+/** Why the retries ran out, from the last failed pod. */
+function backoffCause(
+  job: Job,
+  pod: PodRecord | undefined,
+  state: BlockState,
+): Extract<JobOutcome, { phase: 'failed' }> {
+  const backoffLimit = job.spec?.backoffLimit ?? KUBERNETES_DEFAULT_BACKOFF_LIMIT;
+  const failedCount = Math.max(state.failedPods, job.status?.failed ?? 0, 1);
+  const tally = `after ${failedCount} of ${backoffLimit + 1} allowed pods failed`;
+  const terminated = pod?.terminated;
+  if (terminated?.reason === 'OOMKilled') {
+    const limit = pod?.memoryLimit
+      ? `its memory limit of ${pod.memoryLimit}`
+      : 'the memory of its node (it has no memory limit)';
+    return {
+      phase: 'failed',
+      reason: 'OOM_KILLED',
+      message: `Container "${terminated.containerName}" was killed for using more than ${limit} (OOMKilled, exit code ${terminated.exitCode}) ${tally}; raise resource_limits.memory or make the block use less memory.`,
+    };
+  }
+  if (pod?.podReason === 'Evicted') {
+    return {
+      phase: 'failed',
+      reason: 'EVICTED',
+      message: `Pod "${pod.name}" was evicted by the kubelet: ${pod.podMessage ?? 'no message'} (${tally}); set resource requests that match the block's real use, or run it on nodes with more room.`,
+    };
+  }
+  if (pod?.podReason === 'DeadlineExceeded') {
+    return {
+      phase: 'failed',
+      reason: 'DEADLINE_EXCEEDED',
+      message: `Pod "${pod.name}" ran longer than its activeDeadlineSeconds: ${pod.podMessage ?? 'no message'} (${tally}); raise the deadline or make the block faster.`,
+    };
+  }
+  if (terminated && terminated.exitCode !== 0) {
+    return {
+      phase: 'failed',
+      reason: 'EXIT_CODE',
+      message: `Container "${terminated.containerName}" exited with code ${terminated.exitCode} ${tally}; the block's own code failed, see its last log lines.`,
+    };
+  }
+  const which = pod ? ` (last failed pod "${pod.name}"${pod.podReason ? `: ${pod.podReason}` : ''})` : '';
+  return {
+    phase: 'failed',
+    reason: 'BACKOFF_LIMIT_EXCEEDED',
+    message: `Job "${state.jobName}" reached its backoffLimit of ${backoffLimit}: ${failedCount} pods failed${which}; see the pod events and logs in this result.`,
+  };
+}
+
+/** The newest pod that failed. */
+function lastFailedPod(state: BlockState): PodRecord | undefined {
+  return newestPod(Object.values(state.pods).filter((pod) => pod.phase === 'Failed'));
+}
+
+function trueCondition(conditions: readonly Condition[], type: string): Condition | undefined {
+  return conditions.find((c) => c.type === type && c.status === 'True');
+}
+
+/** The exit code a Job controller message mentions ("... failed with exit code 42 ..."). */
+function exitCodeIn(message: string | undefined): number | undefined {
+  const match = message?.match(/exit code (\d+)/);
+  return match ? Number(match[1]) : undefined;
+}

@@ -1,0 +1,174 @@
+import type { Job, Pod } from '../types/kube.js';
+import { jobOutcome } from './job-outcome.js';
+import { deletedPodRecord, newestPod, type PodRecord, summarizePod } from './pod-summary.js';
+import type { BlockPhase, BlockState, MonitorPolicy, Observation } from './types.js';
+import { earliestBound, waitingBounds } from './waiting-bounds.js';
+
+/**
+ * The monitor's default bounds. Every waiting state has one, so no block waits forever (Mage polls a
+ * Pending pod forever; Dagster hangs when a Job never gets a pod, dagster#24595).
+ */
+export const defaultMonitorPolicy: MonitorPolicy = Object.freeze({
+  /**
+   * 5 min: long enough for a cluster autoscaler to add a node (1–3 min), short enough that a request
+   * no node can ever satisfy is reported the same hour. Airflow's schedule timeout is 120 s; Argo's
+   * pendingTimeout is off unless set.
+   */
+  unschedulableTimeoutMs: 300_000,
+  /**
+   * 5 min: the Job controller makes a pod within seconds; a Job still without one is blocked by a
+   * quota, a missing service account or a webhook (the Dagster hang). Also bounds a Job whose failed
+   * pod is never replaced (plus the controller's 6 min retry delay).
+   */
+  noPodTimeoutMs: 300_000,
+  /**
+   * 1 min: the kubelet retries pulls with a growing backoff and a registry hiccup clears within a
+   * minute; a wrong tag never does. Prefect waits 60 s, Flyte 3 min; Airflow fails at once.
+   * InvalidImageName fails at once whatever this is.
+   */
+  imagePullGraceMs: 60_000,
+  /**
+   * 30 s: a Secret or ConfigMap created next to the Job may land seconds later; a missing one stays
+   * missing. Dagster waits forever; Flyte fails at once.
+   */
+  containerConfigGraceMs: 30_000,
+  /**
+   * 15 min: the cap on Pending for any reason without a specific bound (volumes that never attach,
+   * ContainerCreating forever: airflow#15218). The specific bounds above fire first.
+   */
+  pendingTimeoutMs: 900_000,
+});
+
+/** The state of a Job just created: no pod yet. */
+export function initialBlockState(jobName: string, submittedAt: number): BlockState {
+  return { jobName, phase: 'submitted', pods: {}, submittedAt, failedPods: 0 };
+}
+
+/** True when `phase` is `succeeded` or `failed`: nothing changes it any more. */
+export function isFinalPhase(phase: BlockPhase): boolean {
+  return phase === 'succeeded' || phase === 'failed';
+}
+
+/**
+ * Folds one observation into the state of a block. Pure: returns a new value and never mutates
+ * `state`; a final state is returned as is, whatever is observed.
+ *
+ * Phases: `submitted` (no pod yet) → `pending` (the newest pod exists, nothing runs; also after a pod
+ * failed while the Job may still retry) → `running` (a container runs, or the pod succeeded and the
+ * Job is about to complete) → `succeeded` | `failed`. A replacement pod goes back to pending/running.
+ *
+ * Final states:
+ * - from the Job's conditions (see `jobOutcome`): `Complete`/`SuccessCriteriaMet` → succeeded;
+ *   `Failed`/`FailureTarget` → failed with `OOM_KILLED`, `EVICTED`, `EXIT_CODE`,
+ *   `BACKOFF_LIMIT_EXCEEDED`, `DEADLINE_EXCEEDED`, `POD_FAILURE_POLICY` or `JOB_FAILED`.
+ *   A failed pod alone is not final: `backoffLimit` retries are honoured (unlike Mage);
+ * - from a waiting bound reached at the observation's time (see `waitingBounds`): `IMAGE_PULL_FAILED`,
+ *   `CONTAINER_CONFIG_ERROR`, `UNSCHEDULABLE`, `POD_CREATE_FAILED`. The Job itself has not failed,
+ *   so the caller deletes it;
+ * - `job-deleted`, or a Job of the same name with another uid → `JOB_DELETED`.
+ *
+ * `tick` observations only let time pass: they end a block whose bound is reached.
+ */
+export function reduce(state: BlockState, observation: Observation, policy: MonitorPolicy): BlockState {
+  if (isFinalPhase(state.phase)) return state;
+  const at = observation.at;
+  switch (observation.kind) {
+    case 'job':
+      return applyJob(state, observation.job, at, policy);
+    case 'job-deleted':
+      return fail(state, at, {
+        reason: 'JOB_DELETED',
+        message: `Job "${state.jobName}" was deleted before it finished (by kubectl, a TTL or another process); re-run the block, and find who deleted it in the API server's audit log if it was not you.`,
+      });
+    case 'pod':
+      return settle(applyPod(state, observation.pod, at), at, policy);
+    case 'pod-deleted': {
+      const record: PodRecord | undefined = state.pods[observation.podName];
+      if (!record) return settle(state, at, policy);
+      return settle(
+        withPods(state, { ...state.pods, [record.name]: deletedPodRecord(record, at) }),
+        at,
+        policy,
+      );
+    }
+    case 'tick':
+      return settle(state, at, policy);
+  }
+}
+
+/**
+ * The earliest time at which a `tick` could change `state` (a waiting bound), or undefined when only a
+ * new observation can (the state is final, or the pod runs).
+ */
+export function nextDeadline(state: BlockState, policy: MonitorPolicy): number | undefined {
+  return earliestBound(waitingBounds(state, policy))?.at;
+}
+
+function applyJob(state: BlockState, job: Job, at: number, policy: MonitorPolicy): BlockState {
+  const uid = job.metadata.uid;
+  if (state.jobUid && uid && uid !== state.jobUid) {
+    return fail(state, at, {
+      reason: 'JOB_DELETED',
+      message: `Job "${state.jobName}" was deleted and replaced by another Job of the same name (uid ${uid}) before it finished; make sure one run does not start twice, then re-run the block.`,
+    });
+  }
+  const seen: BlockState = {
+    ...state,
+    ...(uid ? { jobUid: uid } : {}),
+    failedPods: Math.max(state.failedPods, job.status?.failed ?? 0),
+  };
+  const outcome = jobOutcome(job, seen);
+  if (!outcome) return settle(seen, at, policy);
+  const { phase, ...details } = outcome;
+  return { ...seen, ...details, phase, finishedAt: at };
+}
+
+function applyPod(state: BlockState, pod: Pod, at: number): BlockState {
+  const name = pod.metadata.name;
+  if (!name) return state;
+  const record = summarizePod(pod, at, state.pods[name]);
+  // A pod left over from an earlier Job of the same name is not ours.
+  if (state.jobUid && record.ownerUid && record.ownerUid !== state.jobUid) return state;
+  return withPods(state, { ...state.pods, [name]: record });
+}
+
+/** The state with new pod records and what follows from them: current pod, phase, counts, start. */
+function withPods(state: BlockState, pods: Readonly<Record<string, PodRecord>>): BlockState {
+  const current = newestPod(Object.values(pods));
+  const failed = Object.values(pods).filter((p) => p.phase === 'Failed').length;
+  const phase = current ? podBlockPhase(current) : 'submitted';
+  const startedAt = state.startedAt ?? (phase === 'running' ? current?.startedAt : undefined);
+  return {
+    ...state,
+    pods,
+    phase,
+    failedPods: Math.max(state.failedPods, failed),
+    ...(current ? { currentPod: current.name } : {}),
+    ...(startedAt !== undefined ? { startedAt } : {}),
+  };
+}
+
+function podBlockPhase(pod: PodRecord): BlockPhase {
+  if (pod.phase === 'Failed') return 'pending'; // waiting for the replacement, or for the Job to fail
+  if (pod.running || pod.phase !== 'Pending') return 'running';
+  return 'pending';
+}
+
+/** Ends the block when a waiting bound is reached at `at`. */
+function settle(state: BlockState, at: number, policy: MonitorPolicy): BlockState {
+  const due = earliestBound(waitingBounds(state, policy).filter((b) => b.at <= at));
+  if (!due) return state;
+  return fail(state, at, {
+    reason: due.reason,
+    message: due.message,
+    ...(due.containerName ? { containerName: due.containerName } : {}),
+  });
+}
+
+function fail(
+  state: BlockState,
+  at: number,
+  details: Required<Pick<BlockState, 'reason' | 'message'>> & Pick<BlockState, 'containerName'>,
+): BlockState {
+  return { ...state, ...details, phase: 'failed', finishedAt: at };
+}

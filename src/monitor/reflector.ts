@@ -1,0 +1,290 @@
+import { isK8sExecutorError } from '../errors/base.js';
+import type { Clock } from '../ports/clock.js';
+import type { ListResult } from '../ports/job-client.js';
+import type { ObjectMeta, WatchEvent } from '../types/kube.js';
+import { ReconnectBackoff, type ReconnectBackoffOptions } from './backoff.js';
+
+/** Something the hub reports about its watches. Never thrown: the hub keeps going. */
+export interface HubEvent {
+  /** What happened: a list done, a watch started or ended, a 410 relist, a backoff wait, polling started, an error. */
+  type: 'listed' | 'watch-started' | 'watch-ended' | 'relist' | 'reconnect-wait' | 'poll-fallback' | 'error';
+  /** Which of the two shared watches. */
+  resource: 'jobs' | 'pods';
+  /** One line for a log. */
+  detail?: string;
+  /** The error, for `error` events. */
+  error?: unknown;
+}
+
+/** A change of one cached object. */
+export type CacheChange<T> = { type: 'upsert'; object: T } | { type: 'delete'; object: T };
+
+/** The counters a reflector bumps. */
+export type ReflectorStat = 'lists' | 'watches' | 'relists' | 'reconnects' | 'polls';
+
+/** What a {@link Reflector} needs. */
+export interface ReflectorOptions<T extends { metadata: ObjectMeta }> {
+  /** Named in every {@link HubEvent}. */
+  resource: 'jobs' | 'pods';
+  /** Every wait goes through it. */
+  clock: Clock;
+  /** Lists the objects (with their collection's resourceVersion). */
+  list(signal: AbortSignal): Promise<ListResult<T>>;
+  /** Watches from `resourceVersion`; resolves when the server ends the stream. */
+  watch(onEvent: (event: WatchEvent<T>) => void, resourceVersion: string, signal: AbortSignal): Promise<void>;
+  /** The reconnect backoff. */
+  reconnect: ReconnectBackoffOptions;
+  /** The period of the polling fallback. */
+  pollIntervalMs: number;
+  /** Receives each change of the cache once. Must not throw. */
+  onChange(change: CacheChange<T>): void;
+  /** Receives diagnostics. */
+  onHubEvent(event: HubEvent): void;
+  /** Bumps a counter. */
+  count(stat: ReflectorStat): void;
+}
+
+/** Consecutive watch failures after which lists are polled while the watch keeps retrying. */
+const FAILURES_BEFORE_POLLING = 3;
+
+/** A watch that ends normally sooner than this without any event is treated as a failure (no hot loop). */
+const MIN_HEALTHY_WATCH_MS = 1000;
+
+/**
+ * Keeps a cache of one resource in step with the API server, client-go reflector style, and reports
+ * each change once:
+ *
+ * - list (remember its resourceVersion) → watch from it, with bookmarks;
+ * - normal end of a watch (server timeout, dropped connection) → watch again at once from the last
+ *   resourceVersion seen (event or bookmark);
+ * - error → wait the reconnect backoff (reset once events flow), then watch again;
+ * - 410 Gone → list again and diff against the cache: what changed and what was deleted during the
+ *   gap is reported;
+ * - {@link FAILURES_BEFORE_POLLING} failures in a row, or an error that retrying cannot fix (403) →
+ *   also list every `pollIntervalMs` through the same diff, until the watch works again.
+ *
+ * Objects are deduplicated by resourceVersion, so replays and relists never report a stale object.
+ */
+export class Reflector<T extends { metadata: ObjectMeta }> {
+  private readonly cache = new Map<string, T>();
+  private resourceVersion: string | undefined;
+  private backoff: ReconnectBackoff;
+  private failures = 0;
+  private goneInARow = 0;
+  private eventsInWatch = 0;
+  private poll: AbortController | undefined;
+
+  constructor(private readonly options: ReflectorOptions<T>) {
+    this.backoff = ReconnectBackoff.create(options.reconnect);
+  }
+
+  /** The cached object of that name. */
+  get(name: string): T | undefined {
+    return this.cache.get(name);
+  }
+
+  /** Every cached object. */
+  values(): IterableIterator<T> {
+    return this.cache.values();
+  }
+
+  /** Lists and watches until `signal` aborts. Never rejects. */
+  async run(signal: AbortSignal): Promise<void> {
+    try {
+      await this.loop(signal);
+    } catch (error) {
+      if (!signal.aborted) this.report({ type: 'error', detail: 'the watch loop stopped', error });
+    } finally {
+      this.stopPolling();
+    }
+  }
+
+  private async loop(signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      if (this.resourceVersion === undefined) {
+        try {
+          await this.list(signal);
+        } catch (error) {
+          if (signal.aborted) return;
+          await this.failed(error, signal);
+          continue;
+        }
+      }
+      await this.watchOnce(this.resourceVersion ?? '', signal);
+    }
+  }
+
+  private async watchOnce(from: string, signal: AbortSignal): Promise<void> {
+    const started = this.options.clock.now();
+    this.eventsInWatch = 0;
+    this.options.count('watches');
+    this.report({ type: 'watch-started', detail: `from resourceVersion ${from}` });
+    try {
+      await this.options.watch((event) => this.onWatchEvent(event, signal), from, signal);
+    } catch (error) {
+      if (signal.aborted) return;
+      if (isGone(error)) {
+        await this.gone(signal);
+        return;
+      }
+      await this.failed(error, signal);
+      return;
+    }
+    if (signal.aborted) return;
+    this.report({ type: 'watch-ended', detail: `after ${this.eventsInWatch} events` });
+    if (this.eventsInWatch === 0 && this.options.clock.now() - started < MIN_HEALTHY_WATCH_MS) {
+      await this.waitBackoff(signal, 'the watch ended at once without events');
+      return;
+    }
+    this.healthy();
+  }
+
+  private onWatchEvent(event: WatchEvent<T>, signal: AbortSignal): void {
+    if (signal.aborted) return;
+    this.eventsInWatch++;
+    this.healthy();
+    const version = event.object.metadata.resourceVersion;
+    if (event.type === 'DELETED') this.remove(event.object);
+    else if (event.type !== 'BOOKMARK') this.upsert(event.object);
+    if (version) this.resourceVersion = version;
+  }
+
+  /** 410: the resourceVersion is too old. Relist at once; a second 410 in a row backs off first. */
+  private async gone(signal: AbortSignal): Promise<void> {
+    this.options.count('relists');
+    this.report({ type: 'relist', detail: `resourceVersion ${this.resourceVersion} is too old (410 Gone)` });
+    this.resourceVersion = undefined;
+    this.goneInARow++;
+    if (this.goneInARow > 1) await this.waitBackoff(signal, '410 Gone again right after a relist');
+  }
+
+  private async failed(error: unknown, signal: AbortSignal): Promise<void> {
+    this.failures++;
+    this.report({ type: 'error', detail: `failure ${this.failures} in a row`, error });
+    if (!this.poll && (this.failures >= FAILURES_BEFORE_POLLING || !isTransient(error))) {
+      this.startPolling(signal);
+    }
+    await this.waitBackoff(signal, `after failure ${this.failures}`);
+  }
+
+  private async waitBackoff(signal: AbortSignal, why: string): Promise<void> {
+    const delay = this.backoff.delayMs;
+    this.backoff = this.backoff.next();
+    this.options.count('reconnects');
+    this.report({ type: 'reconnect-wait', detail: `${delay} ms, ${why}` });
+    await this.options.clock.sleep(delay, signal);
+  }
+
+  /** The watch works: forget failures, stop polling. */
+  private healthy(): void {
+    this.backoff = this.backoff.reset();
+    this.failures = 0;
+    this.goneInARow = 0;
+    this.stopPolling();
+  }
+
+  private startPolling(signal: AbortSignal): void {
+    const poll = new AbortController();
+    this.poll = poll;
+    this.report({ type: 'poll-fallback', detail: `listing every ${this.options.pollIntervalMs} ms` });
+    const stop = AbortSignal.any([signal, poll.signal]);
+    void this.pollLoop(stop);
+  }
+
+  private stopPolling(): void {
+    this.poll?.abort();
+    this.poll = undefined;
+  }
+
+  private async pollLoop(signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      try {
+        await this.options.clock.sleep(this.options.pollIntervalMs, signal);
+        this.options.count('polls');
+        await this.list(signal);
+      } catch (error) {
+        if (!signal.aborted) this.report({ type: 'error', detail: 'poll failed', error });
+      }
+    }
+  }
+
+  /** Lists and diffs the result against the cache. */
+  private async list(signal: AbortSignal): Promise<void> {
+    this.options.count('lists');
+    const result = await this.options.list(signal);
+    if (signal.aborted) return;
+    const listed = new Set<string>();
+    for (const object of result.items) {
+      listed.add(nameOf(object));
+      this.upsert(object);
+    }
+    for (const cached of [...this.cache.values()]) {
+      // An object the list does not know may be newer than the list (a watch event beat it): keep it.
+      if (!listed.has(nameOf(cached)) && !isNewer(cached.metadata.resourceVersion, result.resourceVersion)) {
+        this.remove(cached);
+      }
+    }
+    if (this.resourceVersion === undefined || !isNewer(this.resourceVersion, result.resourceVersion)) {
+      this.resourceVersion = result.resourceVersion;
+    }
+    this.report({
+      type: 'listed',
+      detail: `${result.items.length} objects at resourceVersion ${result.resourceVersion}`,
+    });
+  }
+
+  private upsert(object: T): void {
+    const name = nameOf(object);
+    const cached = this.cache.get(name);
+    const version = object.metadata.resourceVersion;
+    if (
+      cached &&
+      (version === cached.metadata.resourceVersion || isNewer(cached.metadata.resourceVersion, version))
+    ) {
+      return;
+    }
+    this.cache.set(name, object);
+    this.options.onChange({ type: 'upsert', object });
+  }
+
+  private remove(object: T): void {
+    const name = nameOf(object);
+    const cached = this.cache.get(name);
+    if (!cached) return;
+    this.cache.delete(name);
+    this.options.onChange({ type: 'delete', object: cached });
+  }
+
+  private report(event: Omit<HubEvent, 'resource'>): void {
+    try {
+      this.options.onHubEvent({ ...event, resource: this.options.resource });
+    } catch {
+      // A throwing observer must not stop the watch that every running block depends on.
+    }
+  }
+}
+
+function nameOf(object: { metadata: ObjectMeta }): string {
+  return object.metadata.name ?? '';
+}
+
+/**
+ * True when resourceVersion `a` is known to be newer than `b`. Versions are opaque to clients; the
+ * API server's are integers (etcd revisions), so they are compared as such when both are, and
+ * otherwise never called newer.
+ */
+function isNewer(a: string | undefined, b: string | undefined): boolean {
+  if (!a || !b || !/^\d+$/.test(a) || !/^\d+$/.test(b)) return false;
+  return BigInt(a) > BigInt(b);
+}
+
+function isGone(error: unknown): boolean {
+  return isK8sExecutorError(error) && error.code === 'API_GONE';
+}
+
+/** Whether retrying the watch later can help: not for 401/403/404/422. */
+function isTransient(error: unknown): boolean {
+  if (!isK8sExecutorError(error)) return true;
+  if (error.code === 'API_UNAVAILABLE') return true;
+  return 'transient' in error && error.transient === true;
+}

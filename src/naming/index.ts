@@ -1,0 +1,17 @@
+export {
+  type JobNameInput,
+  jobName,
+  MANUAL_TRIGGER_NAME,
+  MAX_JOB_NAME_LENGTH,
+  TRIGGER_NAME_PLACEHOLDER,
+} from './job-name.js';
+export {
+  IDENTITY_KEYS,
+  identityAnnotations,
+  identityLabels,
+  isJobOfRun,
+  MANAGED_BY_LABEL,
+  MANAGED_BY_VALUE,
+  managedSelector,
+  toLabelValue,
+} from './labels.js';

@@ -1,0 +1,73 @@
+import type { ResolvedConfig } from '../config/types.js';
+import { identityAnnotations, identityLabels } from '../naming/labels.js';
+import type { Container, Job } from '../types/kube.js';
+import type { RunIdentity } from '../types/run.js';
+import { sortKeys } from './stable-json.js';
+
+/** The pod's restart policy when the config sets none; a Job allows only `Never` or `OnFailure`. */
+export const DEFAULT_RESTART_POLICY = 'Never';
+
+/** Everything {@link buildJob} turns into a Job. */
+export interface BuildJobInput {
+  /** The executor config, already merged, templated, defaulted and validated. */
+  config: ResolvedConfig['config'];
+  /** The Job name, from `jobName()`. */
+  jobName: string;
+  /** Who the Job runs for; becomes the identity labels and annotations. */
+  identity: RunIdentity;
+  /** The resolved cluster id (option, else `MAGE_CLUSTER_UUID`, else `mage`). */
+  clusterId: string;
+  /** `block` for a block run, `pipeline` for a whole-pipeline run. */
+  kind: 'block' | 'pipeline';
+  /** Replaces `config.container.command` when given. */
+  command?: string[];
+  /** Replaces `config.container.args` when given. */
+  args?: string[];
+}
+
+/**
+ * Builds the `batch/v1` Job for one run. Pure and deterministic: the same input (in any key order) gives
+ * a deep-equal Job with every object's keys sorted, no `undefined` or `null`, lists in their given order.
+ * The input is never mutated and the Job shares no object with it.
+ *
+ * - `metadata`: name, namespace, user labels and annotations with the identity ones on top (identity wins).
+ * - `spec`: every `config.job` field (backoffLimit, activeDeadlineSeconds, ttlSecondsAfterFinished,
+ *   podFailurePolicy, ...) and the pod template. `selector`/`manualSelector` are left to the API server.
+ * - `spec.template.metadata`: the same labels and annotations, so the pods are selectable by run.
+ * - `spec.template.spec`: every `config.pod` field, `containers: [container]` (with `command`/`args`
+ *   replaced when given) and `restartPolicy` (`config.pod.restartPolicy`, else `Never`).
+ *
+ * @throws K8sExecutorError `CONFIG_INVALID` when the config holds something JSON cannot carry (see
+ *   `sortKeys`); a config that passed validation never does.
+ * @example
+ * const job = buildJob({ config: resolved.config, jobName: 'mage-data-prep-block-42', clusterId: 'mage',
+ *   kind: 'block', identity: { pipelineUuid: 'etl', pipelineRunId: '7', blockUuid: 'load', blockRunId: '42' },
+ *   command: ['python', 'load.py'] });
+ */
+export function buildJob(input: BuildJobInput): Job {
+  const { config, identity, clusterId, kind } = input;
+  const labels = { ...config.metadata?.labels, ...identityLabels(identity, clusterId, kind) };
+  const annotations = { ...config.metadata?.annotations, ...identityAnnotations(identity, clusterId) };
+  const container: Container = {
+    ...config.container,
+    ...(input.command !== undefined && { command: input.command }),
+    ...(input.args !== undefined && { args: input.args }),
+  };
+  const pod = config.pod ?? {};
+  const restartPolicy =
+    typeof pod['restartPolicy'] === 'string' ? pod['restartPolicy'] : DEFAULT_RESTART_POLICY;
+
+  // sortKeys deep-copies, so the two metadata blocks and the container share nothing with the input.
+  return sortKeys<Job>({
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: { name: input.jobName, namespace: config.namespace, labels, annotations },
+    spec: {
+      ...config.job,
+      template: {
+        metadata: { labels, annotations },
+        spec: { ...pod, containers: [container], restartPolicy },
+      },
+    },
+  });
+}

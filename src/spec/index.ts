@@ -1,0 +1,2 @@
+export { type BuildJobInput, buildJob, DEFAULT_RESTART_POLICY } from './build-job.js';
+export { sortKeys, stableJson } from './stable-json.js';

@@ -1,0 +1,90 @@
+import { Readable } from 'node:stream';
+import { KubeConfig } from '@kubernetes/client-node';
+import nock from 'nock';
+import { afterEach, beforeAll, expect } from 'vitest';
+import { KubeApi, type KubeApiOptions } from '../../../src/adapters/client-node/kube-api.js';
+import { FakeClock } from '../../../src/testing/fake-clock.js';
+
+/** The fake API server every adapter test talks to (intercepted by nock; never resolved by DNS). */
+export const SERVER = 'https://k8s.test';
+/** The bearer token of the test kubeconfig; asserted absent from every error message. */
+export const TOKEN = 'test-token-s3cr3t';
+
+/** A kubeconfig for {@link SERVER} with NO TLS options, so client-node uses the global dispatcher nock patches. */
+export function testKubeConfig(): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [{ name: 'test', server: SERVER }],
+    users: [{ name: 'u', token: TOKEN }],
+    contexts: [{ name: 'test', cluster: 'test', user: 'u', namespace: 'ml' }],
+    currentContext: 'test',
+  });
+  return kc;
+}
+
+/** A KubeApi over {@link testKubeConfig} with a FakeClock and a fixed jitter of 0.5. */
+export function testApi(options: Partial<KubeApiOptions> = {}): { api: KubeApi; clock: FakeClock } {
+  const clock = new FakeClock(0);
+  const api = new KubeApi({ kubeConfig: testKubeConfig(), clock, random: () => 0.5, ...options });
+  return { api, clock };
+}
+
+/** The nock scope of {@link SERVER}, checking the bearer token on every request. */
+export function server(): nock.Scope {
+  return nock(SERVER, { reqheaders: { authorization: `Bearer ${TOKEN}` } });
+}
+
+/** Installs nock for a test file: no real network, and every mocked reply must have been used. */
+export function useNock(): void {
+  beforeAll(() => nock.disableNetConnect());
+  afterEach(() => {
+    const pending = nock.pendingMocks();
+    nock.cleanAll();
+    expect(pending).toEqual([]);
+  });
+}
+
+/**
+ * Settles `promise` while moving the fake clock: each round wakes the next sleeper, or, when nothing
+ * sleeps, yields to the event loop so that the (in-process) HTTP exchange can progress.
+ */
+export async function drive<T>(promise: Promise<T>, clock: FakeClock): Promise<T> {
+  let settled = false;
+  promise.then(
+    () => {
+      settled = true;
+    },
+    () => {
+      settled = true;
+    },
+  );
+  for (let round = 0; round < 10_000 && !settled; round++) {
+    if (!(await clock.tick())) await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+  return promise;
+}
+
+/** A Kubernetes Status body. */
+export function status(code: number, reason: string, message: string, extra: Record<string, unknown> = {}) {
+  return { kind: 'Status', apiVersion: 'v1', status: 'Failure', code, reason, message, ...extra };
+}
+
+/**
+ * A reply body that breaks the connection after sending `lines` (none: before any byte). nock's
+ * `replyWithError` does not reach client-node 2.x's undici fetch (it hangs), a destroyed body does:
+ * undici reports `fetch failed` / `terminated` caused by `UND_ERR_SOCKET`, as on a real reset.
+ */
+export function brokenStream(...lines: string[]): () => Readable {
+  return () => {
+    const body = new Readable({ read() {} });
+    for (const line of lines) body.push(line);
+    setImmediate(() => body.destroy(Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' })));
+    return body;
+  };
+}
+
+/** A reply body whose chunks the test pushes (and ends) itself. */
+export function controlledStream(): { body: Readable; reply: () => Readable } {
+  const body = new Readable({ read() {} });
+  return { body, reply: () => body };
+}

@@ -1,0 +1,174 @@
+/**
+ * A JobClient whose list and watch calls the test drives by hand: lists answer from `jobs`/`pods`
+ * (the "server" state) or reject with the next queued error; each watch call is a {@link ScriptedWatch}
+ * that emits, ends or fails when the test says so. Everything else rejects: the hub must not use it.
+ */
+import { ApiError } from '../../src/errors/api-error.js';
+import type { ErrorCode } from '../../src/errors/codes.js';
+import type { JobClient, ListResult, WatchOptions } from '../../src/ports/job-client.js';
+import type { Job, Pod, WatchEvent } from '../../src/types/kube.js';
+
+export class ScriptedWatch<T> {
+  readonly done: Promise<void>;
+  private settle!: { resolve: () => void; reject: (e: unknown) => void };
+  private closed = false;
+
+  constructor(
+    private readonly onEvent: (event: WatchEvent<T>) => void,
+    readonly options: WatchOptions,
+  ) {
+    this.done = new Promise<void>((resolve, reject) => {
+      this.settle = { resolve, reject };
+    });
+    options.signal?.addEventListener(
+      'abort',
+      () => this.close(() => this.settle.reject(options.signal?.reason)),
+      {
+        once: true,
+      },
+    );
+  }
+
+  /** Whether the stream is still open (not ended, failed or aborted). */
+  get open(): boolean {
+    return !this.closed;
+  }
+
+  /** Whether the hub aborted it. */
+  get aborted(): boolean {
+    return this.options.signal?.aborted === true;
+  }
+
+  emit(type: WatchEvent<T>['type'], object: T): void {
+    if (this.closed) throw new Error('emit on a closed watch');
+    this.onEvent({ type, object });
+  }
+
+  /** The server ends the stream normally (timeout, dropped connection). */
+  end(): void {
+    this.close(() => this.settle.resolve());
+  }
+
+  /** The watch request fails. */
+  fail(error: unknown): void {
+    this.close(() => this.settle.reject(error));
+  }
+
+  private close(action: () => void): void {
+    if (this.closed) return;
+    this.closed = true;
+    action();
+  }
+}
+
+/** An ApiError as the client-node adapter would classify it. */
+export function apiError(code: ErrorCode, status: number, transient: boolean): ApiError {
+  return new ApiError(code, `watch jobs failed with HTTP ${status}`, {
+    status,
+    transient,
+    operation: { verb: 'watch', resource: 'jobs', group: 'batch', namespace: 'etl' },
+  });
+}
+
+export const gone = () => apiError('API_GONE', 410, false);
+export const unavailable = () => apiError('API_UNAVAILABLE', 503, true);
+export const forbidden = () => apiError('API_FORBIDDEN', 403, false);
+
+export class ScriptedJobClient implements JobClient {
+  /** Server state answered by lists, by name. */
+  readonly jobs = new Map<string, Job>();
+  readonly pods = new Map<string, Pod>();
+  /** resourceVersion of the next list answers. */
+  listVersion = '100';
+  /** Errors the next list calls reject with, in order. */
+  readonly listFailures: unknown[] = [];
+  readonly calls: string[] = [];
+  readonly jobWatches: ScriptedWatch<Job>[] = [];
+  readonly podWatches: ScriptedWatch<Pod>[] = [];
+
+  count(call: string): number {
+    return this.calls.filter((c) => c === call).length;
+  }
+
+  /** The newest Jobs watch. */
+  get jobWatch(): ScriptedWatch<Job> {
+    const w = this.jobWatches.at(-1);
+    if (!w) throw new Error('no Jobs watch was started');
+    return w;
+  }
+
+  get podWatch(): ScriptedWatch<Pod> {
+    const w = this.podWatches.at(-1);
+    if (!w) throw new Error('no Pods watch was started');
+    return w;
+  }
+
+  setJob(job: Job): void {
+    this.jobs.set(job.metadata.name ?? '', job);
+  }
+
+  setPod(pod: Pod): void {
+    this.pods.set(pod.metadata.name ?? '', pod);
+  }
+
+  listJobs(): Promise<ListResult<Job>> {
+    this.calls.push('listJobs');
+    return this.answer([...this.jobs.values()]);
+  }
+
+  listPods(): Promise<ListResult<Pod>> {
+    this.calls.push('listPods');
+    return this.answer([...this.pods.values()]);
+  }
+
+  watchJobs(
+    _namespace: string,
+    onEvent: (event: WatchEvent<Job>) => void,
+    options: WatchOptions,
+  ): Promise<void> {
+    this.calls.push('watchJobs');
+    const watch = new ScriptedWatch(onEvent, options);
+    this.jobWatches.push(watch);
+    return watch.done;
+  }
+
+  watchPods(
+    _namespace: string,
+    onEvent: (event: WatchEvent<Pod>) => void,
+    options: WatchOptions,
+  ): Promise<void> {
+    this.calls.push('watchPods');
+    const watch = new ScriptedWatch(onEvent, options);
+    this.podWatches.push(watch);
+    return watch.done;
+  }
+
+  createJob(): Promise<Job> {
+    return this.unscripted('createJob');
+  }
+  getJob(): Promise<Job | undefined> {
+    return this.unscripted('getJob');
+  }
+  deleteJob(): Promise<boolean> {
+    return this.unscripted('deleteJob');
+  }
+  readPodLog(): Promise<string> {
+    return this.unscripted('readPodLog');
+  }
+  followPodLog(): Promise<void> {
+    return this.unscripted('followPodLog');
+  }
+  listWarningEvents(): Promise<never[]> {
+    return this.unscripted('listWarningEvents');
+  }
+
+  private answer<T>(items: T[]): Promise<ListResult<T>> {
+    if (this.listFailures.length > 0) return Promise.reject(this.listFailures.shift());
+    return Promise.resolve({ items, resourceVersion: this.listVersion });
+  }
+
+  private unscripted(call: string): Promise<never> {
+    this.calls.push(call);
+    return Promise.reject(new Error(`${call} is not scripted: the monitor must not call it`));
+  }
+}
