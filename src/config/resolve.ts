@@ -48,12 +48,10 @@ export function resolveConfig(input: ResolveInput): ResolvedConfig {
   const stripped = stripNulls(merged.tree);
   const scope: TemplateScope = { env: snapshot.env, variables: runVariables(identity, input.variables) };
   const templated = renderTemplates(stripped, scope);
-  const issues = [
-    ...snapshot.issues,
-    ...merged.issues,
-    ...templated.issues,
-    ...validateConfig(templated.value, stripped.origins),
-  ];
+  // A field whose template failed still holds the template text: don't also report that text as invalid.
+  const untemplated = new Set(templated.issues.map((i) => i.path));
+  const invalid = validateConfig(templated.value, stripped.origins).filter((i) => !untemplated.has(i.path));
+  const issues = [...snapshot.issues, ...merged.issues, ...templated.issues, ...invalid];
   if (issues.length > 0) throw new ConfigError(sortIssues(issues));
   // Validation guarantees namespace, prefix, container name and image: the shape ResolvedConfig promises.
   const config = templated.value as unknown as ResolvedConfig['config'];

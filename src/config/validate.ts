@@ -58,10 +58,13 @@ export function validateConfig(config: JsonObject, origins: ReadonlyMap<string, 
 
   name('container.name', container.name, 'label', 'container name');
   if (typeof container.image !== 'string' || container.image.trim() === '') {
-    add(
-      'container.image',
-      'MISSING_IMAGE',
-      "no image is set for the Job's container: set `image` (or `container.image`) in k8s_executor_config of the project metadata.yaml, in the block's executor_config, or in K8S_CONFIG_FILE; when the executor runs in a pod, that pod's image is used.",
+    const message =
+      "no image is set for the Job's container: set `image` (or `container.image`) in k8s_executor_config of the project metadata.yaml, in the block's executor_config, or in K8S_CONFIG_FILE; when the executor runs in a pod, that pod's image is used.";
+    // An image that is absent came from nowhere: report the canonical field, not the nearest map that was set.
+    issues.push(
+      container.image === undefined
+        ? { code: 'MISSING_IMAGE', path: 'container.image', message }
+        : issueAt(origins, 'container.image', 'MISSING_IMAGE', message),
     );
   }
   oneOf('container.imagePullPolicy', container.imagePullPolicy, PULL_POLICIES, add);

@@ -37,6 +37,11 @@ export const defaultMonitorPolicy: MonitorPolicy = Object.freeze({
    * ContainerCreating forever: airflow#15218). The specific bounds above fire first.
    */
   pendingTimeoutMs: 900_000,
+  /**
+   * 5 s: the pod watch normally delivers the failed pod within milliseconds of the Job's condition;
+   * after this the failure is reported without the pod's exit code.
+   */
+  podOutcomeGraceMs: 5_000,
 });
 
 /** The state of a Job just created: no pod yet. */
@@ -81,7 +86,7 @@ export function reduce(state: BlockState, observation: Observation, policy: Moni
         message: `Job "${state.jobName}" was deleted before it finished (by kubectl, a TTL or another process); re-run the block, and find who deleted it in the API server's audit log if it was not you.`,
       });
     case 'pod':
-      return settle(applyPod(state, observation.pod, at), at, policy);
+      return settle(retryHeld(applyPod(state, observation.pod, at), at, policy), at, policy);
     case 'pod-deleted': {
       const record: PodRecord | undefined = state.pods[observation.podName];
       if (!record) return settle(state, at, policy);
@@ -92,7 +97,7 @@ export function reduce(state: BlockState, observation: Observation, policy: Moni
       );
     }
     case 'tick':
-      return settle(state, at, policy);
+      return settle(retryHeld(state, at, policy), at, policy);
   }
 }
 
@@ -101,7 +106,11 @@ export function reduce(state: BlockState, observation: Observation, policy: Moni
  * new observation can (the state is final, or the pod runs).
  */
 export function nextDeadline(state: BlockState, policy: MonitorPolicy): number | undefined {
-  return earliestBound(waitingBounds(state, policy))?.at;
+  if (isFinalPhase(state.phase)) return undefined;
+  const bound = earliestBound(waitingBounds(state, policy))?.at;
+  const held = state.heldFailure ? state.heldFailure.since + policy.podOutcomeGraceMs : undefined;
+  if (bound === undefined) return held;
+  return held === undefined ? bound : Math.min(bound, held);
 }
 
 function applyJob(state: BlockState, job: Job, at: number, policy: MonitorPolicy): BlockState {
@@ -119,8 +128,30 @@ function applyJob(state: BlockState, job: Job, at: number, policy: MonitorPolicy
   };
   const outcome = jobOutcome(job, seen);
   if (!outcome) return settle(seen, at, policy);
+  if (
+    outcome.phase === 'failed' &&
+    outcome.reason === 'BACKOFF_LIMIT_EXCEEDED' &&
+    lastFailureUnseen(seen, job)
+  ) {
+    const since = state.heldFailure?.since ?? at;
+    // The Job's Failed arrived before its last failed pod: wait (briefly) to report the real cause.
+    if (at < since + policy.podOutcomeGraceMs)
+      return settle({ ...seen, heldFailure: { job, since } }, at, policy);
+  }
   const { phase, ...details } = outcome;
-  return { ...seen, ...details, phase, finishedAt: at };
+  const { heldFailure: _done, ...rest } = seen;
+  return { ...rest, ...details, phase, finishedAt: at };
+}
+
+/** True when the Job counts more failed pods than have been seen failing. */
+function lastFailureUnseen(state: BlockState, job: Job): boolean {
+  const seenFailed = Object.values(state.pods).filter((p) => p.phase === 'Failed').length;
+  return seenFailed < (job.status?.failed ?? 0);
+}
+
+/** Re-decides a held Job failure with what is known now (a new pod state, or the grace ran out). */
+function retryHeld(state: BlockState, at: number, policy: MonitorPolicy): BlockState {
+  return state.heldFailure ? applyJob(state, state.heldFailure.job, at, policy) : state;
 }
 
 function applyPod(state: BlockState, pod: Pod, at: number): BlockState {

@@ -16,6 +16,11 @@ export interface MonitorPolicy {
   containerConfigGraceMs: number;
   /** Fail when a pod stays Pending for any other reason this long. @default 900_000 (15 min) */
   pendingTimeoutMs: number;
+  /**
+   * How long a Job failure without a known cause waits for its last failed pod to be observed (the
+   * Jobs and Pods watches are separate streams, so the Job's `Failed` may arrive first). @default 5_000
+   */
+  podOutcomeGraceMs: number;
 }
 
 /** What is known about one pod of the Job. */
@@ -60,6 +65,11 @@ export interface BlockState {
   finishedAt?: number;
   /** Count of failed pods seen (retries used). */
   failedPods: number;
+  /**
+   * Set while a Job failure waits for its last failed pod to be observed: the Job as last seen and
+   * when the wait began (bounded by `podOutcomeGraceMs`).
+   */
+  heldFailure?: { job: Job; since: number };
 }
 
 /** One input to the reducer. `at` is the clock's now() when it was observed. */

@@ -57,7 +57,10 @@ describe.skipIf(!process.env['KUBECONFIG'] || !kwokFatesAvailable())('e2e cluste
           ...spec,
           template: {
             metadata: { annotations: { ...fateAnnotations(fate) } },
-            spec: { restartPolicy: 'Never', containers: [{ name: 'main', image: 'example.invalid/block:1' }] },
+            spec: {
+              restartPolicy: 'Never',
+              containers: [{ name: 'main', image: 'example.invalid/block:1' }],
+            },
           },
         },
       },
@@ -160,7 +163,11 @@ describe.skipIf(!process.env['KUBECONFIG'] || !kwokFatesAvailable())('e2e cluste
     const job = await jobWith('hang', 'Failed');
     expect(conditionOf(job, 'Failed')?.reason).toBe('DeadlineExceeded');
     // The controller deletes the running pod; KWOK reports it killed and removes it.
-    await eventually('the pod to be gone', () => podsOf('hang'), (pods) => pods.length === 0);
+    await eventually(
+      'the pod to be gone',
+      () => podsOf('hang'),
+      (pods) => pods.length === 0,
+    );
   });
 
   it.concurrent('fail with backoffLimit 1: a second pod, then Job Failed BackoffLimitExceeded', async () => {

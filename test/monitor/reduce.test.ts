@@ -244,6 +244,8 @@ describe('reduce: the Job failed', () => {
         }),
         T0 + 32 * S,
       ),
+      // No failed pod arrives within the grace: the failure is reported without a pod cause.
+      { kind: 'tick', at: T0 + 37 * S },
     ]);
     expect(state).toMatchObject({ phase: 'failed', reason: 'BACKOFF_LIMIT_EXCEEDED', failedPods: 2 });
     expect(state.message).toContain('backoffLimit of 1: 2 pods failed');
@@ -294,8 +296,31 @@ describe('reduce: the Job failed', () => {
         }),
         T0 + 9 * S,
       ),
+      { kind: 'tick', at: T0 + 14 * S },
     ]);
     expect(state.phase).toBe('failed');
+  });
+
+  it('waits briefly for the failed pod when the Job failure arrives first, to report its exit code', () => {
+    const failure = failedJob({
+      rv: '5',
+      reason: 'BackoffLimitExceeded',
+      message: 'Job has reached the specified backoff limit',
+      failed: 1,
+      at: T0 + 9 * S,
+    });
+    const early = fold([jobAt(failure, T0 + 9 * S)]);
+    expect(early.state.phase).not.toBe('failed');
+    expect(nextDeadline(early.state, defaultMonitorPolicy)).toBe(T0 + 14 * S);
+    const exited = pod({
+      name: 'p1',
+      created: T0 + S,
+      rv: '6',
+      phase: 'Failed',
+      main: terminated(3, 'Error', T0 + 2 * S, T0 + 8 * S),
+    });
+    const { state } = fold([jobAt(failure, T0 + 9 * S), podAt(exited, T0 + 9 * S + 40)]);
+    expect(state).toMatchObject({ phase: 'failed', reason: 'EXIT_CODE', exitCode: 3 });
   });
 
   it('is not final when a pod fails while the Job may still retry', () => {

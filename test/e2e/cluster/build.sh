@@ -49,7 +49,7 @@ export CGO_ENABLED=0 GOFLAGS="-mod=readonly -buildvcs=false"
 LOW=(nice -n 19)
 command -v ionice >/dev/null 2>&1 && LOW+=(ionice -c3)
 
-module_field() { # dir module field -> value from `go list -m -json`
+module_field() { # dir module field -> that field of `go list -m` (Version, Time, …)
   (cd "$1" && go list -m -f "{{.$3}}" "$2")
 }
 

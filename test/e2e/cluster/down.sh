@@ -30,6 +30,7 @@ for name in kwok kube-scheduler kube-controller-manager kube-apiserver etcd; do
   fi
   rm -f "$file"
 done
+rm -f "$W/env"
 
 if [ "${E2E_KEEP_W:-}" = 1 ]; then
   echo "down.sh: stopped; kept $W" >&2
