@@ -2,7 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config/index.js';
 import { ConfigError } from '../../src/errors/config-error.js';
 import type { ServerPod } from '../../src/ports/pod-introspector.js';
-import { BLOCK_RUN, pipelineWithBlock, projectWith, type SnapshotFiles, snapshotOf } from './snapshot-helper.js';
+import {
+  BLOCK_RUN,
+  pipelineWithBlock,
+  projectWith,
+  type SnapshotFiles,
+  snapshotOf,
+} from './snapshot-helper.js';
 
 const IMAGE = 'image: img:1';
 
@@ -19,17 +25,91 @@ describe('layer priority (a scalar set in several layers)', () => {
   const at = (layer: string) => `namespace: from-${layer}`;
   const cases: [string, SnapshotFiles, 'block' | 'pipeline', string, string][] = [
     ['built-in only', { project: projectWith(IMAGE) }, 'block', 'default', 'built-in'],
-    ['env defaults over built-in', { project: projectWith(IMAGE), env: { KUBE_NAMESPACE: 'from-env' } }, 'block', 'from-env', 'env-defaults'],
-    ['template over env defaults', { project: projectWith(IMAGE), template: at('template'), env: { KUBE_NAMESPACE: 'x' } }, 'block', 'from-template', 'template'],
-    ['project over template', { project: projectWith(`${IMAGE}\n${at('project')}`), template: at('template') }, 'block', 'from-project', 'project'],
-    ['pipeline over project (also for block runs)', { project: projectWith(`${IMAGE}\n${at('project')}`), pipeline: pipelineWithBlock('', at('pipeline')) }, 'block', 'from-pipeline', 'pipeline'],
-    ['block over pipeline', { project: projectWith(IMAGE), pipeline: pipelineWithBlock(at('block'), at('pipeline')) }, 'block', 'from-block', 'block'],
-    ['no block layer in pipeline mode', { project: projectWith(IMAGE), pipeline: pipelineWithBlock(at('block'), at('pipeline')) }, 'pipeline', 'from-pipeline', 'pipeline'],
-    ['policy enforce true over block', { project: projectWith(IMAGE), pipeline: pipelineWithBlock(at('block')), policy: `enforce: true\n${at('policy')}` }, 'block', 'from-policy', 'policy'],
-    ['policy enforce false under template', { project: projectWith(IMAGE), template: at('template'), policy: `enforce: false\n${at('policy')}` }, 'block', 'from-template', 'template'],
-    ['policy enforce false over env defaults', { project: projectWith(IMAGE), env: { KUBE_NAMESPACE: 'x' }, policy: `enforce: false\n${at('policy')}` }, 'block', 'from-policy', 'policy'],
-    ['policy without enforce fills gaps only', { project: projectWith(`${IMAGE}\n${at('project')}`), policy: at('policy') }, 'block', 'from-project', 'project'],
-    ['policy enabled false is absent', { project: projectWith(IMAGE), policy: `enabled: false\nenforce: true\n${at('policy')}` }, 'block', 'default', 'built-in'],
+    [
+      'env defaults over built-in',
+      { project: projectWith(IMAGE), env: { KUBE_NAMESPACE: 'from-env' } },
+      'block',
+      'from-env',
+      'env-defaults',
+    ],
+    [
+      'template over env defaults',
+      { project: projectWith(IMAGE), template: at('template'), env: { KUBE_NAMESPACE: 'x' } },
+      'block',
+      'from-template',
+      'template',
+    ],
+    [
+      'project over template',
+      { project: projectWith(`${IMAGE}\n${at('project')}`), template: at('template') },
+      'block',
+      'from-project',
+      'project',
+    ],
+    [
+      'pipeline over project (also for block runs)',
+      { project: projectWith(`${IMAGE}\n${at('project')}`), pipeline: pipelineWithBlock('', at('pipeline')) },
+      'block',
+      'from-pipeline',
+      'pipeline',
+    ],
+    [
+      'block over pipeline',
+      { project: projectWith(IMAGE), pipeline: pipelineWithBlock(at('block'), at('pipeline')) },
+      'block',
+      'from-block',
+      'block',
+    ],
+    [
+      'no block layer in pipeline mode',
+      { project: projectWith(IMAGE), pipeline: pipelineWithBlock(at('block'), at('pipeline')) },
+      'pipeline',
+      'from-pipeline',
+      'pipeline',
+    ],
+    [
+      'policy enforce true over block',
+      {
+        project: projectWith(IMAGE),
+        pipeline: pipelineWithBlock(at('block')),
+        policy: `enforce: true\n${at('policy')}`,
+      },
+      'block',
+      'from-policy',
+      'policy',
+    ],
+    [
+      'policy enforce false under template',
+      { project: projectWith(IMAGE), template: at('template'), policy: `enforce: false\n${at('policy')}` },
+      'block',
+      'from-template',
+      'template',
+    ],
+    [
+      'policy enforce false over env defaults',
+      {
+        project: projectWith(IMAGE),
+        env: { KUBE_NAMESPACE: 'x' },
+        policy: `enforce: false\n${at('policy')}`,
+      },
+      'block',
+      'from-policy',
+      'policy',
+    ],
+    [
+      'policy without enforce fills gaps only',
+      { project: projectWith(`${IMAGE}\n${at('project')}`), policy: at('policy') },
+      'block',
+      'from-project',
+      'project',
+    ],
+    [
+      'policy enabled false is absent',
+      { project: projectWith(IMAGE), policy: `enabled: false\nenforce: true\n${at('policy')}` },
+      'block',
+      'default',
+      'built-in',
+    ],
   ];
   it.each(cases)('%s', (_name, files, mode, namespace, layer) => {
     const { config, provenance } = resolve(files, { mode });
@@ -42,7 +122,9 @@ describe('merge rules per field kind', () => {
   it('merges maps key by key at every depth, with provenance per leaf', () => {
     const { config, provenance } = resolve({
       project: projectWith(`${IMAGE}\nresource_limits: {cpu: "1", memory: 1Gi}\nlabels: {team: a}`),
-      pipeline: pipelineWithBlock('container: {resources: {limits: {memory: 2Gi}}}\nmetadata: {labels: {app.kubernetes.io/name: etl}}'),
+      pipeline: pipelineWithBlock(
+        'container: {resources: {limits: {memory: 2Gi}}}\nmetadata: {labels: {app.kubernetes.io/name: etl}}',
+      ),
     });
     expect(config.container.resources).toEqual({ limits: { cpu: '1', memory: '2Gi' } });
     expect(config.metadata?.labels).toEqual({ team: 'a', 'app.kubernetes.io/name': 'etl' });
@@ -61,7 +143,9 @@ describe('merge rules per field kind', () => {
   it('merges env by name, the higher layer winning per name, keeping the lower order', () => {
     const { config, provenance } = resolve({
       project: projectWith(`${IMAGE}\ncontainer:\n  env: [{name: A, value: "1"}, {name: B, value: "1"}]`),
-      pipeline: pipelineWithBlock('container:\n  env: [{name: B, value_from: {secret_key_ref: {name: s, key: k}}}, {name: C, value: "3"}]'),
+      pipeline: pipelineWithBlock(
+        'container:\n  env: [{name: B, value_from: {secret_key_ref: {name: s, key: k}}}, {name: C, value: "3"}]',
+      ),
     });
     expect(config.container.env).toEqual([
       { name: 'A', value: '1' },
@@ -119,14 +203,24 @@ pod:
     expect(config.pod?.tolerations).toEqual([{ key: 'c', operator: 'Exists' }]);
     expect(config.container.command).toEqual(['bash']);
     expect(config.container.args).toEqual(['--x']);
-    expect(provenance['pod.tolerations']).toMatchObject({ layer: 'block', sourcePath: 'blocks[0].executor_config.tolerations' });
+    expect(provenance['pod.tolerations']).toMatchObject({
+      layer: 'block',
+      sourcePath: 'blocks[0].executor_config.tolerations',
+    });
   });
 
   it('removes a key with an explicit null, lower layers included', () => {
     const { config, provenance } = resolve({
-      env: { K8S_EXECUTOR_DEFAULT_RESOURCE_LIMITS_CPU: '2', K8S_EXECUTOR_DEFAULT_RESOURCE_LIMITS_MEMORY: '1Gi' },
-      project: projectWith(`${IMAGE}\npod: {node_selector: {pool: a}, tolerations: [{key: a, operator: Exists}]}`),
-      pipeline: pipelineWithBlock('pod: {node_selector: null, tolerations: null}\nresource_limits: {cpu: null}'),
+      env: {
+        K8S_EXECUTOR_DEFAULT_RESOURCE_LIMITS_CPU: '2',
+        K8S_EXECUTOR_DEFAULT_RESOURCE_LIMITS_MEMORY: '1Gi',
+      },
+      project: projectWith(
+        `${IMAGE}\npod: {node_selector: {pool: a}, tolerations: [{key: a, operator: Exists}]}`,
+      ),
+      pipeline: pipelineWithBlock(
+        'pod: {node_selector: null, tolerations: null}\nresource_limits: {cpu: null}',
+      ),
     });
     expect(config.pod?.nodeSelector).toBeUndefined();
     expect(config.pod?.tolerations).toBeUndefined();
@@ -169,7 +263,10 @@ describe('env defaults and built-ins', () => {
       pod: { restartPolicy: 'Never', serviceAccountName: 'runner' },
       job: { backoffLimit: 0 },
     });
-    expect(provenance['pod.serviceAccountName']).toEqual({ layer: 'env-defaults', sourcePath: '$K8S_EXECUTOR_DEFAULT_SERVICE_ACCOUNT_NAME' });
+    expect(provenance['pod.serviceAccountName']).toEqual({
+      layer: 'env-defaults',
+      sourcePath: '$K8S_EXECUTOR_DEFAULT_SERVICE_ACCOUNT_NAME',
+    });
     expect(provenance['job.backoffLimit']).toEqual({ layer: 'built-in' });
   });
 
@@ -193,7 +290,10 @@ pod: {node_selector: {pool: shared}}`;
     const { config, provenance } = resolve(files(true));
     expect(config.container.resources).toEqual({ limits: { cpu: '500m', memory: '8Gi' } });
     expect(config.pod?.nodeSelector).toEqual({ pool: 'shared', zone: 'a' });
-    expect(provenance['container.resources.limits.cpu']).toMatchObject({ layer: 'policy', location: { file: 'policy.yaml', line: 2 } });
+    expect(provenance['container.resources.limits.cpu']).toMatchObject({
+      layer: 'policy',
+      location: { file: 'policy.yaml', line: 2 },
+    });
   });
 
   it('with enforce false only fills gaps', () => {
@@ -203,19 +303,31 @@ pod: {node_selector: {pool: shared}}`;
   });
 
   it('reports enabled/enforce that are not booleans', () => {
-    expect(() => resolve({ project: projectWith(IMAGE), policy: 'enforce: yes\nnamespace: x' })).toThrow(/policy.yaml:1: enforce: expected true or false/);
+    expect(() => resolve({ project: projectWith(IMAGE), policy: 'enforce: yes\nnamespace: x' })).toThrow(
+      /policy.yaml:1: enforce: expected true or false/,
+    );
   });
 });
 
 describe('K8S_CONFIG_FILE template', () => {
   it("accepts Mage's k8s_executor_config wrapper and flags keys outside it", () => {
     const error = captureError(() =>
-      resolve({ project: projectWith(IMAGE), template: 'namespace: outside\nk8s_executor_config:\n  namespace: wrapped' }),
+      resolve({
+        project: projectWith(IMAGE),
+        template: 'namespace: outside\nk8s_executor_config:\n  namespace: wrapped',
+      }),
     );
     expect(error.issues).toEqual([
-      expect.objectContaining({ code: 'UNKNOWN_KEY', path: 'namespace', location: { file: 'template.yaml', line: 1, column: 1 } }),
+      expect.objectContaining({
+        code: 'UNKNOWN_KEY',
+        path: 'namespace',
+        location: { file: 'template.yaml', line: 1, column: 1 },
+      }),
     ]);
-    const { config, provenance } = resolve({ project: projectWith(IMAGE), template: 'k8s_executor_config:\n  namespace: wrapped' });
+    const { config, provenance } = resolve({
+      project: projectWith(IMAGE),
+      template: 'k8s_executor_config:\n  namespace: wrapped',
+    });
     expect(config.namespace).toBe('wrapped');
     expect(provenance.namespace?.sourcePath).toBe('k8s_executor_config.namespace');
   });
@@ -239,7 +351,11 @@ describe('server pod inheritance', () => {
             envFrom: [{ secretRef: { name: 'mage-secrets' } }],
             volumeMounts: [
               { name: 'code', mountPath: '/home/src' },
-              { name: 'kube-api-access-x', mountPath: '/var/run/secrets/kubernetes.io/serviceaccount', readOnly: true },
+              {
+                name: 'kube-api-access-x',
+                mountPath: '/var/run/secrets/kubernetes.io/serviceaccount',
+                readOnly: true,
+              },
             ],
           },
         ],
@@ -259,7 +375,11 @@ describe('server pod inheritance', () => {
 
   it('inherits image, env, envFrom, mounts, used volumes and scheduling; never the service account', () => {
     const { config, provenance } = resolve(
-      { project: projectWith('container: {env: [{name: FOO, value: job}]}\npod: {volumes: [{name: scratch, empty_dir: {}}]}') },
+      {
+        project: projectWith(
+          'container: {env: [{name: FOO, value: job}]}\npod: {volumes: [{name: scratch, empty_dir: {}}]}',
+        ),
+      },
       { serverPod },
     );
     expect(config.container.image).toBe('mageai/mageai:0.9.76');
@@ -270,20 +390,30 @@ describe('server pod inheritance', () => {
     expect(config.container.envFrom).toEqual([{ secretRef: { name: 'mage-secrets' } }]);
     expect(config.container.volumeMounts).toEqual([{ name: 'code', mountPath: '/home/src' }]);
     expect(config.pod).toMatchObject({
-      volumes: [{ name: 'code', persistentVolumeClaim: { claimName: 'mage-code' } }, { name: 'scratch', emptyDir: {} }],
+      volumes: [
+        { name: 'code', persistentVolumeClaim: { claimName: 'mage-code' } },
+        { name: 'scratch', emptyDir: {} },
+      ],
       tolerations: [{ key: 'server', operator: 'Exists' }],
       nodeSelector: { pool: 'server' },
       schedulerName: 'server-sched',
       imagePullSecrets: [{ name: 'server-regcred' }],
       serviceAccountName: 'default',
     });
-    expect(provenance['container.image']).toEqual({ layer: 'server-pod', sourcePath: 'pod/mage-0:spec.containers[mage-server].image' });
+    expect(provenance['container.image']).toEqual({
+      layer: 'server-pod',
+      sourcePath: 'pod/mage-0:spec.containers[mage-server].image',
+    });
     expect(provenance['container.env[FOO]']?.layer).toBe('project');
   });
 
   it('inherits tolerations, nodeSelector, schedulerName and imagePullSecrets only where the config leaves them unset', () => {
     const { config } = resolve(
-      { project: projectWith(`${IMAGE}\npod: {node_selector: {gpu: "true"}, tolerations: [], image_pull_secrets: mine, scheduler_name: null}`) },
+      {
+        project: projectWith(
+          `${IMAGE}\npod: {node_selector: {gpu: "true"}, tolerations: [], image_pull_secrets: mine, scheduler_name: null}`,
+        ),
+      },
       { serverPod },
     );
     expect(config.container.image).toBe('img:1');
@@ -304,7 +434,10 @@ describe('server pod inheritance', () => {
   });
 
   it('can be switched off', () => {
-    const { config } = resolve({ project: projectWith(`${IMAGE}\ninherit_server_pod: false`) }, { serverPod });
+    const { config } = resolve(
+      { project: projectWith(`${IMAGE}\ninherit_server_pod: false`) },
+      { serverPod },
+    );
     expect(config.container.image).toBe('img:1');
     expect(config.container.env).toBeUndefined();
     expect(config.pod?.nodeSelector).toBeUndefined();

@@ -11,7 +11,8 @@ interface Case {
 }
 
 const cases = parse(readFileSync('test/fixtures/config/normalize.yaml', 'utf8')) as Case[];
-const byPath = <T extends { path: string }>(list: T[]) => [...list].sort((a, b) => a.path.localeCompare(b.path));
+const byPath = <T extends { path: string }>(list: T[]) =>
+  [...list].sort((a, b) => a.path.localeCompare(b.path));
 
 describe('normalizeLayer (test/fixtures/config/normalize.yaml)', () => {
   it.each(cases.map((c) => [c.name, c] as const))('%s', (_name, { given, then }) => {
@@ -19,7 +20,9 @@ describe('normalizeLayer (test/fixtures/config/normalize.yaml)', () => {
     expect(layer.config).toStrictEqual(then.config);
     const expected = byPath(then.issues ?? []);
     const actual = byPath([...layer.issues]);
-    expect(actual.map(({ code, path }) => ({ code, path }))).toEqual(expected.map(({ code, path }) => ({ code, path })));
+    expect(actual.map(({ code, path }) => ({ code, path }))).toEqual(
+      expected.map(({ code, path }) => ({ code, path })),
+    );
     expected.forEach((issue, i) => {
       if (issue.message) expect(actual[i]!.message).toContain(issue.message);
     });
@@ -43,7 +46,11 @@ describe('normalizeLayer provenance', () => {
           value: v
 `;
   const { doc } = parseYamlDocument(yaml, 'pipelines/p/metadata.yaml');
-  const layer = normalizeLayer({ value: (doc.value as { blocks: { executor_config: unknown }[] }).blocks[0]!.executor_config, path: ['blocks', 0, 'executor_config'], document: doc });
+  const layer = normalizeLayer({
+    value: (doc.value as { blocks: { executor_config: unknown }[] }).blocks[0]!.executor_config,
+    path: ['blocks', 0, 'executor_config'],
+    document: doc,
+  });
 
   it('records the user path and file:line of every value, under its canonical key', () => {
     expect(layer.origins.get('container.resources.requests.cpu')).toEqual({
@@ -51,7 +58,9 @@ describe('normalizeLayer provenance', () => {
       location: { file: 'pipelines/p/metadata.yaml', line: 4, column: 5 },
     });
     expect(layer.origins.get('metadata.labels["app.kubernetes.io/name"]')?.location?.line).toBe(10);
-    expect(layer.origins.get('container.env[API_KEY]')?.sourcePath).toBe('blocks[0].executor_config.container.env[0]');
+    expect(layer.origins.get('container.env[API_KEY]')?.sourcePath).toBe(
+      'blocks[0].executor_config.container.env[0]',
+    );
     expect(layer.origins.get('container.env[API_KEY].value')?.location?.line).toBe(14);
   });
 
@@ -67,13 +76,21 @@ describe('normalizeLayer provenance', () => {
   });
 
   it('points at the detailed spelling when two spellings agree', () => {
-    const both = normalizeLayer({ value: { service_account_name: 'sa', pod: { service_account_name: 'sa' } }, path: [] });
+    const both = normalizeLayer({
+      value: { service_account_name: 'sa', pod: { service_account_name: 'sa' } },
+      path: [],
+    });
     expect(both.issues).toEqual([]);
     expect(both.origins.get('pod.serviceAccountName')?.sourcePath).toBe('pod.service_account_name');
   });
 
   it('rejects a layer that is not a map', () => {
-    expect(normalizeLayer({ value: 'k8s', path: ['executor_config'] }).issues.map((i) => i.code)).toEqual(['INVALID_TYPE']);
-    expect(normalizeLayer({ value: null, path: ['executor_config'] })).toMatchObject({ config: {}, issues: [] });
+    expect(normalizeLayer({ value: 'k8s', path: ['executor_config'] }).issues.map((i) => i.code)).toEqual([
+      'INVALID_TYPE',
+    ]);
+    expect(normalizeLayer({ value: null, path: ['executor_config'] })).toMatchObject({
+      config: {},
+      issues: [],
+    });
   });
 });

@@ -32,7 +32,11 @@ const SPELLINGS = {
     (m: Record<string, string>) => ({ nodeSelector: m }),
     (m: Record<string, string>) => ({ pod: { node_selector: m } }),
     (m: Record<string, string>) => ({ pod: { nodeSelector: m } }),
-    (m: Record<string, string>) => ({ node_selector: Object.entries(m).map(([k, v]) => `${k}=${v}`).join(',') }),
+    (m: Record<string, string>) => ({
+      node_selector: Object.entries(m)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(','),
+    }),
   ],
   pullSecrets: [
     (names: string[]) => ({ image_pull_secrets: names }),
@@ -64,26 +68,46 @@ describe('every spelling of a field normalizes to the same canonical value', () 
 
   it('node selector (map or "k=v" string, keys never rewritten)', () => {
     fc.assert(
-      fc.property(fc.dictionary(labelKey, name, { minKeys: 1, maxKeys: 4 }), fc.constantFrom(...SPELLINGS.nodeSelector), (map, spell) => {
-        expect(canonical(spell(map))).toEqual({ pod: { nodeSelector: map } });
-      }),
+      fc.property(
+        fc.dictionary(labelKey, name, { minKeys: 1, maxKeys: 4 }),
+        fc.constantFrom(...SPELLINGS.nodeSelector),
+        (map, spell) => {
+          expect(canonical(spell(map))).toEqual({ pod: { nodeSelector: map } });
+        },
+      ),
     );
   });
 
   it('image pull secrets (string, names, {name} items)', () => {
     fc.assert(
-      fc.property(fc.uniqueArray(name, { minLength: 1, maxLength: 3 }), fc.constantFrom(...SPELLINGS.pullSecrets), (names, spell) => {
-        expect(canonical(spell(names))).toEqual({ pod: { imagePullSecrets: names.map((n) => ({ name: n })) } });
-      }),
+      fc.property(
+        fc.uniqueArray(name, { minLength: 1, maxLength: 3 }),
+        fc.constantFrom(...SPELLINGS.pullSecrets),
+        (names, spell) => {
+          expect(canonical(spell(names))).toEqual({
+            pod: { imagePullSecrets: names.map((n) => ({ name: n })) },
+          });
+        },
+      ),
     );
   });
 
   it('toleration fields in any mix of snake_case and camelCase', () => {
-    const toleration = fc.record({ key: name, operator: fc.constantFrom('Exists', 'Equal'), tolerationSeconds: fc.nat(1000) });
+    const toleration = fc.record({
+      key: name,
+      operator: fc.constantFrom('Exists', 'Equal'),
+      tolerationSeconds: fc.nat(1000),
+    });
     fc.assert(
       fc.property(toleration, fc.boolean(), fc.boolean(), (t, snakeSeconds, atTop) => {
-        const raw = { key: t.key, operator: t.operator, [snakeSeconds ? 'toleration_seconds' : 'tolerationSeconds']: t.tolerationSeconds };
-        expect(canonical(atTop ? { tolerations: [raw] } : { pod: { tolerations: [raw] } })).toEqual({ pod: { tolerations: [t] } });
+        const raw = {
+          key: t.key,
+          operator: t.operator,
+          [snakeSeconds ? 'toleration_seconds' : 'tolerationSeconds']: t.tolerationSeconds,
+        };
+        expect(canonical(atTop ? { tolerations: [raw] } : { pod: { tolerations: [raw] } })).toEqual({
+          pod: { tolerations: [t] },
+        });
       }),
     );
   });
@@ -116,11 +140,16 @@ describe('policy with enforce: true', () => {
   it('wins over any block config for every key it sets', () => {
     fc.assert(
       fc.property(settings, settings, (block, policy) => {
-        const { config, provenance } = resolveConfig({ snapshot: snapshot(block, policy), mode: 'block', identity: BLOCK_RUN });
+        const { config, provenance } = resolveConfig({
+          snapshot: snapshot(block, policy),
+          mode: 'block',
+          identity: BLOCK_RUN,
+        });
         const canon = normalizeLayer({ value: policy, path: [] }).config as Record<string, unknown>;
         const expectSubset = (actual: unknown, expected: unknown): void => {
           if (typeof expected === 'object' && expected !== null) {
-            for (const [k, v] of Object.entries(expected)) expectSubset((actual as Record<string, unknown>)[k], v);
+            for (const [k, v] of Object.entries(expected))
+              expectSubset((actual as Record<string, unknown>)[k], v);
           } else expect(actual).toEqual(expected);
         };
         expectSubset(config, canon);

@@ -52,7 +52,9 @@ describe('one fixture per issue code (code, path, file, line)', () => {
   });
 
   it('names what is missing and what to do', () => {
-    expect(resolveIssues('missing-image.yaml')[0]?.message).toMatch(/set `image`.*k8s_executor_config.*executor_config.*K8S_CONFIG_FILE/);
+    expect(resolveIssues('missing-image.yaml')[0]?.message).toMatch(
+      /set `image`.*k8s_executor_config.*executor_config.*K8S_CONFIG_FILE/,
+    );
     expect(resolveIssues('template-undefined.yaml')[0]?.message).toBe(
       'environment variable "TEAM_NAMESPACE" is not set: set it where the executor runs.',
     );
@@ -68,20 +70,31 @@ describe('one fixture per issue code (code, path, file, line)', () => {
   it('unknown-upstream.yaml → UNKNOWN_UPSTREAM with a suggestion', () => {
     const issues = pipelineIssues('unknown-upstream.yaml');
     expect(brief(issues)).toEqual([
-      { code: 'UNKNOWN_UPSTREAM', path: 'blocks[1].upstream_blocks[0]', file: `${DIR}/unknown-upstream.yaml`, line: 6 },
+      {
+        code: 'UNKNOWN_UPSTREAM',
+        path: 'blocks[1].upstream_blocks[0]',
+        file: `${DIR}/unknown-upstream.yaml`,
+        line: 6,
+      },
     ]);
     expect(issues[0]?.message).toContain('did you mean "load"?');
   });
 
   it('dag-cycle.yaml → DAG_CYCLE naming the blocks of the cycle', () => {
     const issues = pipelineIssues('dag-cycle.yaml');
-    expect(brief(issues)).toEqual([{ code: 'DAG_CYCLE', path: 'blocks[0].upstream_blocks', file: `${DIR}/dag-cycle.yaml`, line: 4 }]);
+    expect(brief(issues)).toEqual([
+      { code: 'DAG_CYCLE', path: 'blocks[0].upstream_blocks', file: `${DIR}/dag-cycle.yaml`, line: 4 },
+    ]);
     expect(issues[0]?.message).toContain('a → c → b → a');
   });
 
   it('an unknown block → UNKNOWN_BLOCK naming the blocks that exist', () => {
     const issues = issuesOf(() =>
-      resolveConfig({ snapshot: projectFixture('invalid-value.yaml'), mode: 'block', identity: { ...BLOCK_RUN, blockUuid: 'nope' } }),
+      resolveConfig({
+        snapshot: projectFixture('invalid-value.yaml'),
+        mode: 'block',
+        identity: { ...BLOCK_RUN, blockUuid: 'nope' },
+      }),
     );
     expect(issues.map((i) => i.code)).toContain('UNKNOWN_BLOCK');
     expect(issues.find((i) => i.code === 'UNKNOWN_BLOCK')?.message).toContain('the blocks are "b"');
@@ -91,14 +104,54 @@ describe('one fixture per issue code (code, path, file, line)', () => {
 describe('a file with many problems', () => {
   it('reports all of them at once, in line order', () => {
     expect(brief(resolveIssues('multi-error.yaml'))).toEqual([
-      { code: 'INVALID_NAME', path: 'k8s_executor_config.namespace', file: `${DIR}/multi-error.yaml`, line: 2 },
-      { code: 'INVALID_QUANTITY', path: 'k8s_executor_config.resource_limits.cpu', file: `${DIR}/multi-error.yaml`, line: 4 },
-      { code: 'INVALID_VALUE', path: 'k8s_executor_config.resource_requests.memory', file: `${DIR}/multi-error.yaml`, line: 7 },
-      { code: 'INVALID_VALUE', path: 'k8s_executor_config.container.volume_mounts[0].name', file: `${DIR}/multi-error.yaml`, line: 10 },
-      { code: 'INVALID_VALUE', path: 'k8s_executor_config.pod.tolerations[0].operator', file: `${DIR}/multi-error.yaml`, line: 15 },
-      { code: 'INVALID_VALUE', path: 'k8s_executor_config.pod.restart_policy', file: `${DIR}/multi-error.yaml`, line: 16 },
-      { code: 'INVALID_VALUE', path: 'k8s_executor_config.job.ttl_seconds_after_finished', file: `${DIR}/multi-error.yaml`, line: 18 },
-      { code: 'INVALID_LABEL', path: 'k8s_executor_config.labels["team/"]', file: `${DIR}/multi-error.yaml`, line: 20 },
+      {
+        code: 'INVALID_NAME',
+        path: 'k8s_executor_config.namespace',
+        file: `${DIR}/multi-error.yaml`,
+        line: 2,
+      },
+      {
+        code: 'INVALID_QUANTITY',
+        path: 'k8s_executor_config.resource_limits.cpu',
+        file: `${DIR}/multi-error.yaml`,
+        line: 4,
+      },
+      {
+        code: 'INVALID_VALUE',
+        path: 'k8s_executor_config.resource_requests.memory',
+        file: `${DIR}/multi-error.yaml`,
+        line: 7,
+      },
+      {
+        code: 'INVALID_VALUE',
+        path: 'k8s_executor_config.container.volume_mounts[0].name',
+        file: `${DIR}/multi-error.yaml`,
+        line: 10,
+      },
+      {
+        code: 'INVALID_VALUE',
+        path: 'k8s_executor_config.pod.tolerations[0].operator',
+        file: `${DIR}/multi-error.yaml`,
+        line: 15,
+      },
+      {
+        code: 'INVALID_VALUE',
+        path: 'k8s_executor_config.pod.restart_policy',
+        file: `${DIR}/multi-error.yaml`,
+        line: 16,
+      },
+      {
+        code: 'INVALID_VALUE',
+        path: 'k8s_executor_config.job.ttl_seconds_after_finished',
+        file: `${DIR}/multi-error.yaml`,
+        line: 18,
+      },
+      {
+        code: 'INVALID_LABEL',
+        path: 'k8s_executor_config.labels["team/"]',
+        file: `${DIR}/multi-error.yaml`,
+        line: 20,
+      },
       { code: 'MISSING_IMAGE', path: 'container.image', file: undefined, line: undefined },
     ]);
   });
@@ -119,12 +172,19 @@ describe('quantities and names', () => {
           projectDir: '.',
           env: {},
           issues: [],
-          pipeline: parseYamlDocument(pipelineWithBlock(`image: i\nresource_limits: {cpu: "${cpu}"}`), 'p.yaml').doc,
+          pipeline: parseYamlDocument(
+            pipelineWithBlock(`image: i\nresource_limits: {cpu: "${cpu}"}`),
+            'p.yaml',
+          ).doc,
         },
         mode: 'block',
         identity: BLOCK_RUN,
       }),
     ).map((i) => i.code);
-  it.each(['500m', '2', '1.5', '1e3', '2Gi', '0.5Gi', '.5', '100k'])('accepts %s', (q) => expect(withLimit(q)).toEqual([]));
-  it.each(['2GB', '-1', 'abc', '1.5.2', '2 Gi', ''])('rejects "%s"', (q) => expect(withLimit(q)).toEqual(['INVALID_QUANTITY']));
+  it.each(['500m', '2', '1.5', '1e3', '2Gi', '0.5Gi', '.5', '100k'])('accepts %s', (q) =>
+    expect(withLimit(q)).toEqual([]),
+  );
+  it.each(['2GB', '-1', 'abc', '1.5.2', '2 Gi', ''])('rejects "%s"', (q) =>
+    expect(withLimit(q)).toEqual(['INVALID_QUANTITY']),
+  );
 });

@@ -5,6 +5,7 @@ import { K8sBlockExecutor } from '../../src/executor/block-executor.js';
 import type { BlockEvent, BlockRun, LogLine } from '../../src/executor/types.js';
 import { FakeClock } from '../../src/testing/fake-clock.js';
 import { InMemoryJobClient } from '../../src/testing/in-memory-job-client.js';
+import type { PodScript } from '../../src/testing/pod-script.js';
 import { StaticConfigSource } from '../../src/testing/static-config-source.js';
 import { drive } from '../helpers/drive.js';
 import { projectFiles } from '../helpers/project.js';
@@ -196,5 +197,78 @@ describe('K8sBlockExecutor', () => {
     expect(callsOf(jobClient, 'deleteJob')).toBe(1);
     expect(callsOf(jobClient, 'getJob')).toBe(0);
     expect(callsOf(jobClient, 'watchJobs')).toBe(1);
+  });
+});
+
+describe('K8sBlockExecutor failure reasons (in-memory cluster, fake clock)', () => {
+  const cases: { name: string; config?: string; script: PodScript[]; reason: string; message: RegExp; jobKept?: boolean }[] = [
+    {
+      name: 'OOMKilled names the container',
+      script: [{ runMs: 1000, oomKilled: true }],
+      reason: 'OOM_KILLED',
+      message: /mage-job-container.*OOMKilled/,
+    },
+    {
+      name: 'an unschedulable pod fails after the unschedulable timeout, quoting the scheduler',
+      script: [{ unschedulable: { message: '0/3 nodes are available: 3 Insufficient nvidia.com/gpu.' } }],
+      reason: 'UNSCHEDULABLE',
+      message: /Insufficient nvidia\.com\/gpu/,
+    },
+    {
+      name: 'an evicted pod is named',
+      script: [{ runMs: 1000, evicted: { message: 'The node was low on resource: ephemeral-storage.' } }],
+      reason: 'EVICTED',
+      message: /ephemeral-storage/,
+    },
+    {
+      name: 'a missing secret fails as CONTAINER_CONFIG_ERROR after its grace',
+      script: [{ waiting: { reason: 'CreateContainerConfigError', message: 'secret "db-creds" not found' } }],
+      reason: 'CONTAINER_CONFIG_ERROR',
+      message: /db-creds/,
+    },
+    {
+      name: 'active_deadline_seconds gives DEADLINE_EXCEEDED',
+      config: `    executor_config:
+      job:
+        active_deadline_seconds: 30`,
+      script: [{ hang: true }],
+      reason: 'DEADLINE_EXCEEDED',
+      message: /30 s/,
+    },
+  ];
+
+  for (const c of cases) {
+    it(c.name, async () => {
+      const { clock, jobClient, executor } = setup(c.config ?? '');
+      jobClient.script('mage-data-prep-block-42', c.script);
+      const result = await drive(clock, executor.execute(RUN), 1000);
+      executor.close();
+      expect(result.status).toBe('failed');
+      expect(result.reason).toBe(c.reason);
+      expect(result.message).toMatch(c.message);
+      expect(jobClient.jobs()).toEqual([]);
+    });
+  }
+
+  it('a Job deleted from outside while it runs gives JOB_DELETED', async () => {
+    const { clock, jobClient, executor } = setup();
+    jobClient.script('mage-data-prep-block-42', [{ hang: true }]);
+    const pending = executor.execute(RUN, {
+      onEvent: (e) => {
+        if (e.type === 'running') jobClient.deleteFromOutside('default', 'mage-data-prep-block-42');
+      },
+    });
+    const result = await drive(clock, pending);
+    executor.close();
+    expect(result.reason).toBe('JOB_DELETED');
+  });
+
+  it('every waiting state is bounded: a pod pending forever fails within the pending timeout', async () => {
+    const { clock, jobClient, executor } = setup();
+    jobClient.script('mage-data-prep-block-42', [{ waiting: { reason: 'ContainerCreating' } }]);
+    const result = await drive(clock, executor.execute(RUN), 10_000);
+    executor.close();
+    expect(result.status).toBe('failed');
+    expect(result.timings.durationMs).toBeLessThanOrEqual(15 * 60_000 + 10_000);
   });
 });

@@ -46,11 +46,7 @@ on_exit() {
     echo "----- $f" >&2
     tail -n 40 "$f" >&2
   done
-  if [ "${E2E_KEEP_W:-}" = 1 ]; then
-    E2E_KEEP_W=1 W=$W bash "$HERE/down.sh" >&2 || true
-  else
-    W=$W bash "$HERE/down.sh" >&2 || true
-  fi
+  W=$W bash "$HERE/down.sh" >&2 || true # honours E2E_KEEP_W
 }
 trap on_exit EXIT
 

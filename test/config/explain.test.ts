@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import { explainConfig, resolveConfig } from '../../src/config/index.js';
+import { BLOCK_RUN, pipelineWithBlock, projectWith, snapshotOf } from './snapshot-helper.js';
+
+describe('explainConfig', () => {
+  const resolved = resolveConfig({
+    snapshot: snapshotOf({
+      project: projectWith(`image: img:1
+labels: {app.kubernetes.io/name: etl}
+container:
+  env: [{name: API_KEY, value: s3cret}, {name: FROM_SECRET, value_from: {secret_key_ref: {name: s, key: k}}}]
+pod:
+  tolerations: [{key: a, operator: Exists}]`),
+      pipeline: pipelineWithBlock('resource_limits: {cpu: "2"}'),
+    }),
+    mode: 'block',
+    identity: BLOCK_RUN,
+  });
+  const rows = explainConfig(resolved);
+
+  it('has one row per leaf, keyed item and list, sorted by path', () => {
+    expect(rows.map((r) => r.path)).toEqual([
+      'container.env[API_KEY]',
+      'container.env[FROM_SECRET]',
+      'container.image',
+      'container.imagePullPolicy',
+      'container.name',
+      'container.resources.limits.cpu',
+      'job.backoffLimit',
+      'jobNamePrefix',
+      'metadata.labels["app.kubernetes.io/name"]',
+      'namespace',
+      'pod.restartPolicy',
+      'pod.serviceAccountName',
+      'pod.tolerations',
+    ]);
+    expect(Object.keys(resolved.provenance).sort()).toEqual(rows.map((r) => r.path).sort());
+  });
+
+  it('says which layer, file, line and user path set each row', () => {
+    expect(rows.find((r) => r.path === 'container.resources.limits.cpu')).toEqual({
+      path: 'container.resources.limits.cpu',
+      value: '2',
+      origin: {
+        layer: 'block',
+        sourcePath: 'blocks[0].executor_config.resource_limits.cpu',
+        location: { file: 'proj/pipelines/p/metadata.yaml', line: 6, column: 23 },
+      },
+    });
+    expect(rows.find((r) => r.path === 'namespace')?.origin).toEqual({ layer: 'built-in' });
+  });
+
+  it('never shows env values, which may be secrets', () => {
+    expect(rows.find((r) => r.path === 'container.env[API_KEY]')?.value).toEqual({
+      name: 'API_KEY',
+      value: '***',
+    });
+    expect(JSON.stringify(rows)).not.toContain('s3cret');
+    expect(rows.find((r) => r.path === 'container.env[FROM_SECRET]')?.value).toEqual({
+      name: 'FROM_SECRET',
+      valueFrom: { secretKeyRef: { name: 's', key: 'k' } },
+    });
+  });
+
+  it('returns a frozen config', () => {
+    expect(Object.isFrozen(resolved.config.container)).toBe(true);
+  });
+});
