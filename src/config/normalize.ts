@@ -83,8 +83,8 @@ const TOP_LEVEL_KEYS = [
 ];
 const TOP_LEVEL_BY_SQUASH = new Map(TOP_LEVEL_KEYS.map((k) => [squashKey(k), k]));
 
-/** Detailed keys first, so that when two spellings agree the detailed one is reported as the source. */
-const ORDER = ['metadata', 'container', 'pod', 'job'];
+/** The detailed keys (Mage's detailed format). */
+const DETAILED = ['metadata', 'container', 'pod', 'job'];
 
 /**
  * Normalizes one layer: every accepted spelling (simple, detailed, shorthand; snake_case or camelCase)
@@ -97,78 +97,77 @@ const ORDER = ['metadata', 'container', 'pod', 'job'];
  */
 export function normalizeLayer(raw: RawLayer): NormalizedLayer {
   const issues: ConfigIssue[] = [];
-  const base = raw.path;
-  const emptyContext = (): WalkContext => ({ document: raw.document, origins: new Map(), issues });
-  if (raw.value === null || raw.value === undefined) return { config: {}, origins: new Map(), issues };
+  const context = (): WalkContext => ({ document: raw.document, origins: new Map(), issues });
+  const empty = { config: {}, origins: new Map<string, SourceOrigin>(), issues };
+  if (raw.value === null || raw.value === undefined) return empty;
   if (!isPlainObject(raw.value)) {
     report(
-      emptyContext(),
+      context(),
       'INVALID_TYPE',
-      base,
+      raw.path,
       `expected a map of executor settings, got ${describeValue(raw.value)}.`,
     );
-    return { config: {}, origins: new Map(), issues };
+    return empty;
   }
   const layer = raw.value;
-  const fragments: { rank: number; tree: Tree<SourceOrigin> }[] = [];
+  const fragments: { detailed: boolean; tree: Tree<SourceOrigin> }[] = [];
   let overlay: Tree<SourceOrigin> | undefined;
-  let qos: { value: unknown; doc: DocumentPath } | undefined;
-
   for (const [key, value] of Object.entries(layer)) {
-    const doc = [...base, key];
+    const doc = [...raw.path, key];
     const name = TOP_LEVEL_BY_SQUASH.get(squashKey(key));
-    const ctx = emptyContext();
-    if (name === undefined) {
-      const hint =
-        key === 'config_file'
-          ? 'set the K8S_CONFIG_FILE environment variable instead of a config_file key.'
-          : undefined;
-      report(
-        ctx,
-        'UNKNOWN_KEY',
-        doc,
-        hint
-          ? `unknown key "${key}": ${hint}`
-          : unknownKeyMessage(key, 'the executor config', TOP_LEVEL_KEYS),
-      );
-      continue;
-    }
-    if (name === 'qos') {
-      qos = { value, doc };
-      continue;
-    }
-    if (POST_KEYS.includes(name)) continue;
-    const tree = (v: JsonObject | undefined): Tree<SourceOrigin> | undefined =>
-      v === undefined ? undefined : { value: v, origins: ctx.origins };
-    if (name === 'containerConfig') {
-      overlay = tree(relocate(['container'], walk(value, CONTAINER, { doc, canon: 'container' }, ctx)));
-      continue;
-    }
-    let produced: Tree<SourceOrigin> | undefined;
-    if (name === 'metadata') produced = tree(normalizeMetadata(value, doc, ctx));
-    else if (name in RELOCATIONS) {
-      const { to, schema } = RELOCATIONS[name]!;
-      produced = tree(relocate(to, walk(value, schema, { doc, canon: to.reduce(joinKey, '') }, ctx)));
-    } else produced = tree(SHORTHANDS[name]!(value, doc, ctx, layer));
-    if (produced) fragments.push({ rank: ORDER.includes(name) ? 0 : 1, tree: produced });
+    const ctx = context();
+    if (name === undefined) report(ctx, 'UNKNOWN_KEY', doc, unknownTopLevelKey(key));
+    if (name === undefined || POST_KEYS.includes(name)) continue;
+    const produced = fragmentOf(name, value, doc, ctx, layer);
+    if (produced === undefined) continue;
+    const tree = { value: produced, origins: ctx.origins };
+    if (name === 'containerConfig') overlay = tree;
+    else fragments.push({ detailed: DETAILED.includes(name), tree });
   }
 
-  const ctx = emptyContext();
+  const ctx = context();
   const onConflict = conflictReporter(ctx);
-  let merged: Tree<SourceOrigin> = { value: {}, origins: new Map() };
-  for (const { tree } of fragments.sort((a, b) => a.rank - b.rank))
-    merged = mergeTrees(merged, tree, 'conflict', onConflict);
-  const resources = (merged.value.container as JsonObject | undefined)?.resources as JsonObject | undefined;
-  const memory =
-    (resources?.limits as JsonObject | undefined)?.memory ??
-    (resources?.requests as JsonObject | undefined)?.memory;
-  const tmpfsFragment = tmpfs(layer, base, memory, ctx);
+  // Stable sort: detailed keys first, so that when two spellings agree the detailed one is the source.
+  let merged = fragments
+    .sort((a, b) => Number(b.detailed) - Number(a.detailed))
+    .reduce((lower, { tree }) => mergeTrees(lower, tree, 'conflict', onConflict), EMPTY_TREE);
+  const tmpfsFragment = tmpfs(layer, raw.path, memoryOf(merged.value), ctx);
   if (tmpfsFragment)
     merged = mergeTrees(merged, { value: tmpfsFragment, origins: ctx.origins }, 'conflict', onConflict);
-  if (qos) merged = applyQos(merged, qos.value, qos.doc, emptyContext());
+  const qos = Object.keys(layer).find((key) => squashKey(key) === 'qos');
+  if (qos !== undefined) merged = applyQos(merged, layer[qos], [...raw.path, qos], context());
   // `container_config` is applied over `container` of the same layer, as Mage does: no conflict.
   if (overlay) merged = mergeTrees(merged, overlay, 'override');
   return { config: merged.value as ExecutorConfig, origins: merged.origins, issues };
+}
+
+const EMPTY_TREE: Tree<SourceOrigin> = { value: {}, origins: new Map() };
+
+/** One top-level key → its canonical fragment (undefined when invalid; the issue is recorded). */
+function fragmentOf(name: string, value: unknown, doc: DocumentPath, ctx: WalkContext, layer: JsonObject) {
+  if (name === 'metadata') return normalizeMetadata(value, doc, ctx);
+  if (name === 'containerConfig')
+    return relocate(['container'], walk(value, CONTAINER, { doc, canon: 'container' }, ctx));
+  const relocation = RELOCATIONS[name];
+  if (relocation) {
+    const canon = relocation.to.reduce(joinKey, '');
+    return relocate(relocation.to, walk(value, relocation.schema, { doc, canon }, ctx));
+  }
+  return SHORTHANDS[name]?.(value, doc, ctx, layer);
+}
+
+function unknownTopLevelKey(key: string): string {
+  return key === 'config_file'
+    ? `unknown key "${key}": set the K8S_CONFIG_FILE environment variable instead of a config_file key.`
+    : unknownKeyMessage(key, 'the executor config', TOP_LEVEL_KEYS);
+}
+
+/** The memory limit, else request, of a canonical layer (for the default tmpfs size). */
+function memoryOf(config: JsonObject): unknown {
+  const resources = isPlainObject(config.container) ? config.container.resources : undefined;
+  if (!isPlainObject(resources)) return undefined;
+  const of = (kind: string) => (isPlainObject(resources[kind]) ? resources[kind].memory : undefined);
+  return of('limits') ?? of('requests');
 }
 
 /** Wraps a walked value at its canonical place; undefined (invalid) stays undefined. */

@@ -201,7 +201,14 @@ describe('K8sBlockExecutor', () => {
 });
 
 describe('K8sBlockExecutor failure reasons (in-memory cluster, fake clock)', () => {
-  const cases: { name: string; config?: string; script: PodScript[]; reason: string; message: RegExp; jobKept?: boolean }[] = [
+  const cases: {
+    name: string;
+    config?: string;
+    script: PodScript[];
+    reason: string;
+    message: RegExp;
+    jobKept?: boolean;
+  }[] = [
     {
       name: 'OOMKilled names the container',
       script: [{ runMs: 1000, oomKilled: true }],

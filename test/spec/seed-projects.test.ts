@@ -12,7 +12,10 @@ import type { Job } from '../../src/types/kube.js';
 // WHEN each of its k8s blocks (and each pipeline, as one Job) is rendered exactly as `k8s-executor render` does
 // THEN the Job validates against the official batch/v1 Job schema.
 const root = 'test/fixtures/projects';
-const index = parse(readFileSync(`${root}/index.yaml`, 'utf8')) as Record<string, { env?: Record<string, string> }>;
+const index = parse(readFileSync(`${root}/index.yaml`, 'utf8')) as Record<
+  string,
+  { env?: Record<string, string> }
+>;
 const seeds = readdirSync(root).filter((d) => d.startsWith('seed-'));
 const unusedClient = {} as JobClient;
 
@@ -26,7 +29,13 @@ async function renderAll(project: string): Promise<{ label: string; job: Job }[]
     const pipeline = readPipeline(snapshot);
     for (const block of pipeline.blocks.filter((b) => b.executorType === 'k8s')) {
       const prepared = await executor.prepare(
-        { pipelineUuid: uuid, blockUuid: block.uuid, pipelineRunId: 3, blockRunId: 42, triggerName: 'Nightly Run' },
+        {
+          pipelineUuid: uuid,
+          blockUuid: block.uuid,
+          pipelineRunId: 3,
+          blockRunId: 42,
+          triggerName: 'Nightly Run',
+        },
         snapshot,
       );
       jobs.push({ label: `${uuid}/${block.uuid}`, job: prepared.job });
@@ -48,9 +57,16 @@ describe('seed-doc examples render to valid batch/v1 Jobs', () => {
   });
 
   it('the schema check itself rejects what the API server would (snake_case fields, a string backoffLimit)', async () => {
-    const [{ job }] = await renderAll('seed-002-basic');
-    const spec = job!.spec!;
-    const broken = { ...job!, spec: { ...spec, backoffLimit: 'two', template: { ...spec.template, spec: { ...spec.template.spec, node_selector: { a: 'b' } } } } };
+    const job = (await renderAll('seed-002-basic'))[0]!.job;
+    const spec = job.spec!;
+    const broken = {
+      ...job,
+      spec: {
+        ...spec,
+        backoffLimit: 'two',
+        template: { ...spec.template, spec: { ...spec.template.spec, node_selector: { a: 'b' } } },
+      },
+    };
     expect(() => new JobModel(broken as never).validate()).toThrow();
   });
 

@@ -340,7 +340,8 @@ function inject(fault: Fault, req: IncomingMessage, res: ServerResponse, body: s
       ? fault.message(body)
       : (fault.message ?? `injected fault: HTTP ${fault.status}`);
   const reason = REASONS[fault.status] ?? 'InternalError';
-  const headers = fault.retryAfterSeconds !== undefined ? { 'Retry-After': String(fault.retryAfterSeconds) } : {};
+  const headers: Record<string, string> =
+    fault.retryAfterSeconds !== undefined ? { 'Retry-After': String(fault.retryAfterSeconds) } : {};
   send(res, statusReply(fault.status, reason, message), headers);
 }
 
