@@ -314,7 +314,10 @@ export const JOB = object('JobSpec', {
 });
 
 /** `metadata` of a layer: the Job's namespace, labels and annotations. */
-export const METADATA = object('ObjectMeta', { namespace: str, labels: stringMap, annotations: stringMap });
+export const METADATA: ObjectSchema = {
+  name: 'ObjectMeta',
+  fields: { namespace: str, labels: stringMap, annotations: stringMap },
+};
 
 /** Shared leaf schemas, for the top-level keys of a layer. */
-export const LEAF = { str, int, bool, quantity, stringMap, quantityMap } as const;
+export const LEAF = { str, bool, stringMap, quantityMap } as const;

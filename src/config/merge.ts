@@ -9,12 +9,6 @@ import { isAtOrBelow, joinIndex, joinItem, joinKey } from './paths.js';
  * removal marker until {@link stripNulls}. Inputs are never mutated.
  */
 
-/** Where a value came from; the merge moves these along with the values they describe. */
-export interface OriginLike {
-  sourcePath?: string;
-  location?: import('../errors/config-error.js').SourceLocation;
-}
-
 /** The lists merged by key, and how each item's key is read (canonical paths). */
 const LIST_KEYS: Readonly<Record<string, (item: JsonObject) => string | undefined>> = {
   'container.env': (item) => stringOf(item.name),

@@ -187,11 +187,10 @@ function normalizeMetadata(raw: unknown, doc: DocumentPath, ctx: WalkContext): J
       );
     return raw === null ? { metadata: null } : undefined;
   }
-  const schema = METADATA.type === 'object' ? METADATA.schema : undefined;
   const out: JsonObject = {};
   const metadata: JsonObject = {};
   for (const [key, value] of Object.entries(raw)) {
-    const field = schema && findField(schema, key);
+    const field = findField(METADATA, key);
     const at = [...doc, key];
     if (field === undefined) {
       report(

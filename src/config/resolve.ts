@@ -63,7 +63,7 @@ export function resolveConfig(input: ResolveInput): ResolvedConfig {
  * `pipeline_run_id`, `block_run_id`, `trigger_name`, `attempt`), which wins over a caller variable of
  * the same name.
  */
-export function runVariables(
+function runVariables(
   identity: RunIdentity,
   variables: Readonly<Record<string, unknown>> = {},
 ): Record<string, unknown> {

@@ -31,9 +31,7 @@ export interface At {
 /** The origin of the value at document path `doc`. */
 export function originAt(ctx: WalkContext, doc: DocumentPath): SourceOrigin {
   const location = ctx.document?.locate(doc);
-  return location
-    ? { sourcePath: formatDocumentPath(doc), location }
-    : { sourcePath: formatDocumentPath(doc) };
+  return { sourcePath: formatDocumentPath(doc), ...(location ? { location } : {}) };
 }
 
 /** Records an issue about the value at document path `doc`. */
@@ -56,7 +54,7 @@ export function conflictReporter(ctx: WalkContext) {
 }
 
 /** Describes what a schema expects, for INVALID_TYPE messages. */
-export function describeSchema(schema: FieldSchema): string {
+function describeSchema(schema: FieldSchema): string {
   switch (schema.type) {
     case 'string':
       return 'a string';

@@ -1,5 +1,6 @@
 import type { ConfigIssue, ConfigIssueCode } from '../errors/config-error.js';
 import type { JsonObject } from '../types/kube.js';
+import { didYouMean } from './did-you-mean.js';
 import {
   dnsLabelProblem,
   dnsSubdomainProblem,
@@ -208,6 +209,20 @@ function quantity(path: string, value: unknown, add: Add): number | undefined {
   return parsed;
 }
 
+/** Resource names Kubernetes accepts without a domain prefix (others must be qualified: `nvidia.com/gpu`). */
+const STANDARD_RESOURCES = ['cpu', 'memory', 'ephemeral-storage', 'storage'];
+
+/** The API server rejects an unqualified resource name that is not a standard one (`memroy`). */
+function checkResourceName(path: string, name: string, add: Add): void {
+  if (name.includes('/') || STANDARD_RESOURCES.includes(name) || /^hugepages-\S+$/.test(name)) return;
+  const guess = didYouMean(name, STANDARD_RESOURCES);
+  add(
+    path,
+    'UNKNOWN_KEY',
+    `"${name}" is not a resource Kubernetes knows${guess ? `: did you mean "${guess}"?` : ''} Use cpu, memory, ephemeral-storage, hugepages-<size>, or a qualified extended resource such as nvidia.com/gpu.`,
+  );
+}
+
 function checkResources(path: string, resources: JsonObject, add: Add): void {
   const parsed: Record<'limits' | 'requests', Record<string, number | undefined>> = {
     limits: {},
@@ -215,7 +230,9 @@ function checkResources(path: string, resources: JsonObject, add: Add): void {
   };
   for (const kind of ['limits', 'requests'] as const) {
     for (const [resource, value] of Object.entries(asObject(resources[kind]))) {
-      parsed[kind][resource] = quantity(joinKey(joinKey(path, kind), resource), value, add);
+      const at = joinKey(joinKey(path, kind), resource);
+      checkResourceName(at, resource, add);
+      parsed[kind][resource] = quantity(at, value, add);
     }
   }
   for (const [resource, request] of Object.entries(parsed.requests)) {

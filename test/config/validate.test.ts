@@ -39,6 +39,7 @@ describe('one fixture per issue code (code, path, file, line)', () => {
     ['invalid-type.yaml', 'INVALID_TYPE', 'k8s_executor_config.pod.tolerations[0].toleration_seconds', 6],
     ['invalid-value.yaml', 'INVALID_VALUE', 'k8s_executor_config.container.image_pull_policy', 4],
     ['invalid-quantity.yaml', 'INVALID_QUANTITY', 'k8s_executor_config.resource_limits.memory', 4],
+    ['unknown-resource.yaml', 'UNKNOWN_KEY', 'k8s_executor_config.resource_limits.memroy', 4],
     ['invalid-name.yaml', 'INVALID_NAME', 'k8s_executor_config.service_account_name', 3],
     ['invalid-label.yaml', 'INVALID_LABEL', 'k8s_executor_config.metadata.labels.team', 5],
     ['missing-image.yaml', 'MISSING_IMAGE', 'container.image', 0],
@@ -59,6 +60,7 @@ describe('one fixture per issue code (code, path, file, line)', () => {
       'environment variable "TEAM_NAMESPACE" is not set: set it where the executor runs.',
     );
     expect(resolveIssues('unknown-key.yaml')[0]?.message).toContain('did you mean "node_selector"?');
+    expect(resolveIssues('unknown-resource.yaml')[0]?.message).toContain('did you mean "memory"?');
   });
 
   const pipelineIssues = (name: string) => {

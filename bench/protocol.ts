@@ -1,0 +1,62 @@
+import type { ApiCallStats } from '../src/adapters/client-node/call-policy.js';
+
+/** One block of a generated workload: its uuid and the blocks it waits for. */
+export interface WorkloadBlock {
+  uuid: string;
+  upstream: string[];
+}
+
+/** Client-side rate limit of the executor under test. */
+export interface RateLimit {
+  qps: number;
+  burst: number;
+}
+
+/** What the parent asks a worker (the executor process) to do. */
+export type WorkerTask =
+  /** Sequential dry-run creates: the round-trip time of one API request. */
+  | { kind: 'rtt'; kubeconfigPath: string; samples: number }
+  /** `count` independent blocks through one K8sBlockExecutor, all started at once. */
+  | { kind: 'blocks'; kubeconfigPath: string; count: number; withLogs: boolean; rateLimit: RateLimit }
+  /** One DAG pipeline run through K8sPipelineExecutor. */
+  | {
+      kind: 'dag';
+      kubeconfigPath: string;
+      blocks: WorkloadBlock[];
+      concurrency: number;
+      rateLimit: RateLimit;
+    }
+  /** The pure core (resolve + name + build), in a loop for `durationMs`. */
+  | { kind: 'core'; durationMs: number };
+
+/** How one block ended, as the executor saw it. Times are ms since the epoch (fractional). */
+export interface BlockTiming {
+  jobName: string;
+  status: string;
+  reason?: string;
+  exitCode?: number;
+  /** When the executor reported the final phase (the `succeeded`/`failed` event). */
+  detectedAt?: number;
+  /** When `execute()` returned (after cleanup). */
+  resultAt?: number;
+}
+
+/** What a worker reports back. */
+export interface WorkerReport {
+  /** CPU time of the executor process during the task (user + system), ms. */
+  cpuMs: number;
+  /** Peak resident set size of the executor process, MiB. */
+  maxRssMiB: number;
+  /** RSS after loading the SDK, before the task, MiB. */
+  baselineRssMiB: number;
+  /** Wall time of the task, ms. */
+  wallMs: number;
+  /** The adapter's own request counts. */
+  apiCalls?: ApiCallStats;
+  timings?: BlockTiming[];
+  rttMs?: number[];
+  /** DAG run: status and when the last block finished (ms since the epoch). */
+  dag?: { status: string; startedAt: number; lastBlockFinishedAt: number; finishedAt: number };
+  /** Core throughput. */
+  core?: { prepared: number; resolved: number; preparedPerSecond: number; resolvedPerSecond: number };
+}

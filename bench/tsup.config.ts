@@ -1,0 +1,19 @@
+import { defineConfig } from 'tsup';
+
+/**
+ * Builds the benchmark (and the SDK sources and fake API server it imports) into one ESM bundle per
+ * entry, run by plain Node: the sources use `.js` specifiers and parameter properties, which Node's own
+ * type stripping cannot run. Dependencies (client-node, yaml, ...) stay external, as for users.
+ */
+export default defineConfig({
+  entry: { run: 'bench/run.ts', worker: 'bench/worker.ts' },
+  outDir: 'node_modules/.cache/k8s-executor-bench',
+  format: ['esm'],
+  target: 'node22',
+  platform: 'node',
+  splitting: true,
+  clean: true,
+  dts: false,
+  sourcemap: true,
+  silent: true,
+});

@@ -1,0 +1,181 @@
+/**
+ * The executor process of the benchmark: it runs one task against the fake API server (whose process is
+ * the parent) through the real client-node adapter, and reports timings, API counts, its own CPU time
+ * and peak RSS. Keeping the executor alone in its process is what makes CPU and memory attributable.
+ */
+import { performance } from 'node:perf_hooks';
+import { createClientNodeAdapters } from '../src/adapters/client-node/index.js';
+import { resolveConfig } from '../src/config/index.js';
+import { K8sBlockExecutor } from '../src/executor/block-executor.js';
+import { K8sPipelineExecutor } from '../src/executor/pipeline-executor.js';
+import { prepareJob } from '../src/executor/prepare.js';
+import { StaticConfigSource } from '../src/testing/static-config-source.js';
+import type { Job } from '../src/types/kube.js';
+import type { BlockTiming, WorkerReport, WorkerTask } from './protocol.js';
+import { independentBlocks, PIPELINE, projectFiles } from './workload.js';
+
+const MIB = 1024 * 1024;
+
+function now(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+process.once('message', (task: WorkerTask) => {
+  run(task).then(
+    (report) => process.send?.(report, () => process.exit(0)),
+    (error: unknown) => {
+      console.error(error);
+      process.exit(1);
+    },
+  );
+});
+
+async function run(task: WorkerTask): Promise<WorkerReport> {
+  const baselineRssMiB = process.memoryUsage().rss / MIB;
+  const cpu = process.cpuUsage();
+  const started = now();
+  const partial = await runTask(task);
+  const used = process.cpuUsage(cpu);
+  return {
+    ...partial,
+    cpuMs: (used.user + used.system) / 1000,
+    wallMs: now() - started,
+    baselineRssMiB,
+    // resourceUsage().maxRSS is in KiB.
+    maxRssMiB: process.resourceUsage().maxRSS / 1024,
+  };
+}
+
+type TaskResult = Omit<WorkerReport, 'cpuMs' | 'wallMs' | 'baselineRssMiB' | 'maxRssMiB'>;
+
+async function runTask(task: WorkerTask): Promise<TaskResult> {
+  switch (task.kind) {
+    case 'rtt':
+      return roundTrips(task);
+    case 'blocks':
+      return blocks(task);
+    case 'dag':
+      return dag(task);
+    case 'core':
+      return core(task);
+  }
+}
+
+/** Sequential dry-run creates: one full API round trip each (rate limit off). */
+async function roundTrips(task: Extract<WorkerTask, { kind: 'rtt' }>): Promise<TaskResult> {
+  const adapters = createClientNodeAdapters({ kubeconfigPath: task.kubeconfigPath, qps: 10_000, burst: 10_000 });
+  const job: Job = {
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: { name: 'rtt-probe' },
+    spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'main', image: 'busybox' }] } } },
+  };
+  const rttMs: number[] = [];
+  for (let i = 0; i < task.samples; i++) {
+    const t0 = now();
+    await adapters.jobClient.createJob('bench', job, { dryRun: true });
+    rttMs.push(now() - t0);
+  }
+  return { rttMs, apiCalls: adapters.apiCalls() };
+}
+
+/** Independent blocks, all started at once through one block executor (one shared watch). */
+async function blocks(task: Extract<WorkerTask, { kind: 'blocks' }>): Promise<TaskResult> {
+  const adapters = createClientNodeAdapters({ kubeconfigPath: task.kubeconfigPath, ...task.rateLimit });
+  const source = new StaticConfigSource(projectFiles(independentBlocks(task.count)));
+  const snapshot = await source.load(PIPELINE);
+  const executor = new K8sBlockExecutor({ configSource: source, jobClient: adapters.jobClient });
+  const timings = await Promise.all(
+    Array.from({ length: task.count }, async (_, i): Promise<BlockTiming> => {
+      let detectedAt: number | undefined;
+      const result = await executor.execute(
+        { pipelineUuid: PIPELINE, blockUuid: `b${i}`, pipelineRunId: 1, blockRunId: i },
+        {
+          snapshot,
+          onEvent: (event) => {
+            if (event.type === 'succeeded' || event.type === 'failed') detectedAt ??= now();
+          },
+          ...(task.withLogs ? { onLog: () => undefined } : {}),
+        },
+      );
+      return {
+        jobName: result.jobName,
+        status: result.status,
+        ...(result.reason ? { reason: result.reason } : {}),
+        ...(result.exitCode !== undefined ? { exitCode: result.exitCode } : {}),
+        ...(detectedAt !== undefined ? { detectedAt } : {}),
+        resultAt: now(),
+      };
+    }),
+  );
+  executor.close();
+  return { timings, apiCalls: adapters.apiCalls() };
+}
+
+/** One DAG run of the pipeline executor. */
+async function dag(task: Extract<WorkerTask, { kind: 'dag' }>): Promise<TaskResult> {
+  const adapters = createClientNodeAdapters({ kubeconfigPath: task.kubeconfigPath, ...task.rateLimit });
+  const executor = new K8sPipelineExecutor({
+    configSource: new StaticConfigSource(projectFiles(task.blocks)),
+    jobClient: adapters.jobClient,
+    concurrency: task.concurrency,
+  });
+  const detected = new Map<string, number>();
+  const result = await executor.run(
+    { pipelineUuid: PIPELINE, pipelineRunId: 1 },
+    {
+      onEvent: (event) => {
+        if (event.type !== 'block-event') return;
+        const { type, jobName } = event.event;
+        if ((type === 'succeeded' || type === 'failed') && !detected.has(jobName)) detected.set(jobName, now());
+      },
+    },
+  );
+  executor.close();
+  const timings: BlockTiming[] = [...detected].map(([jobName, detectedAt]) => ({
+    jobName,
+    status: 'final',
+    detectedAt,
+  }));
+  return {
+    timings,
+    apiCalls: adapters.apiCalls(),
+    dag: {
+      status: result.status,
+      startedAt: result.startedAt,
+      lastBlockFinishedAt: Math.max(...result.blocks.map((b) => b.finishedAt ?? 0)),
+      finishedAt: result.finishedAt,
+    },
+  };
+}
+
+/** The pure core in a loop: full prepare (resolve + name + build), and resolve alone. */
+async function core(task: Extract<WorkerTask, { kind: 'core' }>): Promise<TaskResult> {
+  const snapshot = await new StaticConfigSource(projectFiles(independentBlocks(50))).load(PIPELINE);
+  const identity = (i: number) => ({
+    pipelineUuid: PIPELINE,
+    pipelineRunId: '1',
+    blockUuid: `b${i % 50}`,
+    blockRunId: String(i),
+    attempt: 1,
+  });
+  const loop = (work: (i: number) => unknown) => {
+    const end = now() + task.durationMs / 2;
+    let count = 0;
+    const t0 = now();
+    while (now() < end) work(count++);
+    return { count, perSecond: (count * 1000) / (now() - t0) };
+  };
+  const prepared = loop((i) => prepareJob({ snapshot, mode: 'block', identity: identity(i) }));
+  const resolved = loop((i) =>
+    resolveConfig({ snapshot, mode: 'block', identity: identity(i), blockUuid: `b${i % 50}` }),
+  );
+  return {
+    core: {
+      prepared: prepared.count,
+      resolved: resolved.count,
+      preparedPerSecond: prepared.perSecond,
+      resolvedPerSecond: resolved.perSecond,
+    },
+  };
+}
