@@ -85,5 +85,26 @@ export function summary(result: PipelineResult): string {
     .map(([s, n]) => `${n} ${s}`)
     .join(', ');
   const wall = ((result.finishedAt - result.startedAt) / 1000).toFixed(1);
-  return `${formatTable(['BLOCK', 'STATUS', 'ATTEMPTS', 'DURATION', 'REASON', 'MESSAGE'], rows, 80)}\nPipeline ${result.pipelineUuid} ${result.status.toUpperCase()} in ${wall} s: ${counts}\n`;
+  return `${formatTable(['BLOCK', 'STATUS', 'ATTEMPTS', 'DURATION', 'REASON', 'MESSAGE'], rows, 80)}${failures(result)}\nPipeline ${result.pipelineUuid} ${result.status.toUpperCase()} in ${wall} s: ${counts}\n`;
+}
+
+/** The full reason of each failed block, with its last log lines: what the table had to cut. */
+function failures(result: PipelineResult): string {
+  const failed = result.blocks.filter((b) => b.status === 'failed');
+  return failed
+    .map((b) => {
+      const job = b.attempts.at(-1)?.jobName;
+      const logs = b.lastLogLines.slice(-10).map((l) => `    | ${l}`);
+      const events = b.warningEvents
+        .slice(-5)
+        .map((e) => `    ${e.object} ${e.reason}${e.count > 1 ? ` (x${e.count})` : ''}: ${e.message}`);
+      return [
+        `\n${b.uuid} failed [${b.reason ?? 'JOB_FAILED'}]${job ? ` (Job ${job})` : ''}:`,
+        `  ${b.message ?? ''}`,
+        ...(events.length > 0 ? ['  warning events:', ...events] : []),
+        ...(logs.length > 0 ? ['  last log lines:', ...logs] : []),
+      ].join('\n');
+    })
+    .join('\n')
+    .concat(failed.length > 0 ? '\n' : '');
 }

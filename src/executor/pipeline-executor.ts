@@ -21,7 +21,7 @@ import type {
 } from './pipeline-types.js';
 import { clusterIdOf } from './prepare.js';
 import { retryDelayMs } from './retry-delay.js';
-import type { BlockResult } from './types.js';
+import type { BlockResult, WarningEvent } from './types.js';
 
 /** Settings of a pipeline executor, on top of the block executor's ports. */
 export interface PipelineExecutorOptions extends ExecutorOptions {
@@ -110,6 +110,7 @@ export class K8sPipelineExecutor {
       ...(result.message ? { message: result.message } : {}),
       attempts: [attemptOf(1, result)],
       lastLogLines: result.lastLogLines,
+      warningEvents: result.warningEvents,
       startedAt: result.timings.submittedAt,
       finishedAt: result.timings.finishedAt,
     };
@@ -250,11 +251,13 @@ class DagRun {
     this.setStatus(uuid, 'submitted', attempt);
     let record: AttemptRecord;
     let lastLines: string[] = [];
+    let warnings: WarningEvent[] = [];
     try {
       if (this.isK8s(block)) {
         const result = await this.executeK8s(block, attempt);
         record = attemptOf(attempt, result);
         lastLines = result.lastLogLines;
+        warnings = result.warningEvents;
       } else {
         record = await this.executeLocal(block, attempt);
       }
@@ -280,6 +283,7 @@ class DagRun {
     }
     outcome.attempts.push(record);
     outcome.lastLogLines = lastLines;
+    outcome.warningEvents = warnings;
     this.settle(block, record);
   }
 
@@ -466,6 +470,7 @@ class DagRun {
       status: 'skipped',
       attempts: [],
       lastLogLines: [],
+      warningEvents: [],
     };
     this.outcomes.set(block.uuid, outcome);
     this.statuses.set(block.uuid, 'waiting');

@@ -1,5 +1,5 @@
 import type { ErrorCode } from '../errors/codes.js';
-import type { BlockEvent, LogLine } from './types.js';
+import type { BlockEvent, LogLine, WarningEvent } from './types.js';
 
 /** Where a block of a pipeline run stands. */
 export type BlockRunStatus =
@@ -41,6 +41,8 @@ export interface BlockOutcome {
   attempts: AttemptRecord[];
   /** The last log lines of the last attempt. */
   lastLogLines: string[];
+  /** Warning events of the last attempt's Job and pods (on failure). */
+  warningEvents: WarningEvent[];
   startedAt?: number;
   finishedAt?: number;
 }

@@ -119,6 +119,8 @@ export async function runPreparedJob(
       emit('cancelled');
       return cancelledResult(prepared, submittedAt, clock.now(), adopted, 'while running');
     }
+    // The Job cannot be followed (e.g. `list` is forbidden): leave nothing running behind the error.
+    await deleteQuietly(jobClient, namespace, jobName, 'Foreground');
     throw error;
   }
 

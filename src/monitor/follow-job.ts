@@ -26,8 +26,9 @@ export interface FollowJobOptions {
  * (`nextDeadline`), re-armed whenever the bound moves, and feeds a `tick` when it is reached.
  *
  * Resolves with the final {@link BlockState} (`succeeded` or `failed`, with its reason); a block that
- * fails is a result, not a rejection. Rejects with `signal.reason` on abort, and with the error of an
- * `onTransition`/`onState` callback that throws. The subscription is disposed in every case.
+ * fails is a result, not a rejection. Rejects with `signal.reason` on abort, with the API error when
+ * the hub cannot list the namespace at all (401/403/404: waiting could never end), and with the error
+ * of an `onTransition`/`onState` callback that throws. The subscription is disposed in every case.
  *
  * @example
  * const state = await followJob({ hub: hubs.hub('etl'), jobName, clock, policy: defaultMonitorPolicy, submittedAt });
@@ -77,6 +78,10 @@ export function followJob(options: FollowJobOptions): Promise<BlockState> {
 
     const apply = (observation: Observation) => {
       if (done) return;
+      if (observation.kind === 'unobservable') {
+        finish(() => reject(observation.error));
+        return;
+      }
       const next = reduce(state, observation, policy);
       if (next !== state) {
         const previous = state;

@@ -98,6 +98,9 @@ export function reduce(state: BlockState, observation: Observation, policy: Moni
     }
     case 'tick':
       return settle(retryHeld(state, at, policy), at, policy);
+    case 'unobservable':
+      // Not the block's fault and not a block outcome: the driver (followJob) fails the follow.
+      return state;
   }
 }
 

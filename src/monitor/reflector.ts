@@ -42,6 +42,8 @@ export interface ReflectorOptions<T extends { metadata: ObjectMeta }> {
   onHubEvent(event: HubEvent): void;
   /** Bumps a counter. */
   count(stat: ReflectorStat): void;
+  /** Told when listing fails in a way retrying cannot fix (401/403/404): nothing can be observed. */
+  onUnlistable(error: unknown): void;
 }
 
 /** Consecutive watch failures after which lists are polled while the watch keeps retrying. */
@@ -106,6 +108,7 @@ export class Reflector<T extends { metadata: ObjectMeta }> {
           await this.list(signal);
         } catch (error) {
           if (signal.aborted) return;
+          if (!isTransient(error)) this.options.onUnlistable(error);
           await this.failed(error, signal);
           continue;
         }
@@ -203,7 +206,9 @@ export class Reflector<T extends { metadata: ObjectMeta }> {
         this.options.count('polls');
         await this.list(signal);
       } catch (error) {
-        if (!signal.aborted) this.report({ type: 'error', detail: 'poll failed', error });
+        if (signal.aborted) return;
+        this.report({ type: 'error', detail: 'poll failed', error });
+        if (!isTransient(error)) this.options.onUnlistable(error);
       }
     }
   }

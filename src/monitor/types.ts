@@ -78,7 +78,9 @@ export type Observation =
   | { kind: 'job-deleted'; at: number }
   | { kind: 'pod'; pod: Pod; at: number }
   | { kind: 'pod-deleted'; podName: string; at: number }
-  | { kind: 'tick'; at: number };
+  | { kind: 'tick'; at: number }
+  /** The shared watch cannot list at all (401/403/404): nothing can be observed; the follow fails with it. */
+  | { kind: 'unobservable'; error: unknown; at: number };
 
 /** Emitted on every phase change. */
 export interface BlockTransition {

@@ -128,6 +128,12 @@ export class WatchHub {
       count: (stat: ReflectorStat) => {
         this.counters[stat]++;
       },
+      // Every follow of this namespace is blind: tell them all, so none waits for what it cannot see.
+      onUnlistable: (error: unknown) => {
+        const at = clock.now();
+        for (const jobName of [...this.listeners.keys()])
+          this.deliver(jobName, { kind: 'unobservable', error, at });
+      },
     };
     const watchOptions = (resourceVersion: string, signal: AbortSignal) => ({
       labelSelector,

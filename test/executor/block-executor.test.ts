@@ -279,3 +279,23 @@ describe('K8sBlockExecutor failure reasons (in-memory cluster, fake clock)', () 
     expect(result.timings.durationMs).toBeLessThanOrEqual(15 * 60_000 + 10_000);
   });
 });
+
+describe('K8sBlockExecutor when the Job cannot be observed', () => {
+  it('GIVEN `list` on jobs is forbidden THEN execute fails at once with API_FORBIDDEN and deletes the Job it created', async () => {
+    const { clock, jobClient, executor } = setup();
+    jobClient.script('mage-data-prep-block-42', [{ hang: true }]);
+    jobClient.failWhen((call) =>
+      call.method === 'listJobs'
+        ? new ApiError('API_FORBIDDEN', 'cannot "list" "jobs" (group "batch") in namespace "default"', {
+            status: 403,
+            operation: { verb: 'list', resource: 'jobs', group: 'batch', namespace: 'default' },
+          })
+        : undefined,
+    );
+    const error = await drive(clock, executor.execute(RUN)).catch((e: unknown) => e);
+    executor.close();
+    expect(error).toMatchObject({ code: 'API_FORBIDDEN' });
+    expect((error as Error).message).toMatch(/"list" "jobs"/);
+    expect(jobClient.jobs()).toEqual([]);
+  });
+});

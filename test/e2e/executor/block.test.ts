@@ -6,7 +6,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BlockEvent, BlockRun, LogLine } from '../../../src/executor/types.js';
 import { knownLogLines } from '../cluster/fates.js';
-import { adminKubeConfig, eventually, fatesAvailable, trueCondition, useTestNamespace } from './support/cluster.js';
+import {
+  adminKubeConfig,
+  eventually,
+  fatesAvailable,
+  trueCondition,
+  useTestNamespace,
+} from './support/cluster.js';
 import { E2E_IMAGE, E2E_PIPELINE, type E2eBlock, e2eExecutors, e2eProject } from './support/executors.js';
 import { ClusterRecorder } from './support/recorder.js';
 
@@ -33,9 +39,9 @@ function runOf(blockUuid: string): BlockRun {
 describe.skipIf(!fatesAvailable())('K8sBlockExecutor on a real control plane', () => {
   const ns = useTestNamespace('e2e-block');
   const recorder = new ClusterRecorder(adminKubeConfig(), ns.name);
-  const files = () => e2eProject(ns.name, BLOCKS);
   // A short image-pull grace, so that bound fires well within the test.
-  const executors = () => e2eExecutors({ files: files(), monitorPolicy: { imagePullGraceMs: 3000 } });
+  const executors = () =>
+    e2eExecutors({ files: e2eProject(ns.name, BLOCKS), monitorPolicy: { imagePullGraceMs: 3000 } });
   let shared: ReturnType<typeof executors>;
 
   beforeAll(async () => {
@@ -68,7 +74,11 @@ describe.skipIf(!fatesAvailable())('K8sBlockExecutor on a real control plane', (
     expect(events.map((e) => e.type)).toContain('running');
     expect(events.at(-1)?.type).toBe('succeeded');
 
-    await eventually('the Job to be deleted', () => ns.readJob(result.jobName), (job) => job === undefined);
+    await eventually(
+      'the Job to be deleted',
+      () => ns.readJob(result.jobName),
+      (job) => job === undefined,
+    );
     await eventually('the recorded deletion', async () => recorder.sawJobDeleted(result.jobName), Boolean);
     expect(recorder.sawCondition(result.jobName, 'SuccessCriteriaMet')).toBe(true);
     expect(recorder.sawCondition(result.jobName, 'Complete')).toBe(true);
@@ -91,9 +101,9 @@ describe.skipIf(!fatesAvailable())('K8sBlockExecutor on a real control plane', (
     expect(trueCondition(job, 'Failed')?.reason).toBe('BackoffLimitExceeded');
     expect(job.status?.failed).toBe(1);
     const pods = await ns.podsOf(result.jobName);
-    expect(pods.map((p) => [p.status?.phase, p.status?.containerStatuses?.[0]?.state?.terminated?.exitCode])).toEqual(
-      [['Failed', 3]],
-    );
+    expect(
+      pods.map((p) => [p.status?.phase, p.status?.containerStatuses?.[0]?.state?.terminated?.exitCode]),
+    ).toEqual([['Failed', 3]]);
     await deleteKept(result.jobName);
   });
 
@@ -126,14 +136,22 @@ describe.skipIf(!fatesAvailable())('K8sBlockExecutor on a real control plane', (
     // Far below the default grace (60 s): the configured 3 s bound decided, not a Job deadline (none is set).
     expect(result.timings.durationMs).toBeLessThan(60_000);
     expect(result.warningEvents).toContainEqual(
-      expect.objectContaining({ object: expect.stringMatching(/^Pod\//), reason: 'Failed', message: 'Error: ImagePullBackOff' }),
+      expect.objectContaining({
+        object: expect.stringMatching(/^Pod\//),
+        reason: 'Failed',
+        message: 'Error: ImagePullBackOff',
+      }),
     );
     const failed = events.find((e) => e.type === 'failed');
     expect(Object.values(failed?.state?.pods ?? {}).map((p) => [p.phase, p.waitingReason])).toEqual([
       ['Pending', 'ImagePullBackOff'],
     ]);
 
-    await eventually('the Job to be deleted', () => ns.readJob(result.jobName), (job) => job === undefined);
+    await eventually(
+      'the Job to be deleted',
+      () => ns.readJob(result.jobName),
+      (job) => job === undefined,
+    );
     // The controller never finished this Job: the executor decided, and deleted it.
     for (const type of ['Complete', 'Failed', 'FailureTarget']) {
       expect(recorder.sawCondition(result.jobName, type)).toBe(false);
@@ -165,12 +183,12 @@ describe.skipIf(!fatesAvailable())('K8sBlockExecutor on a real control plane', (
     expect(trueCondition(job, 'Failed')?.reason).toBe('BackoffLimitExceeded');
     expect(job.status?.failed).toBe(2);
     const pods = await ns.podsOf(result.jobName);
-    expect(pods.map((p) => [p.status?.phase, p.status?.containerStatuses?.[0]?.state?.terminated?.exitCode])).toEqual(
-      [
-        ['Failed', 2],
-        ['Failed', 2],
-      ],
-    );
+    expect(
+      pods.map((p) => [p.status?.phase, p.status?.containerStatuses?.[0]?.state?.terminated?.exitCode]),
+    ).toEqual([
+      ['Failed', 2],
+      ['Failed', 2],
+    ]);
     await deleteKept(result.jobName);
   });
 
@@ -185,8 +203,16 @@ describe.skipIf(!fatesAvailable())('K8sBlockExecutor on a real control plane', (
 
     expect(result).toMatchObject({ status: 'cancelled', reason: 'CANCELLED' });
     expect(recorder.podVersions(result.jobName).some((p) => p.status?.phase === 'Running')).toBe(true);
-    await eventually('the Job to be gone', () => ns.readJob(result.jobName), (job) => job === undefined);
-    await eventually('its pods to be gone', () => ns.podsOf(result.jobName), (pods) => pods.length === 0);
+    await eventually(
+      'the Job to be gone',
+      () => ns.readJob(result.jobName),
+      (job) => job === undefined,
+    );
+    await eventually(
+      'its pods to be gone',
+      () => ns.podsOf(result.jobName),
+      (pods) => pods.length === 0,
+    );
   });
 
   it.concurrent('a restarted executor adopts the running Job instead of creating a second one', async () => {
@@ -213,10 +239,17 @@ describe.skipIf(!fatesAvailable())('K8sBlockExecutor on a real control plane', (
       expect(result).toMatchObject({ status: 'succeeded', adopted: true });
       expect(events[0]?.type).toBe('adopted');
       expect(events.map((e) => e.type)).not.toContain('submitted');
+      // B followed a live Job, not a finished one.
+      expect(events.map((e) => e.type)).toContain('running');
+      await eventually(
+        'the Job to be deleted',
+        () => ns.readJob(result.jobName),
+        (job) => job === undefined,
+      );
+      await eventually('the recorded deletion', async () => recorder.sawJobDeleted(result.jobName), Boolean);
       expect(recorder.jobUids(result.jobName)).toHaveLength(1);
       expect(recorder.podsOf(result.jobName)).toHaveLength(1);
-      expect(recorder.sawCondition(result.jobName, 'Complete')).toBe(true);
-      await eventually('the Job to be deleted', () => ns.readJob(result.jobName), (job) => job === undefined);
+      expect(recorder.sawCondition(result.jobName, 'SuccessCriteriaMet')).toBe(true);
     } finally {
       second.close();
     }

@@ -98,8 +98,12 @@ export function useTestNamespace(prefix: string): TestNamespace {
     batch,
     readJob,
     podsOf: async (jobName) =>
-      (await core.listNamespacedPod({ namespace: name, labelSelector: `batch.kubernetes.io/job-name=${jobName}` }))
-        .items,
+      (
+        await core.listNamespacedPod({
+          namespace: name,
+          labelSelector: `batch.kubernetes.io/job-name=${jobName}`,
+        })
+      ).items,
     jobWithCondition: async (job, type) =>
       (await eventually(
         `Job ${job} condition ${type}`,

@@ -5,7 +5,6 @@ import { K8sPipelineExecutor } from '../../../../src/executor/pipeline-executor.
 import type { MonitorPolicy } from '../../../../src/monitor/types.js';
 import { type HubEvent, WatchHubs } from '../../../../src/monitor/watch-hub.js';
 import { managedSelector } from '../../../../src/naming/labels.js';
-import type { JobClient } from '../../../../src/ports/job-client.js';
 import { systemClock } from '../../../../src/ports/clock.js';
 import { StaticConfigSource } from '../../../../src/testing/static-config-source.js';
 import { type FateOptions, fateAnnotations } from '../../cluster/fates.js';
@@ -70,7 +69,6 @@ export interface E2eExecutorOptions {
 export interface E2eExecutors {
   readonly blocks: K8sBlockExecutor;
   readonly pipelines: K8sPipelineExecutor;
-  readonly jobClient: JobClient;
   /** Stops the shared watches. */
   close(): void;
 }
@@ -100,7 +98,6 @@ export function e2eExecutors(options: E2eExecutorOptions): E2eExecutors {
   return {
     blocks: new K8sBlockExecutor(shared),
     pipelines: new K8sPipelineExecutor(shared),
-    jobClient,
     close: () => watchHubs.close(),
   };
 }
