@@ -2,9 +2,10 @@ import { FsConfigSource } from './adapters/fs/fs-config-source.js';
 import { LocalJobClient } from './adapters/local/local-job-client.js';
 import { K8sBlockExecutor } from './executor/block-executor.js';
 import { K8sPipelineExecutor, type PipelineExecutorOptions } from './executor/pipeline-executor.js';
-import { WatchHubs } from './monitor/watch-hub.js';
+import { type HubEvent, WatchHubs } from './monitor/watch-hub.js';
 import { managedSelector } from './naming/labels.js';
 import { type Clock, systemClock } from './ports/clock.js';
+import type { ConfigSource } from './ports/config-source.js';
 import type { JobClient } from './ports/job-client.js';
 import type { PodIntrospector, ServerPod } from './ports/pod-introspector.js';
 
@@ -25,6 +26,10 @@ export interface CreateExecutorsOptions
   inheritServerPod?: boolean;
   /** Extra environment for local child processes (local backend only). */
   localEnv?: Record<string, string>;
+  /** Where config comes from. @default an `FsConfigSource` over `projectDir` */
+  configSource?: ConfigSource;
+  /** Diagnostics of the shared watches: relists, reconnects, poll fallback, API errors (a forbidden `watch`...). */
+  onHubEvent?: (event: HubEvent) => void;
 }
 
 /** Executors wired to the real adapters, sharing one set of watches. */
@@ -50,7 +55,7 @@ export interface Executors {
 export function createExecutors(options: CreateExecutorsOptions): Executors {
   const clock: Clock = options.clock ?? systemClock;
   const env = options.env ?? process.env;
-  const configSource = new FsConfigSource({ projectDir: options.projectDir, env });
+  const configSource = options.configSource ?? new FsConfigSource({ projectDir: options.projectDir, env });
   let jobClient: JobClient;
   let podIntrospector: PodIntrospector | undefined;
   let closeBackend = () => {};
@@ -67,7 +72,12 @@ export function createExecutors(options: CreateExecutorsOptions): Executors {
     jobClient = adapters.jobClient;
     if (options.inheritServerPod !== false) podIntrospector = adapters.podIntrospector;
   }
-  const watchHubs = new WatchHubs({ jobClient, clock, labelSelector: managedSelector() });
+  const watchHubs = new WatchHubs({
+    jobClient,
+    clock,
+    labelSelector: managedSelector(),
+    ...(options.onHubEvent ? { onHubEvent: options.onHubEvent } : {}),
+  });
   const shared = {
     ...options,
     clock,
