@@ -31,7 +31,7 @@ export async function runDemo(log: (line: string) => void = console.log): Promis
       },
     );
   } finally {
-    close();
+    await close();
   }
 }
 

@@ -38,8 +38,8 @@ export interface Executors {
   pipelines: K8sPipelineExecutor;
   /** The JobClient both use. */
   jobClient: JobClient;
-  /** Stops the shared watches and (local backend) kills what still runs. */
-  close(): void;
+  /** Stops the shared watches and (local backend) kills what still runs; resolves when it is all gone. */
+  close(): Promise<void>;
 }
 
 /**
@@ -50,7 +50,7 @@ export interface Executors {
  * @example
  * const { pipelines, close } = createExecutors({ projectDir: './my_project', backend: 'local' });
  * const result = await pipelines.run({ pipelineUuid: 'etl', pipelineRunId: 1 });
- * close();
+ * await close();
  */
 export function createExecutors(options: CreateExecutorsOptions): Executors {
   const clock: Clock = options.clock ?? systemClock;
@@ -58,7 +58,7 @@ export function createExecutors(options: CreateExecutorsOptions): Executors {
   const configSource = options.configSource ?? new FsConfigSource({ projectDir: options.projectDir, env });
   let jobClient: JobClient;
   let podIntrospector: PodIntrospector | undefined;
-  let closeBackend = () => {};
+  let closeBackend: () => Promise<void> = () => Promise.resolve();
   if (options.backend === 'local') {
     const local = new LocalJobClient({
       clock,
@@ -90,9 +90,9 @@ export function createExecutors(options: CreateExecutorsOptions): Executors {
     blocks: new K8sBlockExecutor(shared),
     pipelines: new K8sPipelineExecutor(shared),
     jobClient,
-    close() {
+    async close() {
       watchHubs.close();
-      closeBackend();
+      await closeBackend();
     },
   };
 }

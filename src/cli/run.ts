@@ -52,7 +52,7 @@ export async function runCommand(
     );
   } finally {
     view.stop();
-    executors.close();
+    await executors.close();
   }
   out.write(`\n${summary(result)}`);
   if (args.timeline) {
