@@ -39,6 +39,8 @@ export interface BlockTiming {
   detectedAt?: number;
   /** When `execute()` returned (after cleanup). */
   resultAt?: number;
+  /** Log lines received through `onLog` (when logs were followed). */
+  logLines?: number;
 }
 
 /** What a worker reports back. */

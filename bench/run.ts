@@ -6,17 +6,14 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, platform, release, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { renderNumbers } from './report.js';
-import {
-  DEFAULT_RATE_LIMIT,
-  measureCore,
-  measureRoundTrip,
-  runBlocks,
-  runDag,
-} from './scenarios.js';
+import { type BenchResults, renderNumbers } from './report.js';
+import { DEFAULT_RATE_LIMIT, measureCore, measureRoundTrip, runBlocks, runDag } from './scenarios.js';
 import { scriptPlan } from './workload.js';
 
 const ROOT = process.cwd();
+/** `--quick`: every scenario scaled down about tenfold, results to quick.json, docs untouched (a smoke run). */
+const QUICK = process.argv.includes('--quick');
+const scale = (full: number, quick: number) => (QUICK ? quick : full);
 const START = '<!-- bench:numbers:start -->';
 const END = '<!-- bench:numbers:end -->';
 
@@ -37,19 +34,26 @@ async function main(): Promise<void> {
   log(`${machine.cpu} x${machine.cores}, Node ${machine.node}, load ${machine.loadAverageAtStart.join(' ')}`);
 
   // The 60 s blocks mostly wait: they run in the background while the short scenarios are measured.
-  log('requests per block: 20 blocks of 60 s (background)');
-  const long = runBlocks(scriptPlan(20, { minMs: 60_000, maxMs: 60_000, seed: 2 }), {
+  const longMs = scale(60_000, 6000);
+  log(`requests per block: 20 blocks of ${longMs / 1000} s (background)`);
+  const long = runBlocks(scriptPlan(20, { minMs: longMs, maxMs: longMs, seed: 2 }), {
     withLogs: true,
     rateLimit: DEFAULT_RATE_LIMIT,
   });
 
-  log('round trip: 200 sequential dry-run creates');
-  const roundTrip = await measureRoundTrip(200);
+  const samples = scale(200, 20);
+  log(`round trip: ${samples} sequential dry-run creates`);
+  const roundTrip = await measureRoundTrip(samples);
 
-  log('detection latency: 200 blocks of 1-4 s, 10 % exiting 3, logs followed, default rate limit');
-  const latency = await runBlocks(scriptPlan(200, { minMs: 1000, maxMs: 4000, failShare: 0.1, seed: 7 }), {
+  const latencyPlan = scriptPlan(scale(200, 40), { minMs: 1000, maxMs: 4000, failShare: 0.1, seed: 7 });
+  log(
+    `detection latency: ${latencyPlan.length} blocks of 1-4 s started at once, logs followed, default qps 20`,
+  );
+  const latency = await runBlocks(latencyPlan, { withLogs: true, rateLimit: DEFAULT_RATE_LIMIT });
+  log('detection latency: the same blocks with the client-side rate limit out of the way (qps 1000)');
+  const latencyUnthrottled = await runBlocks(latencyPlan, {
     withLogs: true,
-    rateLimit: DEFAULT_RATE_LIMIT,
+    rateLimit: { qps: 1000, burst: 1000 },
   });
 
   log('requests per block: 20 blocks of 1 s');
@@ -59,39 +63,49 @@ async function main(): Promise<void> {
   });
   const longResult = await long;
 
-  log('1,000 concurrent blocks of 45 s (no log streams, qps 200)');
-  const concurrent = await runBlocks(scriptPlan(1000, { minMs: 45_000, maxMs: 45_000, seed: 3 }), {
+  const concurrentMs = scale(45_000, 5000);
+  const concurrentPlan = scriptPlan(scale(1000, 100), { minMs: concurrentMs, maxMs: concurrentMs, seed: 3 });
+  log(`${concurrentPlan.length} concurrent blocks of ${concurrentMs / 1000} s (no log sink, qps 200)`);
+  const concurrent = await runBlocks(concurrentPlan, {
     withLogs: false,
     rateLimit: { qps: 200, burst: 200 },
   });
 
-  log('1,000-block DAG: 10 levels x 100, 2 upstreams each, 1-3 s blocks, concurrency 100, qps 500');
+  const shape = { levels: scale(10, 5), width: scale(100, 20) };
+  log(`DAG: ${shape.levels} levels x ${shape.width}, 2 upstreams each, 1-3 s blocks, qps 500`);
   const dag = await runDag({
-    levels: 10,
-    width: 100,
+    ...shape,
     fanIn: 2,
     minMs: 1000,
     maxMs: 3000,
-    concurrency: 100,
+    concurrency: shape.width,
     rateLimit: { qps: 500, burst: 500 },
-    perBlockApiMs: roundTrip.p50 + latency.detection.p50,
+    // The unavoidable per-block cost: one create round trip and one watch delivery.
+    perBlockApiMs: roundTrip.p50 + latencyUnthrottled.detection.p50,
   });
 
-  log('pure core: resolve + name + build for 6 s');
-  const core = await measureCore(6000);
+  const coreMs = scale(6000, 1000);
+  log(`pure core: resolve + name + build for ${coreMs / 1000} s`);
+  const core = await measureCore(coreMs);
 
-  const results = {
+  const results: BenchResults = {
     machine: { ...machine, loadAverageAtEnd: loadavg().map((l) => Math.round(l * 100) / 100) },
     roundTrip,
     latency,
+    latencyUnthrottled,
     requestsPerBlock: { short, long: longResult },
     concurrent,
     dag,
     core,
   };
   mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
-  writeFileSync(join(ROOT, 'bench/results/latest.json'), `${JSON.stringify(results, null, 2)}\n`);
-  log('wrote bench/results/latest.json');
+  const file = QUICK ? 'bench/results/quick.json' : 'bench/results/latest.json';
+  writeFileSync(join(ROOT, file), `${JSON.stringify(results, null, 2)}\n`);
+  log(`wrote ${file}`);
+  if (QUICK) {
+    console.log(renderNumbers(results));
+    return;
+  }
 
   const docPath = join(ROOT, 'docs/performance.md');
   const doc = readFileSync(docPath, 'utf8');

@@ -1,8 +1,8 @@
 import { fork } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type FakeApiServer, startFakeApiServer } from '../test/support/fake-apiserver/index.js';
 import type { PodScript } from '../src/testing/pod-script.js';
+import { type FakeApiServer, startFakeApiServer } from '../test/support/fake-apiserver/index.js';
 import type { BlockTiming, RateLimit, WorkerReport, WorkerTask, WorkloadBlock } from './protocol.js';
 import { type Summary, summarize } from './stats.js';
 import { blockIndexOf, layeredDag, scriptPlan } from './workload.js';
@@ -13,7 +13,10 @@ export const DEFAULT_RATE_LIMIT: RateLimit = { qps: 20, burst: 30 };
 /** Runs one task in a fresh executor process and returns its report. */
 export function runWorker(task: WorkerTask): Promise<WorkerReport> {
   const here = dirname(fileURLToPath(import.meta.url));
-  const child = fork(join(here, 'worker.js'), [], { execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(join(here, 'worker.js'), [], {
+    execArgv: [],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   return new Promise((resolve, reject) => {
     let report: WorkerReport | undefined;
     child.once('message', (message) => {
@@ -61,8 +64,12 @@ export async function measureRoundTrip(samples: number): Promise<Summary> {
 /** The outcome of a run of independent blocks. */
 export interface BlocksOutcome {
   blocks: number;
-  /** Blocks whose result differs from the scripted truth (status, exit code). */
+  /** Blocks whose result differs from the scripted truth (status, exit code), or that have none. */
   wrongResults: number;
+  /** The first few of them, for the report. */
+  wrongExamples: { jobName: string; expected: string; got: string }[];
+  /** Log lines delivered to `onLog`, and how many the pods printed (when logs were followed). */
+  logLines?: { received: number; printed: number };
   detection: Summary;
   result: Summary;
   /** Requests the server received, by `"<verb> <resource>"`. */
@@ -94,14 +101,24 @@ export async function runBlocks(
     });
     const stats = server.stats();
     const timings = report.timings ?? [];
-    const wrongResults = timings.filter((t) => {
+    const wrong = timings.flatMap((t) => {
       const script = plan[blockIndexOf(t.jobName)];
-      const expected = (script?.exitCode ?? 0) === 0 ? 'succeeded' : 'failed';
-      return t.status !== expected || (expected === 'failed' && t.exitCode !== script?.exitCode);
-    }).length;
+      const expected = (script?.exitCode ?? 0) === 0 ? 'succeeded' : `failed EXIT_CODE ${script?.exitCode}`;
+      const got = t.status === 'failed' ? `failed ${t.reason} ${t.exitCode ?? ''}`.trim() : t.status;
+      return got === expected ? [] : [{ jobName: t.jobName, expected, got }];
+    });
     return {
       blocks: plan.length,
-      wrongResults: wrongResults + (plan.length - timings.length),
+      wrongResults: wrong.length + (plan.length - timings.length),
+      wrongExamples: wrong.slice(0, 10),
+      ...(options.withLogs
+        ? {
+            logLines: {
+              received: timings.reduce((sum, t) => sum + (t.logLines ?? 0), 0),
+              printed: plan.reduce((sum, p) => sum + (p.logs?.length ?? 0), 0),
+            },
+          }
+        : {}),
       ...latencies(timings, stats.finalConditionAt),
       byCall: stats.byCall,
       adapterRequests: report.apiCalls?.requests ?? 0,
@@ -217,7 +234,7 @@ function lowerBound(
 }
 
 /** Resolve + build throughput of the pure core. */
-export async function measureCore(durationMs: number) {
+export async function measureCore(durationMs: number): Promise<NonNullable<WorkerReport['core']>> {
   const report = await runWorker({ kind: 'core', durationMs });
   return report.core!;
 }

@@ -3,7 +3,6 @@
  * the parent) through the real client-node adapter, and reports timings, API counts, its own CPU time
  * and peak RSS. Keeping the executor alone in its process is what makes CPU and memory attributable.
  */
-import { performance } from 'node:perf_hooks';
 import { createClientNodeAdapters } from '../src/adapters/client-node/index.js';
 import { resolveConfig } from '../src/config/index.js';
 import { K8sBlockExecutor } from '../src/executor/block-executor.js';
@@ -11,14 +10,11 @@ import { K8sPipelineExecutor } from '../src/executor/pipeline-executor.js';
 import { prepareJob } from '../src/executor/prepare.js';
 import { StaticConfigSource } from '../src/testing/static-config-source.js';
 import type { Job } from '../src/types/kube.js';
+import { preciseNow as now } from '../test/support/fake-apiserver/final-condition-recorder.js';
 import type { BlockTiming, WorkerReport, WorkerTask } from './protocol.js';
 import { independentBlocks, PIPELINE, projectFiles } from './workload.js';
 
 const MIB = 1024 * 1024;
-
-function now(): number {
-  return performance.timeOrigin + performance.now();
-}
 
 process.once('message', (task: WorkerTask) => {
   run(task).then(
@@ -63,12 +59,18 @@ async function runTask(task: WorkerTask): Promise<TaskResult> {
 
 /** Sequential dry-run creates: one full API round trip each (rate limit off). */
 async function roundTrips(task: Extract<WorkerTask, { kind: 'rtt' }>): Promise<TaskResult> {
-  const adapters = createClientNodeAdapters({ kubeconfigPath: task.kubeconfigPath, qps: 10_000, burst: 10_000 });
+  const adapters = createClientNodeAdapters({
+    kubeconfigPath: task.kubeconfigPath,
+    qps: 10_000,
+    burst: 10_000,
+  });
   const job: Job = {
     apiVersion: 'batch/v1',
     kind: 'Job',
     metadata: { name: 'rtt-probe' },
-    spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'main', image: 'busybox' }] } } },
+    spec: {
+      template: { spec: { restartPolicy: 'Never', containers: [{ name: 'main', image: 'busybox' }] } },
+    },
   };
   const rttMs: number[] = [];
   for (let i = 0; i < task.samples; i++) {
@@ -88,6 +90,7 @@ async function blocks(task: Extract<WorkerTask, { kind: 'blocks' }>): Promise<Ta
   const timings = await Promise.all(
     Array.from({ length: task.count }, async (_, i): Promise<BlockTiming> => {
       let detectedAt: number | undefined;
+      let logLines = 0;
       const result = await executor.execute(
         { pipelineUuid: PIPELINE, blockUuid: `b${i}`, pipelineRunId: 1, blockRunId: i },
         {
@@ -95,7 +98,13 @@ async function blocks(task: Extract<WorkerTask, { kind: 'blocks' }>): Promise<Ta
           onEvent: (event) => {
             if (event.type === 'succeeded' || event.type === 'failed') detectedAt ??= now();
           },
-          ...(task.withLogs ? { onLog: () => undefined } : {}),
+          ...(task.withLogs
+            ? {
+                onLog: () => {
+                  logLines++;
+                },
+              }
+            : {}),
         },
       );
       return {
@@ -105,6 +114,7 @@ async function blocks(task: Extract<WorkerTask, { kind: 'blocks' }>): Promise<Ta
         ...(result.exitCode !== undefined ? { exitCode: result.exitCode } : {}),
         ...(detectedAt !== undefined ? { detectedAt } : {}),
         resultAt: now(),
+        ...(task.withLogs ? { logLines } : {}),
       };
     }),
   );
@@ -127,7 +137,8 @@ async function dag(task: Extract<WorkerTask, { kind: 'dag' }>): Promise<TaskResu
       onEvent: (event) => {
         if (event.type !== 'block-event') return;
         const { type, jobName } = event.event;
-        if ((type === 'succeeded' || type === 'failed') && !detected.has(jobName)) detected.set(jobName, now());
+        if ((type === 'succeeded' || type === 'failed') && !detected.has(jobName))
+          detected.set(jobName, now());
       },
     },
   );

@@ -74,6 +74,10 @@ export function scriptPlan(
   return Array.from({ length: count }, (_, i) => {
     const runMs = Math.round(options.minMs + random() * (options.maxMs - options.minMs));
     const fails = random() < (options.failShare ?? 0);
-    return { runMs, logs: [`start b${i}`, 'working', fails ? 'boom' : 'done'], ...(fails ? { exitCode: 3 } : {}) };
+    return {
+      runMs,
+      logs: [`start b${i}`, 'working', fails ? 'boom' : 'done'],
+      ...(fails ? { exitCode: 3 } : {}),
+    };
   });
 }

@@ -90,6 +90,15 @@ export function validateConfig(config: JsonObject, origins: ReadonlyMap<string, 
     ) {
       add(path, 'INVALID_NAME', `env name "${env.name}" must be printable ASCII without "=".`);
     }
+    if (
+      env.value !== undefined &&
+      env.value !== null &&
+      env.valueFrom !== undefined &&
+      env.valueFrom !== null
+    ) {
+      // The API server rejects this (422); say it before anything is sent. The value itself is not quoted: it may be a secret.
+      add(path, 'INVALID_VALUE', `env "${String(env.name)}" sets both value and valueFrom: keep one.`);
+    }
     const valueFrom = asObject(env.valueFrom);
     for (const ref of ['secretKeyRef', 'configMapKeyRef'] as const) {
       name(

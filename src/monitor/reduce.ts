@@ -139,11 +139,26 @@ function applyJob(state: BlockState, job: Job, at: number, policy: MonitorPolicy
     const since = state.heldFailure?.since ?? at;
     // The Job's Failed arrived before its last failed pod: wait (briefly) to report the real cause.
     if (at < since + policy.podOutcomeGraceMs)
-      return settle({ ...seen, heldFailure: { job, since } }, at, policy);
+      return settle({ ...seen, heldFailure: { job: outcomeFields(job), since } }, at, policy);
   }
   const { phase, ...details } = outcome;
   const { heldFailure: _done, ...rest } = seen;
   return { ...rest, ...details, phase, finishedAt: at };
+}
+
+/** What deciding a Job's outcome reads: the state never keeps the pod template (env values may be secrets). */
+function outcomeFields(job: Job): Job {
+  const { name, uid } = job.metadata;
+  const { backoffLimit, activeDeadlineSeconds } = job.spec ?? {};
+  return {
+    metadata: { ...(name ? { name } : {}), ...(uid ? { uid } : {}) },
+    spec: {
+      ...(backoffLimit !== undefined ? { backoffLimit } : {}),
+      ...(activeDeadlineSeconds !== undefined ? { activeDeadlineSeconds } : {}),
+      template: { spec: { containers: [] } },
+    },
+    ...(job.status ? { status: job.status } : {}),
+  };
 }
 
 /** True when the Job counts more failed pods than have been seen failing. */

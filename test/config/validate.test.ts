@@ -40,6 +40,7 @@ describe('one fixture per issue code (code, path, file, line)', () => {
     ['invalid-value.yaml', 'INVALID_VALUE', 'k8s_executor_config.container.image_pull_policy', 4],
     ['invalid-quantity.yaml', 'INVALID_QUANTITY', 'k8s_executor_config.resource_limits.memory', 4],
     ['unknown-resource.yaml', 'UNKNOWN_KEY', 'k8s_executor_config.resource_limits.memroy', 4],
+    ['env-value-and-value-from.yaml', 'INVALID_VALUE', 'k8s_executor_config.container.env[0]', 5],
     ['invalid-name.yaml', 'INVALID_NAME', 'k8s_executor_config.service_account_name', 3],
     ['invalid-label.yaml', 'INVALID_LABEL', 'k8s_executor_config.metadata.labels.team', 5],
     ['missing-image.yaml', 'MISSING_IMAGE', 'container.image', 0],

@@ -44,7 +44,12 @@ describe('fake API server, through the real client-node adapter', () => {
     expect(result).toMatchObject({ status: 'succeeded', jobName: 'mage-data-prep-block-42' });
     expect(lines).toEqual(['hello', 'bye']);
     const stats = server.stats();
-    expect(stats.byCall).toMatchObject({ 'create jobs': 1, 'delete jobs': 1, 'list jobs': 1, 'list pods': 1 });
+    expect(stats.byCall).toMatchObject({
+      'create jobs': 1,
+      'delete jobs': 1,
+      'list jobs': 1,
+      'list pods': 1,
+    });
     expect(stats.createdJobs).toEqual({ 'mage-data-prep-block-42': 1 });
     expect(stats.finalConditionAt['mage-data-prep-block-42']).toBeTypeOf('number');
     // The server and the adapter agree on what was sent.
@@ -70,14 +75,21 @@ describe('fake API server, through the real client-node adapter', () => {
   it('injects 503 with Retry-After, resets and 429 as planned, and the adapter retries through them', async () => {
     server = await startFakeApiServer({
       faults: [
-        { verbs: ['get'], resources: ['jobs'], fault: { type: 'status', status: 503, retryAfterSeconds: 0 }, count: 1 },
+        {
+          verbs: ['get'],
+          resources: ['jobs'],
+          fault: { type: 'status', status: 503, retryAfterSeconds: 0 },
+          count: 1,
+        },
         { verbs: ['get'], resources: ['jobs'], fault: { type: 'reset' }, count: 1 },
         { verbs: ['get'], resources: ['jobs'], fault: { type: 'status', status: 429 }, count: 1 },
       ],
     });
     const adapters = createClientNodeAdapters({ kubeconfigPath: server.kubeconfigPath, ...FAST });
     await adapters.jobClient.createJob('default', job('a'));
-    await expect(adapters.jobClient.getJob('default', 'a')).resolves.toMatchObject({ metadata: { name: 'a' } });
+    await expect(adapters.jobClient.getJob('default', 'a')).resolves.toMatchObject({
+      metadata: { name: 'a' },
+    });
     expect(server.stats().faults).toEqual({ 'get jobs': 3 });
     expect(server.stats().byCall['get jobs']).toBe(4);
     expect(adapters.apiCalls().retriesByCall['get jobs']).toBe(3);
@@ -88,7 +100,9 @@ describe('fake API server, through the real client-node adapter', () => {
       faults: [{ verbs: ['create'], fault: { type: 'reset' }, count: 1, when: 'after' }],
     });
     const { jobClient } = createClientNodeAdapters({ kubeconfigPath: server.kubeconfigPath, ...FAST });
-    await expect(jobClient.createJob('default', job('a'))).resolves.toMatchObject({ metadata: { name: 'a' } });
+    await expect(jobClient.createJob('default', job('a'))).resolves.toMatchObject({
+      metadata: { name: 'a' },
+    });
     expect(server.stats().byCall['create jobs']).toBe(2);
     expect(server.stats().createdJobs).toEqual({ a: 1 });
   });
@@ -97,12 +111,29 @@ describe('fake API server, through the real client-node adapter', () => {
     server = await startFakeApiServer();
     const { jobClient } = createClientNodeAdapters({ kubeconfigPath: server.kubeconfigPath, ...FAST });
     const stop = new AbortController();
-    const watches = [0, 1].map(() => jobClient.watchJobs('default', () => undefined, { signal: stop.signal }));
-    await jobClient.createJob('default', job('a')); // a request after both watches connected (same queue order)
+    const watches = [0, 1].map(() =>
+      jobClient.watchJobs('default', () => undefined, { signal: stop.signal }),
+    );
+    // Wait (by event-loop turns, not time) until both streams are open on the server.
     while (server.stats().openWatches < 2) await new Promise((r) => setImmediate(r));
     expect(server.stats().maxOpenWatches).toBe(2);
     server.dropWatches();
-    await Promise.all(watches);
+    // Both watches end normally (the caller would resume them); nothing was aborted.
+    await expect(Promise.all(watches)).resolves.toEqual([undefined, undefined]);
+    expect(stop.signal.aborted).toBe(false);
     stop.abort();
+  });
+
+  it('destroys watch connections mid-stream on an abrupt drop, which the adapter reads as the end of the stream', async () => {
+    server = await startFakeApiServer();
+    const { jobClient } = createClientNodeAdapters({ kubeconfigPath: server.kubeconfigPath, ...FAST });
+    const events: string[] = [];
+    const watch = jobClient.watchJobs('default', (e) => events.push(e.object.metadata.name ?? ''), {});
+    await jobClient.createJob('default', job('a'));
+    while (events.length < 1 || server.stats().openWatches < 1) await new Promise((r) => setImmediate(r));
+    server.dropWatches({ abrupt: true });
+    await expect(watch).resolves.toBeUndefined();
+    expect(events[0]).toBe('a'); // ADDED, then the controller's status updates
+    expect(server.stats().openWatches).toBe(0);
   });
 });

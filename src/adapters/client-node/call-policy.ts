@@ -43,7 +43,14 @@ export interface CallPolicyOptions {
 }
 
 /**
- * Runs every API request of the adapter: rate limit, classification of failures into `ApiError`,
+ * Verbs that skip the client-side rate limit: the shared watches' `list` and `watch` are a handful per
+ * namespace, paced by the watch hub's own backoff, and must never queue behind a burst of creates and
+ * log streams, or completion detection would lag by the length of the queue.
+ */
+const UNLIMITED_VERBS: ReadonlySet<string> = new Set(['list', 'watch']);
+
+/**
+ * Runs every API request of the adapter: rate limit (except `list`/`watch`), classification of failures into `ApiError`,
  * and retries of transient ones (429 honouring `Retry-After`, 5xx, resets, timeouts) with capped
  * exponential backoff and full jitter, within both an attempt and a time budget. 401/403/404/409/410/422
  * are never retried.
@@ -69,7 +76,7 @@ export class CallPolicy {
     let backoff = ExponentialBackoff.first(retry, this.options.random);
     for (let attemptNo = 1; ; attemptNo++) {
       signal?.throwIfAborted();
-      await this.options.limiter.acquire(signal);
+      if (!UNLIMITED_VERBS.has(op.verb)) await this.options.limiter.acquire(signal);
       this.count(op, attemptNo > 1);
       try {
         return await attempt();

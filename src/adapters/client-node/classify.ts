@@ -240,11 +240,20 @@ function parseRetryAfter(value: string | undefined): number | undefined {
   return Number(value.trim()) * 1000;
 }
 
-/** Replaces every occurrence of each secret value with `***`. */
+/**
+ * Replaces every occurrence of each secret value with `***`: as written, and as the API server echoes
+ * it inside a JSON string (quotes and backslashes escaped), once or twice.
+ */
 export function redactValues(text: string, secrets: readonly string[]): string {
-  return secrets
+  const forms = secrets
     .filter((s) => s.length >= MIN_REDACTED_LENGTH)
-    .reduce((out, secret) => out.split(secret).join('***'), text);
+    .flatMap((s) => {
+      const once = JSON.stringify(s).slice(1, -1);
+      return [s, once, JSON.stringify(once).slice(1, -1)];
+    })
+    // Longest first, so an escaped form is not half-replaced by a shorter one.
+    .sort((a, b) => b.length - a.length);
+  return forms.reduce((out, form) => out.split(form).join('***'), text);
 }
 
 function isObject(value: unknown): value is object {

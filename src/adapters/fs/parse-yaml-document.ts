@@ -1,4 +1,15 @@
-import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
+import {
+  isAlias,
+  isCollection,
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  LineCounter,
+  type Node,
+  parseDocument,
+  visit,
+} from 'yaml';
 import type { ConfigIssue, SourceLocation } from '../../errors/config-error.js';
 import type { DocumentPath, RawDocument } from '../../ports/config-source.js';
 
@@ -24,9 +35,25 @@ export function parseYamlDocument(text: string, file: string): { doc: RawDocumen
       location,
     };
   });
+  // A key that is itself a map or list (`[a]: 1`, `? {a: 1}`) has no meaning in a config; yaml would
+  // stringify it and print a process warning. Report it where it stands instead.
+  let collectionKeys = false;
+  visit(document, {
+    Pair(_, pair) {
+      if (!isCollection(pair.key)) return;
+      collectionKeys = true;
+      const { line, col } = lineCounter.linePos(pair.key.range?.[0] ?? 0);
+      issues.push({
+        code: 'YAML_SYNTAX',
+        path: '',
+        message: 'a key that is a map or a list is not allowed here: use a plain string key.',
+        location: { file, line, column: col },
+      });
+    },
+  });
   let value: unknown = null;
   try {
-    value = document.toJS({ maxAliasCount: 1000 }) ?? null;
+    value = collectionKeys ? null : (document.toJS({ maxAliasCount: 1000 }) ?? null);
   } catch (error) {
     issues.push({
       code: 'YAML_SYNTAX',

@@ -10,6 +10,8 @@ export type Fault =
       retryAfterSeconds?: number;
       /** The Status `message`; a function gets the request body (to echo it, as a 422 does). */
       message?: string | ((requestBody: string) => string);
+      /** The Status `details` (a 422's field `causes`), built from the request body. */
+      details?: (requestBody: string) => unknown;
     }
   /** Destroy the connection without an answer (the client sees a reset). */
   | { type: 'reset' };

@@ -1,9 +1,13 @@
 import { performance } from 'node:perf_hooks';
-import type { PodRunner, PodRunnerCallbacks, RunningPod } from '../../../src/adapters/local/sim/pod-runner.js';
+import type {
+  PodRunner,
+  PodRunnerCallbacks,
+  RunningPod,
+} from '../../../src/adapters/local/sim/pod-runner.js';
 import type { Job, Pod } from '../../../src/types/kube.js';
 
 /** True when the Job carries a final condition (`Complete` or `Failed`, status True). */
-export function hasFinalCondition(job: Job | undefined): boolean {
+function hasFinalCondition(job: Job | undefined): boolean {
   return (job?.status?.conditions ?? []).some(
     (c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True',
   );

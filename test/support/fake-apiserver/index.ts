@@ -1,5 +1,5 @@
 export type { Fault, FaultRule } from './fault-plan.js';
-export { hasFinalCondition, preciseNow } from './final-condition-recorder.js';
+export { preciseNow } from './final-condition-recorder.js';
 export type { Resource, Route, Verb } from './routes.js';
 export { seededRandom } from './seeded-random.js';
 export {

@@ -34,14 +34,16 @@ export function routeOf(method: string, rawUrl: string): Route | undefined {
   const query = url.searchParams;
   const path = url.pathname;
   const watching = query.get('watch') === 'true' || query.get('watch') === '1';
-  const decode = (segment: string | undefined) => (segment === undefined ? undefined : decodeURIComponent(segment));
+  const decode = (segment: string | undefined) =>
+    segment === undefined ? undefined : decodeURIComponent(segment);
 
   const jobs = JOBS.exec(path);
   if (jobs) {
     const namespace = decode(jobs[1])!;
     const name = decode(jobs[2]);
     if (name === undefined && method === 'POST') return route('create', 'jobs', namespace, query);
-    if (name === undefined && method === 'GET') return route(watching ? 'watch' : 'list', 'jobs', namespace, query);
+    if (name === undefined && method === 'GET')
+      return route(watching ? 'watch' : 'list', 'jobs', namespace, query);
     if (name !== undefined && method === 'GET') return route('get', 'jobs', namespace, query, name);
     if (name !== undefined && method === 'DELETE') return route('delete', 'jobs', namespace, query, name);
     return undefined;
@@ -61,7 +63,13 @@ export function callKey(route: Pick<Route, 'verb' | 'resource'>): string {
   return `${route.verb} ${route.resource}`;
 }
 
-function route(verb: Verb, resource: Resource, namespace: string, query: URLSearchParams, name?: string): Route {
+function route(
+  verb: Verb,
+  resource: Resource,
+  namespace: string,
+  query: URLSearchParams,
+  name?: string,
+): Route {
   const streaming = verb === 'watch' || (resource === 'pods/log' && query.get('follow') === 'true');
   return { verb, resource, namespace, query, streaming, ...(name !== undefined ? { name } : {}) };
 }

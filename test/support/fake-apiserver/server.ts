@@ -103,18 +103,17 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
   faults.set(options.faults ?? []);
   let latency = options.latencyMs ?? 0;
 
-  let cluster: SimCluster | undefined;
-  const recorder = new FinalConditionRecorder(
+  const recorder: FinalConditionRecorder = new FinalConditionRecorder(
     new ScriptedPodRunner(clock, (jobName) => [...scriptsFor(jobName)]),
-    (namespace, name) => cluster!.getJob(namespace, name),
+    // Only called when a pod exits, long after `sim` exists.
+    (namespace, name): Promise<Job | undefined> => sim.getJob(namespace, name),
   );
-  cluster = new SimCluster({
+  const sim: SimCluster = new SimCluster({
     clock,
     runner: recorder,
     seed: options.seed ?? 1,
     ...(options.watchHistory !== undefined ? { watchHistory: options.watchHistory } : {}),
   });
-  const sim = cluster;
 
   const counters = new Counters();
   const openWatches = new Set<ServerResponse>();
@@ -128,7 +127,12 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
       return;
     }
     if (!route) {
-      sendStatus(res, 404, 'NotFound', `the server could not find the requested resource (${req.method} ${req.url})`);
+      sendStatus(
+        res,
+        404,
+        'NotFound',
+        `the server could not find the requested resource (${req.method} ${req.url})`,
+      );
       return;
     }
     const delayMs = typeof latency === 'function' ? latency(route) : latency;
@@ -217,18 +221,33 @@ async function serve(cluster: SimCluster, route: Route, body: string, counters: 
       }
       case 'list jobs': {
         const list = await cluster.listJobs(namespace, query.get('labelSelector') ?? '');
-        return json(200, { kind: 'JobList', apiVersion: 'batch/v1', metadata: { resourceVersion: list.resourceVersion }, items: list.items });
+        return json(200, {
+          kind: 'JobList',
+          apiVersion: 'batch/v1',
+          metadata: { resourceVersion: list.resourceVersion },
+          items: list.items,
+        });
       }
       case 'delete jobs': {
         const policy = query.get('propagationPolicy') === 'Background' ? 'Background' : 'Foreground';
         const deleted = await cluster.deleteJob(namespace, name!, { propagationPolicy: policy });
         return deleted
-          ? json(200, { kind: 'Status', apiVersion: 'v1', status: 'Success', details: { name, group: 'batch', kind: 'jobs' } })
+          ? json(200, {
+              kind: 'Status',
+              apiVersion: 'v1',
+              status: 'Success',
+              details: { name, group: 'batch', kind: 'jobs' },
+            })
           : statusReply(404, 'NotFound', `jobs.batch "${name}" not found`);
       }
       case 'list pods': {
         const list = await cluster.listPods(namespace, query.get('labelSelector') ?? '');
-        return json(200, { kind: 'PodList', apiVersion: 'v1', metadata: { resourceVersion: list.resourceVersion }, items: list.items });
+        return json(200, {
+          kind: 'PodList',
+          apiVersion: 'v1',
+          metadata: { resourceVersion: list.resourceVersion },
+          items: list.items,
+        });
       }
       case 'get pods/log': {
         const text = await cluster.readPodLog(namespace, name!, logOptions(query));
@@ -342,7 +361,9 @@ function inject(fault: Fault, req: IncomingMessage, res: ServerResponse, body: s
   const reason = REASONS[fault.status] ?? 'InternalError';
   const headers: Record<string, string> =
     fault.retryAfterSeconds !== undefined ? { 'Retry-After': String(fault.retryAfterSeconds) } : {};
-  send(res, statusReply(fault.status, reason, message), headers);
+  const status = statusBody(fault.status, reason, message);
+  const reply = json(fault.status, fault.details ? { ...status, details: fault.details(body) } : status);
+  send(res, reply, headers);
 }
 
 const REASONS: Readonly<Record<number, string>> = {
