@@ -39,15 +39,6 @@ export type {
   WarningEvent,
 } from './executor/types.js';
 export * from './monitor/index.js';
-export type {
-  BlockDiagnostics,
-  BlockPhase,
-  BlockState,
-  BlockTransition,
-  MonitorPolicy,
-  Observation,
-  PodSummary,
-} from './monitor/types.js';
 export * from './naming/index.js';
 export * from './ports/index.js';
 export * from './spec/index.js';

@@ -2,7 +2,6 @@ export { ReconnectBackoff, type ReconnectBackoffOptions } from './backoff.js';
 export { type FollowJobOptions, followJob } from './follow-job.js';
 export { defaultMonitorPolicy, initialBlockState, isFinalPhase, nextDeadline, reduce } from './reduce.js';
 export type {
-  BlockDiagnostics,
   BlockPhase,
   BlockState,
   BlockTransition,

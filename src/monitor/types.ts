@@ -1,5 +1,5 @@
 import type { ErrorCode } from '../errors/codes.js';
-import type { Job, KubeEvent, Pod } from '../types/kube.js';
+import type { Job, Pod } from '../types/kube.js';
 
 /** Where a block's Job stands. */
 export type BlockPhase = 'submitted' | 'pending' | 'running' | 'succeeded' | 'failed';
@@ -88,13 +88,3 @@ export interface BlockTransition {
   to: BlockPhase;
   state: BlockState;
 }
-
-/** Diagnostics captured before cleanup, for the result. */
-export interface BlockDiagnostics {
-  /** The last log lines of the newest pod. */
-  lastLogLines: string[];
-  /** Warning events of the Job and its pods. */
-  warningEvents: KubeEvent[];
-}
-
-export type { Job, Pod };
