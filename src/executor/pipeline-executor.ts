@@ -288,7 +288,6 @@ class DagRun {
   }
 
   private settle(block: BlockDefinition, record: AttemptRecord): void {
-    const outcome = this.outcomes.get(block.uuid)!;
     if (record.status === 'succeeded') {
       this.finish(block.uuid, 'succeeded', record);
       this.enqueueReady();
@@ -326,7 +325,6 @@ class DagRun {
       )
       .finally(() => {
         this.delayed.delete(block.uuid);
-        outcome.finishedAt = undefined;
         this.poke();
       });
   }

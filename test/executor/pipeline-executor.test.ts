@@ -233,6 +233,28 @@ describe('K8sPipelineExecutor (dag)', () => {
   });
 });
 
+describe('K8sPipelineExecutor cancel during a retry delay', () => {
+  it('cancels the pending retry: no new Job, the block ends cancelled with its end time', async () => {
+    const { clock, jobClient, executor } = setup(`  - uuid: flaky
+    retry_config:
+      retries: 2
+      delay: 60
+`);
+    jobClient.script(jobOf('flaky'), [{ runMs: 100, exitCode: 1 }]);
+    const controller = new AbortController();
+    const pending = executor.run(
+      { pipelineUuid: 'etl', pipelineRunId: 7 },
+      { signal: controller.signal, onEvent: (e) => e.type === 'retry-scheduled' && controller.abort() },
+    );
+    const result = await drive(clock, pending);
+    executor.close();
+    expect(result.status).toBe('cancelled');
+    expect(result.blocks[0]).toMatchObject({ status: 'cancelled', reason: 'CANCELLED' });
+    expect(result.blocks[0]!.finishedAt).toBeDefined();
+    expect(jobClient.createdJobs.map((j) => j.metadata.name)).toEqual([jobOf('flaky')]);
+  });
+});
+
 describe('K8sPipelineExecutor (single-job)', () => {
   it('runs the whole pipeline as one Job named after the pipeline run', async () => {
     const { jobClient, run } = setup(DIAMOND, { mode: 'single-job' });
