@@ -42,6 +42,11 @@ export const defaultMonitorPolicy: MonitorPolicy = Object.freeze({
    * after this the failure is reported without the pod's exit code.
    */
   podOutcomeGraceMs: 5_000,
+  /**
+   * 1 h: a queue (Kueue) may hold a Job while quota is used by others; an hour without admission means
+   * the quota or the queue needs a person. Airflow only sets `suspend`; nobody bounds it.
+   */
+  suspendedTimeoutMs: 3_600_000,
 });
 
 /** The state of a Job just created: no pod yet. */
@@ -125,7 +130,7 @@ function applyJob(state: BlockState, job: Job, at: number, policy: MonitorPolicy
     });
   }
   const seen: BlockState = {
-    ...state,
+    ...withSuspension(state, job.spec?.suspend === true, at),
     ...(uid ? { jobUid: uid } : {}),
     failedPods: Math.max(state.failedPods, job.status?.failed ?? 0),
   };
@@ -144,6 +149,14 @@ function applyJob(state: BlockState, job: Job, at: number, policy: MonitorPolicy
   const { phase, ...details } = outcome;
   const { heldFailure: _done, ...rest } = seen;
   return { ...rest, ...details, phase, finishedAt: at };
+}
+
+/** Tracks `spec.suspend`: since when it holds, and when it was last lifted. */
+function withSuspension(state: BlockState, suspended: boolean, at: number): BlockState {
+  if (suspended) return state.suspendedSince === undefined ? { ...state, suspendedSince: at } : state;
+  if (state.suspendedSince === undefined) return state;
+  const { suspendedSince: _lifted, ...rest } = state;
+  return { ...rest, resumedAt: at };
 }
 
 /** What deciding a Job's outcome reads: the state never keeps the pod template (env values may be secrets). */

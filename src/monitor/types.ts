@@ -21,6 +21,12 @@ export interface MonitorPolicy {
    * Jobs and Pods watches are separate streams, so the Job's `Failed` may arrive first). @default 5_000
    */
   podOutcomeGraceMs: number;
+  /**
+   * Fail when the Job stays suspended (`spec.suspend: true`, e.g. queued by Kueue until quota frees up)
+   * this long. While suspended, the no-pod bound does not run; it restarts when the Job is resumed.
+   * @default 3_600_000 (1 h)
+   */
+  suspendedTimeoutMs: number;
 }
 
 /** What is known about one pod of the Job. */
@@ -70,6 +76,10 @@ export interface BlockState {
    * when the wait began (bounded by `podOutcomeGraceMs`).
    */
   heldFailure?: { job: Job; since: number };
+  /** Since when the Job is suspended (`spec.suspend: true`), while it is. */
+  suspendedSince?: number;
+  /** When the Job was last resumed after being suspended: the no-pod bound counts from here. */
+  resumedAt?: number;
 }
 
 /** One input to the reducer. `at` is the clock's now() when it was observed. */

@@ -35,7 +35,8 @@ const CONTAINER_CONFIG_REASONS: ReadonlySet<string> = new Set([
  *
  * | state of the newest pod | bound | reason |
  * |---|---|---|
- * | no pod yet | `submittedAt + noPodTimeoutMs` | `POD_CREATE_FAILED` |
+ * | Job suspended (`spec.suspend`, e.g. Kueue) | since + `suspendedTimeoutMs` | `UNSCHEDULABLE` |
+ * | no pod yet | `submittedAt` (or resumed) `+ noPodTimeoutMs` | `POD_CREATE_FAILED` |
  * | failed, no replacement yet | failure seen + `noPodTimeoutMs` + 6 min | `POD_CREATE_FAILED` |
  * | InvalidImageName, ErrImageNeverPull | at once | `IMAGE_PULL_FAILED` |
  * | ImagePullBackOff / ErrImagePull | since + `imagePullGraceMs` | `IMAGE_PULL_FAILED` |
@@ -46,10 +47,19 @@ const CONTAINER_CONFIG_REASONS: ReadonlySet<string> = new Set([
 export function waitingBounds(state: BlockState, policy: MonitorPolicy): WaitingBound[] {
   if (state.phase === 'succeeded' || state.phase === 'failed') return [];
   const pod: PodRecord | undefined = newestPod(Object.values(state.pods));
+  if (!pod && state.suspendedSince !== undefined) {
+    return [
+      {
+        at: state.suspendedSince + policy.suspendedTimeoutMs,
+        reason: 'UNSCHEDULABLE',
+        message: `Job "${state.jobName}" stayed suspended for ${duration(policy.suspendedTimeoutMs)} (spec.suspend is true: a queue such as Kueue did not admit it); check the queue's quota and \`kubectl describe job ${state.jobName}\`, or raise suspendedTimeoutMs.`,
+      },
+    ];
+  }
   if (!pod) {
     return [
       {
-        at: state.submittedAt + policy.noPodTimeoutMs,
+        at: Math.max(state.submittedAt, state.resumedAt ?? 0) + policy.noPodTimeoutMs,
         reason: 'POD_CREATE_FAILED',
         message: `Job "${state.jobName}" has no pod ${duration(policy.noPodTimeoutMs)} after it was created: the Job controller cannot create one; check the namespace's ResourceQuota, the service account and admission webhooks with \`kubectl describe job ${state.jobName}\`.`,
       },

@@ -593,3 +593,30 @@ describe('reduce: every waiting state has a bound', () => {
     expect(reduce(state, tick(T0 + 24 * 60 * MIN), policy)).toBe(state);
   });
 });
+
+describe('suspended Jobs (Kueue and friends)', () => {
+  const MIN = 60 * S;
+  const suspended = (rv: string, suspend: boolean): Job => {
+    const j = job({ rv });
+    return { ...j, spec: { ...j.spec!, suspend } };
+  };
+
+  it('does not fail a queued Job for having no pod, but bounds the queueing itself', () => {
+    const queued = fold([jobAt(suspended('1', true), T0), { kind: 'tick', at: T0 + 10 * MIN }]);
+    expect(queued.state.phase).toBe('submitted');
+    expect(nextDeadline(queued.state, defaultMonitorPolicy)).toBe(T0 + 60 * MIN);
+    const { state } = fold([jobAt(suspended('1', true), T0), { kind: 'tick', at: T0 + 60 * MIN }]);
+    expect(state).toMatchObject({ phase: 'failed', reason: 'UNSCHEDULABLE' });
+    expect(state.message).toMatch(/stayed suspended for 60 min/);
+  });
+
+  it('counts the no-pod bound from when the Job was admitted', () => {
+    const { state } = fold([
+      jobAt(suspended('1', true), T0),
+      jobAt(suspended('2', false), T0 + 30 * MIN),
+      { kind: 'tick', at: T0 + 34 * MIN },
+    ]);
+    expect(state.phase).toBe('submitted');
+    expect(nextDeadline(state, defaultMonitorPolicy)).toBe(T0 + 35 * MIN);
+  });
+});
