@@ -76,7 +76,8 @@ export function summary(result: PipelineResult): string {
       String(b.attempts.length),
       duration,
       b.reason ?? '',
-      b.message ?? last?.message ?? '',
+      // The table keeps one line per block; failed blocks get their full message below it.
+      ellipsis(b.message ?? last?.message ?? '', 80),
     ];
   });
   const counts = ['succeeded', 'failed', 'skipped', 'cancelled']
@@ -86,6 +87,11 @@ export function summary(result: PipelineResult): string {
     .join(', ');
   const wall = ((result.finishedAt - result.startedAt) / 1000).toFixed(1);
   return `${formatTable(['BLOCK', 'STATUS', 'ATTEMPTS', 'DURATION', 'REASON', 'MESSAGE'], rows, 80)}${failures(result)}\nPipeline ${result.pipelineUuid} ${result.status.toUpperCase()} in ${wall} s: ${counts}\n`;
+}
+
+/** `text` cut to `max` characters. */
+function ellipsis(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
 /** The full reason of each failed block, with its last log lines: what the table had to cut. */
