@@ -10,6 +10,7 @@ export {
 } from './adapters/client-node/index.js';
 export { FsConfigSource, type FsConfigSourceOptions } from './adapters/fs/fs-config-source.js';
 export { parseYamlDocument } from './adapters/fs/parse-yaml-document.js';
+export { type CommandBlockRunnerOptions, commandBlockRunner } from './adapters/local/command-block-runner.js';
 export { LocalJobClient, type LocalJobClientOptions } from './adapters/local/local-job-client.js';
 export * from './config/index.js';
 export { type CreateExecutorsOptions, createExecutors, type Executors } from './create.js';

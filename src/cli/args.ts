@@ -68,8 +68,7 @@ export function parseCliArgs(argv: string[]): CliArgs {
     if (eq <= 0) throw usage(`--var expects key=value, got "${pair}".`);
     vars[pair.slice(0, eq)] = pair.slice(eq + 1);
   }
-  const output = values.output ?? (positionals[0] === 'explain' ? 'table' : 'yaml');
-  if (!['yaml', 'json', 'table'].includes(output)) throw usage(`-o expects yaml or json, got "${output}".`);
+  const output = outputFor(positionals[0] ?? '', values.output);
   let concurrency: number | undefined;
   if (values.concurrency !== undefined) {
     concurrency = Number(values.concurrency);
@@ -89,7 +88,7 @@ export function parseCliArgs(argv: string[]): CliArgs {
     ...(values.trigger !== undefined ? { trigger: values.trigger } : {}),
     ...(values['server-pod'] !== undefined ? { serverPod: values['server-pod'] } : {}),
     vars,
-    output: output as CliArgs['output'],
+    output,
     local: values.local ?? false,
     ...(concurrency !== undefined ? { concurrency } : {}),
     ...(values.timeline !== undefined ? { timeline: values.timeline } : {}),
@@ -99,6 +98,22 @@ export function parseCliArgs(argv: string[]): CliArgs {
     help: values.help ?? false,
     rest,
   };
+}
+
+/** The formats each command prints, the first being its default. */
+const OUTPUTS: Readonly<Record<string, readonly CliArgs['output'][]>> = {
+  render: ['yaml', 'json'],
+  explain: ['table', 'json'],
+};
+
+function outputFor(command: string, given: string | undefined): CliArgs['output'] {
+  const allowed = OUTPUTS[command];
+  if (given === undefined) return allowed?.[0] ?? 'yaml';
+  if (!allowed) throw usage(`-o is for render and explain, not for "${command}".`);
+  if (!allowed.includes(given as CliArgs['output'])) {
+    throw usage(`\`${command}\` prints ${allowed.join(' or ')} (-o ${allowed.join('|')}), not "${given}".`);
+  }
+  return given as CliArgs['output'];
 }
 
 /** Returns the value or throws a usage error naming the missing flag. */
@@ -119,7 +134,8 @@ Usage:
   k8s-executor explain  (same selectors as render) [-o table|json]
   k8s-executor validate --project DIR
   k8s-executor run      --project DIR --pipeline UUID [--local] [--concurrency N] [--timeline FILE]
-                        [--mode dag|single-job] [--pipeline-run-id ID] [--var k=v]... [--keep-jobs]
+                        [--mode dag|single-job] [--pipeline-run-id ID] [--trigger NAME] [--var k=v]...
+                        [--keep-jobs]
 
   render    prints the Job a block (or a whole-pipeline) run would create; needs no cluster.
   explain   prints each resolved field with the layer (and file:line) that set it.

@@ -1,11 +1,11 @@
 import { writeFile } from 'node:fs/promises';
 import { FsConfigSource } from '../adapters/fs/fs-config-source.js';
+import { commandBlockRunner } from '../adapters/local/command-block-runner.js';
 import { readPipeline } from '../config/index.js';
 import { createExecutors, type Executors } from '../create.js';
 import type { PipelineResult } from '../executor/pipeline-types.js';
 import { systemClock } from '../ports/clock.js';
 import { type CliArgs, required } from './args.js';
-import { commandBlockRunner } from './local-block-runner.js';
 import { ProgressView } from './progress.js';
 import { formatTable } from './table.js';
 import { renderTimeline } from './timeline.js';
@@ -25,11 +25,11 @@ export async function runCommand(
   const pipelineRunId = args.pipelineRunId ?? `run-${systemClock.now().toString(36)}`;
   // The local runner resolves blocks through the same executor it is part of, so it is bound late.
   let executors: Executors | undefined;
-  const localRunner = commandBlockRunner(
-    () => executors!.blocks,
-    () => Promise.resolve(snapshot),
-    projectDir,
-  );
+  const localRunner = commandBlockRunner({
+    blocks: () => executors!.blocks,
+    snapshotOf: () => Promise.resolve(snapshot),
+    cwd: projectDir,
+  });
   executors = createExecutors({
     projectDir,
     env,
@@ -47,7 +47,12 @@ export async function runCommand(
   let result: PipelineResult;
   try {
     result = await executors.pipelines.run(
-      { pipelineUuid, pipelineRunId, variables: args.vars },
+      {
+        pipelineUuid,
+        pipelineRunId,
+        variables: args.vars,
+        ...(args.trigger !== undefined ? { triggerName: args.trigger } : {}),
+      },
       { signal, onEvent: (e) => view.onEvent(e), onLog: (block, line) => view.log(block, line.line) },
     );
   } finally {

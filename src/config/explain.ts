@@ -23,13 +23,25 @@ export function explainConfig(resolved: ResolvedConfig): ExplainRow[] {
   return resolvedLeaves(resolved.config)
     .map(([path, value]) => ({
       path,
-      value: path.startsWith('container.env[') ? redactEnv(value) : value,
+      value: path.startsWith('container.env[') ? redactEnvItem(value) : redactNestedEnv(value),
       origin: resolved.provenance[path] ?? { layer: 'built-in' as const },
     }))
     .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
-function redactEnv(item: unknown): unknown {
+function redactEnvItem(item: unknown): unknown {
   if (typeof item !== 'object' || item === null || !('value' in item)) return item;
   return { ...item, value: '***' };
+}
+
+/** Env values inside a whole-list row (init containers, sidecars...): every `env[].value` at any depth. */
+function redactNestedEnv(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(redactNestedEnv);
+  if (typeof value !== 'object' || value === null) return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([key, inner]) => [
+      key,
+      key === 'env' && Array.isArray(inner) ? inner.map(redactEnvItem) : redactNestedEnv(inner),
+    ]),
+  );
 }

@@ -1,5 +1,6 @@
 import type { DocumentPath } from '../ports/config-source.js';
 import type { JsonObject } from '../types/kube.js';
+import { squashKey } from './key-case.js';
 import { isPlainObject, nest, recordOrigins } from './merge.js';
 import { joinKey } from './paths.js';
 import { describeValue, originAt, report, type SourceOrigin, type WalkContext } from './schema-walk.js';
@@ -82,7 +83,7 @@ const gpu: Shorthand = (raw, doc, ctx, layer) => {
     return undefined;
   }
   if (count === 0) return {};
-  const vendorEntry = Object.entries(layer).find(([k]) => k === 'gpu_vendor' || k === 'gpuVendor');
+  const vendorEntry = entryOf(layer, 'gpu_vendor');
   const vendor = typeof vendorEntry?.[1] === 'string' ? vendorEntry[1].trim().toLowerCase() : 'nvidia';
   return fragment(
     ['container', 'resources', 'limits', `${vendor}.com/gpu`],
@@ -168,9 +169,9 @@ function halfOf(quantity: unknown): string | undefined {
   return match ? `${Number(match[1]) / 2}${match[2]}` : undefined;
 }
 
-/** Reads a layer key in either spelling. */
-function entryOf(layer: JsonObject, snake: string, camel: string): [string, unknown] | undefined {
-  return Object.entries(layer).find(([k]) => k === snake || k === camel);
+/** Reads a layer key in any spelling the top level accepts (`use_tmpfs`, `useTmpfs`, `USE_TMPFS`...). */
+function entryOf(layer: JsonObject, snake: string): [string, unknown] | undefined {
+  return Object.entries(layer).find(([k]) => squashKey(k) === squashKey(snake));
 }
 
 /**
@@ -184,9 +185,9 @@ export function tmpfs(
   memoryQuantity: unknown,
   ctx: WalkContext,
 ): JsonObject | undefined {
-  const use = entryOf(layer, 'use_tmpfs', 'useTmpfs');
-  const size = entryOf(layer, 'tmpfs_size', 'tmpfsSize');
-  const path = entryOf(layer, 'tmpfs_path', 'tmpfsPath');
+  const use = entryOf(layer, 'use_tmpfs');
+  const size = entryOf(layer, 'tmpfs_size');
+  const path = entryOf(layer, 'tmpfs_path');
   if (use && typeof use[1] !== 'boolean') {
     report(ctx, 'INVALID_TYPE', [...base, use[0]], `expected true or false, got ${describeValue(use[1])}.`);
     return undefined;

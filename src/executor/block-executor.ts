@@ -150,10 +150,37 @@ export class K8sBlockExecutor {
     });
   }
 
-  /** The server pod is read once per executor: it does not change while this process lives. */
+  /**
+   * The server pod is read once per executor: it does not change while this process lives. Only a
+   * found pod is kept (a failed lookup is tried again by the next run), and the shared lookup does not
+   * take any one caller's signal: each caller stops waiting on its own.
+   */
   private currentServerPod(signal?: AbortSignal): Promise<ServerPod | undefined> {
-    if (!this.options.podIntrospector) return Promise.resolve(undefined);
-    this.serverPod ??= this.options.podIntrospector.currentPod(signal);
-    return this.serverPod;
+    const introspector = this.options.podIntrospector;
+    if (!introspector) return Promise.resolve(undefined);
+    this.serverPod ??= introspector.currentPod().catch((error: unknown) => {
+      this.serverPod = undefined;
+      throw error;
+    });
+    return signal ? abortable(this.serverPod, signal) : this.serverPod;
   }
+}
+
+/** `promise`, or a rejection with `signal.reason` as soon as the signal aborts (the work itself goes on). */
+function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
 }

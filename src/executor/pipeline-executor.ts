@@ -156,6 +156,8 @@ class DagRun {
   private readonly delayed = new Set<string>();
   private running = 0;
   private readonly abort = new AbortController();
+  /** Every namespace this run's Jobs live in (for resume and cleanup). */
+  private readonly namespaces = new Set<string>();
   private readonly clusterId: string;
   private wake: (() => void) | undefined;
   private readonly byUuid: Map<string, BlockDefinition>;
@@ -182,9 +184,14 @@ class DagRun {
     const startedAt = this.clock.now();
     const { signal } = this.options;
     const onAbort = () => this.abort.abort(signal?.reason);
+    if (signal?.aborted) onAbort();
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      const earlier = await this.earlierAttempts();
+      // Cancelled before it began: no Job is created, every block ends cancelled by the loop below.
+      const earlier = await this.earlierAttempts().catch((error: unknown) => {
+        if (this.abort.signal.aborted) return new Map<string, EarlierAttempt[]>();
+        throw error;
+      });
       for (const block of this.pipeline.blocks) this.restore(block, earlier.get(block.uuid) ?? []);
       this.skipBlockedDownstream();
       this.enqueueReady();
@@ -256,6 +263,7 @@ class DagRun {
       if (this.isK8s(block)) {
         const result = await this.executeK8s(block, attempt);
         record = attemptOf(attempt, result);
+        this.namespaces.add(result.namespace);
         lastLines = result.lastLogLines;
         warnings = result.warningEvents;
       } else {
@@ -384,6 +392,8 @@ class DagRun {
       pipelineUuid: this.request.pipelineUuid,
       pipelineRunId: String(this.request.pipelineRunId),
       blockUuid: block.uuid,
+      blockRunId: this.blockRunId(block.uuid),
+      ...(this.request.triggerName !== undefined ? { triggerName: this.request.triggerName } : {}),
       attempt,
       variables: this.request.variables ?? {},
       signal: this.abort.signal,
@@ -415,6 +425,7 @@ class DagRun {
     return String(this.request.blockRunIds?.[uuid] ?? `${this.request.pipelineRunId}-${uuid}`);
   }
 
+  /** Resolves a block's first attempt exactly as running it would (same identity, same variables). */
   private prepareBlock(block: BlockDefinition) {
     return this.executor.internals.blocks.prepare(
       {
@@ -422,9 +433,12 @@ class DagRun {
         blockUuid: block.uuid,
         pipelineRunId: this.request.pipelineRunId,
         blockRunId: this.blockRunId(block.uuid),
+        attempt: 1,
+        ...(this.request.triggerName !== undefined ? { triggerName: this.request.triggerName } : {}),
         ...(this.request.variables ? { variables: this.request.variables } : {}),
       },
       this.snapshot,
+      this.abort.signal,
     );
   }
 
@@ -432,13 +446,12 @@ class DagRun {
   private async earlierAttempts(): Promise<Map<string, EarlierAttempt[]>> {
     const found = new Map<string, EarlierAttempt[]>();
     if (!this.pipeline.blocks.some((b) => this.isK8s(b))) return found;
-    const namespaces = new Set<string>();
     for (const block of this.pipeline.blocks.filter((b) => this.isK8s(b))) {
       // Every k8s block's config is resolved up front: an invalid one stops the run before any Job exists.
-      namespaces.add((await this.prepareBlock(block)).namespace);
+      this.namespaces.add((await this.prepareBlock(block)).namespace);
     }
     const { jobClient } = this.executor.internals.options;
-    for (const namespace of namespaces) {
+    for (const namespace of this.namespaces) {
       const list = await jobClient.listJobs(namespace, this.runSelector(), { signal: this.abort.signal });
       for (const job of list.items) {
         const block =
@@ -502,10 +515,7 @@ class DagRun {
   private enqueueReady(): void {
     for (const block of this.pipeline.blocks) {
       if (this.statuses.get(block.uuid) !== 'waiting' || this.ready.includes(block.uuid)) continue;
-      if (block.upstream.every((u) => this.statuses.get(u) === 'succeeded')) {
-        this.ready.push(block.uuid);
-        this.statuses.set(block.uuid, 'waiting');
-      }
+      if (block.upstream.every((u) => this.statuses.get(u) === 'succeeded')) this.ready.push(block.uuid);
     }
     this.poke();
   }
@@ -567,12 +577,7 @@ class DagRun {
       for (const a of outcome.attempts) if (a.jobName) names.add(a.jobName);
     }
     if (names.size === 0) return;
-    const namespaces = new Set<string>();
-    for (const block of this.pipeline.blocks.filter((b) => this.isK8s(b))) {
-      const prepared = await this.prepareBlock(block).catch(() => undefined);
-      if (prepared) namespaces.add(prepared.namespace);
-    }
-    for (const namespace of namespaces) {
+    for (const namespace of this.namespaces) {
       const list = await options.jobClient
         .listJobs(namespace, this.runSelector())
         .catch(() => ({ items: [] as Job[] }));

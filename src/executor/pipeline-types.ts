@@ -77,6 +77,10 @@ export interface LocalBlockContext {
   pipelineUuid: string;
   pipelineRunId: string;
   blockUuid: string;
+  /** The block run id (as a k8s block of this run would use). */
+  blockRunId: string;
+  /** The trigger's name, when the run has one. */
+  triggerName?: string;
   attempt: number;
   variables: Readonly<Record<string, unknown>>;
   signal: AbortSignal;

@@ -59,32 +59,20 @@ export async function runPreparedJob(
     options.onEvent?.({ type, jobName, namespace, at: clock.now(), ...(state ? { state } : {}) });
   const submittedAt = clock.now();
 
-  if (signal?.aborted) return cancelledResult(prepared, submittedAt, clock.now(), false, 'before submission');
+  if (signal?.aborted)
+    return cancelledResult(prepared, submittedAt, clock.now(), false, 'before submission', false);
 
-  let adopted = false;
+  let submission: { job: Job; adopted: boolean };
   try {
-    await jobClient.createJob(namespace, prepared.job, { signal });
-    emit('submitted');
+    submission = await submit(jobClient, prepared, signal);
   } catch (error) {
-    if (signal?.aborted) {
-      // The create may have reached the server before the abort: delete whatever exists.
-      await deleteQuietly(jobClient, namespace, jobName, 'Foreground');
-      return cancelledResult(prepared, submittedAt, clock.now(), false, 'during submission');
-    }
-    if (!isK8sExecutorError(error) || error.code !== 'API_CONFLICT') throw error;
-    const existing = await jobClient.getJob(namespace, jobName, { signal });
-    if (!existing || !isJobOfRun(existing, prepared.identity, prepared.clusterId, prepared.kind)) {
-      throw new K8sExecutorError(
-        'JOB_NAME_COLLISION',
-        `A Job named "${jobName}" already exists in namespace "${namespace}" and was not created by k8s-executor for this run.`,
-        {
-          hint: 'Delete that Job, or set a different job_name_prefix or cluster id (MAGE_CLUSTER_UUID) so names do not collide.',
-        },
-      );
-    }
-    adopted = true;
-    emit('adopted');
+    if (!signal?.aborted) throw error;
+    // The create may have reached the server before the abort: delete whatever exists.
+    const deleted = await deleteQuietly(jobClient, namespace, jobName, 'Foreground');
+    return cancelledResult(prepared, submittedAt, clock.now(), false, 'during submission', deleted);
   }
+  const { adopted, job: created } = submission;
+  emit(adopted ? 'adopted' : 'submitted');
 
   const follower = new LogFollower(
     jobClient,
@@ -102,6 +90,10 @@ export async function runPreparedJob(
       clock,
       policy: deps.policy,
       submittedAt,
+      created: {
+        ...(created.metadata.uid ? { uid: created.metadata.uid } : {}),
+        ...(created.metadata.resourceVersion ? { resourceVersion: created.metadata.resourceVersion } : {}),
+      },
       ...(signal ? { signal } : {}),
       onTransition: (t) => emit(t.to, t.state),
       onState: (s) => {
@@ -115,9 +107,9 @@ export async function runPreparedJob(
   } catch (error) {
     await follower.finish(Promise.resolve());
     if (signal?.aborted) {
-      await deleteQuietly(jobClient, namespace, jobName, 'Foreground');
+      const deleted = await deleteQuietly(jobClient, namespace, jobName, 'Foreground');
       emit('cancelled');
-      return cancelledResult(prepared, submittedAt, clock.now(), adopted, 'while running');
+      return cancelledResult(prepared, submittedAt, clock.now(), adopted, 'while running', deleted);
     }
     // The Job cannot be followed (e.g. `list` is forbidden): leave nothing running behind the error.
     await deleteQuietly(jobClient, namespace, jobName, 'Foreground');
@@ -167,19 +159,57 @@ export async function runPreparedJob(
   };
 }
 
+/**
+ * Creates the Job, or adopts it when a 409 names a Job of this very run (resume). A 409 whose Job is
+ * gone by the time it is read (deleted meanwhile) is retried once; a foreign Job is a collision.
+ */
+async function submit(
+  jobClient: JobClient,
+  prepared: PreparedJob,
+  signal: AbortSignal | undefined,
+): Promise<{ job: Job; adopted: boolean }> {
+  const { namespace, jobName } = prepared;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return { job: await jobClient.createJob(namespace, prepared.job, { signal }), adopted: false };
+    } catch (error) {
+      if (!isK8sExecutorError(error) || error.code !== 'API_CONFLICT') throw error;
+    }
+    const existing = await jobClient.getJob(namespace, jobName, { signal });
+    if (existing && isJobOfRun(existing, prepared.identity, prepared.clusterId, prepared.kind)) {
+      return { job: existing, adopted: true };
+    }
+    if (existing || attempt > 1) {
+      throw new K8sExecutorError(
+        'JOB_NAME_COLLISION',
+        `A Job named "${jobName}" already exists in namespace "${namespace}" and was not created by k8s-executor for this run.`,
+        {
+          hint: 'Delete that Job, or set a different job_name_prefix or cluster id (MAGE_CLUSTER_UUID) so names do not collide.',
+        },
+      );
+    }
+  }
+}
+
 function cancelledResult(
   prepared: PreparedJob,
   submittedAt: number,
   finishedAt: number,
   adopted: boolean,
   when: string,
+  deleted: boolean,
 ): BlockResult {
+  const cleanup = deleted
+    ? ` Job "${prepared.jobName}" was deleted with its pods.`
+    : when === 'before submission'
+      ? ' No Job was created.'
+      : ` Deleting Job "${prepared.jobName}" failed: delete it by hand.`;
   return {
     status: 'cancelled',
     jobName: prepared.jobName,
     namespace: prepared.namespace,
     reason: 'CANCELLED',
-    message: `Cancelled ${when}; Job "${prepared.jobName}" was deleted with its pods.`,
+    message: `Cancelled ${when}.${cleanup}`,
     adopted,
     failedPods: 0,
     timings: { submittedAt, finishedAt, durationMs: finishedAt - submittedAt },
@@ -188,16 +218,19 @@ function cancelledResult(
   };
 }
 
+/** Deletes a Job; resolves whether it is gone (deleted now, or already), never rejects. */
 async function deleteQuietly(
   jobClient: JobClient,
   namespace: string,
   name: string,
   propagationPolicy: 'Foreground' | 'Background',
-): Promise<void> {
+): Promise<boolean> {
   try {
     await jobClient.deleteJob(namespace, name, { propagationPolicy });
+    return true;
   } catch {
-    // Best effort: the caller already reports the cancellation; a Job left behind has a TTL or labels to find it.
+    // The caller reports the cancellation or error and says whether the Job is gone.
+    return false;
   }
 }
 

@@ -12,6 +12,8 @@ export interface FollowJobOptions {
   policy: MonitorPolicy;
   /** When the Job was created (the Clock's time); the no-pod bound counts from it. */
   submittedAt: number;
+  /** The Job as created or adopted (uid, resourceVersion): tells it from an earlier Job of the same name. */
+  created?: { uid?: string; resourceVersion?: string };
   /** Stops following: the promise rejects with `signal.reason`. The Job is left alone. */
   signal?: AbortSignal;
   /** Called on every phase change, in order, before the promise settles. */
@@ -41,7 +43,7 @@ export function followJob(options: FollowJobOptions): Promise<BlockState> {
       reject(signal.reason);
       return;
     }
-    let state = initialBlockState(jobName, options.submittedAt);
+    let state = initialBlockState(jobName, options.submittedAt, options.created);
     let done = false;
     let subscription: HubSubscription | undefined;
     let timer: { deadline: number; stop: AbortController } | undefined;

@@ -1,6 +1,7 @@
 import type { Job, Pod } from '../types/kube.js';
 import { jobOutcome } from './job-outcome.js';
 import { deletedPodRecord, newestPod, type PodRecord, summarizePod } from './pod-summary.js';
+import { isNewerVersion } from './resource-version.js';
 import type { BlockPhase, BlockState, MonitorPolicy, Observation } from './types.js';
 import { earliestBound, waitingBounds } from './waiting-bounds.js';
 
@@ -49,9 +50,24 @@ export const defaultMonitorPolicy: MonitorPolicy = Object.freeze({
   suspendedTimeoutMs: 3_600_000,
 });
 
-/** The state of a Job just created: no pod yet. */
-export function initialBlockState(jobName: string, submittedAt: number): BlockState {
-  return { jobName, phase: 'submitted', pods: {}, submittedAt, failedPods: 0 };
+/**
+ * The state of a Job just created: no pod yet. `created` is the Job as the create (or adoption)
+ * returned it, when known: its uid and resourceVersion tell our Job from an earlier one of that name.
+ */
+export function initialBlockState(
+  jobName: string,
+  submittedAt: number,
+  created?: { uid?: string; resourceVersion?: string },
+): BlockState {
+  return {
+    jobName,
+    phase: 'submitted',
+    pods: {},
+    submittedAt,
+    failedPods: 0,
+    ...(created?.uid ? { jobUid: created.uid } : {}),
+    ...(created?.resourceVersion ? { createdVersion: created.resourceVersion } : {}),
+  };
 }
 
 /** True when `phase` is `succeeded` or `failed`: nothing changes it any more. */
@@ -86,6 +102,7 @@ export function reduce(state: BlockState, observation: Observation, policy: Moni
     case 'job':
       return applyJob(state, observation.job, at, policy);
     case 'job-deleted':
+      if (isEarlierJob(state, observation.uid, observation.resourceVersion)) return state;
       return fail(state, at, {
         reason: 'JOB_DELETED',
         message: `Job "${state.jobName}" was deleted before it finished (by kubectl, a TTL or another process); re-run the block, and find who deleted it in the API server's audit log if it was not you.`,
@@ -121,8 +138,22 @@ export function nextDeadline(state: BlockState, policy: MonitorPolicy): number |
   return held === undefined ? bound : Math.min(bound, held);
 }
 
+/**
+ * True for an event of another Job of the same name that is older than ours: one deleted before ours
+ * was created (the name can only be reused once the old Job is gone), still in the shared cache.
+ */
+function isEarlierJob(state: BlockState, uid: string | undefined, version: string | undefined): boolean {
+  return (
+    state.jobUid !== undefined &&
+    uid !== undefined &&
+    uid !== state.jobUid &&
+    isNewerVersion(state.createdVersion, version)
+  );
+}
+
 function applyJob(state: BlockState, job: Job, at: number, policy: MonitorPolicy): BlockState {
   const uid = job.metadata.uid;
+  if (isEarlierJob(state, uid, job.metadata.resourceVersion)) return settle(state, at, policy);
   if (state.jobUid && uid && uid !== state.jobUid) {
     return fail(state, at, {
       reason: 'JOB_DELETED',

@@ -3,6 +3,7 @@ import type { Clock } from '../ports/clock.js';
 import type { ListResult } from '../ports/job-client.js';
 import type { ObjectMeta, WatchEvent } from '../types/kube.js';
 import { ReconnectBackoff, type ReconnectBackoffOptions } from './backoff.js';
+import { isNewerVersion } from './resource-version.js';
 
 /** Something the hub reports about its watches. Never thrown: the hub keeps going. */
 export interface HubEvent {
@@ -225,11 +226,14 @@ export class Reflector<T extends { metadata: ObjectMeta }> {
     }
     for (const cached of [...this.cache.values()]) {
       // An object the list does not know may be newer than the list (a watch event beat it): keep it.
-      if (!listed.has(nameOf(cached)) && !isNewer(cached.metadata.resourceVersion, result.resourceVersion)) {
+      if (
+        !listed.has(nameOf(cached)) &&
+        !isNewerVersion(cached.metadata.resourceVersion, result.resourceVersion)
+      ) {
         this.remove(cached);
       }
     }
-    if (this.resourceVersion === undefined || !isNewer(this.resourceVersion, result.resourceVersion)) {
+    if (this.resourceVersion === undefined || !isNewerVersion(this.resourceVersion, result.resourceVersion)) {
       this.resourceVersion = result.resourceVersion;
     }
     this.report({
@@ -244,7 +248,8 @@ export class Reflector<T extends { metadata: ObjectMeta }> {
     const version = object.metadata.resourceVersion;
     if (
       cached &&
-      (version === cached.metadata.resourceVersion || isNewer(cached.metadata.resourceVersion, version))
+      (version === cached.metadata.resourceVersion ||
+        isNewerVersion(cached.metadata.resourceVersion, version))
     ) {
       return;
     }
@@ -271,16 +276,6 @@ export class Reflector<T extends { metadata: ObjectMeta }> {
 
 function nameOf(object: { metadata: ObjectMeta }): string {
   return object.metadata.name ?? '';
-}
-
-/**
- * True when resourceVersion `a` is known to be newer than `b`. Versions are opaque to clients; the
- * API server's are integers (etcd revisions), so they are compared as such when both are, and
- * otherwise never called newer.
- */
-function isNewer(a: string | undefined, b: string | undefined): boolean {
-  if (!a || !b || !/^\d+$/.test(a) || !/^\d+$/.test(b)) return false;
-  return BigInt(a) > BigInt(b);
 }
 
 function isGone(error: unknown): boolean {

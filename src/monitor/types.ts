@@ -64,8 +64,13 @@ export interface BlockState {
   pods: Readonly<Record<string, PodSummary>>;
   /** The newest pod (for logs). */
   currentPod?: string;
-  /** The Job's uid once seen. */
+  /** The Job's uid once seen (or known from the create). */
   jobUid?: string;
+  /**
+   * The resourceVersion our create (or adoption) returned: events of a Job of the same name that are
+   * older than it belong to an earlier Job (deleted before ours was created) and are ignored.
+   */
+  createdVersion?: string;
   submittedAt: number;
   startedAt?: number;
   finishedAt?: number;
@@ -85,7 +90,7 @@ export interface BlockState {
 /** One input to the reducer. `at` is the clock's now() when it was observed. */
 export type Observation =
   | { kind: 'job'; job: Job; at: number }
-  | { kind: 'job-deleted'; at: number }
+  | { kind: 'job-deleted'; at: number; uid?: string; resourceVersion?: string }
   | { kind: 'pod'; pod: Pod; at: number }
   | { kind: 'pod-deleted'; podName: string; at: number }
   | { kind: 'tick'; at: number }

@@ -1,3 +1,4 @@
+import { K8sExecutorError } from '../errors/base.js';
 import type { Clock } from '../ports/clock.js';
 import type { JobClient } from '../ports/job-client.js';
 import type { Job, Pod } from '../types/kube.js';
@@ -104,10 +105,20 @@ export class WatchHub {
     };
   }
 
-  /** Stops the watches and forgets every subscriber. A later `subscribe` starts afresh. */
+  /**
+   * Stops the watches and forgets every subscriber, telling each that its Job can no longer be
+   * observed (so no follow waits forever). A later `subscribe` starts afresh.
+   */
   close(): void {
+    const at = this.options.clock.now();
+    const closed = new K8sExecutorError(
+      'CANCELLED',
+      'The executor was closed while this block was running; its Job was deleted. Close executors only after their runs have ended.',
+    );
+    const listeners = [...this.listeners.values()].flatMap((set) => [...set]);
     this.listeners.clear();
     this.stop();
+    for (const listener of listeners) this.call(listener, { kind: 'unobservable', error: closed, at });
   }
 
   private unsubscribe(jobName: string, listener: Listener): void {
@@ -178,7 +189,16 @@ export class WatchHub {
   private deliverJob(change: CacheChange<Job>): void {
     const at = this.options.clock.now();
     const observation: Observation =
-      change.type === 'upsert' ? { kind: 'job', job: change.object, at } : { kind: 'job-deleted', at };
+      change.type === 'upsert'
+        ? { kind: 'job', job: change.object, at }
+        : {
+            kind: 'job-deleted',
+            at,
+            ...(change.object.metadata.uid ? { uid: change.object.metadata.uid } : {}),
+            ...(change.object.metadata.resourceVersion
+              ? { resourceVersion: change.object.metadata.resourceVersion }
+              : {}),
+          };
     this.deliver(change.object.metadata.name, observation);
   }
 

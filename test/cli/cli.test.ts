@@ -150,6 +150,14 @@ spec:
     expect(stderr).not.toMatch(/\n\s+at /);
   });
 
+  it('checks -o per command', async () => {
+    const dir = project();
+    const base = ['--project', dir, '--pipeline', 'etl', '--block', 'load', '--block-run-id', '1'];
+    expect((await cli(['render', ...base, '-o', 'table'])).stderr).toMatch(/prints yaml or json/);
+    expect((await cli(['explain', ...base, '-o', 'yaml'])).stderr).toMatch(/prints table or json/);
+    expect((await cli(['validate', '--project', dir, '-o', 'json'])).code).toBe(2);
+  });
+
   it('exits 2 on usage errors', async () => {
     expect((await cli(['render', '--project', project()])).code).toBe(2);
     expect((await cli(['frobnicate'])).code).toBe(2);

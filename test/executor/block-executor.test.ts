@@ -299,3 +299,52 @@ describe('K8sBlockExecutor when the Job cannot be observed', () => {
     expect(jobClient.jobs()).toEqual([]);
   });
 });
+
+describe('K8sBlockExecutor lifecycle edges', () => {
+  it('closing the executor while a block runs fails that run (no endless wait) and deletes its Job', async () => {
+    const { clock, jobClient, executor } = setup();
+    jobClient.script('mage-data-prep-block-42', [{ hang: true }]);
+    const pending = executor.execute(RUN, { onEvent: (e) => e.type === 'running' && executor.close() });
+    const error = await drive(clock, pending).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'CANCELLED' });
+    expect(jobClient.jobs()).toEqual([]);
+  });
+
+  it('a failed server-pod lookup is not cached: the next run looks again', async () => {
+    const { clock, jobClient } = setup();
+    let lookups = 0;
+    const executor = new K8sBlockExecutor({
+      configSource: new StaticConfigSource(projectFiles('  - uuid: load\n')),
+      jobClient,
+      clock,
+      podIntrospector: {
+        currentPod: async () => {
+          lookups++;
+          if (lookups === 1) throw new Error('API server briefly unavailable');
+          return undefined;
+        },
+      },
+    });
+    await expect(executor.prepare(RUN)).rejects.toThrow('briefly unavailable');
+    await expect(executor.prepare(RUN)).resolves.toMatchObject({ jobName: 'mage-data-prep-block-42' });
+    await executor.prepare(RUN);
+    expect(lookups).toBe(2);
+    executor.close();
+  });
+
+  it('an abort while the adopted Job is being read returns cancelled and deletes it', async () => {
+    const { clock, jobClient, executor } = setup();
+    jobClient.script('mage-data-prep-block-42', [{ hang: true }]);
+    await jobClient.createJob('default', (await executor.prepare(RUN)).job);
+    const controller = new AbortController();
+    jobClient.failWhen((call) => {
+      if (call.method === 'getJob') controller.abort(new Error('stop'));
+      return undefined;
+    });
+    const result = await drive(clock, executor.execute(RUN, { signal: controller.signal }));
+    executor.close();
+    expect(result).toMatchObject({ status: 'cancelled', reason: 'CANCELLED' });
+    expect(result.message).toMatch(/was deleted/);
+    expect(jobClient.jobs()).toEqual([]);
+  });
+});

@@ -264,3 +264,30 @@ describe('K8sPipelineExecutor (single-job)', () => {
     expect(jobClient.createdJobs.map((j) => j.metadata.name)).toEqual(['mage-data-prep-pipeline-7']);
   });
 });
+
+describe('K8sPipelineExecutor run options', () => {
+  it('an already aborted signal creates nothing and reports cancelled', async () => {
+    const { clock, jobClient, executor } = setup(DIAMOND);
+    const result = await drive(
+      clock,
+      executor.run({ pipelineUuid: 'etl', pipelineRunId: 7 }, { signal: AbortSignal.abort() }),
+    );
+    executor.close();
+    expect(result.status).toBe('cancelled');
+    expect(jobClient.calls.filter((c) => c.method === 'createJob')).toEqual([]);
+  });
+
+  it('templates may use the trigger name in every block (resolved the same up front and per run)', async () => {
+    const { clock, jobClient, executor } = setup(`  - uuid: a
+    executor_config:
+      namespace: "team-{{ trigger_name }}"
+`);
+    const result = await drive(
+      clock,
+      executor.run({ pipelineUuid: 'etl', pipelineRunId: 7, triggerName: 'nightly' }),
+    );
+    executor.close();
+    expect(result.status).toBe('succeeded');
+    expect(jobClient.createdJobs[0]!.metadata.namespace).toBe('team-nightly');
+  });
+});

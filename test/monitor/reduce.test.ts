@@ -620,3 +620,41 @@ describe('suspended Jobs (Kueue and friends)', () => {
     expect(nextDeadline(state, defaultMonitorPolicy)).toBe(T0 + 35 * MIN);
   });
 });
+
+describe('an earlier Job of the same name, still in the shared cache', () => {
+  const ours = { uid: 'uid-new', resourceVersion: '500' };
+  const start = () => initialBlockState(JOB_NAME, T0, ours);
+
+  it('ignores the earlier Job (older version, other uid) and its deletion', () => {
+    const old = {
+      ...completedJob('400', T0 - 10 * S),
+      metadata: { ...completedJob('400', T0 - 10 * S).metadata, uid: 'uid-old' },
+    };
+    let state = reduce(start(), { kind: 'job', job: old, at: T0 + S }, defaultMonitorPolicy);
+    expect(state.phase).toBe('submitted');
+    state = reduce(
+      state,
+      { kind: 'job-deleted', uid: 'uid-old', resourceVersion: '450', at: T0 + 2 * S },
+      defaultMonitorPolicy,
+    );
+    expect(state.phase).toBe('submitted');
+  });
+
+  it('still reports our own Job deleted, and a newer Job that replaced ours', () => {
+    expect(
+      reduce(
+        start(),
+        { kind: 'job-deleted', uid: 'uid-new', resourceVersion: '600', at: T0 + S },
+        defaultMonitorPolicy,
+      ),
+    ).toMatchObject({
+      phase: 'failed',
+      reason: 'JOB_DELETED',
+    });
+    const newer = { ...job({ rv: '700', uid: 'uid-other' }) };
+    expect(reduce(start(), { kind: 'job', job: newer, at: T0 + S }, defaultMonitorPolicy)).toMatchObject({
+      phase: 'failed',
+      reason: 'JOB_DELETED',
+    });
+  });
+});
