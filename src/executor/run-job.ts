@@ -111,6 +111,18 @@ export async function runPreparedJob(
       emit('cancelled');
       return cancelledResult(prepared, submittedAt, clock.now(), adopted, 'while running', deleted);
     }
+    if (isK8sExecutorError(error) && error.code === 'CANCELLED') {
+      // The executor was closed (a shutdown, not a cancel): like a crash, the Job is left to finish,
+      // and the next executor adopts it.
+      throw new K8sExecutorError(
+        'CANCELLED',
+        `The executor was closed while Job "${jobName}" was running; the Job keeps running.`,
+        {
+          cause: error,
+          hint: 'Execute the same block run again (same ids and attempt) to adopt it, or delete it.',
+        },
+      );
+    }
     // The Job cannot be followed (e.g. `list` is forbidden): leave nothing running behind the error.
     await deleteQuietly(jobClient, namespace, jobName, 'Foreground');
     throw error;

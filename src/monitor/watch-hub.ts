@@ -111,10 +111,7 @@ export class WatchHub {
    */
   close(): void {
     const at = this.options.clock.now();
-    const closed = new K8sExecutorError(
-      'CANCELLED',
-      'The executor was closed while this block was running; its Job was deleted. Close executors only after their runs have ended.',
-    );
+    const closed = new K8sExecutorError('CANCELLED', 'The executor was closed while this block was running.');
     const listeners = [...this.listeners.values()].flatMap((set) => [...set]);
     this.listeners.clear();
     this.stop();

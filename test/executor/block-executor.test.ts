@@ -301,13 +301,24 @@ describe('K8sBlockExecutor when the Job cannot be observed', () => {
 });
 
 describe('K8sBlockExecutor lifecycle edges', () => {
-  it('closing the executor while a block runs fails that run (no endless wait) and deletes its Job', async () => {
+  it('closing the executor while a block runs ends that run (no endless wait) and leaves its Job to be adopted', async () => {
     const { clock, jobClient, executor } = setup();
-    jobClient.script('mage-data-prep-block-42', [{ hang: true }]);
+    jobClient.script('mage-data-prep-block-42', [{ runMs: 60_000 }]);
     const pending = executor.execute(RUN, { onEvent: (e) => e.type === 'running' && executor.close() });
     const error = await drive(clock, pending).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'CANCELLED' });
-    expect(jobClient.jobs()).toEqual([]);
+    expect((error as Error).message).toMatch(/keeps running.*adopt/);
+    expect(jobClient.jobs().map((j) => j.metadata.name)).toEqual(['mage-data-prep-block-42']);
+    // A new executor (same ports) adopts it and finishes it.
+    const next = new K8sBlockExecutor({
+      configSource: new StaticConfigSource(projectFiles('  - uuid: load\n')),
+      jobClient,
+      clock,
+      logDrainMs: 100,
+    });
+    const result = await drive(clock, next.execute(RUN));
+    next.close();
+    expect(result).toMatchObject({ status: 'succeeded', adopted: true });
   });
 
   it('a failed server-pod lookup is not cached: the next run looks again', async () => {

@@ -222,13 +222,15 @@ describe.skipIf(!fatesAvailable())('K8sBlockExecutor on a real control plane', (
     const isRunning = new Promise<void>((resolve) => {
       running = resolve;
     });
-    void first.blocks.execute(runOf('adopt'), {
+    const abandoned = first.blocks.execute(runOf('adopt'), {
       onEvent: (event) => {
         if (event.type === 'running') running();
       },
     });
     await isRunning;
     first.close();
+    // A closed executor ends its runs without touching their Jobs (a shutdown, not a cancel).
+    await expect(abandoned).rejects.toMatchObject({ code: 'CANCELLED' });
 
     // Executor B: runs the same block run.
     const second = executors();
