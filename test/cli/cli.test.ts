@@ -27,6 +27,18 @@ async function cli(argv: string[], env: Record<string, string | undefined> = {})
 
 afterEach(() => vi.restoreAllMocks());
 
+/** The flags that select block `load` of pipeline `etl` in project `dir`. */
+const selectBlock = (dir: string, blockRunId: string) => [
+  '--project',
+  dir,
+  '--pipeline',
+  'etl',
+  '--block',
+  'load',
+  '--block-run-id',
+  blockRunId,
+];
+
 const project = () =>
   projectWithBlocks(`  - uuid: load
     executor_type: k8s
@@ -39,17 +51,7 @@ const project = () =>
 describe('k8s-executor render', () => {
   it('prints the Job of a block run as YAML, with the default name', async () => {
     const dir = project();
-    const { code, stdout, stderr } = await cli([
-      'render',
-      '--project',
-      dir,
-      '--pipeline',
-      'etl',
-      '--block',
-      'load',
-      '--block-run-id',
-      '42',
-    ]);
+    const { code, stdout, stderr } = await cli(['render', ...selectBlock(dir, '42')]);
     expect(stderr).toBe('');
     expect(code).toBe(0);
     const job = parse(stdout) as Job;
@@ -61,14 +63,7 @@ describe('k8s-executor render', () => {
     const dir = project();
     const { code, stdout } = await cli([
       'render',
-      '--project',
-      dir,
-      '--pipeline',
-      'etl',
-      '--block',
-      'load',
-      '--block-run-id',
-      '42',
+      ...selectBlock(dir, '42'),
       '-o',
       'json',
       '--',
@@ -110,14 +105,7 @@ spec:
     });
     const { code, stdout } = await cli([
       'render',
-      '--project',
-      dir,
-      '--pipeline',
-      'etl',
-      '--block',
-      'load',
-      '--block-run-id',
-      '1',
+      ...selectBlock(dir, '1'),
       '--server-pod',
       join(dir, 'pod.yaml'),
     ]);
@@ -133,17 +121,7 @@ spec:
       resource_limit:
         memory: 1Gi
 `);
-    const { code, stderr } = await cli([
-      'render',
-      '--project',
-      dir,
-      '--pipeline',
-      'etl',
-      '--block',
-      'load',
-      '--block-run-id',
-      '1',
-    ]);
+    const { code, stderr } = await cli(['render', ...selectBlock(dir, '1')]);
     expect(code).toBe(2);
     expect(stderr).toMatch(/CONFIG_INVALID/);
     expect(stderr).toMatch(/pipelines\/etl\/metadata\.yaml:\d+/);
@@ -152,7 +130,7 @@ spec:
 
   it('checks -o per command', async () => {
     const dir = project();
-    const base = ['--project', dir, '--pipeline', 'etl', '--block', 'load', '--block-run-id', '1'];
+    const base = selectBlock(dir, '1');
     expect((await cli(['render', ...base, '-o', 'table'])).stderr).toMatch(/prints yaml or json/);
     expect((await cli(['explain', ...base, '-o', 'yaml'])).stderr).toMatch(/prints table or json/);
     expect((await cli(['validate', '--project', dir, '-o', 'json'])).code).toBe(2);
@@ -168,17 +146,7 @@ spec:
 describe('k8s-executor explain', () => {
   it('names the layer and file:line of each field', async () => {
     const dir = project();
-    const { code, stdout } = await cli([
-      'explain',
-      '--project',
-      dir,
-      '--pipeline',
-      'etl',
-      '--block',
-      'load',
-      '--block-run-id',
-      '42',
-    ]);
+    const { code, stdout } = await cli(['explain', ...selectBlock(dir, '42')]);
     expect(code).toBe(0);
     const limits = stdout.split('\n').find((l) => l.startsWith('container.resources.limits.cpu'));
     expect(limits).toMatch(/block/);
@@ -188,19 +156,7 @@ describe('k8s-executor explain', () => {
   });
 
   it('prints JSON rows with -o json', async () => {
-    const { stdout } = await cli([
-      'explain',
-      '--project',
-      project(),
-      '--pipeline',
-      'etl',
-      '--block',
-      'load',
-      '--block-run-id',
-      '42',
-      '-o',
-      'json',
-    ]);
+    const { stdout } = await cli(['explain', ...selectBlock(project(), '42'), '-o', 'json']);
     const parsed = JSON.parse(stdout) as {
       jobName: string;
       fields: { path: string; origin: { layer: string } }[];
