@@ -32,8 +32,25 @@ export interface LogOptions extends CallOptions {
   container?: string;
   /** Only the last N lines. */
   tailLines?: number;
-  /** Only lines after this RFC 3339 time. */
+  /** Only lines written at or after this RFC 3339 time (the API's `sinceTime`; the instant itself is included). */
   sinceTime?: string;
+  /**
+   * Prefix every line with the time the container wrote it and a space (the API's `timestamps=true`,
+   * RFC 3339 with nanoseconds, e.g. `2026-12-01T20:13:42.123456789Z hello`). A follow that broke resumes
+   * from the last timestamp seen with `sinceTime`; the lines stamped at that instant come again.
+   */
+  timestamps?: boolean;
+}
+
+/** Options of a delete. */
+export interface DeleteOptions extends CallOptions {
+  /** `Foreground` (the Job goes once its pods are gone) or `Background`. @default 'Foreground' */
+  propagationPolicy?: 'Foreground' | 'Background';
+  /**
+   * Delete only the Job with this uid (the API's `preconditions.uid`): a Job of the same name with
+   * another uid (a foreign one, or a newer one) is left alone and the call rejects with `API_CONFLICT`.
+   */
+  uid?: string;
 }
 
 /**
@@ -61,12 +78,11 @@ export interface JobClient {
     onEvent: (event: WatchEvent<Job>) => void,
     options: WatchOptions,
   ): Promise<void>;
-  /** Deletes a Job and (by propagation) its pods. Resolves false when it was already gone. @default propagation Foreground */
-  deleteJob(
-    namespace: string,
-    name: string,
-    options?: CallOptions & { propagationPolicy?: 'Foreground' | 'Background' },
-  ): Promise<boolean>;
+  /**
+   * Deletes a Job and (by propagation) its pods. Resolves false when it was already gone. With `uid`,
+   * rejects with `API_CONFLICT` when the Job of that name is another one. @default propagation Foreground
+   */
+  deleteJob(namespace: string, name: string, options?: DeleteOptions): Promise<boolean>;
   /** Lists Pods matching a label selector (a Job's pods carry `job-name=<job>`). */
   listPods(namespace: string, labelSelector: string, options?: CallOptions): Promise<ListResult<Pod>>;
   /** Watches Pods; same contract as {@link JobClient.watchJobs}. */

@@ -1,0 +1,55 @@
+/** The user callbacks the SDK calls. */
+export type CallbackName = 'onEvent' | 'onLog' | 'onHubEvent';
+
+/** Receives a user callback's failure. @default a process warning `K8S_EXECUTOR_CALLBACK_THREW`, once per callback */
+export type CallbackErrorSink = (error: unknown, callback: CallbackName) => void;
+
+/** The warning code of a callback that threw (see docs/errors.md). */
+export const CALLBACK_WARNING_CODE = 'K8S_EXECUTOR_CALLBACK_THREW';
+
+/**
+ * Wraps a user callback so that it can never change an outcome: a throw (or the rejection of a
+ * promise it returns) is caught and reported once, through `sink` or, by default, one process warning
+ * `K8S_EXECUTOR_CALLBACK_THREW` per wrapped callback. Later failures of the same callback are swallowed,
+ * so a callback that throws on every log line does not flood the process with warnings.
+ */
+export function isolateCallback<A extends unknown[]>(
+  name: CallbackName,
+  callback: ((...args: A) => unknown) | undefined,
+  sink?: CallbackErrorSink,
+): ((...args: A) => void) | undefined {
+  if (!callback) return undefined;
+  let reported = false;
+  const report = (error: unknown) => {
+    if (reported) return;
+    reported = true;
+    try {
+      if (sink) sink(error, name);
+      else warnOnce(error, name);
+    } catch {
+      // The error sink failing as well leaves nothing to report to.
+    }
+  };
+  return (...args: A) => {
+    try {
+      const returned = callback(...args);
+      if (isPromiseLike(returned)) returned.then(undefined, report);
+    } catch (error) {
+      report(error);
+    }
+  };
+}
+
+function warnOnce(error: unknown, name: CallbackName): void {
+  const message = error instanceof Error ? error.message : String(error);
+  process.emitWarning(
+    `k8s-executor: the ${name} callback threw (${message}); the run goes on unchanged and later throws of this callback are not reported.`,
+    { code: CALLBACK_WARNING_CODE },
+  );
+}
+
+function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return (
+    typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function'
+  );
+}
