@@ -136,6 +136,7 @@ function attemptOf(attempt: number, result: BlockResult): AttemptRecord {
     ...(result.exitCode !== undefined ? { exitCode: result.exitCode } : {}),
     ...(result.adopted ? { adopted: true } : {}),
     startedAt: result.timings.submittedAt,
+    ...(result.timings.startedAt !== undefined ? { runningAt: result.timings.startedAt } : {}),
     finishedAt: result.timings.finishedAt,
   };
 }
@@ -534,6 +535,7 @@ class DagRun {
         const outcome = this.outcomes.get(block.uuid)!;
         outcome.status = 'skipped';
         outcome.reason = 'SKIPPED';
+        outcome.blockedBy = blocker;
         outcome.message = `Skipped: upstream block "${blocker}" did not succeed.`;
         this.setStatus(block.uuid, 'skipped', 1, outcome.message);
         changed = true;

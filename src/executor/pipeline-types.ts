@@ -26,7 +26,10 @@ export interface AttemptRecord {
   adopted?: boolean;
   /** True when a previous run already finished this attempt and it was not run again. */
   fromEarlierRun?: boolean;
+  /** When the attempt was submitted (ms, the Clock's time). */
   startedAt: number;
+  /** When its container started running, when it did (between `startedAt` and this it was queued or pending). */
+  runningAt?: number;
   finishedAt: number;
 }
 
@@ -43,6 +46,8 @@ export interface BlockOutcome {
   lastLogLines: string[];
   /** Warning events of the last attempt's Job and pods (on failure). */
   warningEvents: WarningEvent[];
+  /** For a skipped block: the upstream block that did not succeed. */
+  blockedBy?: string;
   startedAt?: number;
   finishedAt?: number;
 }
