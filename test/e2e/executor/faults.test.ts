@@ -67,7 +67,7 @@ describe.skipIf(!fatesAvailable() || !apiServerRestartable())('faults of a real 
     const executors = e2eExecutors({
       files: e2eProject(
         ns.name,
-        blocks.map((uuid) => ({ uuid, fate: { fate: 'succeed', runSeconds: 40 } })),
+        blocks.map((uuid) => ({ uuid, fate: { fate: 'succeed', runSeconds: 60 } })),
       ),
     });
     opened.push(executors);
@@ -153,8 +153,10 @@ describe.skipIf(!fatesAvailable() || !apiServerRestartable())('faults of a real 
   }, 240_000);
 
   it('a Job suspended mid-run (Kueue preemption) and resumed waits as queued, then succeeds', async () => {
+    // Short "no pod" bounds: a queued Job mistaken for one whose pods cannot be created fails within the test.
     const executors = e2eExecutors({
       files: e2eProject(ns.name, [{ uuid: 'preempted', fate: { fate: 'succeed', runSeconds: 10 } }]),
+      monitorPolicy: { noPodTimeoutMs: 3000, pendingTimeoutMs: 3000 },
     });
     opened.push(executors);
     const phases: string[] = [];
