@@ -1,5 +1,20 @@
 import type { ErrorCode } from '../errors/codes.js';
+import type { ExecutorOptions } from './block-executor.js';
 import type { BlockEvent, LogLine, WarningEvent } from './types.js';
+
+/** Settings of a pipeline executor, on top of the block executor's ports. */
+export interface PipelineExecutorOptions extends ExecutorOptions {
+  /** `dag`: one Job per block, in dependency order; `single-job`: the whole pipeline as one Job. @default 'dag' */
+  mode?: 'dag' | 'single-job';
+  /** How many blocks may run at once. @default 4 */
+  concurrency?: number;
+  /** Runs blocks whose executor type is not `k8s`. Without one, such blocks fail with a clear message. */
+  localRunner?: LocalBlockRunner;
+  /** Keep every Job after the run (for debugging). @default false */
+  keepJobs?: boolean;
+  /** Executor types run as Jobs. @default ['k8s'] */
+  k8sExecutorTypes?: readonly string[];
+}
 
 /** Where a block of a pipeline run stands. */
 export type BlockRunStatus =

@@ -1,0 +1,96 @@
+import type { BlockDefinition, RetryConfig } from '../config/index.js';
+import { IDENTITY_KEYS } from '../naming/labels.js';
+import type { Job } from '../types/kube.js';
+import type { DagContext } from './dag-context.js';
+import { runSelector } from './dag-identity.js';
+import type { AttemptRecord } from './pipeline-types.js';
+
+/** What an earlier run of the same pipeline run left behind for one block. */
+export interface EarlierAttempt {
+  attempt: number;
+  state: 'succeeded' | 'failed' | 'active';
+  jobName: string;
+}
+
+/** Where a block starts, given what an earlier run left. */
+export interface StartingPoint {
+  /** The attempts an earlier run finished, as records (`fromEarlierRun`). */
+  attempts: AttemptRecord[];
+  /** Set when the block is already over: its status and the record that decided it. */
+  finished?: { status: 'succeeded' | 'failed'; record: AttemptRecord };
+  /** The attempt to run next, when it is not the first. */
+  nextAttempt?: number;
+}
+
+export const NO_RETRY: RetryConfig = {
+  retries: 0,
+  delaySeconds: 0,
+  maxDelaySeconds: 0,
+  exponentialBackoff: false,
+};
+
+/** Reads the Jobs an earlier run of this pipeline run left behind in `namespaces`, by block uuid. */
+export async function findEarlierAttempts(
+  ctx: DagContext,
+  namespaces: ReadonlySet<string>,
+  signal: AbortSignal,
+): Promise<Map<string, EarlierAttempt[]>> {
+  const found = new Map<string, EarlierAttempt[]>();
+  for (const namespace of namespaces) {
+    const list = await ctx.jobClient.listJobs(namespace, runSelector(ctx), { signal });
+    for (const job of list.items) {
+      const block =
+        job.metadata.annotations?.[IDENTITY_KEYS.block] ?? job.metadata.labels?.[IDENTITY_KEYS.block];
+      if (!block || !ctx.pipeline.blocks.some((b) => b.uuid === block)) continue;
+      if (
+        job.metadata.annotations?.[IDENTITY_KEYS.pipeline] !== undefined &&
+        job.metadata.annotations[IDENTITY_KEYS.pipeline] !== ctx.request.pipelineUuid
+      )
+        continue;
+      const attempt = Number(job.metadata.labels?.[IDENTITY_KEYS.attempt] ?? '1');
+      const entry: EarlierAttempt = { attempt, state: jobState(job), jobName: job.metadata.name ?? '' };
+      found.set(
+        block,
+        [...(found.get(block) ?? []), entry].sort((a, b) => a.attempt - b.attempt),
+      );
+    }
+  }
+  return found;
+}
+
+/**
+ * A block's starting point from what an earlier run did: the latest attempt succeeded → done; still
+ * active → run that same attempt (create → 409 → adopt); failed → the next attempt if `retry_config`
+ * allows, else failed for good.
+ */
+export function startingPoint(block: BlockDefinition, earlier: EarlierAttempt[], now: number): StartingPoint {
+  const attempts: AttemptRecord[] = earlier
+    .filter((e) => e.state !== 'active')
+    .map((e) => ({
+      attempt: e.attempt,
+      jobName: e.jobName,
+      status: e.state === 'succeeded' ? 'succeeded' : 'failed',
+      ...(e.state === 'failed'
+        ? { message: `Attempt ${e.attempt} failed in an earlier run (Job ${e.jobName}).` }
+        : {}),
+      fromEarlierRun: true,
+      startedAt: now,
+      finishedAt: now,
+    }));
+  const last = earlier.at(-1);
+  if (!last) return { attempts };
+  if (last.state === 'succeeded')
+    return { attempts, finished: { status: 'succeeded', record: attempts.at(-1)! } };
+  if (last.state === 'active') return { attempts, nextAttempt: last.attempt };
+  const retry = block.retry ?? NO_RETRY;
+  if (last.attempt + 1 <= retry.retries + 1) return { attempts, nextAttempt: last.attempt + 1 };
+  return { attempts, finished: { status: 'failed', record: attempts.at(-1)! } };
+}
+
+function jobState(job: Job): EarlierAttempt['state'] {
+  const conditions = job.status?.conditions ?? [];
+  const has = (type: string) => conditions.some((c) => c.type === type && c.status === 'True');
+  if (has('Complete') || has('SuccessCriteriaMet')) return 'succeeded';
+  if (has('Failed') || has('FailureTarget')) return 'failed';
+  return 'active';
+}
