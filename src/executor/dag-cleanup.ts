@@ -1,26 +1,38 @@
-import type { Job } from '../types/kube.js';
+import { isK8sExecutorError } from '../errors/base.js';
+import { withTransientRetries } from './dag-api.js';
 import type { DagContext } from './dag-context.js';
-import { runSelector } from './dag-identity.js';
+import { listRunJobs } from './dag-identity.js';
 
-/** Deletes the run's Jobs named in `jobNames` once the run is over (best effort: a failed delete is left). */
-export async function deleteRunJobs(
-  ctx: DagContext,
-  namespaces: ReadonlySet<string>,
-  jobNames: ReadonlySet<string>,
-): Promise<void> {
-  if (jobNames.size === 0) return;
+/**
+ * Deletes every Job of this run once it is over: found by the run's labels and full identity in each
+ * of its namespaces, not by the attempts it recorded, so a Job whose create answer was lost goes too.
+ * Each delete names the uid it listed, so a newer Job of the same name is left alone. Resolves what
+ * could not be deleted (empty when all went), never rejects.
+ */
+export async function deleteRunJobs(ctx: DagContext, namespaces: ReadonlySet<string>): Promise<string[]> {
+  const problems: string[] = [];
+  const describe = (error: unknown) => (error instanceof Error ? error.message : String(error));
   for (const namespace of namespaces) {
-    const list = await ctx.jobClient
-      .listJobs(namespace, runSelector(ctx))
-      .catch(() => ({ items: [] as Job[] }));
+    const jobs = await listRunJobs(ctx, namespace).catch((error: unknown) => {
+      problems.push(`listing the Jobs of namespace "${namespace}" failed (${describe(error)})`);
+      return [];
+    });
     await Promise.all(
-      list.items
-        .filter((job) => job.metadata.name && jobNames.has(job.metadata.name))
-        .map((job) =>
-          ctx.jobClient
-            .deleteJob(namespace, job.metadata.name!, { propagationPolicy: 'Background' })
-            .catch(() => false),
-        ),
+      jobs.map(({ job }) => {
+        const name = job.metadata.name!;
+        const uid = job.metadata.uid;
+        return withTransientRetries(ctx.clock, undefined, () =>
+          ctx.jobClient.deleteJob(namespace, name, {
+            propagationPolicy: 'Background',
+            ...(uid ? { uid } : {}),
+          }),
+        ).catch((error: unknown) => {
+          // A conflict on the uid precondition: the Job of that name is another one now, not ours to delete.
+          if (isK8sExecutorError(error) && error.code === 'API_CONFLICT') return;
+          problems.push(`Job "${name}" of namespace "${namespace}" (${describe(error)})`);
+        });
+      }),
     );
   }
+  return problems;
 }

@@ -3,16 +3,26 @@ import type { Clock } from '../ports/clock.js';
 import type { ConfigSnapshot } from '../ports/config-source.js';
 import type { JobClient } from '../ports/job-client.js';
 import type { K8sBlockExecutor } from './block-executor.js';
-import type { PipelineExecutorOptions, PipelineRun, PipelineRunOptions } from './pipeline-types.js';
+import { isolateCallback } from './callbacks.js';
+import type {
+  PipelineEvent,
+  PipelineExecutorOptions,
+  PipelineRun,
+  PipelineRunOptions,
+} from './pipeline-types.js';
 import { clusterIdOf, type PreparedRun } from './prepare.js';
-import type { BlockRun } from './types.js';
+import type { BlockRun, LogLine } from './types.js';
 
 /** What every part of one DAG run reads: the request, the pipeline, the executor's ports. Never changes. */
 export interface DagContext {
   /** The run asked for. */
   readonly request: PipelineRun;
-  /** The options of this run (signal, callbacks). */
-  readonly runOptions: PipelineRunOptions;
+  /** Cancels the run (deletes running Jobs). */
+  readonly signal: AbortSignal | undefined;
+  /** The run's `onEvent`, isolated: it never throws. */
+  emit(event: PipelineEvent): void;
+  /** The run's `onLog`, isolated; undefined without one (then no log is streamed). */
+  readonly onLog: ((blockUuid: string, line: LogLine) => void) | undefined;
   /** The pipeline's blocks, in file order. */
   readonly pipeline: PipelineDefinition;
   /** The config every block resolves from (loaded once per run). */
@@ -26,8 +36,8 @@ export interface DagContext {
   readonly clock: Clock;
   /** The cluster id in this run's Job names and labels. */
   readonly clusterId: string;
-  /** The block of a uuid (every uuid the pipeline has). */
-  block(uuid: string): BlockDefinition;
+  /** The block of a uuid; undefined for a uuid the pipeline does not have. */
+  block(uuid: string): BlockDefinition | undefined;
   /** Whether the block runs as a Job (else through the local runner). */
   isK8s(block: BlockDefinition): boolean;
   /** The block run id of a block: the request's, else `<pipelineRunId>-<blockUuid>`. */
@@ -62,11 +72,16 @@ export function dagContext(input: {
     ...(request.triggerName !== undefined ? { triggerName: request.triggerName } : {}),
     ...(request.variables ? { variables: request.variables } : {}),
   });
+  const { runOptions, ...rest } = input;
+  const emit = isolateCallback('onEvent', runOptions.onEvent);
   return {
-    ...input,
+    ...rest,
+    signal: runOptions.signal,
+    emit: (event) => emit?.(event),
+    onLog: isolateCallback('onLog', runOptions.onLog),
     jobClient: settings.jobClient,
     clusterId: clusterIdOf(snapshot, settings.clusterId),
-    block: (uuid) => byUuid.get(uuid)!,
+    block: (uuid) => byUuid.get(uuid),
     isK8s: (block) => k8sTypes.has(block.executorType.toLowerCase()),
     blockRunId,
     blockRun,

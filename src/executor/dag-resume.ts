@@ -1,8 +1,7 @@
 import type { BlockDefinition, RetryConfig } from '../config/index.js';
-import { IDENTITY_KEYS } from '../naming/labels.js';
 import type { Job } from '../types/kube.js';
 import type { DagContext } from './dag-context.js';
-import { runSelector } from './dag-identity.js';
+import { listRunJobs } from './dag-identity.js';
 import type { AttemptRecord } from './pipeline-types.js';
 
 /** What an earlier run of the same pipeline run left behind for one block. */
@@ -29,7 +28,10 @@ export const NO_RETRY: RetryConfig = {
   exponentialBackoff: false,
 };
 
-/** Reads the Jobs an earlier run of this pipeline run left behind in `namespaces`, by block uuid. */
+/**
+ * Reads the Jobs an earlier run of this pipeline run left behind in `namespaces`, by block uuid, oldest
+ * attempt first. Only Jobs with this run's full identity count (see `runJobOf`).
+ */
 export async function findEarlierAttempts(
   ctx: DagContext,
   namespaces: ReadonlySet<string>,
@@ -37,21 +39,11 @@ export async function findEarlierAttempts(
 ): Promise<Map<string, EarlierAttempt[]>> {
   const found = new Map<string, EarlierAttempt[]>();
   for (const namespace of namespaces) {
-    const list = await ctx.jobClient.listJobs(namespace, runSelector(ctx), { signal });
-    for (const job of list.items) {
-      const block =
-        job.metadata.annotations?.[IDENTITY_KEYS.block] ?? job.metadata.labels?.[IDENTITY_KEYS.block];
-      if (!block || !ctx.pipeline.blocks.some((b) => b.uuid === block)) continue;
-      if (
-        job.metadata.annotations?.[IDENTITY_KEYS.pipeline] !== undefined &&
-        job.metadata.annotations[IDENTITY_KEYS.pipeline] !== ctx.request.pipelineUuid
-      )
-        continue;
-      const attempt = Number(job.metadata.labels?.[IDENTITY_KEYS.attempt] ?? '1');
+    for (const { job, block, attempt } of await listRunJobs(ctx, namespace, signal)) {
       const entry: EarlierAttempt = { attempt, state: jobState(job), jobName: job.metadata.name ?? '' };
       found.set(
-        block,
-        [...(found.get(block) ?? []), entry].sort((a, b) => a.attempt - b.attempt),
+        block.uuid,
+        [...(found.get(block.uuid) ?? []), entry].sort((a, b) => a.attempt - b.attempt),
       );
     }
   }

@@ -3,50 +3,78 @@ import { runAttempt } from './dag-attempt.js';
 import { deleteRunJobs } from './dag-cleanup.js';
 import type { DagContext } from './dag-context.js';
 import { type EarlierAttempt, findEarlierAttempts, NO_RETRY, startingPoint } from './dag-resume.js';
+import { leftRunningRecord, NOT_STARTED_CLOSED } from './pipeline-close.js';
 import { pipelineStatus } from './pipeline-records.js';
 import type { AttemptRecord, BlockOutcome, BlockRunStatus, PipelineResult } from './pipeline-types.js';
 import { retryDelayMs } from './retry-delay.js';
 
+/** The attempt a block is running now. */
+interface RunningAttempt {
+  attempt: number;
+  startedAt: number;
+  local: boolean;
+  /** The Job's name, once the block executor reported it (`submitted` or `adopted`). */
+  jobName?: string;
+}
+
 /**
  * The scheduler of one DAG run and its mutable bookkeeping: starts ready blocks up to the concurrency
- * limit, retries failed attempts after their delay, skips what is downstream of a failure, and cancels.
- * The executor itself stays stateless between runs.
+ * limit, retries failed attempts after their delay, skips what is downstream of a failure, cancels, and
+ * ends at once when the executor is closed. The executor itself stays stateless between runs.
  */
 export class DagRun {
   private readonly outcomes = new Map<string, BlockOutcome>();
   private readonly statuses = new Map<string, BlockRunStatus>();
   private readonly nextAttempt = new Map<string, number>();
   private readonly ready: string[] = [];
+  /** Blocks waiting for a retry delay. */
   private readonly delayed = new Set<string>();
-  private running = 0;
+  private readonly running = new Map<string, RunningAttempt>();
+  /** The run's cancel: running Jobs are deleted. */
   private readonly abort = new AbortController();
+  /** The executor's close (a shutdown): nothing more starts, nothing is deleted. */
+  private readonly closing = new AbortController();
   /** Every namespace this run's Jobs live in (for resume and cleanup). */
   private readonly namespaces = new Set<string>();
+  /** Whether any Job of this run may exist (an earlier run's, or an attempt started): cleanup is needed. */
+  private jobsMayExist = false;
+  /** A bug in the bookkeeping itself, rethrown by {@link execute} rather than lost. */
+  private failure: { error: unknown } | undefined;
   private wake: (() => void) | undefined;
 
-  constructor(private readonly ctx: DagContext) {}
+  /** @param closed aborts when the executor is closed. */
+  constructor(
+    private readonly ctx: DagContext,
+    private readonly closed: AbortSignal,
+  ) {}
 
   async execute(): Promise<PipelineResult> {
-    const { clock, runOptions, pipeline, request } = this.ctx;
+    const { clock, signal, pipeline, request } = this.ctx;
     const startedAt = clock.now();
-    const { signal } = runOptions;
     const onAbort = () => this.abort.abort(signal?.reason);
+    const onClose = () => this.shutDown();
     if (signal?.aborted) onAbort();
+    if (this.closed.aborted) onClose();
     signal?.addEventListener('abort', onAbort, { once: true });
+    this.closed.addEventListener('abort', onClose, { once: true });
+    let cleanupError: string | undefined;
     try {
-      // Cancelled before it began: no Job is created, every block ends cancelled by the loop below.
+      // Cancelled or closed before it began: no Job is created, every block ends cancelled by the loop.
       const earlier = await this.earlierAttempts().catch((error: unknown) => {
-        if (this.abort.signal.aborted) return new Map<string, EarlierAttempt[]>();
+        if (this.abort.signal.aborted || this.isClosed) return new Map<string, EarlierAttempt[]>();
         throw error;
       });
       for (const block of pipeline.blocks) this.restore(block, earlier.get(block.uuid) ?? []);
       this.skipBlockedDownstream();
       this.enqueueReady();
       await this.loop();
-      await this.cleanup();
+      // A closed run deletes nothing: the next run of the same pipeline run reads and adopts its Jobs.
+      if (!this.isClosed) cleanupError = await this.cleanup();
     } finally {
       signal?.removeEventListener('abort', onAbort);
+      this.closed.removeEventListener('abort', onClose);
     }
+    if (this.failure) throw this.failure.error;
     const blocks = pipeline.blocks.map((b) => this.outcomes.get(b.uuid)!);
     return {
       status: pipelineStatus(blocks),
@@ -54,9 +82,20 @@ export class DagRun {
       pipelineRunId: String(request.pipelineRunId),
       mode: 'dag',
       blocks,
+      ...(this.isClosed ? { closed: true } : {}),
+      ...(cleanupError ? { cleanupError } : {}),
       startedAt,
       finishedAt: clock.now(),
     };
+  }
+
+  private get isClosed(): boolean {
+    return this.closing.signal.aborted;
+  }
+
+  /** Aborts on cancel or close: what the run's own waits and calls stop on. */
+  private get stopSignal(): AbortSignal {
+    return AbortSignal.any([this.abort.signal, this.closing.signal]);
   }
 
   /**
@@ -65,11 +104,14 @@ export class DagRun {
    */
   private async earlierAttempts(): Promise<Map<string, EarlierAttempt[]>> {
     const k8sBlocks = this.ctx.pipeline.blocks.filter((b) => this.ctx.isK8s(b));
-    if (k8sBlocks.length === 0) return new Map();
+    if (k8sBlocks.length === 0 || this.isClosed) return new Map();
+    const signal = this.stopSignal;
     for (const block of k8sBlocks) {
-      this.namespaces.add((await this.ctx.prepare(block, 1, this.abort.signal)).namespace);
+      this.namespaces.add((await this.ctx.prepare(block, 1, signal)).namespace);
     }
-    return findEarlierAttempts(this.ctx, this.namespaces, this.abort.signal);
+    const earlier = await findEarlierAttempts(this.ctx, this.namespaces, signal);
+    this.jobsMayExist = earlier.size > 0;
+    return earlier;
   }
 
   /** The loop: start ready blocks up to the concurrency limit; wait until something changes; repeat. */
@@ -77,13 +119,22 @@ export class DagRun {
     const concurrency = Math.max(1, this.ctx.settings.concurrency ?? 4);
     const tasks = new Set<Promise<void>>();
     for (;;) {
-      if (this.abort.signal.aborted) this.cancelWaiting();
-      while (!this.abort.signal.aborted && this.running < concurrency && this.ready.length > 0) {
+      if (this.isClosed) {
+        // Attempts still running were recorded as left running by the close; nothing waits for them.
+        this.cancelWaiting(NOT_STARTED_CLOSED);
+        return;
+      }
+      if (this.abort.signal.aborted) this.cancelWaiting('Cancelled before it started.');
+      while (!this.abort.signal.aborted && this.running.size < concurrency && this.ready.length > 0) {
         const uuid = this.ready.shift()!;
-        const task = this.runBlock(uuid).finally(() => {
-          tasks.delete(task);
-          this.poke();
-        });
+        const task = this.runBlock(uuid)
+          .catch((error: unknown) => {
+            this.failure ??= { error };
+          })
+          .finally(() => {
+            tasks.delete(task);
+            this.poke();
+          });
         tasks.add(task);
       }
       if (
@@ -91,7 +142,7 @@ export class DagRun {
         this.delayed.size === 0 &&
         (this.ready.length === 0 || this.abort.signal.aborted)
       )
-        break;
+        return;
       await new Promise<void>((resolve) => {
         this.wake = resolve;
       });
@@ -105,18 +156,44 @@ export class DagRun {
   }
 
   private async runBlock(uuid: string): Promise<void> {
-    const block = this.ctx.block(uuid);
+    const block = this.ctx.block(uuid)!;
     const attempt = this.nextAttempt.get(uuid) ?? 1;
-    this.running++;
     const outcome = this.outcomes.get(uuid)!;
-    outcome.startedAt ??= this.ctx.clock.now();
+    const now = this.ctx.clock.now();
+    outcome.startedAt ??= now;
+    const local = !this.ctx.isK8s(block);
+    const current: RunningAttempt = { attempt, startedAt: now, local };
+    this.running.set(uuid, current);
+    if (!local) this.jobsMayExist = true;
+    // After a close the attempt goes on unobserved: its events belong to a run that already ended.
+    const live = () => this.running.get(uuid) === current;
     this.setStatus(uuid, 'submitted', attempt);
+    if (!live()) return; // closed from the callback: nothing was started
+    const { onLog } = this.ctx;
     const result = await runAttempt(this.ctx, block, attempt, {
       signal: this.abort.signal,
-      onStatus: (status) => this.setStatus(uuid, status, attempt),
-    }).finally(() => {
-      this.running--;
+      closed: this.closing.signal,
+      onStatus: (status) => {
+        if (live()) this.setStatus(uuid, status, attempt);
+      },
+      onEvent: (event) => {
+        if (!live()) return;
+        if (event.type === 'submitted' || event.type === 'adopted') current.jobName = event.jobName;
+        this.ctx.emit({ type: 'block-event', blockUuid: uuid, event });
+      },
+      onLog: onLog
+        ? (line) => {
+            if (live()) onLog(uuid, line);
+          }
+        : undefined,
     });
+    if (!live()) return; // the close already recorded this attempt
+    if (result.interrupted) {
+      // The executor's watches were closed under the attempt: a shutdown, whoever started it.
+      this.shutDown();
+      return;
+    }
+    this.running.delete(uuid);
     if (result.namespace) this.namespaces.add(result.namespace);
     if (result.final) this.nextAttempt.set(uuid, Number.POSITIVE_INFINITY);
     outcome.attempts.push(result.record);
@@ -145,26 +222,73 @@ export class DagRun {
       return;
     }
     const delayMs = retryDelayMs(retry, next);
-    this.nextAttempt.set(block.uuid, next);
-    this.setStatus(block.uuid, 'retrying', next, record.message);
-    this.ctx.runOptions.onEvent?.({
+    const uuid = block.uuid;
+    this.nextAttempt.set(uuid, next);
+    // In `delayed` from here on: a close (even from the callbacks below) records the block and removes it.
+    this.delayed.add(uuid);
+    this.setStatus(uuid, 'retrying', next, record.message);
+    this.ctx.emit({
       type: 'retry-scheduled',
-      blockUuid: block.uuid,
+      blockUuid: uuid,
       nextAttempt: next,
       delayMs,
       at: this.ctx.clock.now(),
     });
-    this.delayed.add(block.uuid);
-    void this.ctx.clock
-      .sleep(delayMs, this.abort.signal)
+    if (!this.delayed.has(uuid)) return;
+    this.ctx.clock
+      .sleep(delayMs, this.stopSignal)
       .then(
-        () => this.ready.push(block.uuid),
-        () => this.finish(block.uuid, 'cancelled', { ...record, status: 'cancelled', reason: 'CANCELLED' }),
+        () => {
+          if (this.delayed.delete(uuid)) this.ready.push(uuid);
+        },
+        () => {
+          if (this.delayed.delete(uuid))
+            this.finish(uuid, 'cancelled', { ...record, status: 'cancelled', reason: 'CANCELLED' });
+        },
       )
-      .finally(() => {
-        this.delayed.delete(block.uuid);
-        this.poke();
+      .catch((error: unknown) => {
+        this.failure ??= { error };
+      })
+      .finally(() => this.poke());
+  }
+
+  /**
+   * The executor was closed (or its watches, under a running attempt): every running attempt is
+   * recorded as left running (its Job keeps running, to be adopted by the next run; a local block's
+   * process is stopped), pending retries are not started, and the loop ends without waiting.
+   */
+  private shutDown(): void {
+    if (this.isClosed) return;
+    this.closing.abort();
+    const now = this.ctx.clock.now();
+    for (const [uuid, current] of this.running) {
+      const record: AttemptRecord = current.local
+        ? {
+            attempt: current.attempt,
+            status: 'cancelled',
+            reason: 'CANCELLED',
+            message: `The executor was closed while attempt ${current.attempt} ran; the local block was stopped.`,
+            startedAt: current.startedAt,
+            finishedAt: now,
+          }
+        : leftRunningRecord(current.attempt, current.jobName, current.startedAt, now);
+      this.outcomes.get(uuid)!.attempts.push(record);
+      this.finish(uuid, 'cancelled', record);
+    }
+    this.running.clear();
+    for (const uuid of this.delayed) {
+      const attempt = this.nextAttempt.get(uuid) ?? 1;
+      this.finish(uuid, 'cancelled', {
+        attempt,
+        status: 'cancelled',
+        reason: 'CANCELLED',
+        message: `Attempt ${attempt} was not started: the executor was closed during the retry delay.`,
+        startedAt: now,
+        finishedAt: now,
       });
+    }
+    this.delayed.clear();
+    this.poke();
   }
 
   private finish(uuid: string, status: BlockOutcome['status'], record?: AttemptRecord): void {
@@ -224,24 +348,24 @@ export class DagRun {
     }
   }
 
-  private cancelWaiting(): void {
-    for (const uuid of this.ready.splice(0)) this.markCancelled(uuid);
-    for (const block of this.ctx.pipeline.blocks) {
-      if (this.statuses.get(block.uuid) === 'waiting') this.markCancelled(block.uuid);
+  /** Ends every block that has not started (ready, or waiting for its upstream) as cancelled. */
+  private cancelWaiting(message: string): void {
+    const notStarted = [
+      ...this.ready.splice(0),
+      ...this.ctx.pipeline.blocks.filter((b) => this.statuses.get(b.uuid) === 'waiting').map((b) => b.uuid),
+    ];
+    for (const uuid of new Set(notStarted)) {
+      const outcome = this.outcomes.get(uuid)!;
+      outcome.status = 'cancelled';
+      outcome.reason = 'CANCELLED';
+      outcome.message = message;
+      this.setStatus(uuid, 'cancelled', this.nextAttempt.get(uuid) ?? 1);
     }
-  }
-
-  private markCancelled(uuid: string): void {
-    const outcome = this.outcomes.get(uuid)!;
-    outcome.status = 'cancelled';
-    outcome.reason = 'CANCELLED';
-    outcome.message = 'Cancelled before it started.';
-    this.setStatus(uuid, 'cancelled', this.nextAttempt.get(uuid) ?? 1);
   }
 
   private setStatus(uuid: string, status: BlockRunStatus, attempt: number, message?: string): void {
     this.statuses.set(uuid, status);
-    this.ctx.runOptions.onEvent?.({
+    this.ctx.emit({
       type: 'block-status',
       blockUuid: uuid,
       status,
@@ -251,13 +375,10 @@ export class DagRun {
     });
   }
 
-  /** Deletes every Job of this run once it is over (unless asked to keep them). */
-  private async cleanup(): Promise<void> {
-    if (this.ctx.settings.keepJobs) return;
-    const names = new Set<string>();
-    for (const outcome of this.outcomes.values()) {
-      for (const a of outcome.attempts) if (a.jobName) names.add(a.jobName);
-    }
-    await deleteRunJobs(this.ctx, this.namespaces, names);
+  /** Deletes every Job of this run once it is over (unless asked to keep them); says what is left. */
+  private async cleanup(): Promise<string | undefined> {
+    if (this.ctx.settings.keepJobs || !this.jobsMayExist) return undefined;
+    const problems = await deleteRunJobs(this.ctx, this.namespaces);
+    return problems.length > 0 ? `Deleting the run's Jobs failed: ${problems.join('; ')}.` : undefined;
   }
 }

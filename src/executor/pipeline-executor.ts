@@ -1,4 +1,4 @@
-import { readPipeline } from '../config/index.js';
+import { type PipelineDefinition, readPipeline } from '../config/index.js';
 import { type Clock, systemClock } from '../ports/clock.js';
 import { K8sBlockExecutor } from './block-executor.js';
 import { dagContext } from './dag-context.js';
@@ -21,11 +21,19 @@ export type { PipelineExecutorOptions } from './pipeline-types.js';
  * the blocks that already succeeded, creating no duplicate Job.
  *
  * Jobs of a DAG run are kept until the run ends (that is what a resumed run reads), then deleted.
+ *
+ * @example
+ * const pipelines = new K8sPipelineExecutor({ configSource, jobClient, concurrency: 4 });
+ * const result = await pipelines.run({ pipelineUuid: 'etl', pipelineRunId: 7 });
+ * for (const block of result.blocks) console.log(block.uuid, block.status, block.reason ?? '');
  */
 export class K8sPipelineExecutor {
   private readonly blocks: K8sBlockExecutor;
   private readonly clock: Clock;
+  /** One controller per run in flight, aborted by {@link close}. */
+  private readonly runsInFlight = new Set<AbortController>();
 
+  /** Does no IO. */
   constructor(private readonly options: PipelineExecutorOptions) {
     this.blocks = new K8sBlockExecutor(options);
     this.clock = options.clock ?? systemClock;
@@ -37,26 +45,51 @@ export class K8sPipelineExecutor {
    * @throws ConfigError (`CONFIG_INVALID`)
    */
   async run(run: PipelineRun, options: PipelineRunOptions = {}): Promise<PipelineResult> {
-    const snapshot = await this.options.configSource.load(run.pipelineUuid, options.signal);
-    const pipeline = readPipeline(snapshot);
-    if ((this.options.mode ?? 'dag') === 'single-job') {
-      const deps = { blocks: this.blocks, clock: this.clock, keepJobs: this.options.keepJobs ?? false };
-      return runSingleJob(deps, run, pipeline, snapshot, options);
+    const closing = new AbortController();
+    this.runsInFlight.add(closing);
+    try {
+      const snapshot = await this.options.configSource.load(run.pipelineUuid, options.signal);
+      const pipeline = readPipeline(snapshot);
+      if (this.modeOf(pipeline) === 'single-job') {
+        const deps = {
+          blocks: this.blocks,
+          clock: this.clock,
+          keepJobs: this.options.keepJobs ?? false,
+          closed: closing.signal,
+        };
+        return await runSingleJob(deps, run, pipeline, snapshot, options);
+      }
+      const ctx = dagContext({
+        request: run,
+        runOptions: options,
+        pipeline,
+        snapshot,
+        blocks: this.blocks,
+        settings: this.options,
+        clock: this.clock,
+      });
+      return await new DagRun(ctx, closing.signal).execute();
+    } finally {
+      this.runsInFlight.delete(closing);
     }
-    const ctx = dagContext({
-      request: run,
-      runOptions: options,
-      pipeline,
-      snapshot,
-      blocks: this.blocks,
-      settings: this.options,
-      clock: this.clock,
-    });
-    return new DagRun(ctx).execute();
   }
 
-  /** Stops the shared watches. */
+  /**
+   * A shutdown, not a cancel: every run in flight resolves at once (`closed: true`, status
+   * `cancelled`) without starting another attempt or deleting anything; the Jobs still running are
+   * left to the next run of the same pipeline run, which adopts them (see docs/pipelines.md). Stops
+   * the watches this executor created. A later `run()` starts afresh.
+   */
   close(): void {
+    for (const closing of this.runsInFlight) closing.abort();
     this.blocks.close();
+  }
+
+  /** The option, else `single-job` for a pipeline with `run_pipeline_in_one_process: true` (Mage's rule). */
+  private modeOf(pipeline: PipelineDefinition): 'dag' | 'single-job' {
+    if (this.options.mode) return this.options.mode;
+    // `runPipelineInOneProcess` is being added to PipelineDefinition; read it defensively until then.
+    const oneProcess = (pipeline as { runPipelineInOneProcess?: boolean }).runPipelineInOneProcess;
+    return oneProcess === true ? 'single-job' : 'dag';
   }
 }
