@@ -1,5 +1,7 @@
 import type { BlockDefinition, RetryConfig } from '../config/index.js';
-import type { Job } from '../types/kube.js';
+import type { ErrorCode } from '../errors/codes.js';
+import { jobOutcome } from '../monitor/job-outcome.js';
+import { initialBlockState } from '../monitor/reduce.js';
 import type { DagContext } from './dag-context.js';
 import { listRunJobs } from './dag-identity.js';
 import type { AttemptRecord } from './pipeline-types.js';
@@ -9,6 +11,8 @@ export interface EarlierAttempt {
   attempt: number;
   state: 'succeeded' | 'failed' | 'active';
   jobName: string;
+  /** Why it failed, as far as the Job's conditions tell (its pods may be gone). */
+  reason?: ErrorCode;
 }
 
 /** Where a block starts, given what an earlier run left. */
@@ -21,6 +25,7 @@ export interface StartingPoint {
   nextAttempt?: number;
 }
 
+/** The retry policy of a block without `retry_config`: one attempt. */
 export const NO_RETRY: RetryConfig = {
   retries: 0,
   delaySeconds: 0,
@@ -40,7 +45,14 @@ export async function findEarlierAttempts(
   const found = new Map<string, EarlierAttempt[]>();
   for (const namespace of namespaces) {
     for (const { job, block, attempt } of await listRunJobs(ctx, namespace, signal)) {
-      const entry: EarlierAttempt = { attempt, state: jobState(job), jobName: job.metadata.name ?? '' };
+      const jobName = job.metadata.name ?? '';
+      const outcome = jobOutcome(job, initialBlockState(jobName, 0));
+      const entry: EarlierAttempt = {
+        attempt,
+        jobName,
+        state: outcome?.phase ?? 'active',
+        ...(outcome?.phase === 'failed' ? { reason: outcome.reason } : {}),
+      };
       found.set(
         block.uuid,
         [...(found.get(block.uuid) ?? []), entry].sort((a, b) => a.attempt - b.attempt),
@@ -63,7 +75,10 @@ export function startingPoint(block: BlockDefinition, earlier: EarlierAttempt[],
       jobName: e.jobName,
       status: e.state === 'succeeded' ? 'succeeded' : 'failed',
       ...(e.state === 'failed'
-        ? { message: `Attempt ${e.attempt} failed in an earlier run (Job ${e.jobName}).` }
+        ? {
+            reason: e.reason ?? 'JOB_FAILED',
+            message: `Attempt ${e.attempt} failed in an earlier run (Job ${e.jobName}).`,
+          }
         : {}),
       fromEarlierRun: true,
       startedAt: now,
@@ -77,12 +92,4 @@ export function startingPoint(block: BlockDefinition, earlier: EarlierAttempt[],
   const retry = block.retry ?? NO_RETRY;
   if (last.attempt + 1 <= retry.retries + 1) return { attempts, nextAttempt: last.attempt + 1 };
   return { attempts, finished: { status: 'failed', record: attempts.at(-1)! } };
-}
-
-function jobState(job: Job): EarlierAttempt['state'] {
-  const conditions = job.status?.conditions ?? [];
-  const has = (type: string) => conditions.some((c) => c.type === type && c.status === 'True');
-  if (has('Complete') || has('SuccessCriteriaMet')) return 'succeeded';
-  if (has('Failed') || has('FailureTarget')) return 'failed';
-  return 'active';
 }

@@ -378,7 +378,7 @@ export class DagRun {
   /** Deletes every Job of this run once it is over (unless asked to keep them); says what is left. */
   private async cleanup(): Promise<string | undefined> {
     if (this.ctx.settings.keepJobs || !this.jobsMayExist) return undefined;
-    const problems = await deleteRunJobs(this.ctx, this.namespaces);
+    const problems = await deleteRunJobs(this.ctx, this.namespaces, this.closing.signal);
     return problems.length > 0 ? `Deleting the run's Jobs failed: ${problems.join('; ')}.` : undefined;
   }
 }

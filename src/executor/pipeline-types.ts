@@ -84,8 +84,9 @@ export interface PipelineResult {
   /** Every block, in pipeline order. */
   blocks: BlockOutcome[];
   /**
-   * True when the executor was closed before the run ended (status `cancelled`): nothing was deleted,
-   * the attempts marked `leftRunning` keep running, and running the same pipeline run again resumes it.
+   * True when the executor was closed before the run ended: from then on nothing was started or
+   * deleted. Blocks that were running are `cancelled` with their attempt `leftRunning` (the Job keeps
+   * running), blocks not started are `cancelled`; running the same pipeline run again resumes it.
    */
   closed?: boolean;
   /** Set when deleting the run's Jobs at its end failed (the outcome stands): which Jobs are left, and why. */
