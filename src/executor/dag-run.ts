@@ -1,11 +1,12 @@
 import type { BlockDefinition } from '../config/index.js';
 import { runAttempt } from './dag-attempt.js';
+import { BlockStates } from './dag-block-states.js';
 import { deleteRunJobs } from './dag-cleanup.js';
 import type { DagContext } from './dag-context.js';
-import { type EarlierAttempt, findEarlierAttempts, NO_RETRY, startingPoint } from './dag-resume.js';
+import { type EarlierAttempt, findEarlierAttempts, NO_RETRY } from './dag-resume.js';
 import { leftRunningRecord, NOT_STARTED_CLOSED } from './pipeline-close.js';
 import { pipelineStatus } from './pipeline-records.js';
-import type { AttemptRecord, BlockOutcome, BlockRunStatus, PipelineResult } from './pipeline-types.js';
+import type { AttemptRecord, PipelineResult } from './pipeline-types.js';
 import { retryDelayMs } from './retry-delay.js';
 
 /** The attempt a block is running now. */
@@ -23,8 +24,7 @@ interface RunningAttempt {
  * ends at once when the executor is closed. The executor itself stays stateless between runs.
  */
 export class DagRun {
-  private readonly outcomes = new Map<string, BlockOutcome>();
-  private readonly statuses = new Map<string, BlockRunStatus>();
+  private readonly blocks: BlockStates;
   private readonly nextAttempt = new Map<string, number>();
   private readonly ready: string[] = [];
   /** Blocks waiting for a retry delay. */
@@ -46,7 +46,9 @@ export class DagRun {
   constructor(
     private readonly ctx: DagContext,
     private readonly closed: AbortSignal,
-  ) {}
+  ) {
+    this.blocks = new BlockStates(ctx);
+  }
 
   async execute(): Promise<PipelineResult> {
     const { clock, signal, pipeline, request } = this.ctx;
@@ -64,8 +66,11 @@ export class DagRun {
         if (this.abort.signal.aborted || this.isClosed) return new Map<string, EarlierAttempt[]>();
         throw error;
       });
-      for (const block of pipeline.blocks) this.restore(block, earlier.get(block.uuid) ?? []);
-      this.skipBlockedDownstream();
+      for (const block of pipeline.blocks) {
+        const next = this.blocks.restore(block, earlier.get(block.uuid) ?? []);
+        if (next !== undefined) this.nextAttempt.set(block.uuid, next);
+      }
+      this.blocks.skipBlockedDownstream();
       this.enqueueReady();
       await this.loop();
       // A closed run deletes nothing: the next run of the same pipeline run reads and adopts its Jobs.
@@ -75,7 +80,7 @@ export class DagRun {
       this.closed.removeEventListener('abort', onClose);
     }
     if (this.failure) throw this.failure.error;
-    const blocks = pipeline.blocks.map((b) => this.outcomes.get(b.uuid)!);
+    const blocks = this.blocks.all();
     return {
       status: pipelineStatus(blocks),
       pipelineUuid: request.pipelineUuid,
@@ -121,10 +126,10 @@ export class DagRun {
     for (;;) {
       if (this.isClosed) {
         // Attempts still running were recorded as left running by the close; nothing waits for them.
-        this.cancelWaiting(NOT_STARTED_CLOSED);
+        this.cancelNotStarted(NOT_STARTED_CLOSED);
         return;
       }
-      if (this.abort.signal.aborted) this.cancelWaiting('Cancelled before it started.');
+      if (this.abort.signal.aborted) this.cancelNotStarted('Cancelled before it started.');
       while (!this.abort.signal.aborted && this.running.size < concurrency && this.ready.length > 0) {
         const uuid = this.ready.shift()!;
         const task = this.runBlock(uuid)
@@ -158,7 +163,7 @@ export class DagRun {
   private async runBlock(uuid: string): Promise<void> {
     const block = this.ctx.block(uuid)!;
     const attempt = this.nextAttempt.get(uuid) ?? 1;
-    const outcome = this.outcomes.get(uuid)!;
+    const outcome = this.blocks.outcome(uuid);
     const now = this.ctx.clock.now();
     outcome.startedAt ??= now;
     const local = !this.ctx.isK8s(block);
@@ -167,14 +172,14 @@ export class DagRun {
     if (!local) this.jobsMayExist = true;
     // After a close the attempt goes on unobserved: its events belong to a run that already ended.
     const live = () => this.running.get(uuid) === current;
-    this.setStatus(uuid, 'submitted', attempt);
+    this.blocks.set(uuid, 'submitted', attempt);
     if (!live()) return; // closed from the callback: nothing was started
     const { onLog } = this.ctx;
     const result = await runAttempt(this.ctx, block, attempt, {
       signal: this.abort.signal,
       closed: this.closing.signal,
       onStatus: (status) => {
-        if (live()) this.setStatus(uuid, status, attempt);
+        if (live()) this.blocks.set(uuid, status, attempt);
       },
       onEvent: (event) => {
         if (!live()) return;
@@ -204,12 +209,12 @@ export class DagRun {
 
   private settle(block: BlockDefinition, record: AttemptRecord): void {
     if (record.status === 'succeeded') {
-      this.finish(block.uuid, 'succeeded', record);
+      this.blocks.finish(block.uuid, 'succeeded', record);
       this.enqueueReady();
       return;
     }
     if (record.status === 'cancelled' || this.abort.signal.aborted) {
-      this.finish(block.uuid, 'cancelled', record);
+      this.blocks.finish(block.uuid, 'cancelled', record);
       return;
     }
     const retry = block.retry ?? NO_RETRY;
@@ -217,8 +222,8 @@ export class DagRun {
     const allowed =
       this.nextAttempt.get(block.uuid) !== Number.POSITIVE_INFINITY && next <= retry.retries + 1;
     if (!allowed) {
-      this.finish(block.uuid, 'failed', record);
-      this.skipBlockedDownstream();
+      this.blocks.finish(block.uuid, 'failed', record);
+      this.blocks.skipBlockedDownstream();
       return;
     }
     const delayMs = retryDelayMs(retry, next);
@@ -226,7 +231,7 @@ export class DagRun {
     this.nextAttempt.set(uuid, next);
     // In `delayed` from here on: a close (even from the callbacks below) records the block and removes it.
     this.delayed.add(uuid);
-    this.setStatus(uuid, 'retrying', next, record.message);
+    this.blocks.set(uuid, 'retrying', next, record.message);
     this.ctx.emit({
       type: 'retry-scheduled',
       blockUuid: uuid,
@@ -243,7 +248,7 @@ export class DagRun {
         },
         () => {
           if (this.delayed.delete(uuid))
-            this.finish(uuid, 'cancelled', { ...record, status: 'cancelled', reason: 'CANCELLED' });
+            this.blocks.finish(uuid, 'cancelled', { ...record, status: 'cancelled', reason: 'CANCELLED' });
         },
       )
       .catch((error: unknown) => {
@@ -272,13 +277,13 @@ export class DagRun {
             finishedAt: now,
           }
         : leftRunningRecord(current.attempt, current.jobName, current.startedAt, now);
-      this.outcomes.get(uuid)!.attempts.push(record);
-      this.finish(uuid, 'cancelled', record);
+      this.blocks.outcome(uuid).attempts.push(record);
+      this.blocks.finish(uuid, 'cancelled', record);
     }
     this.running.clear();
     for (const uuid of this.delayed) {
       const attempt = this.nextAttempt.get(uuid) ?? 1;
-      this.finish(uuid, 'cancelled', {
+      this.blocks.finish(uuid, 'cancelled', {
         attempt,
         status: 'cancelled',
         reason: 'CANCELLED',
@@ -291,88 +296,13 @@ export class DagRun {
     this.poke();
   }
 
-  private finish(uuid: string, status: BlockOutcome['status'], record?: AttemptRecord): void {
-    const outcome = this.outcomes.get(uuid)!;
-    outcome.status = status;
-    if (record?.reason) outcome.reason = record.reason;
-    else delete outcome.reason;
-    if (record?.message) outcome.message = record.message;
-    else delete outcome.message;
-    outcome.finishedAt = record?.finishedAt ?? this.ctx.clock.now();
-    this.setStatus(uuid, status, record?.attempt ?? this.nextAttempt.get(uuid) ?? 1, record?.message);
-  }
-
-  /** Sets a block's starting point from what an earlier run did. */
-  private restore(block: BlockDefinition, earlier: EarlierAttempt[]): void {
-    const start = startingPoint(block, earlier, this.ctx.clock.now());
-    this.outcomes.set(block.uuid, {
-      uuid: block.uuid,
-      executor: this.ctx.isK8s(block) ? 'k8s' : 'local',
-      status: 'skipped',
-      attempts: start.attempts,
-      lastLogLines: [],
-      warningEvents: [],
-    });
-    this.statuses.set(block.uuid, 'waiting');
-    if (start.nextAttempt !== undefined) this.nextAttempt.set(block.uuid, start.nextAttempt);
-    if (start.finished) this.finish(block.uuid, start.finished.status, start.finished.record);
-  }
-
   private enqueueReady(): void {
-    for (const block of this.ctx.pipeline.blocks) {
-      if (this.statuses.get(block.uuid) !== 'waiting' || this.ready.includes(block.uuid)) continue;
-      if (block.upstream.every((u) => this.statuses.get(u) === 'succeeded')) this.ready.push(block.uuid);
-    }
+    for (const uuid of this.blocks.ready()) if (!this.ready.includes(uuid)) this.ready.push(uuid);
     this.poke();
   }
 
-  /** Marks every block downstream of a failed (or skipped) block as skipped, repeatedly. */
-  private skipBlockedDownstream(): void {
-    let changed = true;
-    while (changed) {
-      changed = false;
-      for (const block of this.ctx.pipeline.blocks) {
-        if (this.statuses.get(block.uuid) !== 'waiting') continue;
-        const blocker = block.upstream.find((u) =>
-          ['failed', 'skipped', 'cancelled'].includes(this.statuses.get(u) ?? ''),
-        );
-        if (!blocker) continue;
-        const outcome = this.outcomes.get(block.uuid)!;
-        outcome.status = 'skipped';
-        outcome.reason = 'SKIPPED';
-        outcome.blockedBy = blocker;
-        outcome.message = `Skipped: upstream block "${blocker}" did not succeed.`;
-        this.setStatus(block.uuid, 'skipped', 1, outcome.message);
-        changed = true;
-      }
-    }
-  }
-
-  /** Ends every block that has not started (ready, or waiting for its upstream) as cancelled. */
-  private cancelWaiting(message: string): void {
-    const notStarted = [
-      ...this.ready.splice(0),
-      ...this.ctx.pipeline.blocks.filter((b) => this.statuses.get(b.uuid) === 'waiting').map((b) => b.uuid),
-    ];
-    for (const uuid of new Set(notStarted)) {
-      const outcome = this.outcomes.get(uuid)!;
-      outcome.status = 'cancelled';
-      outcome.reason = 'CANCELLED';
-      outcome.message = message;
-      this.setStatus(uuid, 'cancelled', this.nextAttempt.get(uuid) ?? 1);
-    }
-  }
-
-  private setStatus(uuid: string, status: BlockRunStatus, attempt: number, message?: string): void {
-    this.statuses.set(uuid, status);
-    this.ctx.emit({
-      type: 'block-status',
-      blockUuid: uuid,
-      status,
-      attempt,
-      at: this.ctx.clock.now(),
-      ...(message ? { message } : {}),
-    });
+  private cancelNotStarted(message: string): void {
+    this.blocks.cancelNotStarted(this.ready.splice(0), message, (uuid) => this.nextAttempt.get(uuid) ?? 1);
   }
 
   /** Deletes every Job of this run once it is over (unless asked to keep them); says what is left. */
