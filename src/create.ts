@@ -11,20 +11,14 @@ import type { JobClient } from './ports/job-client.js';
 import type { PodIntrospector, ServerPod } from './ports/pod-introspector.js';
 
 /**
- * The client-node adapter's settings that {@link createExecutors} takes (`kubeconfigPath`, `context`,
- * `qps`, `burst`, `retry`, `requestTimeoutMs`, ...; see {@link ClientNodeOptions}). The factory supplies
- * the clock and the environment itself.
- */
-export type ClientNodeSettings = Omit<ClientNodeOptions, 'clock' | 'env'>;
-
-/**
  * Options of {@link createExecutors}: the executors' settings, the backend, and (Kubernetes backend) every
- * client-node adapter setting, passed through as given, so a setting the adapter gains later needs no
- * change here.
+ * setting of the client-node adapter ({@link ClientNodeOptions}: `kubeconfigPath`, `context`, `qps`,
+ * `burst`, `retry`, `requestTimeoutMs`, ...), passed through as given, so a setting the adapter gains
+ * later needs no change here. The factory supplies the adapter's clock and environment itself.
  */
 export interface CreateExecutorsOptions
   extends Omit<PipelineExecutorOptions, 'configSource' | 'jobClient' | 'watchHubs'>,
-    ClientNodeSettings {
+    Omit<ClientNodeOptions, 'clock' | 'env'> {
   /** The Mage project directory (holds `metadata.yaml` and `pipelines/`). */
   projectDir: string;
   /** `kubernetes`: the cluster of the kubeconfig; `local`: each Job's command as a child process. @default 'kubernetes' */
