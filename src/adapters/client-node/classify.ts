@@ -1,15 +1,21 @@
 import { ApiError, type ApiOperation } from '../../errors/api-error.js';
 import type { ErrorCode } from '../../errors/codes.js';
+import { CredentialUnavailableError } from './credentials.js';
 
 /**
  * A non-2xx reply of the API server, as the transport saw it: status, raw body text and headers.
  * Internal to the adapter; {@link classify} turns it into an {@link ApiError}.
  */
 export class HttpStatusError extends Error {
+  /**
+   * @param authGeneration the credential generation the request was sent with (see
+   *   `RefreshingAuthenticator.generation`), so that a 401 invalidates exactly that credential.
+   */
   constructor(
     readonly status: number,
     readonly bodyText: string,
     readonly headers: Readonly<Record<string, string>>,
+    readonly authGeneration?: number,
   ) {
     super(`HTTP ${status}`);
     this.name = 'HttpStatusError';
@@ -79,6 +85,15 @@ export function roleRuleFor(op: ApiOperation): string {
  */
 export function classify(op: ApiOperation, failure: unknown, redact: readonly string[] = []): Classified {
   if (failure instanceof ApiError) return { error: failure };
+  if (failure instanceof CredentialUnavailableError) {
+    return {
+      error: new ApiError(
+        'API_UNAUTHORIZED',
+        `No credentials for ${describeOperation(op)}: ${failure.message}`,
+        { operation: op, cause: failure },
+      ),
+    };
+  }
   if (failure instanceof HttpStatusError) {
     return classifyStatus(op, failure.status, parseStatus(failure.bodyText), failure.headers, redact);
   }
@@ -111,8 +126,9 @@ function classifyStatus(
       return {
         error: make(
           'API_UNAUTHORIZED',
-          `The API server rejected the credentials (401 Unauthorized) for ${what}: the token or client certificate ` +
-            'of the current kubeconfig context is missing, expired or invalid. Refresh the credentials ' +
+          `The API server rejected the credentials (401 Unauthorized) for ${what}, also after they were refreshed ` +
+            '(token file read again, exec plugin run again) and the request was sent once more: the token or client ' +
+            'certificate of the current kubeconfig context is missing, expired or invalid. Refresh the credentials ' +
             '(e.g. run your cloud CLI\'s "get-credentials" again) or check the service account token.',
         ),
       };

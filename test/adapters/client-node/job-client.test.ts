@@ -74,7 +74,7 @@ describe('ClientNodeJobClient requests', () => {
   it('lists Jobs by label selector and returns the list resourceVersion', async () => {
     server()
       .get(JOBS)
-      .query({ labelSelector: 'app.kubernetes.io/managed-by=k8s-executor' })
+      .query({ labelSelector: 'app.kubernetes.io/managed-by=k8s-executor', limit: '500' })
       .reply(200, {
         kind: 'JobList',
         metadata: { resourceVersion: '1234' },
@@ -89,7 +89,7 @@ describe('ClientNodeJobClient requests', () => {
   it('lists Pods of a Job by label selector', async () => {
     server()
       .get('/api/v1/namespaces/ml/pods')
-      .query({ labelSelector: 'job-name=j1' })
+      .query({ labelSelector: 'job-name=j1', limit: '500' })
       .reply(200, { metadata: { resourceVersion: '7' }, items: [{ metadata: { name: 'j1-abc' } }] });
     const pods = await client().jobs.listPods('ml', 'job-name=j1');
     expect(pods).toEqual({ items: [{ metadata: { name: 'j1-abc' } }], resourceVersion: '7' });
@@ -132,6 +132,7 @@ describe('ClientNodeJobClient requests', () => {
       .get('/api/v1/namespaces/ml/events')
       .query({
         fieldSelector: 'involvedObject.kind=Pod,involvedObject.name=p1,involvedObject.uid=u9,type=Warning',
+        limit: '500',
       })
       .reply(200, {
         metadata: { resourceVersion: '3' },

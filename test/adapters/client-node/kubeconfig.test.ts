@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { RequestContext } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadKubeconfig } from '../../../src/adapters/client-node/kubeconfig.js';
+import { clientNodeOf } from '../../../src/adapters/client-node/client-node-config.js';
+import { type LoadedKubeconfig, loadKubeconfig } from '../../../src/adapters/client-node/kubeconfig.js';
 import { K8sExecutorError } from '../../../src/errors/base.js';
 
 const FIXTURE = join(import.meta.dirname, 'fixtures', 'kubeconfig.yaml');
@@ -30,9 +31,9 @@ function noClusterError(run: () => unknown): K8sExecutorError {
   throw new Error('expected NO_CLUSTER');
 }
 
-async function authorizationOf(kubeConfig: ReturnType<typeof loadKubeconfig>['kubeConfig']): Promise<string> {
+async function authorizationOf(loaded: LoadedKubeconfig): Promise<string> {
   const context = new RequestContext('https://x.test/api', 'GET');
-  await kubeConfig.applySecurityAuthentication(context);
+  await clientNodeOf(loaded).kubeConfig.applySecurityAuthentication(context);
   return context.getHeaders().Authorization ?? '';
 }
 
@@ -48,14 +49,14 @@ describe('loadKubeconfig', () => {
 
   it('loads an explicit path, with the current context and its namespace', () => {
     const loaded = loadKubeconfig({ kubeconfigPath: FIXTURE, env: {} });
-    expect(loaded.kubeConfig.getCurrentCluster()?.server).toBe('https://k8s.test');
+    expect(loaded.server).toBe('https://k8s.test');
     expect(loaded.defaultNamespace).toBe('ml');
     expect(loaded.source).toBe(FIXTURE);
   });
 
   it('switches to the context asked for; without a namespace the default is "default"', () => {
     const loaded = loadKubeconfig({ kubeconfigPath: FIXTURE, context: 'prod', env: {} });
-    expect(loaded.kubeConfig.getCurrentCluster()?.server).toBe('https://prod.k8s.test');
+    expect(loaded.server).toBe('https://prod.k8s.test');
     expect(loaded.defaultNamespace).toBe('default');
   });
 
@@ -77,7 +78,7 @@ describe('loadKubeconfig', () => {
     mkdirSync(join(home, '.kube'));
     writeFileSync(join(home, '.kube', 'config'), 'apiVersion: v1\nkind: Config\nclusters: []\n');
     const loaded = loadKubeconfig({ env: { HOME: home, KUBECONFIG: ['/missing', FIXTURE].join(delimiter) } });
-    expect(loaded.kubeConfig.getCurrentCluster()?.server).toBe('https://k8s.test');
+    expect(loaded.server).toBe('https://k8s.test');
   });
 
   it('reads ~/.kube/config of HOME', () => {
@@ -105,10 +106,10 @@ describe('loadKubeconfig', () => {
       env: { HOME: tempDir(), KUBERNETES_SERVICE_HOST: 'fd00::1', KUBERNETES_SERVICE_PORT: '443' },
       serviceAccountDir: sa,
     });
-    expect(loaded.kubeConfig.getCurrentCluster()?.server).toBe('https://[fd00::1]:443');
+    expect(loaded.server).toBe('https://[fd00::1]:443');
     expect(loaded.defaultNamespace).toBe('pipelines');
     expect(loaded.source).toBe('in-cluster service account');
-    expect(await authorizationOf(loaded.kubeConfig)).toBe('Bearer sa-token');
+    expect(await authorizationOf(loaded)).toBe('Bearer sa-token');
   });
 
   it('in-cluster env without a token file is no cluster, and says the token is missing', () => {

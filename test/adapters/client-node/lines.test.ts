@@ -29,7 +29,11 @@ describe('readLines', () => {
     expect(lines).toEqual(['a', 'b']);
   });
 
-  it('resolves after delivering what arrived when the stream errors', async () => {
+  it("resolves 'closed' when the stream ends", async () => {
+    await expect(readLines(streamOf(bytes('a\n')), () => {})).resolves.toBe('closed');
+  });
+
+  it("resolves 'broken' when the stream errors, after the complete lines (the cut-off one is dropped)", async () => {
     const lines: string[] = [];
     let pulls = 0;
     const broken = new ReadableStream<Uint8Array>({
@@ -38,8 +42,8 @@ describe('readLines', () => {
         else controller.error(new Error('socket closed'));
       },
     });
-    await readLines(broken, (l) => lines.push(l));
-    expect(lines).toEqual(['a', 'part']);
+    await expect(readLines(broken, (l) => lines.push(l))).resolves.toBe('broken');
+    expect(lines).toEqual(['a']);
   });
 
   it('rejects with the abort reason and cancels the stream', async () => {
