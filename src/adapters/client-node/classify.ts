@@ -54,6 +54,21 @@ const TRANSIENT_NETWORK_CODES = new Set([
   'UND_ERR_CLOSED',
 ]);
 
+/** TLS errors that retrying cannot fix: the server's certificate is not the one the kubeconfig trusts. */
+const TLS_VERIFICATION_CODES = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_UNTRUSTED',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_REVOKED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
 /** Values shorter than this are not redacted: they would garble messages and reveal nothing. */
 const MIN_REDACTED_LENGTH = 4;
 
@@ -191,6 +206,15 @@ function classifyStatus(
 
 function classifyNetwork(op: ApiOperation, failure: unknown): ApiError {
   const { code, message } = networkCause(failure);
+  if (code !== undefined && TLS_VERIFICATION_CODES.has(code)) {
+    return new ApiError(
+      'API_UNAVAILABLE',
+      `The TLS connection for ${describeOperation(op)} failed certificate verification (${code}): the API ` +
+        "server's certificate is not signed by the kubeconfig cluster's certificate-authority, has expired, or " +
+        'does not match its address (or tls-server-name). Fix the cluster entry of the kubeconfig.',
+      { operation: op, cause: failure },
+    );
+  }
   const timedOut = isError(failure) && (failure.name === 'TimeoutError' || code === 'ETIMEDOUT');
   const transient =
     timedOut || (code !== undefined && TRANSIENT_NETWORK_CODES.has(code)) || isFetchFailed(failure);

@@ -72,7 +72,7 @@ export class RefreshingAuthenticator {
     }
   }
 
-  /** Counts credential changes: read before a request, passed back to {@link invalidate} after its 401. */
+  /** Counts credential changes: read when a request is sent, passed back to {@link invalidate} after its 401. */
   get generation(): number {
     return this.generationNo;
   }

@@ -10,7 +10,6 @@ import { ClientNodePodIntrospector } from './pod-introspector.js';
 
 export { DEFAULT_RETRY_OPTIONS, ExponentialBackoff, type RetryOptions } from './backoff.js';
 export type { ApiCallStats } from './call-policy.js';
-export { DEFAULT_MAX_CONNECTIONS } from './connection-pool.js';
 export { ClientNodeJobClient } from './job-client.js';
 export { KubeApi, type KubeApiOptions } from './kube-api.js';
 export { type KubeconfigOptions, type LoadedKubeconfig, loadKubeconfig } from './kubeconfig.js';

@@ -81,20 +81,23 @@ class PartialLine {
   }
 
   private append(text: string): void {
-    let rest = text;
-    // More text than fits: the line is longer than the cap, so a full piece can go now.
-    while (this.length + rest.length > MAX_LINE_LENGTH) {
-      let take = MAX_LINE_LENGTH - this.length;
+    if (text === '') return;
+    if (fits(this.length + text.length, text)) {
+      this.pieces.push(text);
+      this.length += text.length;
+      return;
+    }
+    // Longer than the cap: deliver full pieces now (a join per cut, so still linear), keep the rest.
+    const all = this.take() + text;
+    let at = 0;
+    while (!fits(all.length - at, all)) {
+      let end = at + MAX_LINE_LENGTH;
       // Never split a surrogate pair between two pieces.
-      if (take > 0 && isHighSurrogate(rest.charCodeAt(take - 1))) take--;
-      this.pieces.push(rest.slice(0, take));
-      this.onLine(this.take() + CUT_MARK);
-      rest = rest.slice(take);
+      if (isHighSurrogate(all.charCodeAt(end - 1))) end--;
+      this.onLine(all.slice(at, end) + CUT_MARK);
+      at = end;
     }
-    if (rest.length > 0) {
-      this.pieces.push(rest);
-      this.length += rest.length;
-    }
+    this.append(all.slice(at));
   }
 
   private end(): void {
@@ -108,6 +111,14 @@ class PartialLine {
     this.length = 0;
     return text;
   }
+}
+
+/**
+ * Whether a partial line of `length` characters ending like `text` may wait for its newline: up to the
+ * cap, plus a final `\r` that a `\n` may follow (a line of exactly the cap ending in `\r\n` is whole).
+ */
+function fits(length: number, text: string): boolean {
+  return length <= MAX_LINE_LENGTH || (length === MAX_LINE_LENGTH + 1 && text.endsWith('\r'));
 }
 
 function isHighSurrogate(code: number): boolean {

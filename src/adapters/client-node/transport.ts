@@ -93,9 +93,9 @@ export class KubeTransport {
       context.setBody(JSON.stringify(request.body));
     }
     if (request.signal) context.setSignal(request.signal);
-    // Read before the credential is applied: a 401 then invalidates exactly the credential it was sent with.
-    const generation = authenticator.generation;
     await kubeConfig.applySecurityAuthentication(context);
+    // The credential this request carries (at worst a newer one, which a 401 then refreshes once more).
+    const generation = authenticator.generation;
     if (streaming) {
       const dispatcher = this.pool.forStream(context.getDispatcher());
       if (dispatcher) context.setDispatcher(dispatcher);

@@ -20,16 +20,20 @@ export function writeKubeconfig(config: object): string {
   return path;
 }
 
-/** A kubeconfig of one cluster, one user and one current context `x`. */
+/**
+ * A kubeconfig of one cluster `c`, one user `u` and one current context `x` (namespace `ml`). An
+ * `http:` server gets `insecure-skip-tls-verify`, without which client-node refuses plain HTTP.
+ */
 export function kubeconfigOf(
   server: string,
   user: Record<string, unknown>,
   cluster: Record<string, unknown> = {},
 ): object {
+  const plain = server.startsWith('http:') ? { 'insecure-skip-tls-verify': true } : {};
   return {
     apiVersion: 'v1',
     kind: 'Config',
-    clusters: [{ name: 'c', cluster: { server, ...cluster } }],
+    clusters: [{ name: 'c', cluster: { server, ...plain, ...cluster } }],
     users: [{ name: 'u', user }],
     contexts: [{ name: 'x', context: { cluster: 'c', user: 'u', namespace: 'ml' } }],
     'current-context': 'x',

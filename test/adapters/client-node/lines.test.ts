@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readLines } from '../../../src/adapters/client-node/lines.js';
+import { CUT_MARK, MAX_LINE_LENGTH, readLines } from '../../../src/adapters/client-node/lines.js';
 
 function streamOf(...chunks: Uint8Array[]): ReadableStream<Uint8Array> {
   return new ReadableStream({
@@ -66,5 +66,88 @@ describe('readLines', () => {
       throw new Error('handler failed');
     });
     await expect(reading).rejects.toThrow('handler failed');
+  });
+});
+
+/** `chunks` carriage-return progress updates of ~100 bytes, and no newline at all (tqdm, pip, curl). */
+function progressStream(chunks: number): ReadableStream<Uint8Array> {
+  const enc = new TextEncoder();
+  let i = 0;
+  return new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (i >= chunks) {
+        controller.close();
+        return;
+      }
+      i++;
+      controller.enqueue(
+        enc.encode(`\rtraining: ${String(i).padStart(7)} it [${'#'.repeat(60)}] 3.2 it/s    `),
+      );
+    },
+  });
+}
+
+describe('readLines on a carriage-return progress bar (regression: repro readlines-cr-progress)', () => {
+  async function timeIt(chunks: number): Promise<{ ms: number; longest: number }> {
+    let best = Number.POSITIVE_INFINITY;
+    let longest = 0;
+    for (let run = 0; run < 3; run++) {
+      const t = performance.now();
+      await readLines(progressStream(chunks), (l) => {
+        longest = Math.max(longest, l.length);
+      });
+      best = Math.min(best, performance.now() - t);
+    }
+    return { ms: best, longest };
+  }
+
+  it('stays linear in the size of the stream, with a bounded partial line', async () => {
+    await timeIt(2_000);
+    const small = await timeIt(10_000);
+    const large = await timeIt(40_000);
+    expect(large.ms / small.ms).toBeLessThan(8);
+    expect(large.longest).toBeLessThanOrEqual(MAX_LINE_LENGTH + CUT_MARK.length);
+  }, 120_000);
+});
+
+describe('readLines: lines longer than MAX_LINE_LENGTH', () => {
+  it('delivers a long line in marked pieces as they fill, and loses nothing', async () => {
+    const text = Array.from({ length: 3 * MAX_LINE_LENGTH + 10 }, (_, i) =>
+      String.fromCharCode(97 + (i % 26)),
+    ).join('');
+    const lines: string[] = [];
+    const chunks = [];
+    for (let at = 0; at < text.length; at += 1000) chunks.push(bytes(text.slice(at, at + 1000)));
+    await readLines(streamOf(...chunks, bytes('\nnext\n')), (l) => lines.push(l));
+    expect(lines.map((l) => l.length)).toEqual([
+      MAX_LINE_LENGTH + CUT_MARK.length,
+      MAX_LINE_LENGTH + CUT_MARK.length,
+      MAX_LINE_LENGTH + CUT_MARK.length,
+      10,
+      4,
+    ]);
+    expect(lines.slice(0, 3).every((l) => l.endsWith(CUT_MARK))).toBe(true);
+    expect(
+      lines
+        .slice(0, 4)
+        .map((l) => (l.endsWith(CUT_MARK) ? l.slice(0, -CUT_MARK.length) : l))
+        .join(''),
+    ).toBe(text);
+    expect(lines[4]).toBe('next');
+  });
+
+  it('delivers a line of exactly MAX_LINE_LENGTH whole, and strips its \\r\\n', async () => {
+    const line = 'x'.repeat(MAX_LINE_LENGTH);
+    const lines: string[] = [];
+    await readLines(streamOf(bytes(`${line}\r\n`)), (l) => lines.push(l));
+    expect(lines).toEqual([line]);
+  });
+
+  it('never splits a surrogate pair between two pieces', async () => {
+    const emoji = '\u{1F600}';
+    const text = `${'x'.repeat(MAX_LINE_LENGTH - 1)}${emoji}tail`;
+    const lines: string[] = [];
+    await readLines(streamOf(bytes(text)), (l) => lines.push(l));
+    expect(lines).toEqual([`${'x'.repeat(MAX_LINE_LENGTH - 1)}${CUT_MARK}`, `${emoji}tail`]);
   });
 });

@@ -161,6 +161,25 @@ describe('followPodLog', () => {
     expect(lines).toEqual(['epoch 1 loss=0.5', 'epoch 2 loss=0.3', 'café', 'done without newline']);
   });
 
+  it('asks for timestamps and sinceTime, and delivers the stamped lines as sent', async () => {
+    server()
+      .get(LOG)
+      .query({
+        follow: 'true',
+        container: 'main',
+        timestamps: 'true',
+        sinceTime: '2026-12-01T20:13:42.123456789Z',
+      })
+      .reply(200, '2026-12-01T20:13:42.123456789Z again\n2026-12-01T20:13:43.000000001Z new\n');
+    const lines: string[] = [];
+    await jobs().followPodLog('ml', 'p1', (l) => lines.push(l), {
+      container: 'main',
+      timestamps: true,
+      sinceTime: '2026-12-01T20:13:42.123456789Z',
+    });
+    expect(lines).toEqual(['2026-12-01T20:13:42.123456789Z again', '2026-12-01T20:13:43.000000001Z new']);
+  });
+
   it('rejects with the classified error when the log cannot be opened', async () => {
     server()
       .get(LOG)
