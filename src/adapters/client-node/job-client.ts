@@ -314,6 +314,7 @@ export class ClientNodeJobClient implements JobClient {
           if (WATCH_TYPES.has(event.type)) onEvent({ type: event.type, object: event.object as T });
         },
         signal,
+        WATCH_MAX_LINE_LENGTH,
       );
     } catch (e) {
       if (deadline?.aborted && !options.signal?.aborted) return;
@@ -325,9 +326,19 @@ export class ClientNodeJobClient implements JobClient {
 /** Seconds past the server-side `timeoutSeconds` after which a silent watch is dropped. */
 const WATCH_DEADLINE_GRACE_S = 30;
 
+/**
+ * The longest watch event line read whole (characters): far above any event (an object is at most
+ * ~1.5 MiB in etcd), unlike the 64 KiB of log lines, which a large Job or Pod event could pass. The
+ * bound only keeps a misbehaving server from growing memory without end.
+ */
+const WATCH_MAX_LINE_LENGTH = 16 * 1024 * 1024;
+
 const WATCH_TYPES: ReadonlySet<string> = new Set(['ADDED', 'MODIFIED', 'DELETED', 'BOOKMARK']);
 
-/** One watch line, or undefined for a blank or cut-off line (a dropped connection can cut the last one). */
+/**
+ * One watch line, or undefined for a blank or cut-off line (a stream ended mid-event: the caller
+ * watches again from the last resourceVersion it saw, so the event comes again).
+ */
 function parseWatchLine(
   line: string,
 ): { type: WatchEvent<unknown>['type'] | 'ERROR'; object: unknown } | undefined {

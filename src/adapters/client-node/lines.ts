@@ -1,11 +1,11 @@
 /**
- * The longest line delivered whole, in characters (UTF-16 code units; 64 KiB of ASCII). A longer line
- * (a `\r` progress bar that never prints `\n`, a minified JSON dump) is delivered in pieces of this
- * length, each but the last ending with {@link CUT_MARK}: memory stays bounded and nothing is lost.
+ * The longest log line delivered whole, in characters (UTF-16 code units; 64 KiB of ASCII). A longer
+ * line (a `\r` progress bar that never prints `\n`, a minified JSON dump) is delivered in pieces of
+ * this length, each but the last ending with {@link CUT_MARK}: memory stays bounded and nothing is lost.
  */
 export const MAX_LINE_LENGTH = 65_536;
 
-/** Appended to every piece of a line longer than {@link MAX_LINE_LENGTH} except its last. */
+/** Appended to every piece of a line longer than the cap except its last. */
 export const CUT_MARK = ' […]';
 
 /** How a stream read by {@link readLines} ended: the server closed it, or the connection broke. */
@@ -14,25 +14,27 @@ export type StreamEnd = 'closed' | 'broken';
 /**
  * Reads a byte stream as lines: calls `onLine` for each line (without `\n` or `\r\n`), in order, with
  * lines split across chunks (and multi-byte characters split across chunks) joined correctly. A last
- * line without a newline is delivered when the server ends the stream. Linear in the input: each chunk is scanned
- * once, and the partial line is kept as a list of pieces joined only when its line ends. A line longer
- * than {@link MAX_LINE_LENGTH} is delivered in marked pieces as soon as each piece is full.
+ * line without a newline is delivered when the server ends the stream. Linear in the input: each chunk
+ * is scanned once, and the partial line is kept as a list of pieces joined only when its line ends. A
+ * line longer than `maxLineLength` is delivered in marked pieces as soon as each piece is full.
  *
  * Resolves `'closed'` when the stream ends and `'broken'` when a read fails (the connection dropped):
  * every complete line before the break has been delivered, the cut-off text after the last newline
- * has not (it is incomplete; a follow resumed with `sinceTime` gets it whole). Rejects with `signal.reason` when the signal aborts,
- * and with whatever `onLine` throws (the stream is cancelled first).
+ * has not (it is incomplete; a follow resumed with `sinceTime` gets it whole). Rejects with
+ * `signal.reason` when the signal aborts, and with whatever `onLine` throws (the stream is cancelled
+ * first).
  */
 export async function readLines(
   stream: ReadableStream<Uint8Array>,
   onLine: (line: string) => void,
   signal?: AbortSignal,
+  maxLineLength: number = MAX_LINE_LENGTH,
 ): Promise<StreamEnd> {
   const reader = stream.getReader();
   const decoder = new TextDecoder();
   const cancel = () => void reader.cancel(signal?.reason).catch(() => undefined);
   signal?.addEventListener('abort', cancel, { once: true });
-  const line = new PartialLine(onLine);
+  const line = new PartialLine(onLine, maxLineLength);
   try {
     for (;;) {
       const chunk = await reader.read().then(
@@ -61,7 +63,10 @@ class PartialLine {
   private pieces: string[] = [];
   private length = 0;
 
-  constructor(private readonly onLine: (line: string) => void) {}
+  constructor(
+    private readonly onLine: (line: string) => void,
+    private readonly max: number,
+  ) {}
 
   /** Adds decoded text, delivering every line it completes. */
   push(text: string): void {
@@ -82,7 +87,7 @@ class PartialLine {
 
   private append(text: string): void {
     if (text === '') return;
-    if (fits(this.length + text.length, text)) {
+    if (this.fits(this.length + text.length, text)) {
       this.pieces.push(text);
       this.length += text.length;
       return;
@@ -90,14 +95,22 @@ class PartialLine {
     // Longer than the cap: deliver full pieces now (a join per cut, so still linear), keep the rest.
     const all = this.take() + text;
     let at = 0;
-    while (!fits(all.length - at, all)) {
-      let end = at + MAX_LINE_LENGTH;
+    while (!this.fits(all.length - at, all)) {
+      let end = at + this.max;
       // Never split a surrogate pair between two pieces.
       if (isHighSurrogate(all.charCodeAt(end - 1))) end--;
       this.onLine(all.slice(at, end) + CUT_MARK);
       at = end;
     }
     this.append(all.slice(at));
+  }
+
+  /**
+   * Whether a partial line of `length` characters ending like `text` may wait for its newline: up to
+   * the cap, plus a final `\r` that a `\n` may follow (a line of exactly the cap ending in `\r\n` is whole).
+   */
+  private fits(length: number, text: string): boolean {
+    return length <= this.max || (length === this.max + 1 && text.endsWith('\r'));
   }
 
   private end(): void {
@@ -111,14 +124,6 @@ class PartialLine {
     this.length = 0;
     return text;
   }
-}
-
-/**
- * Whether a partial line of `length` characters ending like `text` may wait for its newline: up to the
- * cap, plus a final `\r` that a `\n` may follow (a line of exactly the cap ending in `\r\n` is whole).
- */
-function fits(length: number, text: string): boolean {
-  return length <= MAX_LINE_LENGTH || (length === MAX_LINE_LENGTH + 1 && text.endsWith('\r'));
 }
 
 function isHighSurrogate(code: number): boolean {

@@ -198,3 +198,16 @@ describe('followPodLog', () => {
     expect((error as Error).message).toContain('waiting to start');
   });
 });
+
+describe('watch events larger than a log line', () => {
+  it('delivers an event of 200 KiB whole (log lines are cut at 64 KiB, watch events are not)', async () => {
+    const big = 'x'.repeat(200 * 1024);
+    server()
+      .get(JOBS)
+      .query(true)
+      .reply(200, line('MODIFIED', { metadata: { name: 'j1', annotations: { big } } }));
+    const events: WatchEvent<Job>[] = [];
+    await jobs().watchJobs('ml', (e) => events.push(e), {});
+    expect(events.map((e) => e.object.metadata.annotations?.big?.length)).toEqual([big.length]);
+  });
+});
