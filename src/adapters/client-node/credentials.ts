@@ -167,9 +167,10 @@ function tokenFileLoader(
 function execLoader(user: string, exec: ExecConfig, clock: Clock): () => Promise<Loaded> {
   return async () => {
     const startedAt = clock.now();
+    const execUser: User = { name: user, exec };
     let credential: Awaited<ReturnType<typeof runExecPlugin>>;
     try {
-      credential = await runExecPlugin({ name: user, exec } as User);
+      credential = await runExecPlugin(execUser);
     } catch (e) {
       throw new CredentialUnavailableError(
         `The exec credential plugin "${exec.command}" of the kubeconfig user "${user}" failed: ${reasonOf(e)}. ` +
