@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { parse } from 'yaml';
-import { main } from '../../src/cli/main.js';
+import { main } from '../../src/cli/cli.js';
 import type { Job } from '../../src/types/kube.js';
 import { projectWithBlocks, writeProject } from '../helpers/project.js';
 
