@@ -11,7 +11,7 @@ import { type CliArgs, required, usageError } from './args.js';
 import { localBackendWarnings } from './local-warnings.js';
 import { ProgressView, useColor } from './progress.js';
 import { formatTable } from './table.js';
-import { renderTimeline } from './timeline.js';
+import { renderTimeline } from './timeline/html.js';
 import { ellipsis, plural } from './words.js';
 
 /** `run`: runs a pipeline with live progress; returns the exit code (0 ok, 1 failed or cancelled). */
@@ -87,7 +87,8 @@ export async function runCommand(
   out.write(`\n${summary(result)}`);
   if (args.timeline) {
     try {
-      await writeFile(args.timeline, renderTimeline(result));
+      const upstream = Object.fromEntries(pipeline.blocks.map((b) => [b.uuid, b.upstream]));
+      await writeFile(args.timeline, renderTimeline(result, { upstream }));
       out.write(`Timeline written to ${args.timeline}\n`);
     } catch (error) {
       // The run's outcome stands; only the chart is lost.

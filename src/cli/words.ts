@@ -1,6 +1,6 @@
-/** `1 block`, `2 blocks`: a count with its noun (regular plurals only). */
-export function plural(count: number, noun: string): string {
-  return `${count} ${count === 1 ? noun : `${noun}s`}`;
+/** `1 block`, `2 blocks`: a count with its noun. */
+export function plural(count: number, noun: string, nouns = `${noun}s`): string {
+  return `${count} ${count === 1 ? noun : nouns}`;
 }
 
 /** `text` cut to `max` characters, with an ellipsis when cut. */
