@@ -106,7 +106,9 @@ describe.skipIf(!chromium)('the timeline in headless Chromium', () => {
     // Pending and running look different.
     const colours = await page.$eval('[data-block="extract_users"] .attempt', (el) =>
       [...el.querySelectorAll('.seg')].map(
-        (s) => getComputedStyle(s).backgroundImage + getComputedStyle(s).backgroundColor,
+        (s) =>
+          s.ownerDocument.defaultView!.getComputedStyle(s).backgroundImage +
+          s.ownerDocument.defaultView!.getComputedStyle(s).backgroundColor,
       ),
     );
     expect(new Set(colours).size).toBe(2);
@@ -122,7 +124,10 @@ describe.skipIf(!chromium)('the timeline in headless Chromium', () => {
           text: (el as HTMLElement).textContent,
           box: { x: r.x, y: r.y, width: r.width, height: r.height },
           inside: r.left >= lane.left - 0.5 && r.right <= lane.right + 0.5,
-          visible: getComputedStyle(el).visibility === 'visible' && r.width > 0 && r.height > 0,
+          visible:
+            el.ownerDocument.defaultView!.getComputedStyle(el).visibility === 'visible' &&
+            r.width > 0 &&
+            r.height > 0,
         };
       }),
     );
@@ -163,7 +168,7 @@ describe.skipIf(!chromium)('the timeline in headless Chromium', () => {
     expect(await text('[data-block="check_image"] .label')).toContain('◆');
     const outline = await page.$eval(
       '[data-block="check_image"] .attempt',
-      (el) => getComputedStyle(el).boxShadow,
+      (el) => el.ownerDocument.defaultView!.getComputedStyle(el).boxShadow,
     );
     expect(outline).not.toBe('none');
   });
