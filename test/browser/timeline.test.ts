@@ -52,7 +52,7 @@ describe.skipIf(!chromium)('the timeline in headless Chromium', () => {
     await session?.close();
   });
 
-  const text = (selector: string) => page.$eval(selector, (el) => (el as HTMLElement).textContent);
+  const text = (selector: string) => page.$eval(selector, (el) => el.textContent);
   const box = (selector: string): Promise<Box> =>
     page.$eval(selector, (el) => {
       const r = el.getBoundingClientRect();
@@ -72,7 +72,7 @@ describe.skipIf(!chromium)('the timeline in headless Chromium', () => {
     expect(await text('[data-stat="slowest block"]')).toMatch(/check_image[\s\S]*1 m 07 s/);
     expect(await text('[data-stat="critical path"]')).toContain('extract_orders → check_image');
     const failures = await page.$$eval('.failures li', (items) =>
-      items.map((li) => (li as HTMLElement).textContent),
+      items.map((li) => li.textContent),
     );
     expect(failures).toEqual([
       expect.stringMatching(/^train_model OOM_KILLED .*memory limit/),
@@ -121,7 +121,7 @@ describe.skipIf(!chromium)('the timeline in headless Chromium', () => {
         const lane = el.closest('.lane')!.getBoundingClientRect();
         return {
           block: el.closest('.row')!.getAttribute('data-block')!,
-          text: (el as HTMLElement).textContent,
+          text: el.textContent,
           box: { x: r.x, y: r.y, width: r.width, height: r.height },
           inside: r.left >= lane.left - 0.5 && r.right <= lane.right + 0.5,
           visible:
