@@ -71,9 +71,7 @@ describe.skipIf(!chromium)('the timeline in headless Chromium', () => {
     expect(await text('[data-stat="attempts"]')).toMatch(/7[\s\S]*1 retry/);
     expect(await text('[data-stat="slowest block"]')).toMatch(/check_image[\s\S]*1 m 07 s/);
     expect(await text('[data-stat="critical path"]')).toContain('extract_orders → check_image');
-    const failures = await page.$$eval('.failures li', (items) =>
-      items.map((li) => li.textContent),
-    );
+    const failures = await page.$$eval('.failures li', (items) => items.map((li) => li.textContent));
     expect(failures).toEqual([
       expect.stringMatching(/^train_model OOM_KILLED .*memory limit/),
       expect.stringMatching(/^check_image IMAGE_PULL_FAILED .*could not pull image/),
