@@ -24,7 +24,8 @@ export async function main(
       return EXIT.ok;
     }
     if (args.help || args.command === 'help') {
-      process.stdout.write(`${helpText(args.helpFor ?? (args.command || undefined))}\n`);
+      const topic = args.command === 'help' ? args.helpFor : args.command || undefined;
+      process.stdout.write(`${helpText(topic)}\n`);
       return EXIT.ok;
     }
     if (args.command === '') {
