@@ -3,7 +3,7 @@
  * in-memory JobClient that plays scripted pod histories (here: the image cannot be pulled).
  */
 import { type ConfigSource, K8sBlockExecutor } from 'k8s-executor';
-import { FakeClock, InMemoryJobClient, StaticConfigSource } from 'k8s-executor/testing';
+import { FakeClock, InMemoryJobClient, runUntil, StaticConfigSource } from 'k8s-executor/testing';
 
 export async function imagePullFailureIsReported(): Promise<{ reason?: string; message?: string }> {
   const clock = new FakeClock();
@@ -22,19 +22,12 @@ export async function imagePullFailureIsReported(): Promise<{ reason?: string; m
     },
   ]);
   const executor = new K8sBlockExecutor({ configSource, jobClient, clock });
-  const pending = executor.execute({
-    pipelineUuid: 'etl',
-    blockUuid: 'load',
-    pipelineRunId: 1,
-    blockRunId: 1,
-  });
-  // Time only moves when the test says so: jump ahead until the run is over (past the image-pull grace).
-  let done = false;
-  void pending.finally(() => {
-    done = true;
-  });
-  while (!done) await clock.advance(10_000);
-  const result = await pending;
+  // Time only moves when the test says so: runUntil jumps from one timer to the next until the run is
+  // over (past the image-pull grace), in milliseconds of real time.
+  const result = await runUntil(
+    clock,
+    executor.execute({ pipelineUuid: 'etl', blockUuid: 'load', pipelineRunId: 1, blockRunId: 1 }),
+  );
   executor.close();
   return { reason: result.reason, message: result.message };
 }
