@@ -15,7 +15,7 @@
 // Prints one line per failing example (file:line, the symbol, tsc's message) and a total; exits 1 when
 // any example fails. `--report FILE` writes {passed, failed} for .ci/count.mjs; `--keep` keeps (and
 // names) the folder of generated modules.
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -48,7 +48,10 @@ function fail(message) {
   process.exit(1);
 }
 
-if (!existsSync(join(root, 'dist', 'index.d.ts')) || !existsSync(join(root, 'dist', 'testing', 'index.d.ts'))) {
+if (
+  !existsSync(join(root, 'dist', 'index.d.ts')) ||
+  !existsSync(join(root, 'dist', 'testing', 'index.d.ts'))
+) {
   fail('dist/ has no type declarations: run `npm run build` first.');
 }
 
@@ -107,7 +110,9 @@ function check(dir) {
     const diagnostics = ts.getPreEmitDiagnostics(program, program.getSourceFile(file));
     if (diagnostics.length === 0) continue;
     failed++;
-    console.log(`FAIL ${example.where} @example of ${example.owner}${example.isPublic ? '' : ' (internal)'}:`);
+    console.log(
+      `FAIL ${example.where} @example of ${example.owner}${example.isPublic ? '' : ' (internal)'}:`,
+    );
     console.log(indent(example.code));
     console.log(indent(format(diagnostics, example.codeLine)));
   }
@@ -124,13 +129,11 @@ function packageExports(dir, options) {
   writeFileSync(probe, "import * as a from 'k8s-executor';\nimport * as b from 'k8s-executor/testing';\n");
   const program = ts.createProgram([probe], options);
   const checker = program.getTypeChecker();
-  const [index, testing] = program
-    .getSourceFile(probe)
-    .statements.map((s) => {
-      const symbol = checker.getSymbolAtLocation(s.moduleSpecifier);
-      if (!symbol) fail(`cannot resolve ${s.moduleSpecifier.getText()} from the built package`);
-      return new Set(checker.getExportsOfModule(symbol).map((e) => e.name));
-    });
+  const [index, testing] = program.getSourceFile(probe).statements.map((s) => {
+    const symbol = checker.getSymbolAtLocation(s.moduleSpecifier);
+    if (!symbol) fail(`cannot resolve ${s.moduleSpecifier.getText()} from the built package`);
+    return new Set(checker.getExportsOfModule(symbol).map((e) => e.name));
+  });
   return { index, testing };
 }
 
@@ -187,7 +190,11 @@ function sourceFiles(dir) {
 function ownerName(node) {
   let current = node;
   while (current && !ts.isSourceFile(current)) {
-    if (ts.isClassDeclaration(current) || ts.isFunctionDeclaration(current) || ts.isInterfaceDeclaration(current))
+    if (
+      ts.isClassDeclaration(current) ||
+      ts.isFunctionDeclaration(current) ||
+      ts.isInterfaceDeclaration(current)
+    )
       return current.name?.text ?? '(anonymous)';
     if (ts.isVariableStatement(current)) return current.declarationList.declarations[0].name.getText();
     if (ts.isTypeAliasDeclaration(current) || ts.isEnumDeclaration(current)) return current.name.text;
@@ -199,9 +206,11 @@ function ownerName(node) {
 function exportedNames(source) {
   const names = new Set();
   for (const s of source.statements) {
-    const exported = ts.canHaveModifiers(s) && ts.getModifiers(s)?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword);
+    const exported =
+      ts.canHaveModifiers(s) && ts.getModifiers(s)?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword);
     if (!exported) continue;
-    if (ts.isVariableStatement(s)) for (const d of s.declarationList.declarations) names.add(d.name.getText());
+    if (ts.isVariableStatement(s))
+      for (const d of s.declarationList.declarations) names.add(d.name.getText());
     else if (s.name) names.add(s.name.text);
   }
   return names;
@@ -221,7 +230,8 @@ function moduleFor(example, exportsOf) {
     if (name in PREAMBLE && name !== example.owner) continue;
     if (exportsOf.testing.has(name)) add('k8s-executor/testing', name);
     else if (exportsOf.index.has(name)) add('k8s-executor', name);
-    else if (!example.isPublic && exportsOf.source.get(name)) add(exportsOf.source.get(name).replace(/\.ts$/, '.js'), name);
+    else if (!example.isPublic && exportsOf.source.get(name))
+      add(exportsOf.source.get(name).replace(/\.ts$/, '.js'), name);
   }
   const lines = [
     `// ${example.where}: @example of ${example.owner}`,
