@@ -1,5 +1,5 @@
-// Type-checks every `@example` of the TSDoc in src/: each one becomes a small module compiled by tsc
-// against the built package (`npm run build` first), as a user would write it.
+// Type-checks every `@example` of the TSDoc in src/, and the README's ```ts blocks: each one becomes a
+// small module compiled by tsc against the built package (`npm run build` first), as a user would write it.
 //
 //   npx node scripts/check-examples.mjs [--report FILE]
 //
@@ -162,6 +162,12 @@ function collectExamples() {
     };
     visit(source);
   }
+  // The README's TypeScript blocks are examples too, of the public API.
+  const readme = ts.sys.readFile(join(root, 'README.md')) ?? '';
+  for (const match of readme.matchAll(/^```ts\n([\s\S]*?)^```/gm)) {
+    const line = readme.slice(0, match.index).split('\n').length;
+    found.push({ code: match[1].trim(), owner: '(README)', path: join(root, 'README.md'), where: `README.md:${line}` });
+  }
   return found;
 }
 
@@ -218,7 +224,8 @@ function exportedNames(source) {
 
 /** The module an example is compiled as. */
 function moduleFor(example, exportsOf) {
-  example.isPublic = exportsOf.index.has(example.owner) || exportsOf.testing.has(example.owner);
+  example.isPublic =
+    example.owner === '(README)' || exportsOf.index.has(example.owner) || exportsOf.testing.has(example.owner);
   const { declared, referenced } = namesIn(example.code);
   const imports = new Map([
     ['k8s-executor', new Set()],

@@ -62,3 +62,8 @@ function wrap(text: string, width: number): string[] {
   if (left.length > 0 || lines.length === 0) lines.push(left);
   return lines;
 }
+
+/** The width of `out` when it is a terminal (what `width` of {@link formatTable} should be), else undefined. */
+export function terminalWidth(out: { isTTY?: boolean; columns?: number } = process.stdout): number | undefined {
+  return out.isTTY === true && typeof out.columns === 'number' && out.columns > 0 ? out.columns : undefined;
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatTable } from '../../src/cli/table.js';
+import { formatTable, terminalWidth } from '../../src/cli/table.js';
 
 const rows = [
   ['container.image', 'registry.example/team/etl:2024-05-01-abcdef', 'project', 'metadata.yaml:3'],
@@ -51,5 +51,13 @@ describe('formatTable', () => {
     });
     expect(text).toContain(`${'x'.repeat(9)}…`);
     expect(text).toContain('last column stays whole '.repeat(5).trimEnd());
+  });
+});
+
+describe('terminalWidth', () => {
+  it('is the columns of a terminal, and nothing for a pipe', () => {
+    expect(terminalWidth({ isTTY: true, columns: 100 })).toBe(100);
+    expect(terminalWidth({ isTTY: false, columns: 100 })).toBeUndefined();
+    expect(terminalWidth({})).toBeUndefined();
   });
 });
