@@ -166,7 +166,12 @@ function collectExamples() {
   const readme = ts.sys.readFile(join(root, 'README.md')) ?? '';
   for (const match of readme.matchAll(/^```ts\n([\s\S]*?)^```/gm)) {
     const line = readme.slice(0, match.index).split('\n').length;
-    found.push({ code: match[1].trim(), owner: '(README)', path: join(root, 'README.md'), where: `README.md:${line}` });
+    found.push({
+      code: match[1].trim(),
+      owner: '(README)',
+      path: join(root, 'README.md'),
+      where: `README.md:${line}`,
+    });
   }
   return found;
 }
@@ -225,7 +230,9 @@ function exportedNames(source) {
 /** The module an example is compiled as. */
 function moduleFor(example, exportsOf) {
   example.isPublic =
-    example.owner === '(README)' || exportsOf.index.has(example.owner) || exportsOf.testing.has(example.owner);
+    example.owner === '(README)' ||
+    exportsOf.index.has(example.owner) ||
+    exportsOf.testing.has(example.owner);
   const { declared, referenced } = namesIn(example.code);
   const imports = new Map([
     ['k8s-executor', new Set()],

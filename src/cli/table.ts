@@ -64,6 +64,8 @@ function wrap(text: string, width: number): string[] {
 }
 
 /** The width of `out` when it is a terminal (what `width` of {@link formatTable} should be), else undefined. */
-export function terminalWidth(out: { isTTY?: boolean; columns?: number } = process.stdout): number | undefined {
+export function terminalWidth(
+  out: { isTTY?: boolean; columns?: number } = process.stdout,
+): number | undefined {
   return out.isTTY === true && typeof out.columns === 'number' && out.columns > 0 ? out.columns : undefined;
 }
