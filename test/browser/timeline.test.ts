@@ -158,6 +158,13 @@ describe.skipIf(!chromium)('the timeline in headless Chromium', () => {
     );
   });
 
+  it("shows every block's name whole, the critical path's in bold after its mark", async () => {
+    const cut = await page.$$eval('.row .label', (labels) =>
+      labels.filter((l) => l.scrollWidth > l.clientWidth).map((l) => l.textContent),
+    );
+    expect(cut).toEqual([]);
+  });
+
   it('marks the critical path', async () => {
     const critical = await page.$$eval('.row.critical', (rows) =>
       rows.map((r) => r.getAttribute('data-block')),

@@ -78,9 +78,10 @@ export function renderTimeline(result: PipelineResult, options: TimelineOptions 
   const onPath = new Set(path);
   const span = Math.max(1, result.finishedAt - result.startedAt);
   const x = (t: number) => ((t - result.startedAt) / span) * CHART_WIDTH;
+  // Room for the longest name in bold, after the critical-path mark.
   const labelWidth = Math.min(
-    320,
-    Math.max(120, Math.max(...result.blocks.map((b) => b.uuid.length)) * 7.6 + 30),
+    360,
+    Math.max(120, Math.max(...result.blocks.map((b) => b.uuid.length)) * 8.2 + 44),
   );
   const rows: string[] = [];
   let top = AXIS_HEIGHT;
