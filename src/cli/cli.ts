@@ -87,7 +87,14 @@ async function checkProjectDir(dir: string, command: string): Promise<void> {
 
 function describe(error: unknown, debug: boolean): string {
   if (debug && error instanceof Error) return error.stack ?? error.message;
-  if (isK8sExecutorError(error)) return `error [${error.code}]: ${error.message}`;
+  if (isK8sExecutorError(error)) {
+    // The library's advice names its options; on the command line they are flags.
+    const cli =
+      error.code === 'NO_CLUSTER'
+        ? '\nOn the command line: --kubeconfig FILE and --context NAME choose the cluster; --local needs none.'
+        : '';
+    return `error [${error.code}]: ${error.message}${cli}`;
+  }
   return `error: ${error instanceof Error ? error.message : String(error)}\n(run with --debug for the stack trace)`;
 }
 

@@ -105,6 +105,7 @@ describe('k8s-executor run', () => {
     ]);
     expect(code).toBe(1);
     expect(stderr).toMatch(/NO_CLUSTER.*"\/nonexistent\/kubeconfig" does not exist/);
+    expect(stderr).toContain('On the command line: --kubeconfig FILE and --context NAME choose the cluster');
     expect(stdout).not.toContain('Running pipeline');
   });
 
