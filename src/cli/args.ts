@@ -177,7 +177,5 @@ export function required(value: string | undefined, flag: string, command: strin
   return value;
 }
 
-/** A usage error (exit code 2) that points at the command's help. */
-export function usageError(message: string, command?: string): K8sExecutorError {
-  return usage(message.replace(/\.$/, ''), command);
-}
+/** A usage error (exit code 2): `message` (no final period), then where the command's help is. */
+export { usage as usageError };
