@@ -4,37 +4,44 @@ export interface TableOptions {
   maxCell?: number;
   /** The width to fit in (a terminal's `columns`); none = as wide as the cells. */
   width?: number;
-  /** The column (index) that wraps onto more lines so the table fits `width`; no other column is cut for it. */
-  fit?: number;
+  /**
+   * The columns (indexes) that wrap onto more lines so the table fits `width`, in order: the first is
+   * narrowed down to a readable minimum before the next one is. Wrapped columns are never cut.
+   */
+  fit?: number | readonly number[];
 }
 
 /** The narrowest a wrapping column gets, whatever the width: narrower is no longer readable. */
-const MIN_FIT_WIDTH = 16;
+const MIN_FIT_WIDTH = 20;
 
 /**
  * Formats rows as a left-aligned text table. Long cells are cut with an ellipsis, except in the last
- * column and the `fit` column; with `width`, the `fit` column wraps so each line fits (down to a
- * readable minimum: past that, lines are longer than `width` rather than cutting another column).
+ * column and the `fit` columns; with `width`, the `fit` columns wrap so each line fits (each down to a
+ * readable minimum: past that, lines are longer than `width` rather than cutting a column).
  */
 export function formatTable(header: string[], rows: string[][], options: TableOptions = {}): string {
-  const { maxCell = 60, width, fit } = options;
+  const { maxCell = 60, width } = options;
+  const fit = (typeof options.fit === 'number' ? [options.fit] : (options.fit ?? [])).filter(
+    (i) => i < header.length,
+  );
   const last = header.length - 1;
   const cut = (s: string, i: number) =>
-    i !== last && i !== fit && s.length > maxCell ? `${s.slice(0, maxCell - 1)}…` : s;
+    i !== last && !fit.includes(i) && s.length > maxCell ? `${s.slice(0, maxCell - 1)}…` : s;
   const all = [header, ...rows.map((r) => r.map(cut))];
   const widths = header.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
-  if (width !== undefined && fit !== undefined && fit < header.length) {
-    const total = widths.reduce((a, b) => a + b, 0) + 2 * last;
-    if (total > width)
-      widths[fit] = Math.max(MIN_FIT_WIDTH, widths[fit]! - (total - width), header[fit]!.length);
+  for (const i of width !== undefined ? fit : []) {
+    const over = widths.reduce((a, b) => a + b, 0) + 2 * last - width!;
+    if (over <= 0) break;
+    widths[i] = Math.max(Math.min(MIN_FIT_WIDTH, widths[i]!), widths[i]! - over, header[i]!.length);
   }
   const lines: string[] = [];
   for (const row of all) {
-    const wrapped = fit !== undefined ? wrap(row[fit] ?? '', widths[fit]!) : [];
-    const height = Math.max(1, wrapped.length);
+    const wrapped = new Map(fit.map((i) => [i, wrap(row[i] ?? '', widths[i]!)]));
+    const height = Math.max(1, ...[...wrapped.values()].map((w) => w.length));
     for (let line = 0; line < height; line++) {
       const cells = header.map((_, i) => {
-        if (i === fit) return wrapped[line] ?? '';
+        const parts = wrapped.get(i);
+        if (parts) return parts[line] ?? '';
         return line === 0 ? (row[i] ?? '') : '';
       });
       lines.push(

@@ -39,6 +39,19 @@ describe('formatTable', () => {
     expect(value.replace(/\s/g, '')).toBe(rows[1]![1]!.replace(/\s/g, ''));
   });
 
+  it('wraps the next fit column once the first is at its minimum, keeping its text whole', () => {
+    const text = formatTable(header, rows, { width: 90, fit: [1, 3] });
+    const lines = text.trimEnd().split('\n');
+    for (const line of lines) expect(line.length).toBeLessThanOrEqual(90);
+    const sourceStart = lines[0]!.indexOf('SOURCE');
+    const source = lines
+      .slice(lines.findIndex((l) => l.startsWith('container.command')))
+      .map((l) => l.slice(sourceStart).trim())
+      .filter((part) => part !== '')
+      .join(' ');
+    expect(source).toBe('pipelines/etl/metadata.yaml:12 (executor_config.container.command)');
+  });
+
   it('keeps a readable minimum for the fit column: past it, lines overflow instead of cutting another column', () => {
     const text = formatTable(header, rows, { width: 40, fit: 1 });
     expect(text).toContain('pipelines/etl/metadata.yaml:12 (executor_config.container.command)');
