@@ -107,7 +107,7 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
     options: SELECTORS,
     outputs: ['table', 'json'],
     takesCommand: true,
-    notes: ['The table fits the terminal: long values wrap, the source column is never cut.'],
+    notes: ['The table fits the terminal: long values wrap, then long sources; neither is cut.'],
     exitCodes: '0 printed, 2 usage or config error',
   },
   validate: {
