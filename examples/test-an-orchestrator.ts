@@ -4,7 +4,7 @@
  * clock and an in-memory JobClient that plays scripted pod histories (here: the image cannot be pulled).
  */
 import { type ConfigSource, type CreateExecutorsOptions, createExecutors } from 'k8s-executor';
-import { FakeClock, InMemoryJobClient, StaticConfigSource } from 'k8s-executor/testing';
+import { FakeClock, InMemoryJobClient, runUntil, StaticConfigSource } from 'k8s-executor/testing';
 
 /** The orchestrator's own wiring: in production it is called with nothing, in tests with doubles. */
 export function orchestratorExecutors(overrides: Partial<CreateExecutorsOptions> = {}) {
@@ -28,20 +28,12 @@ export async function imagePullFailureIsReported(): Promise<{ reason?: string; m
     },
   ]);
   const { blocks, close } = orchestratorExecutors({ configSource, jobClient, clock });
-  const pending = blocks.execute({
-    pipelineUuid: 'etl',
-    blockUuid: 'load',
-    pipelineRunId: 1,
-    blockRunId: 1,
-  });
-  // Time only moves when the test says so: jump ahead until the run is over (past the image-pull grace).
-  let done = false;
-  const settled = () => {
-    done = true;
-  };
-  pending.then(settled, settled);
-  while (!done) await clock.advance(10_000);
-  const result = await pending;
+  // Time only moves when the test says so: runUntil jumps from one timer to the next until the run is
+  // over (past the image-pull grace), in milliseconds of real time.
+  const result = await runUntil(
+    clock,
+    blocks.execute({ pipelineUuid: 'etl', blockUuid: 'load', pipelineRunId: 1, blockRunId: 1 }),
+  );
   await close();
   return { reason: result.reason, message: result.message };
 }

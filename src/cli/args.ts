@@ -1,9 +1,13 @@
 import { parseArgs } from 'node:util';
+import { didYouMean } from '../config/did-you-mean.js';
 import { K8sExecutorError } from '../errors/base.js';
+import { COMMANDS, GLOBAL_OPTIONS, OPTIONS, type OptionName, type OptionSpec } from './commands.js';
 
 /** The options every command may take, parsed and checked. */
 export interface CliArgs {
   command: string;
+  /** `help COMMAND`: the command to explain. */
+  helpFor?: string;
   project?: string;
   pipeline?: string;
   block?: string;
@@ -18,134 +22,160 @@ export interface CliArgs {
   timeline?: string;
   mode?: 'dag' | 'single-job';
   keepJobs: boolean;
+  kubeconfig?: string;
+  context?: string;
   debug: boolean;
   help: boolean;
+  version: boolean;
   /** Everything after `--`. */
   rest: string[];
 }
 
-const OPTIONS = {
-  project: { type: 'string' },
-  pipeline: { type: 'string' },
-  block: { type: 'string' },
-  'block-run-id': { type: 'string' },
-  'pipeline-run-id': { type: 'string' },
-  trigger: { type: 'string' },
-  'server-pod': { type: 'string' },
-  var: { type: 'string', multiple: true },
-  output: { type: 'string', short: 'o' },
-  local: { type: 'boolean' },
-  concurrency: { type: 'string' },
-  timeline: { type: 'string' },
-  mode: { type: 'string' },
-  'keep-jobs': { type: 'boolean' },
-  debug: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
-
-function usage(message: string): K8sExecutorError {
-  return new K8sExecutorError('USAGE', message, {
-    hint: 'Run `k8s-executor --help` for the commands and their options.',
-  });
+function usage(message: string, command?: string): K8sExecutorError {
+  const help = command && COMMANDS[command] ? `k8s-executor ${command} --help` : 'k8s-executor --help';
+  return new K8sExecutorError('USAGE', `${message}; see ${help}`);
 }
 
-/** Parses argv (without node and the script). @throws K8sExecutorError `USAGE` */
+/** Options by name, as parseArgs takes them. */
+const PARSE_OPTIONS = Object.fromEntries(
+  Object.entries(OPTIONS).map(([name, o]: [string, OptionSpec]) => [
+    name,
+    { type: o.type, ...(o.short ? { short: o.short } : {}), ...(o.multiple ? { multiple: true } : {}) },
+  ]),
+) as Record<OptionName, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }>;
+
+/**
+ * Parses argv (without node and the script). Each command accepts only its own options; a wrong one
+ * gets one sentence naming the option and the command's help.
+ * @throws K8sExecutorError `USAGE`
+ */
 export function parseCliArgs(argv: string[]): CliArgs {
   const dashDash = argv.indexOf('--');
   const own = dashDash === -1 ? argv : argv.slice(0, dashDash);
   const rest = dashDash === -1 ? [] : argv.slice(dashDash + 1);
-  let parsed: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true; strict: true }>>;
-  try {
-    parsed = parseArgs({ args: own, options: OPTIONS, allowPositionals: true, strict: true });
-  } catch (error) {
-    throw usage(error instanceof Error ? error.message : String(error));
+  // Lenient: every option is read, unknown ones included, and checked against the command below.
+  const { tokens } = parseArgs({
+    args: own,
+    options: PARSE_OPTIONS,
+    allowPositionals: true,
+    strict: false,
+    tokens: true,
+  });
+  const positionals = tokens.flatMap((t) => (t.kind === 'positional' ? [t.value] : []));
+  const command = positionals[0] ?? '';
+  const spec = COMMANDS[command];
+  if (command !== '' && !spec) {
+    const close = didYouMean(command, Object.keys(COMMANDS));
+    throw usage(
+      `unknown command "${command}"${close ? ` (did you mean "${close}"?)` : ''}; the commands are ${Object.keys(COMMANDS).join(', ')}`,
+    );
   }
-  const { values, positionals } = parsed;
-  if (positionals.length > 1) throw usage(`Unexpected argument "${positionals[1]}".`);
+  const allowed = new Set<string>(
+    spec ? [...spec.options, ...GLOBAL_OPTIONS] : [...GLOBAL_OPTIONS, 'version'],
+  );
+  const where = command ? ` for "${command}"` : '';
+  const values: Partial<Record<OptionName, string | boolean | string[]>> = {};
+  for (const token of tokens) {
+    if (token.kind !== 'option') continue;
+    const name = token.name as OptionName;
+    if (!allowed.has(name)) {
+      if (command === '') {
+        throw usage(
+          `no command before ${token.rawName}: k8s-executor COMMAND [options], the commands being ${Object.keys(COMMANDS).join(', ')}`,
+        );
+      }
+      const close = didYouMean(token.name, [...allowed]);
+      throw usage(
+        `unknown option ${token.rawName}${where}${close ? ` (did you mean --${close}?)` : ''}`,
+        command,
+      );
+    }
+    const option: OptionSpec = OPTIONS[name];
+    if (option.type === 'boolean') {
+      if (token.value !== undefined) throw usage(`${token.rawName} takes no value`, command);
+      values[name] = true;
+      continue;
+    }
+    const value = token.value;
+    if (value === undefined || (!token.inlineValue && value.startsWith('-'))) {
+      throw usage(`${token.rawName} needs a value (--${name} ${option.value})`, command);
+    }
+    if (option.multiple) values[name] = [...((values[name] as string[] | undefined) ?? []), value];
+    else values[name] = value;
+  }
+  const str = (name: OptionName) => values[name] as string | undefined;
+  const helpFor = command === 'help' ? positionals[1] : undefined;
+  if (helpFor !== undefined && !COMMANDS[helpFor]) throw usage(`no command "${helpFor}" to help with`);
+  const extra = positionals[command === 'help' ? 2 : 1];
+  if (extra !== undefined) throw usage(`unexpected argument "${extra}"${where}`, command);
+  if (rest.length > 0 && spec && !spec.takesCommand) {
+    throw usage(
+      `"${command}" takes no command after --: set container.command (and args) in the block config`,
+      command,
+    );
+  }
   const vars: Record<string, string> = {};
-  for (const pair of values.var ?? []) {
+  for (const pair of (values.var as string[] | undefined) ?? []) {
     const eq = pair.indexOf('=');
-    if (eq <= 0) throw usage(`--var expects key=value, got "${pair}".`);
+    if (eq <= 0) throw usage(`--var expects KEY=VALUE, got "${pair}"`, command);
     vars[pair.slice(0, eq)] = pair.slice(eq + 1);
   }
-  const output = outputFor(positionals[0] ?? '', values.output);
   let concurrency: number | undefined;
-  if (values.concurrency !== undefined) {
-    concurrency = Number(values.concurrency);
+  if (str('concurrency') !== undefined) {
+    concurrency = Number(str('concurrency'));
     if (!Number.isInteger(concurrency) || concurrency < 1)
-      throw usage(`--concurrency expects a positive integer, got "${values.concurrency}".`);
+      throw usage(`--concurrency expects a positive integer, got "${str('concurrency')}"`, command);
   }
-  if (values.mode !== undefined && values.mode !== 'dag' && values.mode !== 'single-job') {
-    throw usage(`--mode expects dag or single-job, got "${values.mode}".`);
+  const mode = str('mode');
+  if (mode !== undefined && mode !== 'dag' && mode !== 'single-job') {
+    throw usage(`--mode expects dag or single-job, got "${mode}"`, command);
   }
+  const picked = (name: OptionName, key: keyof CliArgs) =>
+    str(name) !== undefined ? { [key]: str(name) } : {};
   return {
-    command: positionals[0] ?? '',
-    ...(values.project !== undefined ? { project: values.project } : {}),
-    ...(values.pipeline !== undefined ? { pipeline: values.pipeline } : {}),
-    ...(values.block !== undefined ? { block: values.block } : {}),
-    ...(values['block-run-id'] !== undefined ? { blockRunId: values['block-run-id'] } : {}),
-    ...(values['pipeline-run-id'] !== undefined ? { pipelineRunId: values['pipeline-run-id'] } : {}),
-    ...(values.trigger !== undefined ? { trigger: values.trigger } : {}),
-    ...(values['server-pod'] !== undefined ? { serverPod: values['server-pod'] } : {}),
+    command,
+    ...(helpFor !== undefined ? { helpFor } : {}),
+    ...picked('project', 'project'),
+    ...picked('pipeline', 'pipeline'),
+    ...picked('block', 'block'),
+    ...picked('block-run-id', 'blockRunId'),
+    ...picked('pipeline-run-id', 'pipelineRunId'),
+    ...picked('trigger', 'trigger'),
+    ...picked('server-pod', 'serverPod'),
+    ...picked('timeline', 'timeline'),
+    ...picked('kubeconfig', 'kubeconfig'),
+    ...picked('context', 'context'),
     vars,
-    output,
-    local: values.local ?? false,
+    output: outputFor(command, str('output')),
+    local: values.local === true,
     ...(concurrency !== undefined ? { concurrency } : {}),
-    ...(values.timeline !== undefined ? { timeline: values.timeline } : {}),
-    ...(values.mode !== undefined ? { mode: values.mode as 'dag' | 'single-job' } : {}),
-    keepJobs: values['keep-jobs'] ?? false,
-    debug: values.debug ?? false,
-    help: values.help ?? false,
+    ...(mode !== undefined ? { mode } : {}),
+    keepJobs: values['keep-jobs'] === true,
+    debug: values.debug === true,
+    help: values.help === true,
+    version: values.version === true,
     rest,
   };
 }
 
-/** The formats each command prints, the first being its default. */
-const OUTPUTS: Readonly<Record<string, readonly CliArgs['output'][]>> = {
-  render: ['yaml', 'json'],
-  explain: ['table', 'json'],
-};
-
 function outputFor(command: string, given: string | undefined): CliArgs['output'] {
-  const allowed = OUTPUTS[command];
+  const allowed = COMMANDS[command]?.outputs;
   if (given === undefined) return allowed?.[0] ?? 'yaml';
-  if (!allowed) throw usage(`-o is for render and explain, not for "${command}".`);
+  if (!allowed) throw usage(`-o is for render and explain, not for "${command}"`, command);
   if (!allowed.includes(given as CliArgs['output'])) {
-    throw usage(`\`${command}\` prints ${allowed.join(' or ')} (-o ${allowed.join('|')}), not "${given}".`);
+    throw usage(
+      `"${command}" prints ${allowed.join(' or ')} (-o ${allowed.join('|')}), not "${given}"`,
+      command,
+    );
   }
   return given as CliArgs['output'];
 }
 
 /** Returns the value or throws a usage error naming the missing flag. */
 export function required(value: string | undefined, flag: string, command: string): string {
-  if (value === undefined || value === '') throw usage(`\`${command}\` needs ${flag}.`);
+  if (value === undefined || value === '') throw usage(`"${command}" needs ${flag}`, command);
   return value;
 }
 
-/** Usage errors for the commands. */
+/** A usage error (exit code 2): `message` (no final period), then where the command's help is. */
 export { usage as usageError };
-
-/** The help text. */
-export const HELP = `k8s-executor — run pipeline blocks as Kubernetes Jobs
-
-Usage:
-  k8s-executor render   --project DIR --pipeline UUID (--block UUID --block-run-id ID | --pipeline-run-id ID)
-                        [--trigger NAME] [--server-pod FILE] [--var k=v]... [-o yaml|json] [-- COMMAND...]
-  k8s-executor explain  (same selectors as render) [-o table|json]
-  k8s-executor validate --project DIR
-  k8s-executor run      --project DIR --pipeline UUID [--local] [--concurrency N] [--timeline FILE]
-                        [--mode dag|single-job] [--pipeline-run-id ID] [--trigger NAME] [--var k=v]...
-                        [--keep-jobs]
-
-  render    prints the Job a block (or a whole-pipeline) run would create; needs no cluster.
-  explain   prints each resolved field with the layer (and file:line) that set it.
-  validate  reports every config problem of the project with file:line.
-  run       runs a pipeline with live progress, against the current kubeconfig's cluster,
-            or with --local on the embedded backend (each Job's command as a local process).
-
-Options:
-  --debug   print stack traces
-  -h, --help
-
-Exit codes: 0 ok, 1 run or validation failed, 2 usage or config error.
-Docs: docs/configuration.md, docs/runtime.md, docs/pipelines.md, docs/errors.md`;

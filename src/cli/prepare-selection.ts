@@ -23,7 +23,7 @@ export async function prepareSelection(
   const command = args.command;
   const projectDir = required(args.project, '--project DIR', command);
   const pipelineUuid = required(args.pipeline, '--pipeline UUID', command);
-  const serverPod = args.serverPod ? await readServerPod(args.serverPod, env) : undefined;
+  const serverPod = args.serverPod ? await readServerPod(args.serverPod, env, command) : undefined;
   const podIntrospector: PodIntrospector | undefined = serverPod
     ? { currentPod: () => Promise.resolve(serverPod) }
     : undefined;
@@ -48,7 +48,7 @@ export async function prepareSelection(
         pipelineRunId: args.pipelineRunId ?? '0',
       });
     }
-    if (args.blockRunId !== undefined) throw usageError('--block-run-id needs --block UUID.');
+    if (args.blockRunId !== undefined) throw usageError('--block-run-id needs --block UUID', command);
     return await executor.preparePipelineJob({
       ...common,
       pipelineRunId: required(
@@ -63,17 +63,23 @@ export async function prepareSelection(
 }
 
 /** Reads a pod (YAML or JSON, e.g. `kubectl get pod -o yaml`) standing in for the server pod. */
-async function readServerPod(file: string, env: Record<string, string | undefined>): Promise<ServerPod> {
+async function readServerPod(
+  file: string,
+  env: Record<string, string | undefined>,
+  command: string,
+): Promise<ServerPod> {
   let pod: Pod;
   try {
     pod = parse(await readFile(file, 'utf8')) as Pod;
   } catch (error) {
     throw usageError(
       `--server-pod: cannot read "${file}": ${error instanceof Error ? error.message : String(error)}`,
+      command,
     );
   }
   const containers = pod?.spec?.containers ?? [];
-  if (containers.length === 0) throw usageError(`--server-pod: "${file}" is not a pod with containers.`);
+  if (containers.length === 0)
+    throw usageError(`--server-pod: "${file}" is not a pod with containers`, command);
   const wanted = env.MAGE_CONTAINER_NAME;
   const container = (wanted && containers.find((c) => c.name === wanted)) || containers[0]!;
   return { pod, containerName: container.name };

@@ -5,6 +5,8 @@ interface Row {
   attempt: number;
   since?: number;
   until?: number;
+  /** Why the last attempt failed, kept for the retry line. */
+  failure?: string;
 }
 
 const FINAL: ReadonlySet<BlockRunStatus> = new Set(['succeeded', 'failed', 'skipped', 'cancelled']);
@@ -16,10 +18,19 @@ const COLOR: Partial<Record<BlockRunStatus, string>> = {
   skipped: '\x1b[90m',
   cancelled: '\x1b[90m',
 };
+const RESET = '\x1b[0m';
+
+/** How a {@link ProgressView} draws. */
+export interface ProgressOptions {
+  /** Colour the states (off with `NO_COLOR`, and whenever the output is not a terminal). */
+  color: boolean;
+}
 
 /**
  * Live progress of a pipeline run: on a terminal, one row per block redrawn in place with its state
- * and elapsed time; otherwise one plain line per change (for logs and CI).
+ * and elapsed time; otherwise one plain line per change (for logs and CI). A state never goes back
+ * within an attempt: when a pod ends, the monitor reports `pending` until the Job starts another pod or
+ * fails, and that step back is not shown. A retry is one line.
  */
 export class ProgressView {
   private readonly rows = new Map<string, Row>();
@@ -30,6 +41,7 @@ export class ProgressView {
     private readonly out: NodeJS.WriteStream,
     private readonly blocks: readonly string[],
     private readonly now: () => number,
+    private readonly options: ProgressOptions = { color: false },
   ) {
     for (const b of blocks) this.rows.set(b, { status: 'waiting', attempt: 1 });
     if (this.live) {
@@ -46,23 +58,33 @@ export class ProgressView {
   /** Feeds one pipeline event. */
   onEvent(event: PipelineEvent): void {
     if (event.type === 'retry-scheduled') {
-      if (!this.live)
-        this.line(`${event.blockUuid}: retry ${event.nextAttempt} in ${(event.delayMs / 1000).toFixed(1)} s`);
+      const row = this.rows.get(event.blockUuid);
+      if (!this.live) {
+        const why = row?.failure ? ` — ${row.failure}` : '';
+        this.line(
+          `${event.blockUuid}: attempt ${event.nextAttempt - 1} failed, retry ${event.nextAttempt} in ${(event.delayMs / 1000).toFixed(1)} s${why}`,
+        );
+      }
       return;
     }
     if (event.type !== 'block-status') return;
     const row = this.rows.get(event.blockUuid);
     if (!row || (row.status === event.status && row.attempt === event.attempt)) return;
+    if (event.status === 'pending' && row.status === 'running' && row.attempt === event.attempt) return;
     if (event.status === 'submitted' && row.since === undefined) row.since = event.at;
     if (FINAL.has(event.status)) row.until = event.at;
     else delete row.until;
     row.status = event.status;
     row.attempt = event.attempt;
+    if (event.status === 'retrying') {
+      // Printed once, with the delay, when the retry is scheduled (the next event).
+      if (event.message) row.failure = event.message;
+      else delete row.failure;
+      if (this.live) this.draw();
+      return;
+    }
     if (this.live) this.draw();
-    else
-      this.line(
-        `${event.blockUuid}: ${event.status}${event.attempt > 1 ? ` (attempt ${event.attempt})` : ''}${event.message && event.status !== 'succeeded' ? ` — ${event.message}` : ''}`,
-      );
+    else this.line(`${event.blockUuid}: ${event.status}${attemptSuffix(event.attempt)}${detail(event)}`);
   }
 
   /** Prints a log line of a block above the live rows. */
@@ -95,9 +117,27 @@ export class ProgressView {
       const elapsed =
         row.since !== undefined ? `${(((row.until ?? this.now()) - row.since) / 1000).toFixed(1)} s` : '';
       const attempt = row.attempt > 1 ? ` #${row.attempt}` : '';
-      return `  ${b.padEnd(width)}  ${COLOR[row.status] ?? ''}${(row.status + attempt).padEnd(14)}\x1b[0m ${elapsed}`;
+      const state = (row.status + attempt).padEnd(14);
+      const colour = this.options.color ? COLOR[row.status] : undefined;
+      return `  ${b.padEnd(width)}  ${colour ? `${colour}${state}${RESET}` : state} ${elapsed}`.trimEnd();
     });
     this.out.write(`${lines.join('\n')}\n`);
     this.drawn = lines.length;
   }
+}
+
+function attemptSuffix(attempt: number): string {
+  return attempt > 1 ? ` (attempt ${attempt})` : '';
+}
+
+/** The message of a state change, without a leading word that repeats the state ("skipped — Skipped: ..."). */
+function detail(event: Extract<PipelineEvent, { type: 'block-status' }>): string {
+  if (!event.message || event.status === 'succeeded') return '';
+  const prefix = new RegExp(`^${event.status}:\\s*`, 'i');
+  return ` — ${event.message.replace(prefix, '')}`;
+}
+
+/** Whether to colour output: a terminal, and `NO_COLOR` unset or empty (https://no-color.org). */
+export function useColor(out: { isTTY?: boolean }, env: Record<string, string | undefined>): boolean {
+  return out.isTTY === true && !env.NO_COLOR;
 }

@@ -1,14 +1,18 @@
-import { writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, stat, writeFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { FsConfigSource } from '../adapters/fs/fs-config-source.js';
 import { commandBlockRunner } from '../adapters/local/command-block-runner.js';
 import { readPipeline } from '../config/index.js';
 import { createExecutors, type Executors } from '../create.js';
 import type { PipelineResult } from '../executor/pipeline-types.js';
 import { systemClock } from '../ports/clock.js';
-import { type CliArgs, required } from './args.js';
-import { ProgressView } from './progress.js';
+import { type CliArgs, required, usageError } from './args.js';
+import { localBackendWarnings } from './local-warnings.js';
+import { ProgressView, useColor } from './progress.js';
 import { formatTable } from './table.js';
-import { renderTimeline } from './timeline.js';
+import { renderTimeline } from './timeline/html.js';
+import { ellipsis, plural } from './words.js';
 
 /** `run`: runs a pipeline with live progress; returns the exit code (0 ok, 1 failed or cancelled). */
 export async function runCommand(
@@ -19,10 +23,18 @@ export async function runCommand(
 ): Promise<number> {
   const projectDir = required(args.project, '--project DIR', 'run');
   const pipelineUuid = required(args.pipeline, '--pipeline UUID', 'run');
+  // A path that cannot be written is a usage error now, not a lost timeline after a long run.
+  if (args.timeline) await checkWritable(args.timeline);
   const source = new FsConfigSource({ projectDir, env });
   const snapshot = await source.load(pipelineUuid);
   const pipeline = readPipeline(snapshot);
   const pipelineRunId = args.pipelineRunId ?? `run-${systemClock.now().toString(36)}`;
+  const run = {
+    pipelineUuid,
+    pipelineRunId,
+    variables: args.vars,
+    ...(args.trigger !== undefined ? { triggerName: args.trigger } : {}),
+  };
   // The local runner resolves blocks through the same executor it is part of, so it is bound late.
   let executors: Executors | undefined;
   const localRunner = commandBlockRunner({
@@ -36,35 +48,68 @@ export async function runCommand(
     backend: args.local ? 'local' : 'kubernetes',
     ...(args.concurrency !== undefined ? { concurrency: args.concurrency } : {}),
     ...(args.mode ? { mode: args.mode } : {}),
+    ...(args.kubeconfig !== undefined ? { kubeconfigPath: args.kubeconfig } : {}),
+    ...(args.context !== undefined ? { context: args.context } : {}),
     keepJobs: args.keepJobs,
     localRunner,
   });
   const blocks = args.mode === 'single-job' ? [pipeline.uuid] : pipeline.blocks.map((b) => b.uuid);
-  out.write(
-    `Running pipeline ${pipelineUuid} (run ${pipelineRunId}) ${args.local ? 'on the local backend' : 'on the current kubeconfig cluster'}, ${blocks.length} block(s)\n`,
-  );
-  const view = new ProgressView(out, blocks, () => systemClock.now());
+  const where = args.local
+    ? 'on the local backend'
+    : `on the cluster of ${args.context ? `kubeconfig context "${args.context}"` : 'the current kubeconfig context'}`;
+  const header = `Running pipeline ${pipelineUuid} (run ${pipelineRunId}) ${where}, ${plural(blocks.length, 'block')}\n`;
+  let view: ProgressView | undefined;
+  // On a cluster, the first event comes once the kubeconfig loaded and the API answered: only then is
+  // "running on the cluster" true (a missing kubeconfig prints its error alone).
+  const started = () => {
+    if (view) return view;
+    out.write(header);
+    view = new ProgressView(out, blocks, () => systemClock.now(), { color: useColor(out, env) });
+    return view;
+  };
   let result: PipelineResult;
   try {
-    result = await executors.pipelines.run(
-      {
-        pipelineUuid,
-        pipelineRunId,
-        variables: args.vars,
-        ...(args.trigger !== undefined ? { triggerName: args.trigger } : {}),
-      },
-      { signal, onEvent: (e) => view.onEvent(e), onLog: (block, line) => view.log(block, line.line) },
-    );
+    if (args.local) {
+      const warnings = await localBackendWarnings(executors.blocks, pipeline, snapshot, run, args.mode);
+      for (const warning of warnings) out.write(`warning: ${warning}\n`);
+      started();
+    }
+    result = await executors.pipelines.run(run, {
+      signal,
+      onEvent: (e) => started().onEvent(e),
+      onLog: (block, line) => started().log(block, line.line),
+    });
   } finally {
-    view.stop();
+    view?.stop();
     await executors.close();
   }
+  if (!view) out.write(header);
   out.write(`\n${summary(result)}`);
   if (args.timeline) {
-    await writeFile(args.timeline, renderTimeline(result));
-    out.write(`Timeline written to ${args.timeline}\n`);
+    try {
+      const upstream = Object.fromEntries(pipeline.blocks.map((b) => [b.uuid, b.upstream]));
+      await writeFile(args.timeline, renderTimeline(result, { upstream }));
+      out.write(`Timeline written to ${args.timeline}\n`);
+    } catch (error) {
+      // The run's outcome stands; only the chart is lost.
+      out.write(
+        `warning: could not write the timeline to ${args.timeline}: ${error instanceof Error ? error.message : String(error)}\n`,
+      );
+    }
   }
   return result.status === 'succeeded' ? 0 : 1;
+}
+
+/** Throws a usage error unless `file` can be created or overwritten. */
+async function checkWritable(file: string): Promise<void> {
+  const dir = dirname(resolve(file));
+  const folder = await stat(dir).catch(() => undefined);
+  if (!folder?.isDirectory()) throw usageError(`--timeline: the directory "${dir}" does not exist`, 'run');
+  const existing = await stat(file).catch(() => undefined);
+  if (existing?.isDirectory()) throw usageError(`--timeline: "${file}" is a directory, not a file`, 'run');
+  await access(existing ? file : dir, constants.W_OK).catch(() => {
+    throw usageError(`--timeline: "${existing ? file : dir}" is not writable`, 'run');
+  });
 }
 
 /** The final summary table of a run. */
@@ -91,12 +136,7 @@ export function summary(result: PipelineResult): string {
     .map(([s, n]) => `${n} ${s}`)
     .join(', ');
   const wall = ((result.finishedAt - result.startedAt) / 1000).toFixed(1);
-  return `${formatTable(['BLOCK', 'STATUS', 'ATTEMPTS', 'DURATION', 'REASON', 'MESSAGE'], rows, 80)}${failures(result)}\nPipeline ${result.pipelineUuid} ${result.status.toUpperCase()} in ${wall} s: ${counts}\n`;
-}
-
-/** `text` cut to `max` characters. */
-function ellipsis(text: string, max: number): string {
-  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+  return `${formatTable(['BLOCK', 'STATUS', 'ATTEMPTS', 'DURATION', 'REASON', 'MESSAGE'], rows, { maxCell: 80 })}${failures(result)}\nPipeline ${result.pipelineUuid} ${result.status.toUpperCase()} in ${wall} s: ${counts || 'no blocks'}\n`;
 }
 
 /** The full reason of each failed block, with its last log lines: what the table had to cut. */

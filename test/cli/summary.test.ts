@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { summary } from '../../src/cli/run.js';
-import { renderTimeline } from '../../src/cli/timeline.js';
+import { renderTimeline } from '../../src/cli/timeline/html.js';
 import type { PipelineResult } from '../../src/executor/pipeline-types.js';
 
 const T = 1_700_000_000_000;
@@ -88,13 +88,12 @@ describe('run summary', () => {
 });
 
 describe('timeline', () => {
-  it('draws one bar per attempt coloured by outcome, escapes text, and is self-contained', () => {
+  it('is one self-contained page: one bar per attempt, escaped text, no script, no external resource', () => {
     const html = renderTimeline(result);
-    expect(html.match(/<rect [^>]*rx="3"/g)).toHaveLength(3);
-    expect(html).toContain('fill="#d64545"'); // the failed attempts
-    expect(html).toContain('fill="#2e9d57"'); // the retry that succeeded
+    expect(html.match(/class="attempt /g)).toHaveLength(3);
+    expect(html).toContain('data-reason="IMAGE_PULL_FAILED"');
     expect(html).toContain('Job mage-data-prep-block-7-load-attempt-2');
-    expect(html).toContain('skipped — Skipped: upstream block &#34;train&#34; did not succeed.');
+    expect(html).toContain('skipped: upstream block &#34;train&#34; did not succeed.');
     expect(html).not.toMatch(/<script|https?:\/\/(?!www\.w3\.org)/);
   });
 });

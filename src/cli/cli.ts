@@ -1,0 +1,115 @@
+import { stat } from 'node:fs/promises';
+import { version } from '../../package.json';
+import { isK8sExecutorError } from '../errors/base.js';
+import { parseCliArgs, usageError } from './args.js';
+import { helpText } from './commands.js';
+import { explainCommand } from './explain.js';
+import { renderCommand } from './render.js';
+import { runCommand } from './run.js';
+import { validateCommand } from './validate.js';
+
+/** Exit codes of the CLI (docs/cli.md). */
+export const EXIT = { ok: 0, failed: 1, usage: 2, cancelled: 130 } as const;
+
+/** Runs the CLI; returns the exit code: 0 ok, 1 run or validation failed, 2 usage or config error, 130 cancelled. */
+export async function main(
+  argv: string[],
+  env: Record<string, string | undefined> = process.env,
+): Promise<number> {
+  const debug = argv.includes('--debug');
+  try {
+    const args = parseCliArgs(argv);
+    if (args.version) {
+      process.stdout.write(`k8s-executor ${version}\n`);
+      return EXIT.ok;
+    }
+    if (args.help || args.command === 'help') {
+      const topic = args.command === 'help' ? args.helpFor : args.command || undefined;
+      process.stdout.write(`${helpText(topic)}\n`);
+      return EXIT.ok;
+    }
+    if (args.command === '') {
+      process.stderr.write(`${helpText()}\n`);
+      return EXIT.usage;
+    }
+    if (args.project !== undefined) await checkProjectDir(args.project, args.command);
+    switch (args.command) {
+      case 'render':
+        process.stdout.write(await renderCommand(args, env));
+        return EXIT.ok;
+      case 'explain':
+        process.stdout.write(await explainCommand(args, env));
+        return EXIT.ok;
+      case 'validate': {
+        const { text, valid } = await validateCommand(args, env);
+        (valid ? process.stdout : process.stderr).write(text);
+        return valid ? EXIT.ok : EXIT.failed;
+      }
+      case 'run':
+        return await withCancel((signal) => runCommand(args, env, process.stdout, signal));
+      default:
+        throw usageError(`unknown command "${args.command}"`);
+    }
+  } catch (error) {
+    process.stderr.write(`${describe(error, debug)}\n`);
+    return exitCodeOf(error);
+  }
+}
+
+/**
+ * Runs `run` with SIGINT and SIGTERM turned into a cancel (the run deletes what it created). A second
+ * signal is not caught: it ends the process at once.
+ */
+async function withCancel(run: (signal: AbortSignal) => Promise<number>): Promise<number> {
+  const controller = new AbortController();
+  const onSignal = (name: NodeJS.Signals) => {
+    process.stderr.write(`\n${name}: cancelling, deleting the Jobs this run created...\n`);
+    controller.abort(new Error(`interrupted by ${name}`));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    const code = await run(controller.signal);
+    return controller.signal.aborted ? EXIT.cancelled : code;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+/** A `--project` that is not a directory is named as such, before anything reads inside it. */
+async function checkProjectDir(dir: string, command: string): Promise<void> {
+  const found = await stat(dir).catch(() => undefined);
+  if (!found) throw usageError(`--project: the directory "${dir}" does not exist`, command);
+  if (!found.isDirectory())
+    throw usageError(`--project: "${dir}" is a file, not a project directory`, command);
+}
+
+function describe(error: unknown, debug: boolean): string {
+  if (debug && error instanceof Error) return error.stack ?? error.message;
+  if (isK8sExecutorError(error)) {
+    // The library's advice names its options; on the command line they are flags.
+    const cli =
+      error.code === 'NO_CLUSTER'
+        ? '\nOn the command line: --kubeconfig FILE and --context NAME choose the cluster; --local needs none.'
+        : '';
+    return `error [${error.code}]: ${error.message}${cli}`;
+  }
+  return `error: ${error instanceof Error ? error.message : String(error)}\n(run with --debug for the stack trace)`;
+}
+
+function exitCodeOf(error: unknown): number {
+  if (isK8sExecutorError(error) && (error.code === 'USAGE' || error.code === 'CONFIG_INVALID'))
+    return EXIT.usage;
+  return EXIT.failed;
+}
+
+/** Runs the CLI on this process's arguments and sets its exit code (the bin, `main.ts`, calls this). */
+export async function runFromArgv(): Promise<void> {
+  try {
+    process.exitCode = await main(process.argv.slice(2));
+  } catch (error) {
+    process.stderr.write(`${String(error)}\n`);
+    process.exitCode = EXIT.failed;
+  }
+}
