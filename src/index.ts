@@ -1,3 +1,5 @@
+import './node-version.js';
+
 /**
  * k8s-executor: run pipeline blocks as Kubernetes Jobs. Start with {@link createExecutors}, or wire
  * {@link K8sBlockExecutor} / {@link K8sPipelineExecutor} to your own ports. Test doubles are in

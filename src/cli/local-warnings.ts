@@ -1,7 +1,7 @@
 import { containerEnv } from '../adapters/local/container-env.js';
 import type { PipelineDefinition } from '../config/index.js';
 import type { K8sBlockExecutor } from '../executor/block-executor.js';
-import type { PipelineRun } from '../executor/pipeline-types.js';
+import { blockRunIdOf, type PipelineRun } from '../executor/pipeline-types.js';
 import type { ConfigSnapshot } from '../ports/config-source.js';
 
 /**
@@ -30,7 +30,7 @@ export async function localBackendWarnings(
           name: b.uuid,
           prepare: () =>
             blocks.prepare(
-              { ...identity, blockUuid: b.uuid, blockRunId: `${run.pipelineRunId}-${b.uuid}`, attempt: 1 },
+              { ...identity, blockUuid: b.uuid, blockRunId: blockRunIdOf(run, b.uuid), attempt: 1 },
               snapshot,
             ),
         }));

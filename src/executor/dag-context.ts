@@ -4,11 +4,12 @@ import type { ConfigSnapshot } from '../ports/config-source.js';
 import type { JobClient } from '../ports/job-client.js';
 import type { K8sBlockExecutor } from './block-executor.js';
 import { isolateCallback } from './callbacks.js';
-import type {
-  PipelineEvent,
-  PipelineExecutorOptions,
-  PipelineRun,
-  PipelineRunOptions,
+import {
+  blockRunIdOf,
+  type PipelineEvent,
+  type PipelineExecutorOptions,
+  type PipelineRun,
+  type PipelineRunOptions,
 } from './pipeline-types.js';
 import { clusterIdOf, type PreparedRun } from './prepare.js';
 import type { BlockRun, LogLine } from './types.js';
@@ -61,8 +62,7 @@ export function dagContext(input: {
   const { request, pipeline, settings, snapshot, blocks } = input;
   const byUuid = new Map(pipeline.blocks.map((b) => [b.uuid, b]));
   const k8sTypes = new Set((settings.k8sExecutorTypes ?? ['k8s']).map((t) => t.toLowerCase()));
-  const blockRunId = (uuid: string) =>
-    String(request.blockRunIds?.[uuid] ?? `${request.pipelineRunId}-${uuid}`);
+  const blockRunId = (uuid: string) => blockRunIdOf(request, uuid);
   const blockRun = (block: BlockDefinition, attempt: number): BlockRun => ({
     pipelineUuid: request.pipelineUuid,
     blockUuid: block.uuid,

@@ -147,3 +147,11 @@ export interface PipelineRun {
   /** Block run ids by block uuid. @default `<pipelineRunId>-<blockUuid>` */
   blockRunIds?: Readonly<Record<string, string | number>>;
 }
+
+/** The block run id a pipeline run gives a block: its entry in `blockRunIds`, else `<pipelineRunId>-<blockUuid>`. */
+export function blockRunIdOf(
+  request: Pick<PipelineRun, 'pipelineRunId' | 'blockRunIds'>,
+  blockUuid: string,
+): string {
+  return String(request.blockRunIds?.[blockUuid] ?? `${request.pipelineRunId}-${blockUuid}`);
+}
