@@ -11,7 +11,9 @@ import {
   SECURITY_CONTEXT,
   TOLERATIONS,
 } from './k8s-schema.js';
+import { didYouMean } from './did-you-mean.js';
 import { squashKey } from './key-case.js';
+import { isRemove, REMOVE } from './markers.js';
 import { isPlainObject, mergeTrees, nest, type Tree } from './merge.js';
 import { joinKey } from './paths.js';
 import {
@@ -24,9 +26,11 @@ import {
   unknownKeyMessage,
   type WalkContext,
   walk,
+  warnIfDedented,
 } from './schema-walk.js';
-import { fragment, SHORTHANDS, tmpfs } from './shorthands.js';
-import type { ExecutorConfig } from './types.js';
+import { fragment, REMOVABLE_SHORTHANDS, SHORTHANDS, tmpfs } from './shorthands.js';
+import type { CommandPreset, ExecutorConfig } from './types.js';
+import type { ConfigWarning } from './warnings.js';
 
 /** One raw layer as read from its document. */
 export interface RawLayer {
@@ -38,14 +42,19 @@ export interface RawLayer {
   readonly document?: RawDocument | undefined;
 }
 
-/** A layer in canonical form. `null` anywhere means "remove what lower layers set here". */
+/**
+ * A layer in canonical form. Empty values (YAML `null`) are gone: they mean "not set". `!remove` and
+ * `!replace` are kept as their markers for the merge (markers.ts).
+ */
 export interface NormalizedLayer {
-  /** The canonical config of this layer (may hold `null` removal markers). */
+  /** The canonical config of this layer (may hold `!remove` / `!replace` markers). */
   readonly config: ExecutorConfig;
   /** Where each canonical node came from, keyed by canonical path (see docs/configuration.md). */
   readonly origins: ReadonlyMap<string, SourceOrigin>;
   /** Problems found: unknown keys, wrong types, conflicting spellings, bad shorthand values. */
   readonly issues: readonly ConfigIssue[];
+  /** Valid but suspicious: an empty key with its children dedented under a sibling. */
+  readonly warnings: readonly ConfigWarning[];
 }
 
 /** Top-level keys that only move a value to its canonical place, with the schema of that value. */
@@ -73,10 +82,14 @@ const RELOCATIONS: Readonly<Record<string, { to: readonly string[]; schema: Fiel
 /** Keys read together after the others (they depend on the rest of the layer). */
 const POST_KEYS = ['useTmpfs', 'tmpfsSize', 'tmpfsPath', 'qos'];
 
+/** The command presets (`command: mage`). */
+export const COMMAND_PRESETS: readonly CommandPreset[] = ['mage'];
+
 /** Every accepted top-level key, by its camelCase name. */
 const TOP_LEVEL_KEYS = [
   'metadata',
   'containerConfig',
+  'command',
   ...Object.keys(RELOCATIONS),
   ...Object.keys(SHORTHANDS),
   ...POST_KEYS,
@@ -97,8 +110,9 @@ const DETAILED = ['metadata', 'container', 'pod', 'job'];
  */
 export function normalizeLayer(raw: RawLayer): NormalizedLayer {
   const issues: ConfigIssue[] = [];
-  const context = (): WalkContext => ({ document: raw.document, origins: new Map(), issues });
-  const empty = { config: {}, origins: new Map<string, SourceOrigin>(), issues };
+  const warnings: ConfigWarning[] = [];
+  const context = (): WalkContext => ({ document: raw.document, origins: new Map(), issues, warnings });
+  const empty = { config: {}, origins: new Map<string, SourceOrigin>(), issues, warnings };
   if (raw.value === null || raw.value === undefined) return empty;
   if (!isPlainObject(raw.value)) {
     report(
@@ -118,6 +132,10 @@ export function normalizeLayer(raw: RawLayer): NormalizedLayer {
     const ctx = context();
     if (name === undefined) report(ctx, 'UNKNOWN_KEY', doc, unknownTopLevelKey(key));
     if (name === undefined || POST_KEYS.includes(name)) continue;
+    const childSchema = TOP_LEVEL_SCHEMAS[name];
+    if (childSchema)
+      warnIfDedented(ctx, layer, key, raw.path, childSchema, (next) => TOP_LEVEL_BY_SQUASH.has(squashKey(next)));
+    if (value === null) continue;
     const produced = fragmentOf(name, value, doc, ctx, layer);
     if (produced === undefined) continue;
     const tree = { value: produced, origins: ctx.origins };
@@ -134,18 +152,26 @@ export function normalizeLayer(raw: RawLayer): NormalizedLayer {
   const tmpfsFragment = tmpfs(layer, raw.path, memoryOf(merged.value), ctx);
   if (tmpfsFragment)
     merged = mergeTrees(merged, { value: tmpfsFragment, origins: ctx.origins }, 'conflict', onConflict);
-  const qos = Object.keys(layer).find((key) => squashKey(key) === 'qos');
+  const qos = Object.keys(layer).find((key) => squashKey(key) === 'qos' && layer[key] !== null);
   if (qos !== undefined) merged = applyQos(merged, layer[qos], [...raw.path, qos], context());
   // `container_config` is applied over `container` of the same layer, as Mage does: no conflict.
-  if (overlay) merged = mergeTrees(merged, overlay, 'override');
-  return { config: merged.value as ExecutorConfig, origins: merged.origins, issues };
+  if (overlay) merged = mergeTrees(merged, overlay, 'overlay');
+  return { config: merged.value as ExecutorConfig, origins: merged.origins, issues, warnings };
 }
+
+/** The schema of what a top-level key holds, for the dedent warning. */
+const TOP_LEVEL_SCHEMAS: Readonly<Record<string, FieldSchema>> = {
+  metadata: { type: 'object', schema: METADATA },
+  containerConfig: CONTAINER,
+  ...Object.fromEntries(Object.entries(RELOCATIONS).map(([key, { schema }]) => [key, schema])),
+};
 
 const EMPTY_TREE: Tree<SourceOrigin> = { value: {}, origins: new Map() };
 
 /** One top-level key → its canonical fragment (undefined when invalid; the issue is recorded). */
 function fragmentOf(name: string, value: unknown, doc: DocumentPath, ctx: WalkContext, layer: JsonObject) {
   if (name === 'metadata') return normalizeMetadata(value, doc, ctx);
+  if (name === 'command') return commandPreset(value, doc, ctx);
   if (name === 'containerConfig')
     return relocate(['container'], walk(value, CONTAINER, { doc, canon: 'container' }, ctx));
   const relocation = RELOCATIONS[name];
@@ -153,7 +179,62 @@ function fragmentOf(name: string, value: unknown, doc: DocumentPath, ctx: WalkCo
     const canon = relocation.to.reduce(joinKey, '');
     return relocate(relocation.to, walk(value, relocation.schema, { doc, canon }, ctx));
   }
+  if (isRemove(value)) {
+    const target = REMOVABLE_SHORTHANDS[name];
+    if (target) return fragment(target, REMOVE, originAt(ctx, doc), ctx);
+    report(
+      ctx,
+      'INVALID_VALUE',
+      doc,
+      'this shorthand cannot be removed with !remove: remove the field it sets instead (e.g. `pod: {volumes: !remove}`).',
+    );
+    return undefined;
+  }
   return SHORTHANDS[name]?.(value, doc, ctx, layer);
+}
+
+/**
+ * `command: mage` (or `command: {preset: mage, repo_path: /home/src/proj}`): the Job runs the block with
+ * Mage's own `mage run ...` command (docs/configuration.md §11). `command: !remove` drops a lower layer's
+ * preset.
+ */
+function commandPreset(raw: unknown, doc: DocumentPath, ctx: WalkContext): JsonObject | undefined {
+  const origin = originAt(ctx, doc);
+  if (isRemove(raw)) {
+    return {
+      ...fragment(['commandPreset'], REMOVE, origin, ctx),
+      ...fragment(['mageRepoPath'], REMOVE, origin, ctx),
+    };
+  }
+  const map = isPlainObject(raw) ? raw : undefined;
+  const name = map ? map.preset : raw;
+  if (map) {
+    for (const key of Object.keys(map)) {
+      if (key === 'preset' || squashKey(key) === 'repopath') continue;
+      report(ctx, 'UNKNOWN_KEY', [...doc, key], unknownKeyMessage(key, 'command', ['preset', 'repoPath']));
+    }
+  }
+  if (typeof name !== 'string' || !COMMAND_PRESETS.includes(name as CommandPreset)) {
+    const guess = typeof name === 'string' ? didYouMean(name, COMMAND_PRESETS) : undefined;
+    report(
+      ctx,
+      Array.isArray(raw) ? 'INVALID_TYPE' : 'INVALID_VALUE',
+      map ? [...doc, 'preset'] : doc,
+      Array.isArray(raw)
+        ? 'a top-level `command` names a preset (`command: mage`): put a command list under `container.command`.'
+        : `unknown command preset ${describeValue(name) === 'a string' ? `"${String(name)}"` : describeValue(name)}${guess ? `; did you mean "${guess}"?` : ''}: the presets are ${COMMAND_PRESETS.join(', ')}.`,
+    );
+    return undefined;
+  }
+  const out: JsonObject = fragment(['commandPreset'], name, origin, ctx);
+  const repoKey = map && Object.keys(map).find((key) => squashKey(key) === 'repopath');
+  if (repoKey !== undefined && map?.[repoKey] != null) {
+    const repoPath = walk(map[repoKey], LEAF.str, { doc: [...doc, repoKey], canon: 'mageRepoPath' }, ctx);
+    if (typeof repoPath === 'string' && !repoPath.startsWith('/')) {
+      report(ctx, 'INVALID_VALUE', [...doc, repoKey], 'expected the absolute path of the project in the Job\'s container, e.g. /home/src/my_project.');
+    } else if (repoPath !== undefined) out.mageRepoPath = repoPath;
+  }
+  return out;
 }
 
 function unknownTopLevelKey(key: string): string {
@@ -177,21 +258,17 @@ function relocate(to: readonly string[], value: unknown): JsonObject | undefined
 
 /** `metadata: {namespace, labels, annotations}`; `metadata.namespace` is the layer's namespace. */
 function normalizeMetadata(raw: unknown, doc: DocumentPath, ctx: WalkContext): JsonObject | undefined {
+  if (isRemove(raw)) return fragment(['metadata'], REMOVE, originAt(ctx, doc), ctx);
   if (!isPlainObject(raw)) {
-    if (raw !== null)
-      report(
-        ctx,
-        'INVALID_TYPE',
-        doc,
-        `expected a map {namespace, labels, annotations}, got ${describeValue(raw)}.`,
-      );
-    return raw === null ? { metadata: null } : undefined;
+    report(ctx, 'INVALID_TYPE', doc, `expected a map {namespace, labels, annotations}, got ${describeValue(raw)}.`);
+    return undefined;
   }
   const out: JsonObject = {};
   const metadata: JsonObject = {};
   for (const [key, value] of Object.entries(raw)) {
     const field = findField(METADATA, key);
     const at = [...doc, key];
+    if (value === null) continue;
     if (field === undefined) {
       report(
         ctx,
@@ -255,7 +332,7 @@ function applyQos(
     }
     Object.assign(set, { limits, requests });
   } else if (value === 'besteffort') {
-    if (['cpu', 'memory'].some((r) => requests[r] != null || limits[r] != null)) {
+    if (['cpu', 'memory'].some((r) => requests[r] !== undefined || limits[r] !== undefined)) {
       report(
         ctx,
         'INVALID_VALUE',
@@ -264,7 +341,10 @@ function applyQos(
       );
       return tree;
     }
-    Object.assign(set, { limits: { cpu: null, memory: null }, requests: { cpu: null, memory: null } });
+    Object.assign(set, {
+      limits: { cpu: REMOVE, memory: REMOVE },
+      requests: { cpu: REMOVE, memory: REMOVE },
+    });
   } else {
     report(
       ctx,
@@ -275,8 +355,6 @@ function applyQos(
     return tree;
   }
   const extra = fragment(['container', 'resources'], set, origin, ctx);
-  // Keep the origins of values that were already there: only the filled-in ones point at `qos`.
-  const origins = new Map(ctx.origins);
-  for (const [key, o] of tree.origins) origins.set(key, o);
-  return mergeTrees(tree, { value: extra, origins }, 'override');
+  // Values that were already there agree with the filled-in ones and keep their origins.
+  return mergeTrees(tree, { value: extra, origins: ctx.origins }, 'conflict');
 }
