@@ -4,9 +4,11 @@ import type { ServerPod } from '../ports/pod-introspector.js';
 import type { JsonObject } from '../types/kube.js';
 import { isPlainObject, mergeTrees, nest, recordOrigins, stripRemovals, type Tree } from './merge.js';
 import { normalizeLayer } from './normalize.js';
+import { checkProjectDocument } from './project.js';
 import { asBoolean } from './scalars.js';
 import { describeValue } from './schema-walk.js';
 import { reconcileInheritedVolumes, serverPodLayer } from './server-pod.js';
+import { brokenFiles } from './snapshot-files.js';
 import type { FieldOrigin, LayerName } from './types.js';
 import type { ConfigWarning } from './warnings.js';
 
@@ -52,14 +54,6 @@ export interface MergedLayers {
   ranks: ReadonlyMap<LayerName, number>;
 }
 
-/** The files that failed to parse (their YAML_SYNTAX issues are in the snapshot). */
-export function brokenFiles(snapshot: ConfigSnapshot): ReadonlySet<string> {
-  const files = new Set<string>();
-  for (const issue of snapshot.issues)
-    if (issue.code === 'YAML_SYNTAX' && issue.location) files.add(issue.location.file);
-  return files;
-}
-
 /**
  * Normalizes every layer and merges them in priority order (lowest first):
  * built-in < env defaults < server pod < [policy when `enforce: false`] < K8S_CONFIG_FILE < project <
@@ -72,6 +66,9 @@ export function mergeLayers(selection: LayerSelection): MergedLayers {
   const { snapshot } = selection;
   const broken = brokenFiles(snapshot);
   let incomplete = false;
+  const project = checkProjectDocument(snapshot);
+  issues.push(...project.issues);
+  warnings.push(...project.warnings);
   const user = (name: LayerName, raw: RawSource | undefined): Tree<FieldOrigin> | undefined => {
     if (!raw) return undefined;
     const normalized = normalizeLayer(raw);
@@ -91,7 +88,9 @@ export function mergeLayers(selection: LayerSelection): MergedLayers {
   const policyLayer = user('policy', policy?.raw);
   const pipeline = readable(snapshot.pipeline);
   const named: [LayerName, Tree<FieldOrigin> | undefined][] = [
-    ...(policy && !policy.enforce ? [['policy', policyLayer] as [LayerName, Tree<FieldOrigin> | undefined]] : []),
+    ...(policy && !policy.enforce
+      ? [['policy', policyLayer] as [LayerName, Tree<FieldOrigin> | undefined]]
+      : []),
     ['template', user('template', templateOf(readable(snapshot.template), issues))],
     ['project', user('project', sectionOf(readable(snapshot.project), 'k8s_executor_config'))],
     ['pipeline', user('pipeline', sectionOf(pipeline, 'executor_config'))],

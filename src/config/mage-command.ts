@@ -35,7 +35,8 @@ export function mageCommand(input: MageCommandInput): string[] {
     argv.push('--block-uuid', input.blockUuid ?? '', '--executor-type', 'local_python');
     if (input.blockRunId !== undefined) argv.push('--block-run-id', input.blockRunId);
     // Mage adds the pipeline run id only when it is truthy (a database id, never 0).
-    if (input.pipelineRunId && input.pipelineRunId !== '0') argv.push('--pipeline-run-id', input.pipelineRunId);
+    if (input.pipelineRunId && input.pipelineRunId !== '0')
+      argv.push('--pipeline-run-id', input.pipelineRunId);
   } else {
     argv.push('--executor-type', 'local_python');
     if (input.pipelineRunId !== undefined) argv.push('--pipeline-run-id', input.pipelineRunId);
@@ -49,9 +50,15 @@ export function mageCommand(input: MageCommandInput): string[] {
  * Where the project is in the Job's container when the preset does not say: `MAGE_REPO_PATH` (Mage's own
  * variable for it), else `/home/src/<project folder>`, the layout of Mage's image.
  */
-export function defaultRepoPath(projectDir: string, env: Readonly<Record<string, string | undefined>>): string {
+export function defaultRepoPath(
+  projectDir: string,
+  env: Readonly<Record<string, string | undefined>>,
+): string {
   if (env.MAGE_REPO_PATH) return env.MAGE_REPO_PATH;
-  const last = projectDir.split(/[/\\]/).filter((part) => part !== '').at(-1);
+  const last = projectDir
+    .split(/[/\\]/)
+    .filter((part) => part !== '')
+    .at(-1);
   const folder = last === undefined || last === '.' || last === '..' ? 'project' : last;
   return `/home/src/${folder}`;
 }

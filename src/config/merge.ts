@@ -175,7 +175,8 @@ export function stripRemovals<O>(tree: Tree<O>): Tree<O> {
 /** Records `origin` for `value` at canonical `path` and for every node below it. */
 export function recordOrigins<O>(path: string, value: unknown, origin: O, origins: Map<string, O>): void {
   origins.set(path, origin);
-  for (const [, childPath, child] of childrenOf(value, path)) recordOrigins(childPath, child, origin, origins);
+  for (const [, childPath, child] of childrenOf(value, path))
+    recordOrigins(childPath, child, origin, origins);
 }
 
 /** `['a', 'b']`, v → `{ a: { b: v } }`. */
@@ -297,7 +298,11 @@ function prepare<O>(
   const { mode, parent } = options;
   const itemsAreWhole = !options.root && isKeyedList(parent);
   for (const key of Object.keys(upper)) {
-    const path = options.root ? parent : itemsAreWhole ? joinItem(parent, key.slice(1)) : joinKey(parent, key);
+    const path = options.root
+      ? parent
+      : itemsAreWhole
+        ? joinItem(parent, key.slice(1))
+        : joinKey(parent, key);
     const below = { mode, onConflict: options.onConflict, parent: path };
     const lowerKid = lowerOrigins?.kids?.[key];
     const upperKid = upperOrigins?.kids?.[key];

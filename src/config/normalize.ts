@@ -1,6 +1,7 @@
 import type { ConfigIssue } from '../errors/config-error.js';
 import type { DocumentPath, RawDocument } from '../ports/config-source.js';
 import type { JsonObject } from '../types/kube.js';
+import { didYouMean } from './did-you-mean.js';
 import {
   CONTAINER,
   type FieldSchema,
@@ -11,7 +12,6 @@ import {
   SECURITY_CONTEXT,
   TOLERATIONS,
 } from './k8s-schema.js';
-import { didYouMean } from './did-you-mean.js';
 import { squashKey } from './key-case.js';
 import { isRemove, REMOVE } from './markers.js';
 import { isPlainObject, mergeTrees, nest, type Tree } from './merge.js';
@@ -96,6 +96,11 @@ const TOP_LEVEL_KEYS = [
 ];
 const TOP_LEVEL_BY_SQUASH = new Map(TOP_LEVEL_KEYS.map((k) => [squashKey(k), k]));
 
+/** True for a key that an executor config accepts at its top level, in any spelling. */
+export function isExecutorConfigKey(key: string): boolean {
+  return TOP_LEVEL_BY_SQUASH.has(squashKey(key));
+}
+
 /** The detailed keys (Mage's detailed format). */
 const DETAILED = ['metadata', 'container', 'pod', 'job'];
 
@@ -134,7 +139,9 @@ export function normalizeLayer(raw: RawLayer): NormalizedLayer {
     if (name === undefined || POST_KEYS.includes(name)) continue;
     const childSchema = TOP_LEVEL_SCHEMAS[name];
     if (childSchema)
-      warnIfDedented(ctx, layer, key, raw.path, childSchema, (next) => TOP_LEVEL_BY_SQUASH.has(squashKey(next)));
+      warnIfDedented(ctx, layer, key, raw.path, childSchema, (next) =>
+        TOP_LEVEL_BY_SQUASH.has(squashKey(next)),
+      );
     if (value === null) continue;
     const produced = fragmentOf(name, value, doc, ctx, layer);
     if (produced === undefined) continue;
@@ -231,7 +238,12 @@ function commandPreset(raw: unknown, doc: DocumentPath, ctx: WalkContext): JsonO
   if (repoKey !== undefined && map?.[repoKey] != null) {
     const repoPath = walk(map[repoKey], LEAF.str, { doc: [...doc, repoKey], canon: 'mageRepoPath' }, ctx);
     if (typeof repoPath === 'string' && !repoPath.startsWith('/')) {
-      report(ctx, 'INVALID_VALUE', [...doc, repoKey], 'expected the absolute path of the project in the Job\'s container, e.g. /home/src/my_project.');
+      report(
+        ctx,
+        'INVALID_VALUE',
+        [...doc, repoKey],
+        "expected the absolute path of the project in the Job's container, e.g. /home/src/my_project.",
+      );
     } else if (repoPath !== undefined) out.mageRepoPath = repoPath;
   }
   return out;
@@ -260,7 +272,12 @@ function relocate(to: readonly string[], value: unknown): JsonObject | undefined
 function normalizeMetadata(raw: unknown, doc: DocumentPath, ctx: WalkContext): JsonObject | undefined {
   if (isRemove(raw)) return fragment(['metadata'], REMOVE, originAt(ctx, doc), ctx);
   if (!isPlainObject(raw)) {
-    report(ctx, 'INVALID_TYPE', doc, `expected a map {namespace, labels, annotations}, got ${describeValue(raw)}.`);
+    report(
+      ctx,
+      'INVALID_TYPE',
+      doc,
+      `expected a map {namespace, labels, annotations}, got ${describeValue(raw)}.`,
+    );
     return undefined;
   }
   const out: JsonObject = {};

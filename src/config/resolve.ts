@@ -129,7 +129,10 @@ function applyCommandPreset(
   const { identity } = input;
   container.command = mageCommand({
     kind: input.mode,
-    repoPath: typeof mageRepoPath === 'string' ? mageRepoPath : defaultRepoPath(input.snapshot.projectDir, input.snapshot.env),
+    repoPath:
+      typeof mageRepoPath === 'string'
+        ? mageRepoPath
+        : defaultRepoPath(input.snapshot.projectDir, input.snapshot.env),
     pipelineUuid: identity.pipelineUuid,
     pipelineRunId: identity.pipelineRunId,
     blockUuid: input.blockUuid ?? identity.blockUuid,

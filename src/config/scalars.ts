@@ -19,7 +19,9 @@ const YAML_11_BOOLEANS: Readonly<Record<string, boolean>> = {
 /** A boolean, or PyYAML's `yes`/`no`/`on`/`off` (any of its spellings); undefined for anything else. */
 export function asBoolean(value: unknown): boolean | undefined {
   if (typeof value === 'boolean') return value;
-  return typeof value === 'string' && Object.hasOwn(YAML_11_BOOLEANS, value) ? YAML_11_BOOLEANS[value] : undefined;
+  return typeof value === 'string' && Object.hasOwn(YAML_11_BOOLEANS, value)
+    ? YAML_11_BOOLEANS[value]
+    : undefined;
 }
 
 const UNITLESS = /^\d+(\.\d+)?$/;

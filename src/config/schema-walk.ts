@@ -1,10 +1,10 @@
 import type { ConfigIssue, ConfigIssueCode, SourceLocation } from '../errors/config-error.js';
 import type { DocumentPath, RawDocument } from '../ports/config-source.js';
 import type { JsonObject } from '../types/kube.js';
+import { dedentWarning, isResourceName, isScalarValue } from './dedent.js';
 import { didYouMean } from './did-you-mean.js';
 import { type FieldSchema, type ObjectSchema, USER_MAP_FIELDS } from './k8s-schema.js';
 import { squashKey, toCamelCase, toSnakeCase } from './key-case.js';
-import { dedentWarning, isResourceName, isScalarValue } from './dedent.js';
 import { isRemove, isReplacement, REMOVE, replaceWith } from './markers.js';
 import { copyOrigins, isKeyedList, isPlainObject, itemKeyOf, mergeValue } from './merge.js';
 import { formatDocumentPath, joinIndex, joinItem, joinKey } from './paths.js';

@@ -74,7 +74,8 @@ export function reconcileInheritedVolumes(tree: Tree<FieldOrigin>): Tree<FieldOr
   if (volumes.length === 0 && mounts.length === 0) return tree;
   const origins = new Map(tree.origins);
   const inherited = (path: string) => origins.get(path)?.layer === 'server-pod';
-  const nameOf = (item: unknown) => (isPlainObject(item) && typeof item.name === 'string' ? item.name : undefined);
+  const nameOf = (item: unknown) =>
+    isPlainObject(item) && typeof item.name === 'string' ? item.name : undefined;
   const defined = new Set(volumes.map(nameOf));
   const keptMounts = mounts.filter((mount) => {
     const path = joinItem('container.volumeMounts', String(isPlainObject(mount) ? mount.mountPath : ''));

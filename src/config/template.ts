@@ -68,7 +68,13 @@ export function renderTemplate(text: string, scope: TemplateScope): RenderResult
     if (!value.ok) return value;
     values.set(name, value.value);
   }
-  const rendered = writer.renderTokens(tokens as string[][], new EvaluatedContext(values), undefined, text, NO_ESCAPING);
+  const rendered = writer.renderTokens(
+    tokens as string[][],
+    new EvaluatedContext(values),
+    undefined,
+    text,
+    NO_ESCAPING,
+  );
   return { ok: true, value: rendered };
 }
 
@@ -82,7 +88,9 @@ export function checkPrefixPlaceholders(prefix: string): RenderResult {
   try {
     tokens = new Mustache.Writer().parse(prefix, ['{', '}']) as Token[];
   } catch {
-    return syntax(`"{" in the job name prefix is never closed with "}": the only placeholder is {trigger_name}.`);
+    return syntax(
+      `"{" in the job name prefix is never closed with "}": the only placeholder is {trigger_name}.`,
+    );
   }
   for (const [type, , start, end] of tokens) {
     const written = prefix.slice(start, end);

@@ -5,7 +5,7 @@ import { snapshotOf } from './snapshot-helper.js';
 
 describe('readPipeline', () => {
   const pipeline = `uuid: etl
-executor_type: K8S
+executor_type: k8s
 retry_config: {retries: 2}
 blocks:
 - uuid: load
@@ -29,14 +29,15 @@ blocks:
     expect(definition).toEqual({
       uuid: 'etl',
       executorType: 'k8s',
-      retry: { retries: 2, delaySeconds: 5, maxDelaySeconds: 60, exponentialBackoff: false },
+      retry: { retries: 2, delaySeconds: 5, maxDelaySeconds: 60, exponentialBackoff: true },
+      runPipelineInOneProcess: false,
       blocks: [
         {
           uuid: 'load',
           type: 'data_loader',
           upstream: [],
           executorType: 'k8s',
-          retry: { retries: 0, delaySeconds: 10, maxDelaySeconds: 60, exponentialBackoff: false },
+          retry: { retries: 0, delaySeconds: 10, maxDelaySeconds: 60, exponentialBackoff: true },
           location: { file: 'proj/pipelines/p/metadata.yaml', line: 5, column: 3 },
         },
         {
@@ -51,7 +52,7 @@ blocks:
           uuid: 'export',
           upstream: ['clean', 'load'],
           executorType: 'pyspark',
-          retry: { retries: 0, delaySeconds: 10, maxDelaySeconds: 60, exponentialBackoff: false },
+          retry: { retries: 0, delaySeconds: 10, maxDelaySeconds: 60, exponentialBackoff: true },
           location: { file: 'proj/pipelines/p/metadata.yaml', line: 14, column: 3 },
         },
       ],
