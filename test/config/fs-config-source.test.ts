@@ -43,7 +43,7 @@ describe('FsConfigSource', () => {
     });
     const snapshot = await source.load();
     expect(snapshot.issues.map((i) => [i.code, i.location?.file])).toEqual([
-      ['FILE_NOT_FOUND', 'test/fixtures/nowhere/metadata.yaml'],
+      ['FILE_NOT_FOUND', 'test/fixtures/nowhere'],
       ['FILE_NOT_FOUND', 'missing.yaml'],
     ]);
     expect(snapshot.issues[1]?.message).toContain('K8S_CONFIG_FILE');

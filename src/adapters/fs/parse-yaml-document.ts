@@ -53,7 +53,10 @@ export function parseYamlDocument(text: string, file: string): { doc: RawDocumen
   for (const error of document.errors) {
     const offset = error.pos[0];
     const line = lines[lineCounter.linePos(offset).line - 1] ?? '';
-    add(offset, `${firstLine(error.message)} (${error.code})${hintFor(error.code, line)}: fix the YAML syntax.`);
+    add(
+      offset,
+      `${firstLine(error.message)} (${error.code})${hintFor(error.code, line)}: fix the YAML syntax.`,
+    );
   }
   // A key that is itself a map or list (`[a]: 1`, `? {a: 1}`) has no meaning in a config; yaml would
   // stringify it and print a process warning. Report it where it stands instead.
@@ -213,9 +216,7 @@ function findPair(
   key: string,
   deref: (node: Node) => Node | undefined,
 ): YAMLMap['items'][number] | undefined {
-  const own = map.items.filter(
-    (p) => isPair(p) && String(isScalar(p.key) ? p.key.value : p.key) === key,
-  );
+  const own = map.items.filter((p) => isPair(p) && String(isScalar(p.key) ? p.key.value : p.key) === key);
   if (own.length > 0) return own.at(-1);
   for (const pair of map.items) {
     if (!isMergeKey(pair.key) || !pair.value) continue;
