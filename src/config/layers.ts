@@ -2,6 +2,7 @@ import type { ConfigIssue } from '../errors/config-error.js';
 import type { ConfigSnapshot, DocumentPath, RawDocument } from '../ports/config-source.js';
 import type { ServerPod } from '../ports/pod-introspector.js';
 import type { JsonObject } from '../types/kube.js';
+import { hasMisspelled } from './mage-keys.js';
 import { isPlainObject, mergeTrees, nest, recordOrigins, stripRemovals, type Tree } from './merge.js';
 import { normalizeLayer } from './normalize.js';
 import { checkProjectDocument } from './project.js';
@@ -69,6 +70,14 @@ export function mergeLayers(selection: LayerSelection): MergedLayers {
   const project = checkProjectDocument(snapshot);
   issues.push(...project.issues);
   warnings.push(...project.warnings);
+  // A misspelled section key (`k8s_executor_conifg`) is reported where it is; the layer it would have
+  // held is missing, so checks of the merged result would only echo that one mistake.
+  if (
+    hasMisspelled(snapshot.project?.value, 'k8s_executor_config') ||
+    hasMisspelled(snapshot.pipeline?.value, 'executor_config') ||
+    (selection.mode === 'block' && hasMisspelled(rawBlock(snapshot, selection.blockUuid), 'executor_config'))
+  )
+    incomplete = true;
   const user = (name: LayerName, raw: RawSource | undefined): Tree<FieldOrigin> | undefined => {
     if (!raw) return undefined;
     const normalized = normalizeLayer(raw);
@@ -208,6 +217,13 @@ function policyOf(
   return asBoolean(enabled)
     ? { raw: { value: rest, path: [], document }, enforce: asBoolean(enforce) === true }
     : undefined;
+}
+
+/** The raw entry of block `uuid` in the pipeline's `blocks` list. */
+function rawBlock(snapshot: ConfigSnapshot, uuid: string | undefined): unknown {
+  const document = snapshot.pipeline;
+  const blocks = document && isPlainObject(document.value) ? document.value.blocks : undefined;
+  return Array.isArray(blocks) ? blocks.find((b) => isPlainObject(b) && b.uuid === uuid) : undefined;
 }
 
 /** The block's `executor_config` in the pipeline's `blocks` list. */

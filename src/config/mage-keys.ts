@@ -10,8 +10,9 @@ import type { ConfigWarning } from './warnings.js';
 /**
  * The keys of Mage's own files, as Mage reads them (mage-ai: `RepoConfig`, `Pipeline.load_config`,
  * `Block.to_dict`, `RetryConfig`). The ones this executor reads are listed in docs/configuration.md §11 and
- * §12; the others are accepted and ignored on purpose. Any other key is an `UNKNOWN_KEY` with a
- * did-you-mean.
+ * §12; the others are accepted and ignored on purpose. Any other key close to a known one is an
+ * `UNKNOWN_KEY` with a did-you-mean; a key close to none (an anchor holder such as `defaults: &d`, a key of
+ * a newer Mage) is ignored with an `IGNORED_KEY` warning, as Mage ignores it.
  */
 
 /** Top-level keys of `<project>/metadata.yaml`. */
@@ -161,13 +162,18 @@ export class DocumentChecker {
       }
       if (known.includes(key)) continue;
       const guess = didYouMean(key, known);
-      this.add(
-        'UNKNOWN_KEY',
-        [...path, key],
-        guess
-          ? `unknown key "${key}" in ${where}; did you mean "${guess}"?`
-          : `unknown key "${key}" in ${where}; see docs/configuration.md §12 for the keys Mage has.`,
-      );
+      if (guess) {
+        this.add('UNKNOWN_KEY', [...path, key], `unknown key "${key}" in ${where}; did you mean "${guess}"?`);
+        continue;
+      }
+      // Like Mage, which reads only the keys it knows; a key close to none of them is not a typo of one.
+      const location = this.document.locate([...path, key]);
+      this.warnings.push({
+        code: 'IGNORED_KEY',
+        path: formatDocumentPath([...path, key]),
+        message: `"${key}" is not a key Mage or k8s-executor reads in ${where}, so it is ignored (docs/configuration.md §12 lists them).`,
+        ...(location ? { location } : {}),
+      });
     }
   }
 
@@ -184,7 +190,7 @@ export class DocumentChecker {
     this.add(
       'INVALID_VALUE',
       path,
-      `unknown executor_type "${text}"${guess ? `; did you mean "${guess}"?` : ''}: use one of ${EXECUTOR_TYPES.join(', ')} (Mage runs any other value as local_python).`,
+      `unknown executor_type "${text}"${guess ? `: did you mean "${guess}"?` : ''} Use one of ${EXECUTOR_TYPES.join(', ')} (Mage runs any other value as local_python).`,
     );
     return undefined;
   }
@@ -207,6 +213,12 @@ export class DocumentChecker {
     }
     return this.executorType(rendered.value.trim(), path) || undefined;
   }
+}
+
+/** True when `map` has a key that looks like a misspelling of `key` (and not `key` itself). */
+export function hasMisspelled(map: unknown, key: string): boolean {
+  if (typeof map !== 'object' || map === null || Array.isArray(map)) return false;
+  return Object.keys(map).some((k) => k !== key && didYouMean(k, [key]) === key);
 }
 
 /** A retry_config's children, for the dedent warning. */

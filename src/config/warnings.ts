@@ -7,6 +7,8 @@ import type { SourceLocation } from '../errors/config-error.js';
 export type ConfigWarningCode =
   /** An empty key followed by keys that look like its children, written one level too far left. */
   | 'DEDENTED_KEYS'
+  /** A key of a Mage file that neither Mage nor k8s-executor reads, and that is no typo of one: ignored. */
+  | 'IGNORED_KEY'
   /** A Kubernetes block whose Job has no command: the image's own entrypoint would run. */
   | 'NO_COMMAND';
 
