@@ -149,9 +149,14 @@ export function mergeTrees<O>(
   return { value: value as JsonObject, origins: out };
 }
 
-/** Removes every `!remove` marker (and `null`), with the origins of what it removed; unwraps `!replace`. */
+/**
+ * Removes every `!remove` marker (and `null`) and unwraps `!replace`. The origin of a `!remove` stays (for
+ * messages about what it removed; provenance rows come from values only). A map that a removal left empty
+ * goes too (outside list items, whose shape is the user's).
+ */
 export function stripRemovals<O>(tree: Tree<O>): Tree<O> {
   const origins = new Map(tree.origins);
+  const GONE = Symbol('gone');
   // Paths are tracked outside lists only: inside list items a marker is simply dropped.
   const strip = (value: unknown, path: string | undefined): unknown => {
     const plain = isReplacement(value) ? value.value : value;
@@ -159,17 +164,24 @@ export function stripRemovals<O>(tree: Tree<O>): Tree<O> {
       return plain.filter((item) => item !== null && !isRemove(item)).map((item) => strip(item, undefined));
     if (!isPlainObject(plain)) return plain;
     const out: JsonObject = {};
+    let removed = false;
     for (const [key, child] of Object.entries(plain)) {
       const childPath = path === undefined ? undefined : joinKey(path, key);
-      if (child === null || isRemove(child)) {
-        if (childPath !== undefined) dropOrigins(origins, childPath);
+      const marker = child === null || isRemove(child);
+      const stripped = marker ? GONE : strip(child, childPath);
+      if (stripped === GONE) {
+        removed = true;
+        // A `!remove` keeps its own origin, so that a required field it removed is reported where it was.
+        if (childPath !== undefined && !marker) dropOrigins(origins, childPath);
         continue;
       }
-      out[key] = strip(child, childPath);
+      out[key] = stripped;
     }
+    if (removed && path !== undefined && path !== '' && Object.keys(out).length === 0) return GONE;
     return out;
   };
-  return { value: strip(tree.value, '') as JsonObject, origins };
+  const value = strip(tree.value, '');
+  return { value: (value === GONE ? {} : value) as JsonObject, origins };
 }
 
 /** Records `origin` for `value` at canonical `path` and for every node below it. */
