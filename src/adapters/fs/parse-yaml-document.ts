@@ -166,7 +166,7 @@ function lineOf(lineCounter: LineCounter, offset: number | undefined): number | 
 function hintFor(code: string, line: string): string {
   const text = line.trim();
   if (
-    (code === 'MULTILINE_IMPLICIT_KEY' || code === 'BLOCK_AS_IMPLICIT_KEY') &&
+    ['MULTILINE_IMPLICIT_KEY', 'BLOCK_AS_IMPLICIT_KEY', 'MISSING_CHAR'].includes(code) &&
     text !== '' &&
     !text.includes(':') &&
     !text.startsWith('-') &&
