@@ -21,6 +21,10 @@ const resolve = (
     ...(variables ? { variables } : {}),
   });
 
+/** The container's command of a resolved config. */
+const commandOf = (resolved: { config: { container: Record<string, unknown> } }) =>
+  resolved.config.container.command as string[] | undefined;
+
 describe('mageCommand: the argv of Mage _run_commands', () => {
   it('block run, as BlockExecutor._run_commands builds it', () => {
     expect(
@@ -95,7 +99,7 @@ describe('mageCommand: the argv of Mage _run_commands', () => {
 describe('command: mage in a config layer', () => {
   it('renders the command from the run, with the repo path of the preset, MAGE_REPO_PATH or /home/src/<folder>', () => {
     const atDefault = resolve({ project: projectWith('image: x\ncommand: mage') });
-    expect(atDefault.config.container.command?.slice(0, 5)).toEqual([
+    expect(commandOf(atDefault)?.slice(0, 5)).toEqual([
       '/app/run_app.sh',
       'mage',
       'run',
@@ -116,9 +120,9 @@ describe('command: mage in a config layer', () => {
       mode: 'block',
       identity: BLOCK_RUN,
     });
-    expect(fromEnv.config.container.command?.[3]).toBe('/srv/proj');
+    expect(commandOf(fromEnv)?.[3]).toBe('/srv/proj');
     const own = resolve({ project: projectWith('image: x\ncommand: {preset: mage, repo_path: /code/p}') });
-    expect(own.config.container.command?.[3]).toBe('/code/p');
+    expect(commandOf(own)?.[3]).toBe('/code/p');
   });
 
   it('the whole-pipeline Job gets the pipeline form', () => {
@@ -143,7 +147,7 @@ describe('command: mage in a config layer', () => {
       project: projectWith('image: x\ncontainer: {command: [node], args: [a.js]}'),
       pipeline: pipelineWithBlock('command: mage'),
     });
-    expect(over.config.container.command?.[1]).toBe('mage');
+    expect(commandOf(over)?.[1]).toBe('mage');
     expect(over.config.container.args).toBeUndefined();
     const under = resolve({
       project: projectWith('image: x\ncommand: mage'),
