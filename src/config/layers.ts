@@ -3,8 +3,16 @@ import type { ConfigSnapshot, DocumentPath, RawDocument } from '../ports/config-
 import type { ServerPod } from '../ports/pod-introspector.js';
 import type { JsonObject } from '../types/kube.js';
 import { hasMisspelled } from './mage-keys.js';
-import { isPlainObject, mergeTrees, nest, recordOrigins, stripRemovals, type Tree } from './merge.js';
-import { normalizeLayer } from './normalize.js';
+import {
+  isPlainObject,
+  mergeAll,
+  mergeTrees,
+  nest,
+  recordOrigins,
+  stripRemovals,
+  type Tree,
+} from './merge.js';
+import { type NormalizedLayer, normalizeLayer } from './normalize.js';
 import { checkProjectDocument } from './project.js';
 import { asBoolean } from './scalars.js';
 import { describeValue } from './schema-walk.js';
@@ -80,7 +88,7 @@ export function mergeLayers(selection: LayerSelection): MergedLayers {
     incomplete = true;
   const user = (name: LayerName, raw: RawSource | undefined): Tree<FieldOrigin> | undefined => {
     if (!raw) return undefined;
-    const normalized = normalizeLayer(raw);
+    const normalized = normalizedOf(raw);
     issues.push(...normalized.issues);
     warnings.push(...normalized.warnings);
     const origins = new Map<string, FieldOrigin>();
@@ -115,7 +123,7 @@ export function mergeLayers(selection: LayerSelection): MergedLayers {
   const ranks = new Map(present.map(([name], i) => [name, i] as const));
   const userLayers = present.map(([, layer]) => layer);
 
-  const above = userLayers.reduce((lower, upper) => mergeTrees(lower, upper, 'override'), EMPTY);
+  const above = mergeAll(userLayers);
   const inherit = above.value.inheritServerPod !== false;
   const setAbove = (field: string) => isPlainObject(above.value.pod) && above.value.pod[field] !== undefined;
   const layers = [
@@ -125,12 +133,33 @@ export function mergeLayers(selection: LayerSelection): MergedLayers {
     ...userLayers,
   ];
   // Sequentially, lowest first: a `!remove` only removes what lies below it.
-  const merged = layers.reduce((lower, upper) => mergeTrees(lower, upper, 'override'), EMPTY);
+  const merged = mergeAll(layers);
   const tree = reconcileInheritedVolumes(stripRemovals(merged));
   return { tree, issues, warnings, incomplete, ranks };
 }
 
 const EMPTY: Tree<FieldOrigin> = { value: {}, origins: new Map() };
+
+/**
+ * Normalized layers by document and place: a document is parsed once and never changes, and the blocks of
+ * one pipeline share its project, template, policy and pipeline layers. (Normalizing is pure, so the cache
+ * only saves time; it goes with the document.)
+ */
+const normalizedLayers = new WeakMap<RawDocument, Map<string, { value: unknown; layer: NormalizedLayer }>>();
+
+function normalizedOf(raw: RawSource): NormalizedLayer {
+  const key = JSON.stringify(raw.path);
+  let byPath = normalizedLayers.get(raw.document);
+  if (!byPath) {
+    byPath = new Map();
+    normalizedLayers.set(raw.document, byPath);
+  }
+  const cached = byPath.get(key);
+  if (cached && cached.value === raw.value) return cached.layer;
+  const layer = normalizeLayer(raw);
+  byPath.set(key, { value: raw.value, layer });
+  return layer;
+}
 
 type RawSource = { value: unknown; path: DocumentPath; document: RawDocument };
 

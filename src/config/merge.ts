@@ -150,6 +150,26 @@ export function mergeTrees<O>(
 }
 
 /**
+ * Merges trees in order, each over the ones before it (`override`), as `mergeTrees` one after the other
+ * would, but keeping the result in lodash's form between the merges (converted once, at the end).
+ */
+export function mergeAll<O>(trees: readonly Tree<O>[]): Tree<O> {
+  const value: JsonObject = { [ROOT]: {} };
+  const origins: OriginNode<O> = { kids: { [ROOT]: {} } };
+  for (const tree of trees) {
+    const upper = { [ROOT]: toKeyed(tree.value, '') };
+    const upperOrigins = boxOrigins(tree.value, '', tree.origins);
+    prepare(value, upper, origins, upperOrigins, { mode: 'override', parent: '', root: true });
+    lodashMerge(value, upper);
+    lodashMerge(origins, upperOrigins);
+  }
+  const merged = fromKeyed(value[ROOT], '') as JsonObject;
+  const out = new Map<string, O>();
+  writeOrigins(origins.kids?.[ROOT], merged, '', out);
+  return { value: merged, origins: out };
+}
+
+/**
  * Removes every `!remove` marker (and `null`) and unwraps `!replace`. The origin of a `!remove` stays (for
  * messages about what it removed; provenance rows come from values only). A map that a removal left empty
  * goes too (outside list items, whose shape is the user's).

@@ -1,5 +1,5 @@
 import type { ConfigIssue } from '../errors/config-error.js';
-import type { ConfigSnapshot } from '../ports/config-source.js';
+import type { ConfigSnapshot, RawDocument } from '../ports/config-source.js';
 import type { JsonObject } from '../types/kube.js';
 import { DocumentChecker, describe, isRetryKey, PROJECT_KEYS } from './mage-keys.js';
 import { isPlainObject } from './merge.js';
@@ -27,6 +27,17 @@ export function checkProjectDocument(snapshot: ConfigSnapshot): ProjectCheck {
   if (!document || brokenFiles(snapshot).has(document.file) || document.value === null) {
     return { issues: [], warnings: [] };
   }
+  // A document never changes: check it once (every block of a pipeline resolves against it).
+  const cached = checked.get(document);
+  if (cached && cached.env === snapshot.env) return cached.check;
+  const check = checkDocument(document, snapshot.env);
+  checked.set(document, { env: snapshot.env, check });
+  return check;
+}
+
+const checked = new WeakMap<RawDocument, { env: ConfigSnapshot['env']; check: ProjectCheck }>();
+
+function checkDocument(document: RawDocument, env: ConfigSnapshot['env']): ProjectCheck {
   const check = new DocumentChecker(document);
   if (!isPlainObject(document.value)) {
     check.add('INVALID_TYPE', [], `expected a map of project settings, got ${describe(document.value)}.`);
@@ -37,7 +48,7 @@ export function checkProjectDocument(snapshot: ConfigSnapshot): ProjectCheck {
     k8s_executor_config: (key) => !PROJECT_KEYS.includes(key) && isExecutorConfigKey(key),
     retry_config: isRetryKey,
   });
-  check.renderedExecutorType(root.executor_type, ['executor_type'], snapshot.env);
+  check.renderedExecutorType(root.executor_type, ['executor_type'], env);
   retryOf(undefined, root.retry_config, ['retry_config'], check.add.bind(check));
   return {
     issues: check.issues,

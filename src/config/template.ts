@@ -42,6 +42,9 @@ class EvaluatedContext extends Mustache.Context {
 
 const NO_ESCAPING = { escape: (value: unknown) => String(value) };
 
+// One writer for all renders: it caches each template's tokens (config texts are few and fixed).
+const writer = new Mustache.Writer();
+
 /**
  * Renders `text`. Every `{{ ... }}` must be one of the three accepted forms and name something defined
  * (`null` counts as undefined); values that are not strings are inserted as JSON.
@@ -51,7 +54,6 @@ const NO_ESCAPING = { escape: (value: unknown) => String(value) };
  */
 export function renderTemplate(text: string, scope: TemplateScope): RenderResult {
   if (text.includes('{%')) return syntax(`"{%" blocks are not supported: ${USAGE}.`);
-  const writer = new Mustache.Writer();
   let tokens: Token[];
   try {
     tokens = writer.parse(text, ['{{', '}}']) as Token[];
@@ -86,7 +88,7 @@ export function renderTemplate(text: string, scope: TemplateScope): RenderResult
 export function checkPrefixPlaceholders(prefix: string): RenderResult {
   let tokens: Token[];
   try {
-    tokens = new Mustache.Writer().parse(prefix, ['{', '}']) as Token[];
+    tokens = writer.parse(prefix, ['{', '}']) as Token[];
   } catch {
     return syntax(
       `"{" in the job name prefix is never closed with "}": the only placeholder is {trigger_name}.`,
