@@ -4,7 +4,30 @@
  * See docs/configuration.md.
  */
 export { type ExplainRow, explainConfig } from './explain.js';
-export { type BlockDefinition, type PipelineDefinition, type RetryConfig, readPipeline } from './pipeline.js';
+export { type MageCommandInput, mageCommand } from './mage-command.js';
+export { isRemove, isReplacement, REMOVE, type Remove, type Replacement, replaceWith } from './markers.js';
+export {
+  type BlockDefinition,
+  defaultExecutorType,
+  type PipelineDefinition,
+  type RetryConfig,
+  readPipeline,
+} from './pipeline.js';
 export { type ResolveInput, resolveConfig } from './resolve.js';
-export type { ExecutorConfig, FieldOrigin, LayerName, ResolvedConfig } from './types.js';
-export { type ValidateSnapshotOptions, validateSnapshot } from './validate-snapshot.js';
+export type {
+  CommandPreset,
+  ExecutorConfig,
+  FieldOrigin,
+  LayerName,
+  ResolvedConfig,
+} from './types.js';
+export {
+  checkSnapshot,
+  type RunMode,
+  type ValidateSnapshotOptions,
+  type ValidationProblem,
+  type ValidationReport,
+  type ValidationWarning,
+  validateSnapshot,
+} from './validate-snapshot.js';
+export type { ConfigWarning, ConfigWarningCode } from './warnings.js';

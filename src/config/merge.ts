@@ -1,12 +1,21 @@
+import lodashMerge from 'lodash.merge';
 import type { JsonObject } from '../types/kube.js';
+import { isRemove, isReplacement, replaceWith } from './markers.js';
 import { isAtOrBelow, joinIndex, joinItem, joinKey } from './paths.js';
 
 /**
- * The one merge used everywhere: between layers (`override`: the upper value wins) and between two
- * spellings of the same field inside one layer (`conflict`: differing values are reported, the first
- * one stays). Maps merge key by key at every depth; the lists below merge item by item on their key,
- * the upper item replacing the lower one whole; every other list is replaced whole; `null` stays as a
- * removal marker until {@link stripNulls}. Inputs are never mutated.
+ * The one merge used everywhere: between layers (`override`: the upper value wins), inside one layer for
+ * `container_config` over `container` (`overlay`: the same, but `!replace` markers are kept for the merge
+ * between layers), and between two spellings of one field inside one layer (`conflict`: differing values
+ * are reported, the first one stays). Inputs are never mutated.
+ *
+ * The deep merge itself is `lodash.merge`; around it, what lodash does not do:
+ * - lists merged by key (env by name, ...) are turned into objects keyed by item key before the merge and
+ *   back after, so lodash merges them key by key (it would merge lists index by index);
+ * - what is replaced whole (an item of a keyed list, any other list, a scalar, a `!replace` value, a
+ *   `!remove`, a value of another type) is first taken out of the lower side, keeping its place;
+ * - provenance is merged the same way, as a parallel tree whose leaves are `OriginLeaf` instances, which
+ *   lodash assigns instead of merging into.
  */
 
 /** The lists merged by key, and how each item's key is read (canonical paths). */
@@ -37,7 +46,7 @@ function envFromKey(item: JsonObject): string | undefined {
 
 /** True when the list at canonical `path` merges by key. */
 export function isKeyedList(path: string): boolean {
-  return path in LIST_KEYS;
+  return Object.hasOwn(LIST_KEYS, path);
 }
 
 /** The merge key of `item` in the keyed list at `path`, or undefined when it has none. */
@@ -46,14 +55,17 @@ export function itemKeyOf(path: string, item: unknown): string | undefined {
   return keyOf && isPlainObject(item) ? keyOf(item) : undefined;
 }
 
-/** A plain object (not a list, not null). */
+/** A plain object as parsed from YAML or JSON (not a list, not null, not a class instance). */
 export function isPlainObject(value: unknown): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
 }
 
-/** Structural equality of JSON values (key order ignored). */
+/** Structural equality of JSON values (key order ignored; `!replace` values compare by content). */
 export function deepEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true;
+  if (isReplacement(a) && isReplacement(b)) return deepEqual(a.value, b.value);
   if (Array.isArray(a) && Array.isArray(b))
     return a.length === b.length && a.every((x, i) => deepEqual(x, b[i]));
   if (isPlainObject(a) && isPlainObject(b)) {
@@ -63,8 +75,8 @@ export function deepEqual(a: unknown, b: unknown): boolean {
   return false;
 }
 
-/** How a collision is settled. */
-export type MergeMode = 'override' | 'conflict';
+/** How a collision is settled (see the module comment). */
+export type MergeMode = 'override' | 'overlay' | 'conflict';
 
 /** Origins taking part in one merge: `out` holds the lower side's origins and receives the result. */
 export interface MergeOrigins<O> {
@@ -94,7 +106,7 @@ export function copyOrigins<O>(
 
 /**
  * Merges `upper` over `lower` at canonical `path`. `origins.out` must hold the lower origins; on return it
- * holds the origins of the result.
+ * holds the origins of the result (at and below `path`; others are left alone).
  */
 export function mergeValue<O>(
   path: string,
@@ -105,68 +117,18 @@ export function mergeValue<O>(
   onConflict?: ConflictHandler<O>,
 ): unknown {
   if (upper === undefined) return lower;
-  const replace = (): unknown => {
-    dropOrigins(origins.out, path);
-    copyOrigins(origins.upper, origins.out, path);
-    return upper;
-  };
-  if (lower === undefined) return replace();
-  if (isPlainObject(lower) && isPlainObject(upper))
-    return mergeObjects(path, lower, upper, origins, mode, onConflict);
-  if (Array.isArray(lower) && Array.isArray(upper) && isKeyedList(path)) {
-    return mergeKeyedLists(path, lower, upper, origins, mode, onConflict);
-  }
-  if (mode === 'override') return replace();
-  if (!deepEqual(lower, upper)) onConflict?.(path, origins.out.get(path), origins.upper.get(path));
-  return lower;
-}
-
-function mergeObjects<O>(
-  path: string,
-  lower: JsonObject,
-  upper: JsonObject,
-  origins: MergeOrigins<O>,
-  mode: MergeMode,
-  onConflict?: ConflictHandler<O>,
-): JsonObject {
-  const out: JsonObject = { ...lower };
-  const own = origins.upper.get(path);
-  if (own !== undefined && (mode === 'override' || !origins.out.has(path))) origins.out.set(path, own);
-  for (const [key, value] of Object.entries(upper)) {
-    out[key] = mergeValue(joinKey(path, key), lower[key], value, origins, mode, onConflict);
-  }
-  return out;
-}
-
-function mergeKeyedLists<O>(
-  path: string,
-  lower: readonly unknown[],
-  upper: readonly unknown[],
-  origins: MergeOrigins<O>,
-  mode: MergeMode,
-  onConflict?: ConflictHandler<O>,
-): unknown[] {
-  const out = [...lower];
-  const own = origins.upper.get(path);
-  if (own !== undefined && mode === 'override') origins.out.set(path, own);
-  for (const item of upper) {
-    const key = itemKeyOf(path, item);
-    const at = key === undefined ? -1 : out.findIndex((x) => itemKeyOf(path, x) === key);
-    if (key === undefined || at < 0) {
-      out.push(item);
-      if (key !== undefined) copyOrigins(origins.upper, origins.out, joinItem(path, key));
-      continue;
-    }
-    const itemPath = joinItem(path, key);
-    if (mode === 'override') {
-      dropOrigins(origins.out, itemPath);
-      copyOrigins(origins.upper, origins.out, itemPath);
-      out[at] = item;
-    } else if (!deepEqual(out[at], item)) {
-      onConflict?.(itemPath, origins.out.get(itemPath), origins.upper.get(itemPath));
-    }
-  }
-  return out;
+  const box = (value: unknown) => ({ [ROOT]: toKeyed(value, path) });
+  const lowerBox = box(lower);
+  const upperBox = box(upper);
+  const lowerOrigins = boxOrigins(lower, path, origins.out);
+  const upperOrigins = boxOrigins(upper, path, origins.upper);
+  prepare(lowerBox, upperBox, lowerOrigins, upperOrigins, { mode, onConflict, parent: path, root: true });
+  const merged = lodashMerge(lowerBox, upperBox)[ROOT];
+  const mergedOrigins = lodashMerge(lowerOrigins, upperOrigins).kids?.[ROOT];
+  const value = fromKeyed(merged, path);
+  dropOrigins(origins.out, path);
+  writeOrigins(mergedOrigins, value, path, origins.out);
+  return value;
 }
 
 /** A canonical config tree with the origin of each of its nodes, keyed by canonical path. */
@@ -187,43 +149,218 @@ export function mergeTrees<O>(
   return { value: value as JsonObject, origins: out };
 }
 
-/** Removes every `null` (a removal marker) and the origins of what it removed. */
-export function stripNulls<O>(tree: Tree<O>): Tree<O> {
+/**
+ * Merges trees in order, each over the ones before it (`override`), as `mergeTrees` one after the other
+ * would, but keeping the result in lodash's form between the merges (converted once, at the end).
+ */
+export function mergeAll<O>(trees: readonly Tree<O>[]): Tree<O> {
+  const value: JsonObject = { [ROOT]: {} };
+  const origins: OriginNode<O> = { kids: { [ROOT]: {} } };
+  for (const tree of trees) {
+    const upper = { [ROOT]: toKeyed(tree.value, '') };
+    const upperOrigins = boxOrigins(tree.value, '', tree.origins);
+    prepare(value, upper, origins, upperOrigins, { mode: 'override', parent: '', root: true });
+    lodashMerge(value, upper);
+    lodashMerge(origins, upperOrigins);
+  }
+  const merged = fromKeyed(value[ROOT], '') as JsonObject;
+  const out = new Map<string, O>();
+  writeOrigins(origins.kids?.[ROOT], merged, '', out);
+  return { value: merged, origins: out };
+}
+
+/**
+ * Removes every `!remove` marker (and `null`) and unwraps `!replace`. The origin of a `!remove` stays (for
+ * messages about what it removed; provenance rows come from values only). A map that a removal left empty
+ * goes too (outside list items, whose shape is the user's).
+ */
+export function stripRemovals<O>(tree: Tree<O>): Tree<O> {
   const origins = new Map(tree.origins);
-  // Paths are tracked outside lists only: inside list items a null is simply dropped.
+  const GONE = Symbol('gone');
+  // Paths are tracked outside lists only: inside list items a marker is simply dropped.
   const strip = (value: unknown, path: string | undefined): unknown => {
-    if (Array.isArray(value))
-      return value.filter((item) => item !== null).map((item) => strip(item, undefined));
-    if (!isPlainObject(value)) return value;
+    const plain = isReplacement(value) ? value.value : value;
+    if (Array.isArray(plain))
+      return plain.filter((item) => item !== null && !isRemove(item)).map((item) => strip(item, undefined));
+    if (!isPlainObject(plain)) return plain;
     const out: JsonObject = {};
-    for (const [key, child] of Object.entries(value)) {
+    let removed = false;
+    for (const [key, child] of Object.entries(plain)) {
       const childPath = path === undefined ? undefined : joinKey(path, key);
-      if (child === null) {
-        if (childPath !== undefined) dropOrigins(origins, childPath);
+      const marker = child === null || isRemove(child);
+      const stripped = marker ? GONE : strip(child, childPath);
+      if (stripped === GONE) {
+        removed = true;
+        // A `!remove` keeps its own origin, so that a required field it removed is reported where it was.
+        if (childPath !== undefined && !marker) dropOrigins(origins, childPath);
         continue;
       }
-      out[key] = strip(child, childPath);
+      out[key] = stripped;
     }
+    if (removed && path !== undefined && path !== '' && Object.keys(out).length === 0) return GONE;
     return out;
   };
-  return { value: strip(tree.value, '') as JsonObject, origins };
+  const value = strip(tree.value, '');
+  return { value: (value === GONE ? {} : value) as JsonObject, origins };
 }
 
 /** Records `origin` for `value` at canonical `path` and for every node below it. */
 export function recordOrigins<O>(path: string, value: unknown, origin: O, origins: Map<string, O>): void {
   origins.set(path, origin);
-  if (Array.isArray(value)) {
-    value.forEach((item, i) => {
-      const key = itemKeyOf(path, item);
-      recordOrigins(key === undefined ? joinIndex(path, i) : joinItem(path, key), item, origin, origins);
-    });
-  } else if (isPlainObject(value)) {
-    for (const [key, child] of Object.entries(value))
-      recordOrigins(joinKey(path, key), child, origin, origins);
-  }
+  for (const [, childPath, child] of childrenOf(value, path))
+    recordOrigins(childPath, child, origin, origins);
 }
 
 /** `['a', 'b']`, v → `{ a: { b: v } }`. */
 export function nest(segments: readonly string[], value: unknown): JsonObject {
   return segments.reduceRight<unknown>((inner, segment) => ({ [segment]: inner }), value) as JsonObject;
+}
+
+// ---- the keyed form, the origin tree and the preparation for lodash ---------------------------------
+
+const ROOT = '\u0000';
+
+/** An origin as a leaf of the origin tree: a class instance, which lodash assigns and never merges into. */
+class OriginLeaf<O> {
+  constructor(readonly origin: O) {}
+}
+
+/** One node of the origin tree: its own origin and its children, under the same keys as the keyed value. */
+interface OriginNode<O> {
+  own?: OriginLeaf<O> | undefined;
+  kids?: Record<string, OriginNode<O> | undefined>;
+}
+
+/** The slot of a keyed-list item in its keyed object (prefixed, so no key looks like an array index). */
+function slotOf(key: string): string {
+  return `=${key}`;
+}
+
+/** The children of a value: [slot in the keyed form, canonical path, child]. */
+function childrenOf(value: unknown, path: string): [string, string, unknown][] {
+  const plain = isReplacement(value) ? value.value : value;
+  if (Array.isArray(plain)) {
+    if (!isKeyedList(path))
+      return plain.map((item, i) => [String(i), joinIndex(path, i), item] as [string, string, unknown]);
+    return plain.map((item, i) => {
+      const key = itemKeyOf(path, item);
+      return [key === undefined ? `?${i}` : slotOf(key), joinItem(path, key ?? `#${i}`), item];
+    });
+  }
+  if (!isPlainObject(plain)) return [];
+  return Object.entries(plain).map(([key, child]) => [key, joinKey(path, key), child]);
+}
+
+/** A copy of `value` with every list merged by key turned into an object keyed by {@link slotOf}. */
+function toKeyed(value: unknown, path: string): unknown {
+  if (isReplacement(value)) return replaceWith(toKeyed(value.value, path));
+  if (Array.isArray(value) && isKeyedList(path)) {
+    const out: JsonObject = {};
+    for (const [slot, childPath, child] of childrenOf(value, path)) out[slot] = toKeyed(child, childPath);
+    return out;
+  }
+  if (!isPlainObject(value)) return value;
+  const out: JsonObject = {};
+  for (const [key, child] of Object.entries(value)) out[key] = toKeyed(child, joinKey(path, key));
+  return out;
+}
+
+/** The inverse of {@link toKeyed}; slots emptied by {@link prepare} are dropped. */
+function fromKeyed(value: unknown, path: string): unknown {
+  if (isReplacement(value)) return replaceWith(fromKeyed(value.value, path));
+  if (isKeyedList(path) && isPlainObject(value)) {
+    return Object.values(value)
+      .filter((item) => item !== undefined)
+      .map((item) => fromKeyed(item, joinItem(path, itemKeyOf(path, item) ?? '')));
+  }
+  if (!isPlainObject(value)) return value;
+  const out: JsonObject = {};
+  for (const [key, child] of Object.entries(value))
+    if (child !== undefined) out[key] = fromKeyed(child, joinKey(path, key));
+  return out;
+}
+
+/** The origin tree of `value` at `path`, read from a map of origins by canonical path. */
+function originTree<O>(value: unknown, path: string, origins: ReadonlyMap<string, O>): OriginNode<O> {
+  const node: OriginNode<O> = {};
+  const own = origins.get(path);
+  if (own !== undefined) node.own = new OriginLeaf(own);
+  const children = childrenOf(value, path);
+  if (children.length > 0) {
+    node.kids = {};
+    for (const [slot, childPath, child] of children) node.kids[slot] = originTree(child, childPath, origins);
+  }
+  return node;
+}
+
+function boxOrigins<O>(value: unknown, path: string, origins: ReadonlyMap<string, O>): OriginNode<O> {
+  return value === undefined ? { kids: {} } : { kids: { [ROOT]: originTree(value, path, origins) } };
+}
+
+/** Writes the origins of a merged value (in list form) from its merged origin tree. */
+function writeOrigins<O>(node: OriginNode<O> | undefined, value: unknown, path: string, out: Map<string, O>) {
+  if (!node) return;
+  if (node.own) out.set(path, node.own.origin);
+  for (const [slot, childPath, child] of childrenOf(value, path))
+    writeOrigins(node.kids?.[slot], child, childPath, out);
+}
+
+interface PrepareOptions<O> {
+  readonly mode: MergeMode;
+  readonly onConflict?: ConflictHandler<O> | undefined;
+  /** The canonical path of the objects being prepared. */
+  readonly parent: string;
+  /** The objects are the boxes around the merged value (their one key is the value's own path). */
+  readonly root?: boolean;
+}
+
+/**
+ * Readies two keyed objects for `lodash.merge`: for each key of `upper`, what the upper side replaces
+ * whole is taken out of `lower` (its slot kept, so an overridden item keeps its place), `!replace` values are
+ * unwrapped (between layers), and in `conflict` mode differing values are reported and dropped from
+ * `upper`. The origin trees are readied alongside. `lower` is undefined below a key that `lower` lacks.
+ */
+function prepare<O>(
+  lower: JsonObject | undefined,
+  upper: JsonObject,
+  lowerOrigins: OriginNode<O> | undefined,
+  upperOrigins: OriginNode<O> | undefined,
+  options: PrepareOptions<O>,
+): void {
+  const { mode, parent } = options;
+  const itemsAreWhole = !options.root && isKeyedList(parent);
+  for (const key of Object.keys(upper)) {
+    const path = options.root
+      ? parent
+      : itemsAreWhole
+        ? joinItem(parent, key.slice(1))
+        : joinKey(parent, key);
+    const below = { mode, onConflict: options.onConflict, parent: path };
+    const lowerKid = lowerOrigins?.kids?.[key];
+    const upperKid = upperOrigins?.kids?.[key];
+    let value = upper[key];
+    const replaces = isReplacement(value) && mode === 'override';
+    if (replaces) value = upper[key] = (value as { value: unknown }).value;
+    const old = lower?.[key];
+    if (old === undefined) {
+      if (isPlainObject(value)) prepare(undefined, value, undefined, upperKid, below);
+      continue;
+    }
+    if (!replaces && !itemsAreWhole && isPlainObject(old) && isPlainObject(value)) {
+      prepare(old, value, lowerKid, upperKid, below);
+      continue;
+    }
+    if (mode === 'conflict') {
+      if (!deepEqual(old, value)) options.onConflict?.(path, lowerKid?.own?.origin, upperKid?.own?.origin);
+      delete upper[key];
+      if (upperOrigins?.kids) delete upperOrigins.kids[key];
+      continue;
+    }
+    // Replaced whole: empty the lower slot (lodash then copies the upper value in, in the same place).
+    lower![key] = undefined;
+    if (lowerOrigins?.kids) lowerOrigins.kids[key] = undefined;
+    if (isPlainObject(value)) prepare(undefined, value, undefined, upperKid, below);
+  }
+  // Two spellings that agree: the first one (the lower side) stays the source of the node itself.
+  if (mode === 'conflict' && lowerOrigins?.own && upperOrigins) delete upperOrigins.own;
 }

@@ -1,6 +1,7 @@
 import type { ConfigIssue } from '../errors/config-error.js';
 import type { DocumentPath, RawDocument } from '../ports/config-source.js';
 import type { JsonObject } from '../types/kube.js';
+import { commandPreset } from './command-preset.js';
 import {
   CONTAINER,
   type FieldSchema,
@@ -12,6 +13,7 @@ import {
   TOLERATIONS,
 } from './k8s-schema.js';
 import { squashKey } from './key-case.js';
+import { isRemove, REMOVE } from './markers.js';
 import { isPlainObject, mergeTrees, nest, type Tree } from './merge.js';
 import { joinKey } from './paths.js';
 import {
@@ -24,9 +26,11 @@ import {
   unknownKeyMessage,
   type WalkContext,
   walk,
+  warnIfDedented,
 } from './schema-walk.js';
-import { fragment, SHORTHANDS, tmpfs } from './shorthands.js';
+import { fragment, REMOVABLE_SHORTHANDS, SHORTHANDS, tmpfs } from './shorthands.js';
 import type { ExecutorConfig } from './types.js';
+import type { ConfigWarning } from './warnings.js';
 
 /** One raw layer as read from its document. */
 export interface RawLayer {
@@ -38,14 +42,19 @@ export interface RawLayer {
   readonly document?: RawDocument | undefined;
 }
 
-/** A layer in canonical form. `null` anywhere means "remove what lower layers set here". */
+/**
+ * A layer in canonical form. Empty values (YAML `null`) are gone: they mean "not set". `!remove` and
+ * `!replace` are kept as their markers for the merge (markers.ts).
+ */
 export interface NormalizedLayer {
-  /** The canonical config of this layer (may hold `null` removal markers). */
+  /** The canonical config of this layer (may hold `!remove` / `!replace` markers). */
   readonly config: ExecutorConfig;
   /** Where each canonical node came from, keyed by canonical path (see docs/configuration.md). */
   readonly origins: ReadonlyMap<string, SourceOrigin>;
   /** Problems found: unknown keys, wrong types, conflicting spellings, bad shorthand values. */
   readonly issues: readonly ConfigIssue[];
+  /** Valid but suspicious: an empty key with its children dedented under a sibling. */
+  readonly warnings: readonly ConfigWarning[];
 }
 
 /** Top-level keys that only move a value to its canonical place, with the schema of that value. */
@@ -77,11 +86,17 @@ const POST_KEYS = ['useTmpfs', 'tmpfsSize', 'tmpfsPath', 'qos'];
 const TOP_LEVEL_KEYS = [
   'metadata',
   'containerConfig',
+  'command',
   ...Object.keys(RELOCATIONS),
   ...Object.keys(SHORTHANDS),
   ...POST_KEYS,
 ];
 const TOP_LEVEL_BY_SQUASH = new Map(TOP_LEVEL_KEYS.map((k) => [squashKey(k), k]));
+
+/** True for a key that an executor config accepts at its top level, in any spelling. */
+export function isExecutorConfigKey(key: string): boolean {
+  return TOP_LEVEL_BY_SQUASH.has(squashKey(key));
+}
 
 /** The detailed keys (Mage's detailed format). */
 const DETAILED = ['metadata', 'container', 'pod', 'job'];
@@ -97,8 +112,9 @@ const DETAILED = ['metadata', 'container', 'pod', 'job'];
  */
 export function normalizeLayer(raw: RawLayer): NormalizedLayer {
   const issues: ConfigIssue[] = [];
-  const context = (): WalkContext => ({ document: raw.document, origins: new Map(), issues });
-  const empty = { config: {}, origins: new Map<string, SourceOrigin>(), issues };
+  const warnings: ConfigWarning[] = [];
+  const context = (): WalkContext => ({ document: raw.document, origins: new Map(), issues, warnings });
+  const empty = { config: {}, origins: new Map<string, SourceOrigin>(), issues, warnings };
   if (raw.value === null || raw.value === undefined) return empty;
   if (!isPlainObject(raw.value)) {
     report(
@@ -118,6 +134,12 @@ export function normalizeLayer(raw: RawLayer): NormalizedLayer {
     const ctx = context();
     if (name === undefined) report(ctx, 'UNKNOWN_KEY', doc, unknownTopLevelKey(key));
     if (name === undefined || POST_KEYS.includes(name)) continue;
+    const childSchema = TOP_LEVEL_SCHEMAS[name];
+    if (childSchema)
+      warnIfDedented(ctx, layer, key, raw.path, childSchema, (next) =>
+        TOP_LEVEL_BY_SQUASH.has(squashKey(next)),
+      );
+    if (value === null) continue;
     const produced = fragmentOf(name, value, doc, ctx, layer);
     if (produced === undefined) continue;
     const tree = { value: produced, origins: ctx.origins };
@@ -134,24 +156,43 @@ export function normalizeLayer(raw: RawLayer): NormalizedLayer {
   const tmpfsFragment = tmpfs(layer, raw.path, memoryOf(merged.value), ctx);
   if (tmpfsFragment)
     merged = mergeTrees(merged, { value: tmpfsFragment, origins: ctx.origins }, 'conflict', onConflict);
-  const qos = Object.keys(layer).find((key) => squashKey(key) === 'qos');
+  const qos = Object.keys(layer).find((key) => squashKey(key) === 'qos' && layer[key] !== null);
   if (qos !== undefined) merged = applyQos(merged, layer[qos], [...raw.path, qos], context());
   // `container_config` is applied over `container` of the same layer, as Mage does: no conflict.
-  if (overlay) merged = mergeTrees(merged, overlay, 'override');
-  return { config: merged.value as ExecutorConfig, origins: merged.origins, issues };
+  if (overlay) merged = mergeTrees(merged, overlay, 'overlay');
+  return { config: merged.value as ExecutorConfig, origins: merged.origins, issues, warnings };
 }
+
+/** The schema of what a top-level key holds, for the dedent warning. */
+const TOP_LEVEL_SCHEMAS: Readonly<Record<string, FieldSchema>> = {
+  metadata: { type: 'object', schema: METADATA },
+  containerConfig: CONTAINER,
+  ...Object.fromEntries(Object.entries(RELOCATIONS).map(([key, { schema }]) => [key, schema])),
+};
 
 const EMPTY_TREE: Tree<SourceOrigin> = { value: {}, origins: new Map() };
 
 /** One top-level key → its canonical fragment (undefined when invalid; the issue is recorded). */
 function fragmentOf(name: string, value: unknown, doc: DocumentPath, ctx: WalkContext, layer: JsonObject) {
   if (name === 'metadata') return normalizeMetadata(value, doc, ctx);
+  if (name === 'command') return commandPreset(value, doc, ctx);
   if (name === 'containerConfig')
     return relocate(['container'], walk(value, CONTAINER, { doc, canon: 'container' }, ctx));
   const relocation = RELOCATIONS[name];
   if (relocation) {
     const canon = relocation.to.reduce(joinKey, '');
     return relocate(relocation.to, walk(value, relocation.schema, { doc, canon }, ctx));
+  }
+  if (isRemove(value)) {
+    const target = REMOVABLE_SHORTHANDS[name];
+    if (target) return fragment(target, REMOVE, originAt(ctx, doc), ctx);
+    report(
+      ctx,
+      'INVALID_VALUE',
+      doc,
+      'this shorthand cannot be removed with !remove: remove the field it sets instead (e.g. `pod: {volumes: !remove}`).',
+    );
+    return undefined;
   }
   return SHORTHANDS[name]?.(value, doc, ctx, layer);
 }
@@ -177,21 +218,22 @@ function relocate(to: readonly string[], value: unknown): JsonObject | undefined
 
 /** `metadata: {namespace, labels, annotations}`; `metadata.namespace` is the layer's namespace. */
 function normalizeMetadata(raw: unknown, doc: DocumentPath, ctx: WalkContext): JsonObject | undefined {
+  if (isRemove(raw)) return fragment(['metadata'], REMOVE, originAt(ctx, doc), ctx);
   if (!isPlainObject(raw)) {
-    if (raw !== null)
-      report(
-        ctx,
-        'INVALID_TYPE',
-        doc,
-        `expected a map {namespace, labels, annotations}, got ${describeValue(raw)}.`,
-      );
-    return raw === null ? { metadata: null } : undefined;
+    report(
+      ctx,
+      'INVALID_TYPE',
+      doc,
+      `expected a map {namespace, labels, annotations}, got ${describeValue(raw)}.`,
+    );
+    return undefined;
   }
   const out: JsonObject = {};
   const metadata: JsonObject = {};
   for (const [key, value] of Object.entries(raw)) {
     const field = findField(METADATA, key);
     const at = [...doc, key];
+    if (value === null) continue;
     if (field === undefined) {
       report(
         ctx,
@@ -255,7 +297,7 @@ function applyQos(
     }
     Object.assign(set, { limits, requests });
   } else if (value === 'besteffort') {
-    if (['cpu', 'memory'].some((r) => requests[r] != null || limits[r] != null)) {
+    if (['cpu', 'memory'].some((r) => requests[r] !== undefined || limits[r] !== undefined)) {
       report(
         ctx,
         'INVALID_VALUE',
@@ -264,7 +306,10 @@ function applyQos(
       );
       return tree;
     }
-    Object.assign(set, { limits: { cpu: null, memory: null }, requests: { cpu: null, memory: null } });
+    Object.assign(set, {
+      limits: { cpu: REMOVE, memory: REMOVE },
+      requests: { cpu: REMOVE, memory: REMOVE },
+    });
   } else {
     report(
       ctx,
@@ -275,8 +320,6 @@ function applyQos(
     return tree;
   }
   const extra = fragment(['container', 'resources'], set, origin, ctx);
-  // Keep the origins of values that were already there: only the filled-in ones point at `qos`.
-  const origins = new Map(ctx.origins);
-  for (const [key, o] of tree.origins) origins.set(key, o);
-  return mergeTrees(tree, { value: extra, origins }, 'override');
+  // Values that were already there agree with the filled-in ones and keep their origins.
+  return mergeTrees(tree, { value: extra, origins: ctx.origins }, 'conflict');
 }

@@ -1,22 +1,23 @@
 import { ConfigError, type ConfigIssue, type SourceLocation } from '../errors/config-error.js';
 import type { ConfigSnapshot, DocumentPath, RawDocument } from '../ports/config-source.js';
-import type { JsonObject } from '../types/kube.js';
 import { didYouMean } from './did-you-mean.js';
 import { sortIssues } from './issues.js';
+import {
+  BLOCK_KEYS,
+  DocumentChecker,
+  describe,
+  EXECUTOR_TYPES,
+  isRetryKey,
+  PIPELINE_KEYS,
+} from './mage-keys.js';
 import { isPlainObject } from './merge.js';
-import { formatDocumentPath } from './paths.js';
+import { checkProjectDocument, projectExecutorType } from './project.js';
+import { type RetryConfig, retryOf } from './retry-config.js';
+import { asBoolean } from './scalars.js';
+import { brokenFiles } from './snapshot-files.js';
+import type { ConfigWarning } from './warnings.js';
 
-/** Mage's `retry_config`, with Mage's defaults filled in. */
-export interface RetryConfig {
-  /** How many times a failed block is tried again. @default 0 */
-  retries: number;
-  /** Seconds before the first retry. @default 5 */
-  delaySeconds: number;
-  /** The longest wait between retries, in seconds. @default 60 */
-  maxDelaySeconds: number;
-  /** Double the delay after each retry. @default false */
-  exponentialBackoff: boolean;
-}
+export type { RetryConfig } from './retry-config.js';
 
 /** One block of a pipeline. */
 export interface BlockDefinition {
@@ -25,7 +26,10 @@ export interface BlockDefinition {
   type?: string;
   /** The blocks that must succeed first. */
   upstream: string[];
-  /** The block's executor_type, else the pipeline's, else the project's, else `local_python` (lowercase). */
+  /**
+   * As Mage picks it: the block's executor_type; when empty or `local_python`, the pipeline's (else the
+   * project's); when still empty or `local_python`, `DEFAULT_EXECUTOR_TYPE`; else `local_python`.
+   */
   executorType: string;
   /** The block's `retry_config` over the project's `retry_config`, when either is set. */
   retry?: RetryConfig;
@@ -36,22 +40,28 @@ export interface BlockDefinition {
 /** A pipeline: its blocks in file order. */
 export interface PipelineDefinition {
   uuid: string;
-  /** The pipeline's executor_type, else the project's, else `local_python` (lowercase). */
+  /** The pipeline's executor_type, else the project's; when empty or `local_python`, `DEFAULT_EXECUTOR_TYPE`, else `local_python`. */
   executorType: string;
   blocks: BlockDefinition[];
   /** The pipeline-level `retry_config`, if any. */
   retry?: RetryConfig;
+  /**
+   * Mage's switch for one Job per pipeline run (the whole pipeline in one process): the pipeline's
+   * `run_pipeline_in_one_process`, else the `RUN_PIPELINE_IN_ONE_PROCESS` environment variable (`true`, `1`
+   * or `t`, any case), else false. Mage honours it when the pipeline's executor type is `k8s`.
+   */
+  runPipelineInOneProcess: boolean;
 }
 
 const DEFAULT_EXECUTOR = 'local_python';
 
 /**
- * Reads blocks, `upstream_blocks`, executor types and `retry_config` of the snapshot's pipeline. Executor
- * types are compared lowercase; an empty or `local_python` block type falls back to the pipeline's, then
- * the project's `executor_type`.
+ * Reads blocks, `upstream_blocks`, executor types, `retry_config` and `run_pipeline_in_one_process` of the
+ * snapshot's pipeline, as Mage reads them, checking every key and value type of the file.
  *
- * @throws ConfigError (`CONFIG_INVALID`) when the pipeline is missing, a block has no uuid or a duplicate
- * one, an upstream block does not exist (`UNKNOWN_UPSTREAM`) or the blocks form a cycle (`DAG_CYCLE`).
+ * @throws ConfigError (`CONFIG_INVALID`) when the pipeline is missing or cannot be parsed, a key is unknown,
+ * a value has the wrong type, a block has no uuid or a duplicate one, an upstream block does not exist
+ * (`UNKNOWN_UPSTREAM`) or the blocks form a cycle (`DAG_CYCLE`).
  */
 export function readPipeline(snapshot: ConfigSnapshot): PipelineDefinition {
   const document = snapshot.pipeline;
@@ -71,53 +81,143 @@ export function readPipeline(snapshot: ConfigSnapshot): PipelineDefinition {
   }
   const { definition, issues } = parsePipeline(snapshot, document);
   const syntax = snapshot.issues.filter((i) => i.location?.file === document.file);
-  if (issues.length > 0) throw new ConfigError(sortIssues([...syntax, ...issues]));
+  if (syntax.length > 0 || issues.length > 0) throw new ConfigError(sortIssues([...syntax, ...issues]));
   return definition;
 }
 
-/** The pipeline definition and its structural problems (for validation, which must not throw). */
+/**
+ * The pipeline definition, its structural problems and warnings (for validation, which must not throw).
+ * A file that failed to parse gets no checks here: its parse errors are its problems.
+ */
 export function parsePipeline(
   snapshot: ConfigSnapshot,
   document: RawDocument,
-): { definition: PipelineDefinition; issues: ConfigIssue[] } {
-  const issues: ConfigIssue[] = [];
+): { definition: PipelineDefinition; issues: ConfigIssue[]; warnings: ConfigWarning[] } {
+  const check = new DocumentChecker(document);
   const at = (path: DocumentPath): SourceLocation => document.locate(path) ?? { file: document.file };
-  const add = (code: ConfigIssue['code'], path: DocumentPath, message: string) =>
-    issues.push({ code, path: formatDocumentPath(path), message, location: at(path) });
-  const root = isPlainObject(document.value) ? document.value : {};
-  const project = isPlainObject(snapshot.project?.value) ? snapshot.project.value : {};
-  const projectType = executorTypeOf(project.executor_type);
-  const pipelineType = executorTypeOf(root.executor_type) ?? projectType ?? DEFAULT_EXECUTOR;
-  const projectRetry = isPlainObject(project.retry_config) ? project.retry_config : undefined;
+  const add = check.add.bind(check);
+  const broken = brokenFiles(snapshot).has(document.file);
+  const root = !broken && isPlainObject(document.value) ? document.value : {};
+  if (!broken && !isPlainObject(document.value)) {
+    add(
+      document.value === null ? 'INVALID_VALUE' : 'INVALID_TYPE',
+      [],
+      document.value === null
+        ? 'the pipeline file is empty: it needs at least `blocks:` with one block {uuid, ...}.'
+        : `expected a map with blocks, executor_type, executor_config, ..., got ${describe(document.value)}.`,
+    );
+  }
+  check.keys(root, [], 'the pipeline metadata.yaml', PIPELINE_KEYS, {
+    retry_config: isRetryKey,
+    executor_config: (key) => key !== 'blocks' && !PIPELINE_KEYS.includes(key),
+  });
+  const project = checkProjectDocument(snapshot);
+  const env = snapshot.env;
+  const typeOf = (value: unknown, path: DocumentPath) => check.renderedExecutorType(value, path, env);
+  const projectType = projectExecutorType(snapshot);
+  const pipelineOwn = typeOf(root.executor_type, ['executor_type']) ?? projectType;
+  const fallback = defaultExecutorType(env);
+  const orDefault = (type: string | undefined) => (!type || type === DEFAULT_EXECUTOR ? fallback : type);
+  const pipelineType = orDefault(pipelineOwn);
+  const projectRetry = project.retryConfig;
+  if (root.executor_config != null && !isPlainObject(root.executor_config)) {
+    add(
+      'INVALID_TYPE',
+      ['executor_config'],
+      `expected a map of executor settings, got ${describe(root.executor_config)}.`,
+    );
+  }
+  for (const key of ['uuid', 'type'] as const) {
+    if (root[key] != null && typeof root[key] !== 'string')
+      add('INVALID_TYPE', [key], `expected a string, got ${describe(root[key])}.`);
+  }
+  if (root.variables != null && !isPlainObject(root.variables))
+    add(
+      'INVALID_TYPE',
+      ['variables'],
+      `expected a map of variable names to values, got ${describe(root.variables)}.`,
+    );
+  const oneProcess = root.run_pipeline_in_one_process;
+  let runPipelineInOneProcess = ['true', '1', 't'].includes(
+    (env.RUN_PIPELINE_IN_ONE_PROCESS ?? '').toLowerCase(),
+  );
+  if (oneProcess != null) {
+    const flag = asBoolean(oneProcess);
+    if (flag === undefined)
+      add(
+        'INVALID_TYPE',
+        ['run_pipeline_in_one_process'],
+        `expected true or false, got ${describe(oneProcess)}.`,
+      );
+    else runPipelineInOneProcess = flag;
+  }
 
   const rawBlocks = Array.isArray(root.blocks) ? root.blocks : [];
-  if (root.blocks !== undefined && root.blocks !== null && !Array.isArray(root.blocks)) {
+  if (root.blocks != null && !Array.isArray(root.blocks)) {
     add('INVALID_TYPE', ['blocks'], 'expected a list of blocks {uuid, type, upstream_blocks, ...}.');
   }
+  const pyspark = root.type === 'pyspark';
   const blocks: BlockDefinition[] = [];
   rawBlocks.forEach((raw, index) => {
-    const block = isPlainObject(raw) ? raw : {};
+    const path = ['blocks', index];
+    if (!isPlainObject(raw)) {
+      add(
+        raw == null ? 'INVALID_VALUE' : 'INVALID_TYPE',
+        path,
+        `expected a block {uuid, type, upstream_blocks, ...}, got ${describe(raw)}.`,
+      );
+      return;
+    }
+    const block = raw;
+    check.keys(
+      block,
+      path,
+      `block ${typeof block.uuid === 'string' ? `"${block.uuid}"` : index}`,
+      BLOCK_KEYS,
+      {
+        retry_config: isRetryKey,
+        executor_config: (key) => !BLOCK_KEYS.includes(key),
+      },
+    );
     if (typeof block.uuid !== 'string' || block.uuid === '') {
-      add('INVALID_VALUE', ['blocks', index], 'every block needs a uuid.');
+      add('INVALID_VALUE', path, 'every block needs a uuid.');
       return;
     }
     if (blocks.some((b) => b.uuid === block.uuid)) {
       add(
         'INVALID_VALUE',
-        ['blocks', index, 'uuid'],
+        [...path, 'uuid'],
         `block uuid "${block.uuid}" is used twice: block uuids must be unique.`,
       );
       return;
     }
-    const own = executorTypeOf(block.executor_type);
-    const retry = retryOf(projectRetry, block.retry_config, ['blocks', index, 'retry_config'], add);
+    if (block.executor_config != null && !isPlainObject(block.executor_config)) {
+      add(
+        'INVALID_TYPE',
+        [...path, 'executor_config'],
+        `expected a map of executor settings, got ${describe(block.executor_config)}.`,
+      );
+    }
+    if (block.type != null && typeof block.type !== 'string')
+      add(
+        'INVALID_TYPE',
+        [...path, 'type'],
+        `expected a block type such as "transformer", got ${describe(block.type)}.`,
+      );
+    const own = typeOf(block.executor_type, [...path, 'executor_type']);
+    const retry = retryOf(projectRetry, block.retry_config, [...path, 'retry_config'], add);
+    // A pyspark pipeline runs its blocks with the pyspark executor (sensors keep their own, as in Mage).
+    const chosen =
+      pyspark && block.type !== 'sensor'
+        ? 'pyspark'
+        : orDefault(own && own !== DEFAULT_EXECUTOR ? own : (pipelineOwn ?? own));
     blocks.push({
       uuid: block.uuid,
       ...(typeof block.type === 'string' ? { type: block.type } : {}),
-      upstream: stringList(block.upstream_blocks),
-      executorType: own && own !== DEFAULT_EXECUTOR ? own : pipelineType,
+      upstream: upstreamOf(block.upstream_blocks, [...path, 'upstream_blocks'], add),
+      executorType: chosen,
       ...(retry ? { retry } : {}),
-      location: at(['blocks', index]),
+      location: at(path),
     });
   });
 
@@ -151,50 +251,44 @@ export function parsePipeline(
       executorType: pipelineType,
       blocks,
       ...(pipelineRetry ? { retry: pipelineRetry } : {}),
+      runPipelineInOneProcess,
     },
-    issues,
+    issues: [...check.issues, ...project.issues],
+    warnings: [...check.warnings, ...project.warnings],
   };
 }
 
-function executorTypeOf(value: unknown): string | undefined {
-  return typeof value === 'string' && value.trim() !== '' ? value.trim().toLowerCase() : undefined;
+/**
+ * `DEFAULT_EXECUTOR_TYPE` as Mage reads it: used when it names an executor type (any case), else
+ * `local_python`.
+ */
+export function defaultExecutorType(env: Readonly<Record<string, string | undefined>>): string {
+  const value = env.DEFAULT_EXECUTOR_TYPE?.trim().toLowerCase();
+  return value && EXECUTOR_TYPES.includes(value) ? value : DEFAULT_EXECUTOR;
 }
 
-function stringList(value: unknown): string[] {
-  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
+/** `upstream_blocks`: a list of block uuids (empty = none). */
+function upstreamOf(value: unknown, path: DocumentPath, add: DocumentChecker['add']): string[] {
+  if (value == null) return [];
+  if (!Array.isArray(value)) {
+    add(
+      'INVALID_TYPE',
+      path,
+      `expected a list of block uuids, e.g. [${typeof value === 'string' ? value : 'load'}], got ${describe(value)}.`,
+    );
+    return [];
+  }
+  return value.flatMap((item, i) => {
+    if (typeof item === 'string') return [item];
+    if (item !== null) add('INVALID_TYPE', [...path, i], `expected a block uuid, got ${describe(item)}.`);
+    return [];
+  });
 }
 
 /** The folder a pipeline's metadata.yaml sits in: its uuid. */
 function lastFolder(file: string): string {
   const parts = file.split(/[/\\]/);
   return parts.at(-2) ?? file;
-}
-
-/** Mage's retry_config (block over project), with Mage's defaults for missing keys. */
-function retryOf(
-  base: JsonObject | undefined,
-  own: unknown,
-  path: DocumentPath,
-  add: (code: ConfigIssue['code'], path: DocumentPath, message: string) => void,
-): RetryConfig | undefined {
-  if (own !== undefined && own !== null && !isPlainObject(own)) {
-    add('INVALID_TYPE', path, 'expected a map {retries, delay, max_delay, exponential_backoff}.');
-  }
-  if (!base && !isPlainObject(own)) return undefined;
-  const merged = { ...base, ...(isPlainObject(own) ? own : {}) };
-  const number = (key: string, fallback: number): number => {
-    const value = merged[key];
-    if (value === undefined || value === null) return fallback;
-    if (typeof value === 'number' && value >= 0) return value;
-    add('INVALID_VALUE', [...path, key], `expected a number of 0 or more, got ${JSON.stringify(value)}.`);
-    return fallback;
-  };
-  return {
-    retries: number('retries', 0),
-    delaySeconds: number('delay', 5),
-    maxDelaySeconds: number('max_delay', 60),
-    exponentialBackoff: merged.exponential_backoff === true,
-  };
 }
 
 /** The first cycle found among the blocks (depth-first, file order), as uuids ending where it began. */

@@ -5,12 +5,14 @@ import type { JsonObject } from '../types/kube.js';
 import type { RunIdentity } from '../types/run.js';
 import { sortIssues } from './issues.js';
 import { mergeLayers } from './layers.js';
-import { isPlainObject, stripNulls, type Tree } from './merge.js';
+import { defaultRepoPath, mageCommand } from './mage-command.js';
+import { dropOrigins, isPlainObject, type Tree } from './merge.js';
 import { joinIndex, joinKey } from './paths.js';
 import { buildProvenance, issueAt } from './provenance.js';
-import { renderTemplate, type TemplateScope } from './template.js';
-import type { FieldOrigin, ResolvedConfig } from './types.js';
+import { checkPrefixPlaceholders, renderTemplate, type TemplateScope } from './template.js';
+import type { FieldOrigin, LayerName, ResolvedConfig } from './types.js';
 import { validateConfig } from './validate.js';
+import type { ConfigWarning } from './warnings.js';
 
 /** What to resolve. */
 export interface ResolveInput {
@@ -30,7 +32,7 @@ export interface ResolveInput {
 
 /**
  * Resolves the executor config of one run: normalizes every layer, merges them in priority order,
- * renders the templated fields, and validates the result.
+ * renders the templated fields, applies a command preset, and validates the result.
  *
  * @throws ConfigError (`CONFIG_INVALID`) with every issue found, the snapshot's own issues included.
  * @example
@@ -38,6 +40,22 @@ export interface ResolveInput {
  * provenance['container.resources.limits.cpu']; // { layer: 'block', sourcePath: 'blocks[0].executor_config.cpu', ... }
  */
 export function resolveConfig(input: ResolveInput): ResolvedConfig {
+  const report = resolveWithReport(input);
+  if (!report.resolved) throw new ConfigError(report.issues);
+  return report.resolved;
+}
+
+/** What {@link resolveWithReport} found: the resolved config when there is no issue. */
+export interface ResolveReport {
+  resolved?: ResolvedConfig;
+  /** Every issue, sorted by file and line. */
+  issues: ConfigIssue[];
+  /** Valid but suspicious settings. */
+  warnings: ConfigWarning[];
+}
+
+/** {@link resolveConfig} without the throw: the issues and the warnings, for validation. */
+export function resolveWithReport(input: ResolveInput): ResolveReport {
   const { snapshot, mode, identity } = input;
   const merged = mergeLayers({
     snapshot,
@@ -45,17 +63,90 @@ export function resolveConfig(input: ResolveInput): ResolvedConfig {
     blockUuid: input.blockUuid ?? identity.blockUuid,
     serverPod: input.serverPod,
   });
-  const stripped = stripNulls(merged.tree);
   const scope: TemplateScope = { env: snapshot.env, variables: runVariables(identity, input.variables) };
-  const templated = renderTemplates(stripped, scope);
+  const templated = renderTemplates(merged.tree, scope);
+  const commanded = applyCommandPreset(templated.value, merged.tree.origins, merged.ranks, input);
   // A field whose template failed still holds the template text: don't also report that text as invalid.
   const untemplated = new Set(templated.issues.map((i) => i.path));
-  const invalid = validateConfig(templated.value, stripped.origins).filter((i) => !untemplated.has(i.path));
-  const issues = [...snapshot.issues, ...merged.issues, ...templated.issues, ...invalid];
-  if (issues.length > 0) throw new ConfigError(sortIssues(issues));
+  // Checks of the merged result mean nothing when a file that holds a layer could not be read.
+  const invalid = merged.incomplete
+    ? []
+    : validateConfig(commanded.value, commanded.origins).filter((i) => !untemplated.has(i.path));
+  const issues = sortIssues([
+    ...snapshot.issues,
+    ...merged.issues,
+    ...templated.issues,
+    ...commanded.issues,
+    ...invalid,
+  ]);
+  const warnings = merged.warnings;
+  if (issues.length > 0) return { issues, warnings };
   // Validation guarantees namespace, prefix, container name and image: the shape ResolvedConfig promises.
-  const config = templated.value as unknown as ResolvedConfig['config'];
-  return deepFreeze({ config, provenance: buildProvenance(config, stripped.origins) });
+  const config = commanded.value as unknown as ResolvedConfig['config'];
+  const provenance = buildProvenance(config, commanded.origins);
+  const resolved = deepFreeze({ config, provenance, ...(warnings.length > 0 ? { warnings } : {}) });
+  return { resolved, issues, warnings };
+}
+
+/**
+ * `command: mage`: the container's command becomes Mage's `mage run ...` for this run, unless a higher
+ * layer sets `container.command` itself; `container.args` of the preset's layer and below are dropped (the
+ * preset is the whole command). The preset's own keys are consumed here.
+ */
+function applyCommandPreset(
+  config: JsonObject,
+  origins: ReadonlyMap<string, FieldOrigin>,
+  ranks: ReadonlyMap<LayerName, number>,
+  input: ResolveInput,
+): { value: JsonObject; origins: ReadonlyMap<string, FieldOrigin>; issues: ConfigIssue[] } {
+  const { commandPreset, mageRepoPath, ...rest } = config;
+  if (commandPreset === undefined) return { value: config, origins, issues: [] };
+  const out = new Map(origins);
+  dropOrigins(out, 'commandPreset');
+  dropOrigins(out, 'mageRepoPath');
+  const rank = (path: string) => {
+    const layer = origins.get(path)?.layer;
+    return layer === undefined ? -1 : (ranks.get(layer) ?? -1);
+  };
+  const container = isPlainObject(rest.container) ? { ...rest.container } : {};
+  const presetRank = rank('commandPreset');
+  if (container.command !== undefined && rank('container.command') >= presetRank) {
+    if (rank('container.command') > presetRank) return { value: rest, origins: out, issues: [] };
+    const preset = origins.get('commandPreset');
+    return {
+      value: rest,
+      origins: out,
+      issues: [
+        {
+          code: 'CONFLICTING_KEYS',
+          path: preset?.sourcePath ?? 'command',
+          message: `\`command: ${String(commandPreset)}\` and \`${origins.get('container.command')?.sourcePath ?? 'container.command'}\` are set in the same config: keep one of the two.`,
+          ...(preset?.location ? { location: preset.location } : {}),
+        },
+      ],
+    };
+  }
+  const { identity } = input;
+  container.command = mageCommand({
+    kind: input.mode,
+    repoPath:
+      typeof mageRepoPath === 'string'
+        ? mageRepoPath
+        : defaultRepoPath(input.snapshot.projectDir, input.snapshot.env),
+    pipelineUuid: identity.pipelineUuid,
+    pipelineRunId: identity.pipelineRunId,
+    blockUuid: input.blockUuid ?? identity.blockUuid,
+    blockRunId: identity.blockRunId,
+    variables: input.variables,
+  });
+  dropOrigins(out, 'container.command');
+  const presetOrigin = origins.get('commandPreset');
+  if (presetOrigin) out.set('container.command', presetOrigin);
+  if (container.args !== undefined && rank('container.args') <= presetRank) {
+    delete container.args;
+    dropOrigins(out, 'container.args');
+  }
+  return { value: { ...rest, container }, origins: out, issues: [] };
 }
 
 /**
@@ -95,6 +186,13 @@ function renderTemplates(
   const value = structuredClone(tree.value);
   for (const key of ['namespace', 'jobNamePrefix'] as const)
     if (key in value) value[key] = render(key, value[key]);
+  const failed = issues.length;
+  if (typeof value.jobNamePrefix === 'string' && failed === 0) {
+    // Single braces are for job naming: only {trigger_name} is known there.
+    const placeholders = checkPrefixPlaceholders(value.jobNamePrefix);
+    if (!placeholders.ok)
+      issues.push(issueAt(tree.origins, 'jobNamePrefix', placeholders.code, placeholders.message));
+  }
   const container = value.container;
   if (isPlainObject(container)) {
     if ('image' in container) container.image = render('container.image', container.image);

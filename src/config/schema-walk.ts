@@ -1,11 +1,15 @@
 import type { ConfigIssue, ConfigIssueCode, SourceLocation } from '../errors/config-error.js';
 import type { DocumentPath, RawDocument } from '../ports/config-source.js';
 import type { JsonObject } from '../types/kube.js';
+import { dedentWarning, isResourceName, isScalarValue } from './dedent.js';
 import { didYouMean } from './did-you-mean.js';
 import { type FieldSchema, type ObjectSchema, USER_MAP_FIELDS } from './k8s-schema.js';
 import { squashKey, toCamelCase, toSnakeCase } from './key-case.js';
+import { isRemove, isReplacement, REMOVE, replaceWith } from './markers.js';
 import { copyOrigins, isKeyedList, isPlainObject, itemKeyOf, mergeValue } from './merge.js';
 import { formatDocumentPath, joinIndex, joinItem, joinKey } from './paths.js';
+import { asBoolean } from './scalars.js';
+import type { ConfigWarning } from './warnings.js';
 
 /** Where a normalized value came from: the user's path and, for YAML, its file and line. */
 export interface SourceOrigin {
@@ -20,6 +24,8 @@ export interface WalkContext {
   readonly document: RawDocument | undefined;
   readonly origins: Map<string, SourceOrigin>;
   readonly issues: ConfigIssue[];
+  /** Where warnings go (none are collected without it). */
+  readonly warnings?: ConfigWarning[];
 }
 
 /** A raw value's place: its path in the document (user spelling) and the canonical path it becomes. */
@@ -92,6 +98,8 @@ function fieldSummary(schema: ObjectSchema): string {
 /** Describes a raw value's type: `a string`, `a list`, ... */
 export function describeValue(value: unknown): string {
   if (value === null) return 'null';
+  if (isRemove(value)) return '!remove';
+  if (isReplacement(value)) return `!replace ${describeValue(value.value)}`;
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'a map';
   if (typeof value === 'number') return 'a number';
@@ -130,11 +138,17 @@ export function unknownKeyMessage(key: string, where: string, known: readonly st
 
 /**
  * Normalizes one raw value against its schema into canonical form, recording the origin of every node.
- * Returns `undefined` when the value is invalid (the issue is recorded), `null` for an explicit `null`.
+ * Returns `undefined` when the value is empty (not set) or invalid (the issue is recorded); `!remove` and
+ * `!replace` come back as their markers (docs/configuration.md §5).
  */
 export function walk(raw: unknown, schema: FieldSchema, at: At, ctx: WalkContext): unknown {
+  if (raw === null || raw === undefined) return undefined;
   ctx.origins.set(at.canon, originAt(ctx, at.doc));
-  if (raw === null) return null;
+  if (isRemove(raw)) return REMOVE;
+  if (isReplacement(raw)) {
+    const inner = walk(raw.value, schema, at, ctx);
+    return inner === undefined || isRemove(inner) ? inner : replaceWith(inner);
+  }
   switch (schema.type) {
     case 'string':
       if (schema.coerce && isScalar(raw)) return String(raw);
@@ -142,7 +156,7 @@ export function walk(raw: unknown, schema: FieldSchema, at: At, ctx: WalkContext
     case 'integer':
       return Number.isInteger(raw) ? raw : invalidType(ctx, raw, schema, at);
     case 'boolean':
-      return typeof raw === 'boolean' ? raw : invalidType(ctx, raw, schema, at);
+      return asBoolean(raw) ?? invalidType(ctx, raw, schema, at);
     case 'quantity':
       return typeof raw === 'string' || typeof raw === 'number'
         ? String(raw)
@@ -176,6 +190,7 @@ function walkStringList(raw: unknown, schema: FieldSchema, at: At, ctx: WalkCont
   const out: string[] = [];
   raw.forEach((item, i) => {
     const doc = [...at.doc, i];
+    if (item === null) return;
     ctx.origins.set(joinIndex(at.canon, i), originAt(ctx, doc));
     if (isScalar(item)) out.push(String(item));
     else report(ctx, 'INVALID_TYPE', doc, `expected a string, got ${describeValue(item)}.`);
@@ -189,9 +204,10 @@ function walkMap(raw: unknown, schema: FieldSchema, at: At, ctx: WalkContext): u
   const out: JsonObject = {};
   for (const [key, value] of Object.entries(raw)) {
     const doc = [...at.doc, key];
+    if (value === null) continue;
     ctx.origins.set(joinKey(at.canon, key), originAt(ctx, doc));
     const quantity = schema.type === 'map' && schema.values === 'quantity';
-    if (value === null) out[key] = null;
+    if (isRemove(value)) out[key] = REMOVE;
     else if (quantity ? typeof value === 'string' || typeof value === 'number' : isScalar(value)) {
       out[key] = String(value);
     } else
@@ -235,6 +251,7 @@ function walkNameRefs(raw: unknown, at: At, ctx: WalkContext): unknown {
   const out: JsonObject[] = [];
   items.forEach((item, i) => {
     const doc = Array.isArray(raw) ? [...at.doc, i] : at.doc;
+    if (item === null) return;
     const name =
       typeof item === 'string'
         ? item
@@ -295,9 +312,42 @@ function walkObject(raw: unknown, schema: ObjectSchema, at: At, ctx: WalkContext
       continue;
     }
     const canon = joinKey(at.canon, field);
-    put(out, field, canon, ctx, (c) => walk(value, schema.fields[field]!, { doc, canon }, c));
+    const fieldSchema = schema.fields[field]!;
+    warnIfDedented(ctx, raw, key, at.doc, fieldSchema, (next) => findField(schema, next) !== undefined);
+    put(out, field, canon, ctx, (c) => walk(value, fieldSchema, { doc, canon }, c));
   }
   return out;
+}
+
+/**
+ * Warns when `key` of `raw` is empty and the key after it looks like one of its children (see dedent.ts).
+ * `isKnownHere` tells whether a key is valid at `raw`'s own level.
+ */
+export function warnIfDedented(
+  ctx: WalkContext,
+  raw: JsonObject,
+  key: string,
+  doc: DocumentPath,
+  schema: FieldSchema,
+  isKnownHere: (key: string) => boolean,
+): void {
+  if (!ctx.warnings || raw[key] !== null) return;
+  const belongsUnder = (next: string, value: unknown): boolean => {
+    switch (schema.type) {
+      case 'object':
+        return findField(schema.schema, next) !== undefined;
+      case 'map':
+        return schema.values === 'quantity'
+          ? isResourceName(next) && isScalarValue(value)
+          : isScalarValue(value) && !isKnownHere(next);
+      case 'selector':
+        return isScalarValue(value) && !isKnownHere(next);
+      default:
+        return false;
+    }
+  };
+  const warning = dedentWarning(ctx.document, raw, doc, key, belongsUnder);
+  if (warning) ctx.warnings.push(warning);
 }
 
 function walkList(raw: unknown, schema: FieldSchema & { type: 'list' }, at: At, ctx: WalkContext): unknown {
@@ -352,12 +402,19 @@ function keyFieldOf(listPath: string): string {
   return 'name';
 }
 
-/** Objects not modeled: keys to camelCase (user maps kept as written), values as they are. */
+/** Objects not modeled: keys to camelCase (user maps kept as written), values as they are; empty = not set. */
 function convertOpen(raw: unknown, at: At, ctx: WalkContext, keepKeys: boolean): unknown {
+  if (raw === null || raw === undefined) return undefined;
   ctx.origins.set(at.canon, originAt(ctx, at.doc));
+  if (isReplacement(raw)) {
+    const inner = convertOpen(raw.value, at, ctx, keepKeys);
+    return inner === undefined ? undefined : replaceWith(inner);
+  }
   if (Array.isArray(raw)) {
-    return raw.map((item, i) =>
-      convertOpen(item, { doc: [...at.doc, i], canon: joinIndex(at.canon, i) }, ctx, false),
+    return raw.flatMap((item, i) =>
+      item === null
+        ? []
+        : [convertOpen(item, { doc: [...at.doc, i], canon: joinIndex(at.canon, i) }, ctx, false)],
     );
   }
   if (!isPlainObject(raw)) return raw;

@@ -15,13 +15,16 @@ const SERVICE_ACCOUNT_MOUNT = '/var/run/secrets/kubernetes.io/serviceaccount';
  * its container (merged under the config's by the usual rules), all its volumes (unused ones are
  * dropped after the merge, see {@link dropUnusedInheritedVolumes}), and tolerations, nodeSelector,
  * schedulerName and imagePullSecrets unless `isSetAbove(field)` says a higher layer sets that field
- * (even to `null`). The service account, affinity and resources are never inherited.
+ * (`!remove` included; an empty value is not set). The service account, affinity and resources are never
+ * inherited.
  */
 export function serverPodLayer(
   serverPod: ServerPod,
   isSetAbove: (podField: string) => boolean,
 ): Tree<FieldOrigin> {
-  const { pod, containerName } = serverPod;
+  // A plain JSON copy: the pod may come as client-node model instances.
+  const pod = JSON.parse(JSON.stringify(serverPod.pod)) as ServerPod['pod'];
+  const { containerName } = serverPod;
   const containers = pod.spec?.containers ?? [];
   const source = containers.find((c) => c.name === containerName) ?? containers[0];
   const podName = pod.metadata.name ?? 'server-pod';
@@ -57,22 +60,39 @@ export function serverPodLayer(
   return { value, origins };
 }
 
-/** Drops the inherited volumes that no final volumeMount uses; volumes set by config always stay. */
-export function dropUnusedInheritedVolumes(tree: Tree<FieldOrigin>): Tree<FieldOrigin> {
-  const pod = tree.value.pod;
-  const container = tree.value.container;
-  if (!isPlainObject(pod) || !Array.isArray(pod.volumes)) return tree;
-  const mounts =
-    isPlainObject(container) && Array.isArray(container.volumeMounts) ? container.volumeMounts : [];
-  const used = new Set(mounts.map((m) => (isPlainObject(m) ? m.name : undefined)));
+/**
+ * Makes inherited volumes and mounts agree after the merge, so that removing one removes the other:
+ * inherited mounts whose volume is gone (`pod: {volumes: !remove}`) are dropped, then inherited volumes that
+ * no final mount uses. Volumes and mounts set by config always stay (a config mount without its volume is
+ * a validation error).
+ */
+export function reconcileInheritedVolumes(tree: Tree<FieldOrigin>): Tree<FieldOrigin> {
+  const pod = isPlainObject(tree.value.pod) ? tree.value.pod : {};
+  const container = isPlainObject(tree.value.container) ? tree.value.container : {};
+  const volumes = Array.isArray(pod.volumes) ? pod.volumes : [];
+  const mounts = Array.isArray(container.volumeMounts) ? container.volumeMounts : [];
+  if (volumes.length === 0 && mounts.length === 0) return tree;
   const origins = new Map(tree.origins);
-  const volumes = pod.volumes.filter((volume) => {
-    const name = isPlainObject(volume) && typeof volume.name === 'string' ? volume.name : undefined;
-    if (name === undefined || used.has(name)) return true;
-    const path = joinItem('pod.volumes', name);
-    if (origins.get(path)?.layer !== 'server-pod') return true;
+  const inherited = (path: string) => origins.get(path)?.layer === 'server-pod';
+  const nameOf = (item: unknown) =>
+    isPlainObject(item) && typeof item.name === 'string' ? item.name : undefined;
+  const defined = new Set(volumes.map(nameOf));
+  const keptMounts = mounts.filter((mount) => {
+    const path = joinItem('container.volumeMounts', String(isPlainObject(mount) ? mount.mountPath : ''));
+    if (defined.has(nameOf(mount)) || !inherited(path)) return true;
     dropOrigins(origins, path);
     return false;
   });
-  return { value: { ...tree.value, pod: { ...pod, volumes } }, origins };
+  const used = new Set(keptMounts.map(nameOf));
+  const keptVolumes = volumes.filter((volume) => {
+    const name = nameOf(volume);
+    const path = joinItem('pod.volumes', name ?? '');
+    if (name === undefined || used.has(name) || !inherited(path)) return true;
+    dropOrigins(origins, path);
+    return false;
+  });
+  const value: JsonObject = { ...tree.value };
+  if (Array.isArray(pod.volumes)) value.pod = { ...pod, volumes: keptVolumes };
+  if (Array.isArray(container.volumeMounts)) value.container = { ...container, volumeMounts: keptMounts };
+  return { value, origins };
 }

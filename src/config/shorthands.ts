@@ -3,12 +3,14 @@ import type { JsonObject } from '../types/kube.js';
 import { squashKey } from './key-case.js';
 import { isPlainObject, nest, recordOrigins } from './merge.js';
 import { joinKey } from './paths.js';
+import { asBoolean, isUnitlessNumber } from './scalars.js';
 import { describeValue, originAt, report, type SourceOrigin, type WalkContext } from './schema-walk.js';
 
 /**
  * Metaflow-style `@kubernetes` shorthands (seed doc 003), each turned into canonical fields.
  * Units follow Metaflow: `memory` and `disk` are MB (`"<n>M"`), `shared_memory` and `tmpfs_size` are
- * MiB (`"<n>Mi"`). A string is taken as a Kubernetes quantity as written.
+ * MiB (`"<n>Mi"`), whether written as a number or as a string without a unit (`"4096"`). Any other string
+ * is taken as a Kubernetes quantity as written (`2Gi`).
  */
 
 /** Builds `{a: {b: value}}` for canonical segments `['a', 'b']`, recording `origin` for every node. */
@@ -24,9 +26,10 @@ export function fragment(
   return nest(segments, value);
 }
 
-/** A MB/MiB number → `"<n><unit>"`; a string stays as written; anything else is reported. */
+/** A MB/MiB number (or unitless numeric string) → `"<n><unit>"`; a quantity string stays as written. */
 function sizeOf(raw: unknown, unit: 'M' | 'Mi', doc: DocumentPath, ctx: WalkContext): string | undefined {
   if (typeof raw === 'number' && raw >= 0) return `${raw}${unit}`;
+  if (typeof raw === 'string' && isUnitlessNumber(raw.trim())) return `${raw.trim()}${unit}`;
   if (typeof raw === 'string' && raw.trim() !== '') return raw.trim();
   report(
     ctx,
@@ -169,9 +172,9 @@ function halfOf(quantity: unknown): string | undefined {
   return match ? `${Number(match[1]) / 2}${match[2]}` : undefined;
 }
 
-/** Reads a layer key in any spelling the top level accepts (`use_tmpfs`, `useTmpfs`, `USE_TMPFS`...). */
+/** Reads a set layer key in any spelling the top level accepts (`use_tmpfs`, `useTmpfs`...); empty = unset. */
 function entryOf(layer: JsonObject, snake: string): [string, unknown] | undefined {
-  return Object.entries(layer).find(([k]) => squashKey(k) === squashKey(snake));
+  return Object.entries(layer).find(([k, v]) => squashKey(k) === squashKey(snake) && v !== null);
 }
 
 /**
@@ -188,11 +191,12 @@ export function tmpfs(
   const use = entryOf(layer, 'use_tmpfs');
   const size = entryOf(layer, 'tmpfs_size');
   const path = entryOf(layer, 'tmpfs_path');
-  if (use && typeof use[1] !== 'boolean') {
+  const on = use ? asBoolean(use[1]) : undefined;
+  if (use && on === undefined) {
     report(ctx, 'INVALID_TYPE', [...base, use[0]], `expected true or false, got ${describeValue(use[1])}.`);
     return undefined;
   }
-  if (use?.[1] === false || (!use && !size && !path)) return undefined;
+  if (on === false || (!use && !size && !path)) return undefined;
   if (path && (typeof path[1] !== 'string' || !path[1].startsWith('/'))) {
     report(ctx, 'INVALID_VALUE', [...base, path[0]], 'expected an absolute mount path such as /tmp.');
     return undefined;
@@ -210,6 +214,13 @@ const port: Shorthand = (raw, doc, ctx) => {
   }
   report(ctx, 'INVALID_VALUE', doc, `expected a port number between 1 and 65535, got ${describeValue(raw)}.`);
   return undefined;
+};
+
+/** Shorthands that `!remove` can undo, with the canonical field each one sets. */
+export const REMOVABLE_SHORTHANDS: Readonly<Record<string, readonly string[]>> = {
+  cpu: [...REQUESTS, 'cpu'],
+  memory: [...REQUESTS, 'memory'],
+  disk: [...REQUESTS, 'ephemeral-storage'],
 };
 
 /** The computed shorthands, by their API-style name. Relocations (image, labels, ...) are in normalize.ts. */

@@ -1,9 +1,13 @@
+import Mustache from 'mustache';
+
 /**
- * The template language of the templated fields: `{{ env_var('NAME') }}`, `{{ variables('name') }}` and
- * `{{ name }}`, nothing else. A small parser rather than mustache: mustache cannot call `env_var(...)`,
- * renders a missing name as "" and HTML-escapes by default; here a missing name is an error that names
- * it, any other expression is a syntax error, and values are inserted as they are. Single braces
- * (`{trigger_name}` in the job name prefix) are left alone.
+ * The template language of the templated fields, on `mustache`: `{{ env_var('NAME') }}`,
+ * `{{ variables('name') }}` and `{{ name }}`, nothing else. Mustache parses the text into tokens; every
+ * name is evaluated before anything is rendered, so a missing one is an error that names it (mustache alone
+ * would render it as ""), and anything that is not one of the three forms (sections, partials, filters,
+ * Jinja's `{% %}`) is a syntax error. Mustache then renders the tokens from the evaluated values, without
+ * HTML escaping. Single braces (`{trigger_name}` in the job name prefix) are text here; they are checked with
+ * mustache's custom tags by {@link checkPrefixPlaceholders}.
  */
 
 /** What a template can see. */
@@ -23,6 +27,24 @@ const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const CALL = /^(env_var|variables)\(\s*(?:'([^']*)'|"([^"]*)")\s*\)$/;
 const USAGE = "use {{ env_var('NAME') }}, {{ variables('name') }} or {{ name }}";
 
+/** A mustache token: `[type, value, start, end, ...]`. */
+type Token = [string, string, number, number, ...unknown[]];
+
+/** Looks names up in the values evaluated beforehand (mustache would split `env_var('a.b')` on dots). */
+class EvaluatedContext extends Mustache.Context {
+  constructor(private readonly values: ReadonlyMap<string, string>) {
+    super({});
+  }
+  override lookup(name: string): string | undefined {
+    return this.values.get(name);
+  }
+}
+
+const NO_ESCAPING = { escape: (value: unknown) => String(value) };
+
+// One writer for all renders: it caches each template's tokens (config texts are few and fixed).
+const writer = new Mustache.Writer();
+
 /**
  * Renders `text`. Every `{{ ... }}` must be one of the three accepted forms and name something defined
  * (`null` counts as undefined); values that are not strings are inserted as JSON.
@@ -31,27 +53,73 @@ const USAGE = "use {{ env_var('NAME') }}, {{ variables('name') }} or {{ name }}"
  * renderTemplate("team-{{ env_var('TEAM') }}", { env: { TEAM: 'a' }, variables: {} }); // { ok: true, value: 'team-a' }
  */
 export function renderTemplate(text: string, scope: TemplateScope): RenderResult {
-  let out = '';
-  let rest = text;
-  for (;;) {
-    const open = rest.search(/\{\{|\{%/);
-    if (open < 0) return { ok: true, value: out + rest };
-    if (rest.startsWith('{%', open)) {
-      return syntax(`"{%" blocks are not supported: ${USAGE}.`);
-    }
-    const close = rest.indexOf('}}', open + 2);
-    if (close < 0)
-      return syntax(`"{{" at character ${text.length - rest.length + open + 1} is never closed with "}}".`);
-    const expression = rest.slice(open + 2, close).trim();
-    const value = evaluate(expression, scope);
-    if (!value.ok) return value;
-    out += rest.slice(0, open) + value.value;
-    rest = rest.slice(close + 2);
+  if (text.includes('{%')) return syntax(`"{%" blocks are not supported: ${USAGE}.`);
+  let tokens: Token[];
+  try {
+    tokens = writer.parse(text, ['{{', '}}']) as Token[];
+  } catch {
+    return syntax(unclosed(text));
   }
+  const values = new Map<string, string>();
+  for (const [type, name, start, end] of tokens) {
+    if (type === 'text') continue;
+    if (type !== 'name') {
+      return syntax(`unsupported template expression "${text.slice(start, end)}": ${USAGE}.`);
+    }
+    const value = evaluate(name.trim(), scope);
+    if (!value.ok) return value;
+    values.set(name, value.value);
+  }
+  const rendered = writer.renderTokens(
+    tokens as string[][],
+    new EvaluatedContext(values),
+    undefined,
+    text,
+    NO_ESCAPING,
+  );
+  return { ok: true, value: rendered };
+}
+
+/**
+ * Checks the single-brace placeholders of a job name prefix, parsed with mustache's custom tags `{` `}`:
+ * `{trigger_name}` is the only one (job naming replaces it); any other is an error, as Mage's `str.format`
+ * would raise.
+ */
+export function checkPrefixPlaceholders(prefix: string): RenderResult {
+  let tokens: Token[];
+  try {
+    tokens = writer.parse(prefix, ['{', '}']) as Token[];
+  } catch {
+    return syntax(
+      `"{" in the job name prefix is never closed with "}": the only placeholder is {trigger_name}.`,
+    );
+  }
+  for (const [type, , start, end] of tokens) {
+    const written = prefix.slice(start, end);
+    if (type === 'text' || written === '{trigger_name}') continue;
+    return {
+      ok: false,
+      code: type === 'name' ? 'TEMPLATE_UNDEFINED' : 'TEMPLATE_SYNTAX',
+      message: `unknown placeholder "${written}" in the job name prefix: the only one is {trigger_name} (written exactly so).`,
+    };
+  }
+  return { ok: true, value: prefix };
 }
 
 function syntax(message: string): RenderResult {
   return { ok: false, code: 'TEMPLATE_SYNTAX', message };
+}
+
+/** Where the first `{{` without its `}}` opens (1-based), for the message. */
+function unclosed(text: string): string {
+  let from = 0;
+  for (;;) {
+    const open = text.indexOf('{{', from);
+    if (open < 0) return `a template tag is never closed with "}}": ${USAGE}.`;
+    const close = text.indexOf('}}', open + 2);
+    if (close < 0) return `"{{" at character ${open + 1} is never closed with "}}".`;
+    from = close + 2;
+  }
 }
 
 function evaluate(expression: string, scope: TemplateScope): RenderResult {

@@ -1,5 +1,9 @@
 import type { SourceLocation } from '../errors/config-error.js';
 import type { JsonObject } from '../types/kube.js';
+import type { ConfigWarning } from './warnings.js';
+
+/** A command preset: `mage` runs the block (or the whole pipeline) with Mage's own `mage run ...`. */
+export type CommandPreset = 'mage';
 
 /**
  * The canonical executor config: the one form every accepted spelling is normalized into before
@@ -13,6 +17,10 @@ export interface ExecutorConfig {
   jobNamePrefix?: string;
   /** Inherit image, env, volumes and scheduling from the server pod. @default true */
   inheritServerPod?: boolean;
+  /** `command: mage`: the container runs Mage's `mage run ...` for the run (docs/configuration.md §11). */
+  commandPreset?: CommandPreset;
+  /** The project's path in the Job's container, for the `mage` preset. @default $MAGE_REPO_PATH, else /home/src/<project folder> */
+  mageRepoPath?: string;
   /** Labels and annotations for the Job and its pod template (values templated). */
   metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
   /** The block's container: `core/v1` Container fields (name, image, imagePullPolicy, command, args, env, envFrom, volumeMounts, resources, securityContext, ports, workingDir, ...). */
@@ -60,4 +68,6 @@ export interface ResolvedConfig {
    * such as `container.resources.limits.cpu`, `pod.tolerations`, `metadata.labels["app.kubernetes.io/name"]`.
    */
   provenance: Readonly<Record<string, FieldOrigin>>;
+  /** Valid but suspicious settings met on the way (an empty key with dedented children, ...). */
+  warnings?: readonly ConfigWarning[];
 }

@@ -10,7 +10,7 @@ import {
 } from './k8s-values.js';
 import { isPlainObject, itemKeyOf } from './merge.js';
 import { joinIndex, joinItem, joinKey } from './paths.js';
-import { issueAt } from './provenance.js';
+import { issueAt, nearestOrigin } from './provenance.js';
 import type { FieldOrigin } from './types.js';
 
 const PULL_POLICIES = ['Always', 'IfNotPresent', 'Never'];
@@ -51,7 +51,7 @@ export function validateConfig(config: JsonObject, origins: ReadonlyMap<string, 
     ['container.name', container.name],
   ] as const) {
     if (typeof value !== 'string' || value === '') {
-      add(path, 'INVALID_VALUE', `${path} is required: set it, or remove the null that clears it.`);
+      add(path, 'INVALID_VALUE', `${path} is required: set it, or drop the \`!remove\` that clears it.`);
     }
   }
   name('namespace', config.namespace, 'label', 'namespace');
@@ -69,8 +69,8 @@ export function validateConfig(config: JsonObject, origins: ReadonlyMap<string, 
     );
   }
   oneOf('container.imagePullPolicy', container.imagePullPolicy, PULL_POLICIES, add);
-  checkResources('container.resources', asObject(container.resources), add);
-  checkResources('pod.resources', asObject(pod.resources), add);
+  checkResources('container.resources', asObject(container.resources), add, origins);
+  checkResources('pod.resources', asObject(pod.resources), add, origins);
   for (const [i, port] of asList(container.ports).entries()) {
     const number = asObject(port).containerPort;
     if (typeof number === 'number' && (number < 1 || number > 65535)) {
@@ -232,7 +232,22 @@ function checkResourceName(path: string, name: string, add: Add): void {
   );
 }
 
-function checkResources(path: string, resources: JsonObject, add: Add): void {
+/** Where a value came from, for messages: `block, pipelines/etl/metadata.yaml:12`. */
+function whereFrom(origins: ReadonlyMap<string, FieldOrigin>, path: string): string {
+  const origin = nearestOrigin(origins, path)?.origin;
+  if (!origin) return 'built-in';
+  const at = origin.location
+    ? `${origin.location.file}${origin.location.line !== undefined ? `:${origin.location.line}` : ''}`
+    : origin.sourcePath;
+  return at ? `${origin.layer}, ${at}` : origin.layer;
+}
+
+function checkResources(
+  path: string,
+  resources: JsonObject,
+  add: Add,
+  origins: ReadonlyMap<string, FieldOrigin>,
+): void {
   const parsed: Record<'limits' | 'requests', Record<string, number | undefined>> = {
     limits: {},
     requests: {},
@@ -247,10 +262,13 @@ function checkResources(path: string, resources: JsonObject, add: Add): void {
   for (const [resource, request] of Object.entries(parsed.requests)) {
     const limit = parsed.limits[resource];
     if (request !== undefined && limit !== undefined && request > limit) {
+      const requestPath = joinKey(joinKey(path, 'requests'), resource);
+      const limitPath = joinKey(joinKey(path, 'limits'), resource);
+      const written = (kind: 'requests' | 'limits') => String(asObject(resources[kind])[resource]);
       add(
-        joinKey(joinKey(path, 'requests'), resource),
+        requestPath,
         'INVALID_VALUE',
-        `the ${resource} request is above its limit: lower the request or raise the limit.`,
+        `the ${resource} request ${written('requests')} (${whereFrom(origins, requestPath)}) is above its limit ${written('limits')} (${whereFrom(origins, limitPath)}): lower the request or raise the limit.`,
       );
     }
   }

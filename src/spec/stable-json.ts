@@ -2,7 +2,7 @@ import { K8sExecutorError } from '../errors/base.js';
 
 /**
  * A deep copy of a JSON-like value with every object's keys in sorted order, `undefined` and `null` object
- * values dropped (in the config, `null` means "removed"), and arrays kept in their order. Empty objects are
+ * values dropped (in the config an empty value means "not set"), and arrays kept in their order. Empty objects are
  * kept: some are meaningful to Kubernetes (`emptyDir: {}`). The input is never mutated and the copy shares
  * nothing with it.
  *

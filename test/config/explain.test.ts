@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { parseCliArgs } from '../../src/cli/args.js';
+import { explainCommand } from '../../src/cli/explain.js';
 import { explainConfig, resolveConfig } from '../../src/config/index.js';
+import { writeProject } from '../helpers/project.js';
 import { BLOCK_RUN, pipelineWithBlock, projectWith, snapshotOf } from './snapshot-helper.js';
 
 describe('explainConfig', () => {
@@ -64,5 +67,30 @@ pod:
 
   it('returns a frozen config', () => {
     expect(Object.isFrozen(resolved.config.container)).toBe(true);
+  });
+});
+
+describe('k8s-executor explain on a terminal', () => {
+  it('fits the table to the terminal width; piped, nothing is cut', async () => {
+    const dir = writeProject({
+      'metadata.yaml': `executor_type: k8s\nk8s_executor_config:\n  image: ${'registry.example.com/'.repeat(6)}img:1\n`,
+      'pipelines/etl/metadata.yaml': 'blocks:\n- uuid: load\n',
+    });
+    const args = parseCliArgs([
+      'explain',
+      '--project',
+      dir,
+      '--pipeline',
+      'etl',
+      '--block',
+      'load',
+      '--block-run-id',
+      '1',
+    ]);
+    const narrow = await explainCommand(args, {}, 100);
+    expect(Math.max(...narrow.split('\n').map((l) => l.length))).toBeLessThanOrEqual(100);
+    expect(narrow).toMatch(/…/);
+    const piped = await explainCommand(args, {}, undefined);
+    expect(piped).toContain(`${dir}/metadata.yaml:3 (k8s_executor_config.image)`);
   });
 });

@@ -43,7 +43,7 @@ describe('FsConfigSource', () => {
     });
     const snapshot = await source.load();
     expect(snapshot.issues.map((i) => [i.code, i.location?.file])).toEqual([
-      ['FILE_NOT_FOUND', 'test/fixtures/nowhere/metadata.yaml'],
+      ['FILE_NOT_FOUND', 'test/fixtures/nowhere'],
       ['FILE_NOT_FOUND', 'missing.yaml'],
     ]);
     expect(snapshot.issues[1]?.message).toContain('K8S_CONFIG_FILE');
@@ -72,7 +72,9 @@ describe('FsConfigSource', () => {
       ['YAML_SYNTAX', `${PROJECTS}/broken-yaml-syntax/metadata.yaml`, 6],
       ['YAML_SYNTAX', `${PROJECTS}/broken-yaml-syntax/pipelines/etl/metadata.yaml`, 6],
     ]);
-    expect(snapshot.issues[0]?.message).toBe('Map keys must be unique (DUPLICATE_KEY): fix the YAML syntax.');
+    expect(snapshot.issues[0]?.message).toBe(
+      'duplicate key "namespace": it is already set on line 5; keep one of the two (DUPLICATE_KEY)',
+    );
   });
 
   it('lists the pipeline folders that hold a metadata.yaml, sorted', async () => {

@@ -209,7 +209,7 @@ pod:
     });
   });
 
-  it('removes a key with an explicit null, lower layers included', () => {
+  it('removes a key with an explicit !remove, lower layers included', () => {
     const { config, provenance } = resolve({
       env: {
         K8S_EXECUTOR_DEFAULT_RESOURCE_LIMITS_CPU: '2',
@@ -219,7 +219,7 @@ pod:
         `${IMAGE}\npod: {node_selector: {pool: a}, tolerations: [{key: a, operator: Exists}]}`,
       ),
       pipeline: pipelineWithBlock(
-        'pod: {node_selector: null, tolerations: null}\nresource_limits: {cpu: null}',
+        'pod: {node_selector: !remove, tolerations: !remove}\nresource_limits: {cpu: !remove}',
       ),
     });
     expect(config.pod?.nodeSelector).toBeUndefined();
@@ -230,7 +230,7 @@ pod:
 
   it('lets a higher layer set again what a lower one removed', () => {
     const { config } = resolve({
-      project: projectWith(`${IMAGE}\ncontainer: {resources: null}`),
+      project: projectWith(`${IMAGE}\ncontainer: {resources: !remove}`),
       pipeline: pipelineWithBlock('cpu: 1'),
       env: { K8S_EXECUTOR_DEFAULT_RESOURCE_REQUESTS_MEMORY: '1Gi' },
     });
@@ -303,7 +303,7 @@ pod: {node_selector: {pool: shared}}`;
   });
 
   it('reports enabled/enforce that are not booleans', () => {
-    expect(() => resolve({ project: projectWith(IMAGE), policy: 'enforce: yes\nnamespace: x' })).toThrow(
+    expect(() => resolve({ project: projectWith(IMAGE), policy: 'enforce: maybe\nnamespace: x' })).toThrow(
       /policy.yaml:1: enforce: expected true or false/,
     );
   });
@@ -411,7 +411,7 @@ describe('server pod inheritance', () => {
     const { config } = resolve(
       {
         project: projectWith(
-          `${IMAGE}\npod: {node_selector: {gpu: "true"}, tolerations: [], image_pull_secrets: mine, scheduler_name: null}`,
+          `${IMAGE}\npod: {node_selector: {gpu: "true"}, tolerations: [], image_pull_secrets: mine, scheduler_name: !remove}`,
         ),
       },
       { serverPod },

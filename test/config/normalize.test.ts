@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
 import { parseYamlDocument } from '../../src/adapters/fs/parse-yaml-document.js';
 import { normalizeLayer } from '../../src/config/normalize.js';
 
@@ -10,7 +9,9 @@ interface Case {
   then: { config: unknown; issues?: { code: string; path: string; message?: string }[] };
 }
 
-const cases = parse(readFileSync('test/fixtures/config/normalize.yaml', 'utf8')) as Case[];
+// Read as config files are, so that `!remove` and `!replace` in the fixture are the markers.
+const FIXTURE = 'test/fixtures/config/normalize.yaml';
+const cases = parseYamlDocument(readFileSync(FIXTURE, 'utf8'), FIXTURE).doc.value as Case[];
 const byPath = <T extends { path: string }>(list: T[]) =>
   [...list].sort((a, b) => a.path.localeCompare(b.path));
 

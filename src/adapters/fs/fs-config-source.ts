@@ -34,14 +34,22 @@ export class FsConfigSource implements ConfigSource {
   async load(pipelineUuid?: string, signal?: AbortSignal): Promise<ConfigSnapshot> {
     const env = Object.freeze({ ...(this.env ?? process.env) });
     const issues: ConfigIssue[] = [];
-    const project = await this.readYaml(
-      join(this.projectDir, 'metadata.yaml'),
-      'project metadata.yaml',
-      issues,
-      signal,
-    );
+    const found = await isDirectory(this.projectDir);
+    if (!found) {
+      issues.push({
+        code: 'FILE_NOT_FOUND',
+        path: '',
+        message: `the project directory ${this.projectDir} does not exist (or is not a directory): pass the Mage project folder, the one that holds metadata.yaml and pipelines/.`,
+        location: { file: this.projectDir },
+      });
+    }
+    const project = found
+      ? await this.readYaml(join(this.projectDir, 'metadata.yaml'), 'project metadata.yaml', issues, signal)
+      : undefined;
     const pipeline =
-      pipelineUuid === undefined ? undefined : await this.readPipeline(pipelineUuid, issues, signal);
+      pipelineUuid === undefined || !found
+        ? undefined
+        : await this.readPipeline(pipelineUuid, issues, signal);
     const template = env.K8S_CONFIG_FILE
       ? await this.readYaml(env.K8S_CONFIG_FILE, 'K8S_CONFIG_FILE', issues, signal)
       : undefined;
@@ -92,7 +100,7 @@ export class FsConfigSource implements ConfigSource {
       message: `no pipeline "${uuid}" in ${join(this.projectDir, 'pipelines')}: ${
         known.length > 0
           ? `the pipelines are ${known.map((k) => `"${k}"`).join(', ')}`
-          : 'the project has no pipelines'
+          : `the project has no pipelines (no pipelines/<uuid>/metadata.yaml)`
       }.`,
     });
     return undefined;
@@ -124,6 +132,14 @@ export class FsConfigSource implements ConfigSource {
     const { doc, issues: yamlIssues } = parseYamlDocument(text, file);
     issues.push(...yamlIssues);
     return doc;
+  }
+}
+
+async function isDirectory(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isDirectory();
+  } catch {
+    return false;
   }
 }
 
