@@ -112,9 +112,13 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
   },
   validate: {
     summary: 'report every config problem of the project with file:line',
-    usage: ['validate --project DIR [--pipeline UUID]'],
-    options: ['project', 'pipeline'],
-    notes: ['Without --pipeline, every pipeline under pipelines/ is checked.'],
+    usage: ['validate --project DIR [--pipeline UUID] [--mode dag|single-job] [--server-pod FILE]'],
+    options: ['project', 'pipeline', 'mode', 'server-pod'],
+    notes: [
+      'Without --pipeline, every pipeline under pipelines/ is checked.',
+      'It checks what run does: one Job per k8s block (dag), or the whole pipeline as one Job with',
+      '--mode single-job or when the pipeline says run_pipeline_in_one_process: true.',
+    ],
     exitCodes: '0 no problem, 1 problems found, 2 usage error',
   },
   run: {

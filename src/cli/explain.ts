@@ -1,16 +1,17 @@
 import { explainConfig } from '../config/index.js';
 import type { CliArgs } from './args.js';
 import { prepareSelection } from './prepare-selection.js';
-import { formatTable } from './table.js';
+import { formatTable, terminalWidth } from './table.js';
 
 /**
  * `explain`: each resolved field with the layer, file and line that set it. On a terminal the table fits its
- * width (`columns`: long values and sources are cut with an ellipsis); piped, nothing is cut.
+ * width (`columns`): long values wrap first, then sources; neither is ever cut. Piped, lines are as long as
+ * the cells.
  */
 export async function explainCommand(
   args: CliArgs,
   env: Record<string, string | undefined>,
-  columns: number | undefined = process.stdout.isTTY ? process.stdout.columns : undefined,
+  columns: number | undefined = terminalWidth(),
 ): Promise<string> {
   const prepared = await prepareSelection(args, env);
   const rows = explainConfig(prepared.resolved);
@@ -26,13 +27,7 @@ export async function explainCommand(
         ? `${r.origin.location.file}${r.origin.location.line !== undefined ? `:${r.origin.location.line}` : ''}${r.origin.sourcePath ? ` (${r.origin.sourcePath})` : ''}`
         : (r.origin.sourcePath ?? ''),
     ]),
-    columns === undefined ? undefined : Math.max(16, Math.min(60, Math.floor(columns / 3))),
+    { ...(columns !== undefined ? { width: columns } : {}), fit: [1, 3] },
   );
-  const fitted = columns === undefined ? table : table.replace(/^.*$/gm, (line) => cutToWidth(line, columns));
-  return `Job ${prepared.jobName} in namespace ${prepared.namespace}\n\n${fitted}`;
-}
-
-/** The line, cut with an ellipsis to at most `width` characters. */
-function cutToWidth(line: string, width: number): string {
-  return line.length <= width ? line : `${line.slice(0, Math.max(1, width - 1))}…`;
+  return `Job ${prepared.jobName} in namespace ${prepared.namespace}\n\n${table}`;
 }

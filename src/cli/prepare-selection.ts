@@ -63,7 +63,7 @@ export async function prepareSelection(
 }
 
 /** Reads a pod (YAML or JSON, e.g. `kubectl get pod -o yaml`) standing in for the server pod. */
-async function readServerPod(
+export async function readServerPod(
   file: string,
   env: Record<string, string | undefined>,
   command: string,

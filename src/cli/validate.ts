@@ -3,6 +3,8 @@ import { FsConfigSource } from '../adapters/fs/fs-config-source.js';
 import { checkSnapshot, type ValidationProblem, type ValidationWarning } from '../config/index.js';
 import { type ConfigIssue, formatConfigIssue } from '../errors/config-error.js';
 import { type CliArgs, required } from './args.js';
+import { readServerPod } from './prepare-selection.js';
+import { plural } from './words.js';
 
 /**
  * `validate`: every problem of the project with file:line, checking what `run` would do (one Job per block,
@@ -18,6 +20,7 @@ export async function validateCommand(
   const pipelines = args.pipeline ? [args.pipeline] : await source.listPipelines();
   const problems: ValidationProblem[] = [];
   const warnings: ValidationWarning[] = [];
+  const serverPod = args.serverPod ? await readServerPod(args.serverPod, env, 'validate') : undefined;
   const seen = new Set<string>();
   const once = <T extends ValidationProblem | ValidationWarning>(into: T[], item: T) => {
     const key = `${item.code}|${item.path}|${item.location?.file}|${item.location?.line}|${item.message}`;
@@ -26,7 +29,10 @@ export async function validateCommand(
     into.push(item);
   };
   for (const uuid of pipelines.length > 0 ? pipelines : [undefined]) {
-    const report = checkSnapshot(await source.load(uuid), args.mode ? { mode: args.mode } : {});
+    const report = checkSnapshot(await source.load(uuid), {
+      ...(args.mode ? { mode: args.mode } : {}),
+      ...(serverPod ? { serverPod } : {}),
+    });
     for (const problem of report.problems) once(problems, problem);
     for (const warning of report.warnings) once(warnings, warning);
   }
@@ -42,13 +48,13 @@ export async function validateCommand(
   );
   if (problems.length === 0) {
     return {
-      text: `${warningText.map((line) => `${line}\n`).join('')}${projectDir}: ${count(pipelines.length, 'pipeline')} checked, no problems found${warnings.length > 0 ? ` (${count(warnings.length, 'warning')})` : ''}.\n`,
+      text: `${warningText.map((line) => `${line}\n`).join('')}${projectDir}: ${plural(pipelines.length, 'pipeline')} checked, no problems found${warnings.length > 0 ? ` (${plural(warnings.length, 'warning')})` : ''}.\n`,
       valid: true,
     };
   }
   const lines = [...problems.map((p) => `${formatConfigIssue(p)}${label(p)}`), ...warningText];
   return {
-    text: `${lines.join('\n')}\n\n${count(problems.length, 'problem')} in ${projectDir}. See docs/errors.md for each code.\n`,
+    text: `${lines.join('\n')}\n\n${plural(problems.length, 'problem')} in ${projectDir}. See docs/errors.md for each code.\n`,
     valid: false,
   };
 }
@@ -61,8 +67,4 @@ function label(item: ValidationProblem | ValidationWarning): string {
   return blocks && blocks.length > 0
     ? ` (dag run: ${blocks.length === 1 ? 'block' : 'blocks'} ${blocks.join(', ')})`
     : ' (dag run)';
-}
-
-function count(n: number, noun: string): string {
-  return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }

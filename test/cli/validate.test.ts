@@ -1,7 +1,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { main } from '../../src/cli/main.js';
+import { main } from '../../src/cli/cli.js';
 import { writeProject } from '../helpers/project.js';
 
 async function validate(argv: string[], env: Record<string, string | undefined> = {}) {
@@ -115,8 +115,12 @@ blocks:
   });
 
   it('names a missing project directory; a project without pipelines, an empty or list pipeline file are errors', async () => {
-    expect((await validate(['--project', '/does/not/exist'])).lines[0]).toBe(
-      '/does/not/exist: the project directory /does/not/exist does not exist (or is not a directory): pass the Mage project folder, the one that holds metadata.yaml and pipelines/. [FILE_NOT_FOUND]',
+    // The CLI names the missing directory before anything reads inside it (the library's own message is
+    // tested with FsConfigSource).
+    const missing = await validate(['--project', '/does/not/exist']);
+    expect(missing.code).toBe(2);
+    expect(missing.lines[0]).toBe(
+      'error [USAGE]: --project: the directory "/does/not/exist" does not exist; see k8s-executor validate --help',
     );
     const none = writeProject({ 'metadata.yaml': PROJECT });
     expect((await validate(['--project', none])).lines[0]).toMatch(
