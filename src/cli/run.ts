@@ -3,7 +3,7 @@ import { access, stat, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { FsConfigSource } from '../adapters/fs/fs-config-source.js';
 import { commandBlockRunner } from '../adapters/local/command-block-runner.js';
-import { readPipeline } from '../config/index.js';
+import { readPipeline, runModeOf } from '../config/index.js';
 import { createExecutors, type Executors } from '../create.js';
 import type { PipelineResult } from '../executor/pipeline-types.js';
 import { systemClock } from '../ports/clock.js';
@@ -53,7 +53,8 @@ export async function runCommand(
     keepJobs: args.keepJobs,
     localRunner,
   });
-  const blocks = args.mode === 'single-job' ? [pipeline.uuid] : pipeline.blocks.map((b) => b.uuid);
+  const mode = runModeOf(pipeline, args.mode);
+  const blocks = mode === 'single-job' ? [pipeline.uuid] : pipeline.blocks.map((b) => b.uuid);
   const where = args.local
     ? 'on the local backend'
     : `on the cluster of ${args.context ? `kubeconfig context "${args.context}"` : 'the current kubeconfig context'}`;
@@ -70,7 +71,7 @@ export async function runCommand(
   let result: PipelineResult;
   try {
     if (args.local) {
-      const warnings = await localBackendWarnings(executors.blocks, pipeline, snapshot, run, args.mode);
+      const warnings = await localBackendWarnings(executors.blocks, pipeline, snapshot, run, mode);
       for (const warning of warnings) out.write(`warning: ${warning}\n`);
       started();
     }

@@ -12,6 +12,7 @@ export {
   type PipelineDefinition,
   type RetryConfig,
   readPipeline,
+  runModeOf,
 } from './pipeline.js';
 export { type ResolveInput, resolveConfig } from './resolve.js';
 export type {

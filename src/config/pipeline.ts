@@ -56,6 +56,19 @@ export interface PipelineDefinition {
 const DEFAULT_EXECUTOR = 'local_python';
 
 /**
+ * How a pipeline runs when the caller does not say: as one Job (`single-job`) when it sets
+ * `run_pipeline_in_one_process` and its executor type is `k8s` (Mage's rule), else one Job per block (`dag`).
+ * An explicit mode always wins.
+ */
+export function runModeOf(
+  pipeline: Pick<PipelineDefinition, 'runPipelineInOneProcess' | 'executorType'>,
+  explicit?: 'dag' | 'single-job',
+): 'dag' | 'single-job' {
+  if (explicit) return explicit;
+  return pipeline.runPipelineInOneProcess && pipeline.executorType === 'k8s' ? 'single-job' : 'dag';
+}
+
+/**
  * Reads blocks, `upstream_blocks`, executor types, `retry_config` and `run_pipeline_in_one_process` of the
  * snapshot's pipeline, as Mage reads them, checking every key and value type of the file.
  *

@@ -4,7 +4,7 @@ import type { ServerPod } from '../ports/pod-introspector.js';
 import type { RunIdentity } from '../types/run.js';
 import { sortIssues } from './issues.js';
 import { isPlainObject } from './merge.js';
-import { parsePipeline } from './pipeline.js';
+import { parsePipeline, runModeOf } from './pipeline.js';
 import { checkProjectDocument } from './project.js';
 import { resolveWithReport } from './resolve.js';
 import type { ConfigWarning } from './warnings.js';
@@ -109,9 +109,7 @@ export function checkSnapshot(
     } = parsePipeline(snapshot, snapshot.pipeline);
     problems.push(...structure);
     warnings.push(...fileWarnings);
-    mode =
-      options.mode ??
-      (definition.runPipelineInOneProcess && definition.executorType === 'k8s' ? 'single-job' : 'dag');
+    mode = runModeOf(definition, options.mode);
     const run = { pipelineUuid: definition.uuid, ...PLACEHOLDERS };
     const k8sBlocks = definition.blocks.filter((b) => b.executorType === 'k8s');
     if (mode === 'dag')

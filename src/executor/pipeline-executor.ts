@@ -1,4 +1,4 @@
-import { type PipelineDefinition, readPipeline } from '../config/index.js';
+import { type PipelineDefinition, readPipeline, runModeOf } from '../config/index.js';
 import { type Clock, systemClock } from '../ports/clock.js';
 import { K8sBlockExecutor } from './block-executor.js';
 import { dagContext } from './dag-context.js';
@@ -85,11 +85,8 @@ export class K8sPipelineExecutor {
     this.blocks.close();
   }
 
-  /** The option, else `single-job` for a pipeline with `run_pipeline_in_one_process: true` (Mage's rule). */
+  /** The option, else `single-job` for a k8s pipeline with `run_pipeline_in_one_process: true` (Mage's rule). */
   private modeOf(pipeline: PipelineDefinition): 'dag' | 'single-job' {
-    if (this.options.mode) return this.options.mode;
-    // `runPipelineInOneProcess` is being added to PipelineDefinition; read it defensively until then.
-    const oneProcess = (pipeline as { runPipelineInOneProcess?: boolean }).runPipelineInOneProcess;
-    return oneProcess === true ? 'single-job' : 'dag';
+    return runModeOf(pipeline, this.options.mode);
   }
 }
