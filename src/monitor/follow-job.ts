@@ -29,7 +29,8 @@ export interface FollowJobOptions {
  *
  * Resolves with the final {@link BlockState} (`succeeded` or `failed`, with its reason); a block that
  * fails is a result, not a rejection. Rejects with `signal.reason` on abort, with the API error when
- * the hub cannot list the namespace at all (401/403/404: waiting could never end), and with the error
+ * the hub cannot list the namespace (401/403/404 from the first list, or for the hub's whole
+ * `unlistableTimeoutMs`: waiting could never end), and with the error
  * of an `onTransition`/`onState` callback that throws. The subscription is disposed in every case.
  *
  * @example

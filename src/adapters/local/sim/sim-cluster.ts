@@ -17,7 +17,10 @@ import { NameGenerator } from './name-generator.js';
 import { PodLogs } from './pod-logs.js';
 import type { PodRunner } from './pod-runner.js';
 import { podKey, rfc3339, type SimState } from './sim-state.js';
-import { RevisionCounter, type StoredObject, VersionedStore } from './versioned-store.js';
+import { RevisionCounter, type StoredObject, VersionedStore, type WatchStream } from './versioned-store.js';
+
+/** How often a watch that asked for bookmarks gets one, as the API server's watch cache sends them. */
+export const BOOKMARK_PERIOD_MS = 60_000;
 
 /** Options of a {@link SimCluster}. */
 export interface SimClusterOptions {
@@ -104,7 +107,10 @@ export class SimCluster implements JobClient {
     onEvent: (event: WatchEvent<Job>) => void,
     options: WatchOptions,
   ): Promise<void> {
-    return this.watch(this.state.jobs, 'jobs', namespace, onEvent, options);
+    return this.watch(this.state.jobs, 'jobs', namespace, onEvent, options, {
+      kind: 'Job',
+      apiVersion: 'batch/v1',
+    });
   }
 
   async deleteJob(
@@ -134,7 +140,10 @@ export class SimCluster implements JobClient {
     onEvent: (event: WatchEvent<Pod>) => void,
     options: WatchOptions,
   ): Promise<void> {
-    return this.watch(this.state.pods, 'pods', namespace, onEvent, options);
+    return this.watch(this.state.pods, 'pods', namespace, onEvent, options, {
+      kind: 'Pod',
+      apiVersion: 'v1',
+    });
   }
 
   async readPodLog(namespace: string, pod: string, options: LogOptions = {}): Promise<string> {
@@ -218,6 +227,7 @@ export class SimCluster implements JobClient {
     namespace: string,
     onEvent: (event: WatchEvent<T>) => void,
     options: WatchOptions,
+    type: { kind: string; apiVersion: string },
   ): Promise<void> {
     const { signal } = options;
     if (signal?.aborted) return Promise.reject(signal.reason);
@@ -238,12 +248,30 @@ export class SimCluster implements JobClient {
           () => undefined,
         );
       }
+      if (options.allowBookmarks !== false) void this.sendBookmarks(stream, type, stop.signal);
       return stream.done.finally(() => {
         signal?.removeEventListener('abort', onAbort);
         stop.abort();
       });
     } catch (error) {
       return Promise.reject(error);
+    }
+  }
+
+  /** A BOOKMARK every {@link BOOKMARK_PERIOD_MS} with the newest resourceVersion, until `stop`. */
+  private async sendBookmarks<T extends StoredObject>(
+    stream: WatchStream<T>,
+    type: { kind: string; apiVersion: string },
+    stop: AbortSignal,
+  ): Promise<void> {
+    try {
+      for (;;) {
+        await this.state.clock.sleep(BOOKMARK_PERIOD_MS, stop);
+        const resourceVersion = String(this.state.revisions.current);
+        stream.bookmark({ ...type, metadata: { resourceVersion } } as unknown as T);
+      }
+    } catch {
+      // The watch ended.
     }
   }
 
