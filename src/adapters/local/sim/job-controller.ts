@@ -1,41 +1,21 @@
-import type { Condition, ContainerStatus, Job, Pod } from '../../../types/kube.js';
-import type { ContainerExit, PodRunner, PodRunnerCallbacks, RunningPod } from './pod-runner.js';
+import type { Condition, Job, Pod } from '../../../types/kube.js';
+import { type JobRuntime, newPodRuntime, type Outcome, type PodRuntime } from './job-runtime.js';
+import { condition, setCount } from './job-status.js';
+import type { PodRunner, PodRunnerCallbacks } from './pod-runner.js';
+import {
+  markedForDeletion,
+  podFromTemplate,
+  running,
+  terminated,
+  unschedulable,
+  waiting,
+} from './pod-status.js';
 import { podKey, rfc3339, type SimState } from './sim-state.js';
 
-/** The node every simulated pod is scheduled on. */
-export const SIM_NODE_NAME = 'k8s-executor-sim';
+export { SIM_NODE_NAME } from './pod-status.js';
 
 /** Container waiting reasons that are part of a normal start, not worth a warning. */
 const QUIET_WAITING_REASONS = new Set(['ContainerCreating', 'PodInitializing']);
-
-/** How a Job ends, once decided (before its pods have all stopped). */
-type Outcome = { kind: 'success' } | { kind: 'failure'; reason: string; message: string };
-
-interface PodRuntime {
-  readonly name: string;
-  readonly uid: string;
-  handle?: RunningPod;
-  exited: boolean;
-  /** Being deleted: removed from the store as soon as its container has stopped. */
-  deleting: boolean;
-  readonly exit: Promise<void>;
-  markExited: () => void;
-}
-
-interface JobRuntime {
-  readonly namespace: string;
-  readonly name: string;
-  readonly uid: string;
-  readonly backoffLimit: number;
-  readonly pods: Map<string, PodRuntime>;
-  readonly deadline: AbortController;
-  succeeded: number;
-  failed: number;
-  outcome?: Outcome;
-  /** The final condition (`Complete` / `Failed`) is written. */
-  settled: boolean;
-  deletion?: 'Foreground' | 'Background';
-}
 
 /**
  * The simulated Job controller (plus the kubelet's and garbage collector's parts of a Job's life).
@@ -133,47 +113,14 @@ export class JobController {
   private createPod(runtime: JobRuntime, statusPatch: Record<string, unknown> = {}): void {
     const job = this.currentJob(runtime);
     if (!job?.spec || this.stopped) return;
-    const template = job.spec.template;
     const { clock, names } = this.state;
-    const generateName = `${runtime.name}-`;
-    // Typed loosely in ObjectMeta; the real controller sets these two fields as well.
-    const owner = {
-      apiVersion: 'batch/v1',
-      kind: 'Job',
-      name: runtime.name,
-      uid: runtime.uid,
-      controller: true,
-      blockOwnerDeletion: true,
-    };
-    const pod: Pod = {
-      apiVersion: 'v1',
-      kind: 'Pod',
-      metadata: {
-        name: names.generateName(generateName),
-        generateName,
-        namespace: runtime.namespace,
-        uid: names.uid(),
-        creationTimestamp: rfc3339(clock.now()),
-        labels: { ...template.metadata?.labels },
-        ...(template.metadata?.annotations ? { annotations: { ...template.metadata.annotations } } : {}),
-        ownerReferences: [owner],
-      },
-      spec: structuredClone(template.spec),
-      status: { phase: 'Pending', qosClass: 'BestEffort' },
-    };
-    const stored = this.state.pods.add(pod);
-    let markExited!: () => void;
-    const exit = new Promise<void>((resolve) => {
-      markExited = resolve;
+    const pod = podFromTemplate(job, {
+      name: names.generateName(`${runtime.name}-`),
+      uid: names.uid(),
+      now: clock.now(),
     });
-    const podRuntime: PodRuntime = {
-      name: stored.metadata.name!,
-      uid: stored.metadata.uid!,
-      exited: false,
-      deleting: false,
-      exit,
-      markExited,
-    };
+    const stored = this.state.pods.add(pod);
+    const podRuntime = newPodRuntime(stored.metadata.name!, stored.metadata.uid!);
     runtime.pods.set(podRuntime.name, podRuntime);
     this.writeJobStatus(runtime, statusPatch);
     podRuntime.handle = this.runner.start(stored, this.callbacks(runtime, podRuntime));
@@ -327,11 +274,8 @@ export class JobController {
     }
     if (pod.deleting) return;
     pod.deleting = true;
-    const now = rfc3339(this.state.clock.now());
-    this.updatePod(runtime, pod, (p) => ({
-      ...p,
-      metadata: { ...p.metadata, deletionTimestamp: now, deletionGracePeriodSeconds: 30 },
-    }));
+    const now = this.state.clock.now();
+    this.updatePod(runtime, pod, (p) => markedForDeletion(p, now));
     this.writeJobStatus(runtime);
     pod.handle?.kill('SIGTERM');
   }
@@ -393,134 +337,4 @@ export class JobController {
     const job = this.state.jobs.get(runtime.namespace, runtime.name);
     return job?.metadata.uid === runtime.uid ? job : undefined;
   }
-}
-
-/** Sets a count the API server omits when zero. */
-function setCount(
-  status: NonNullable<Job['status']>,
-  field: 'active' | 'succeeded' | 'failed',
-  value: number,
-): void {
-  if (value > 0) status[field] = value;
-  else delete status[field];
-}
-
-function condition(type: string, reason: string, message: string, at: string): Condition {
-  return { type, status: 'True', reason, message, lastProbeTime: at, lastTransitionTime: at };
-}
-
-function podCondition(
-  type: string,
-  status: 'True' | 'False',
-  at: string,
-  reason?: string,
-  message?: string,
-): Condition {
-  return {
-    type,
-    status,
-    lastTransitionTime: at,
-    ...(reason ? { reason } : {}),
-    ...(message ? { message } : {}),
-  };
-}
-
-function containerStatus(pod: Pod, state: ContainerStatus['state'], ready: boolean): ContainerStatus[] {
-  const main = pod.spec?.containers[0];
-  const status = {
-    name: main?.name ?? 'main',
-    ...(main?.image ? { image: main.image } : {}),
-    ready,
-    restartCount: 0,
-    started: state?.running !== undefined, // not in the shared ContainerStatus type, but served by Kubernetes
-    state,
-  };
-  return [status];
-}
-
-function scheduled(pod: Pod, now: number): Pod {
-  const at = rfc3339(now);
-  return {
-    ...pod,
-    spec: { containers: [], ...pod.spec, nodeName: SIM_NODE_NAME },
-    status: {
-      ...pod.status,
-      phase: 'Pending',
-      startTime: pod.status?.startTime ?? at,
-      conditions: [
-        podCondition('Initialized', 'True', at),
-        podCondition('Ready', 'False', at, 'ContainersNotReady', 'containers with unready status'),
-        podCondition('ContainersReady', 'False', at, 'ContainersNotReady', 'containers with unready status'),
-        podCondition('PodScheduled', 'True', at),
-      ],
-    },
-  };
-}
-
-function unschedulable(pod: Pod, message: string, now: number): Pod {
-  return {
-    ...pod,
-    status: {
-      ...pod.status,
-      phase: 'Pending',
-      conditions: [podCondition('PodScheduled', 'False', rfc3339(now), 'Unschedulable', message)],
-    },
-  };
-}
-
-function waiting(pod: Pod, reason: string, message: string | undefined, now: number): Pod {
-  const base = scheduled(pod, now);
-  const state = { waiting: { reason, ...(message ? { message } : {}) } };
-  return { ...base, status: { ...base.status, containerStatuses: containerStatus(pod, state, false) } };
-}
-
-function running(pod: Pod, now: number): Pod {
-  const at = rfc3339(now);
-  const base = pod.spec?.nodeName ? pod : scheduled(pod, now);
-  return {
-    ...base,
-    status: {
-      ...base.status,
-      phase: 'Running',
-      conditions: [
-        podCondition('Initialized', 'True', at),
-        podCondition('Ready', 'True', at),
-        podCondition('ContainersReady', 'True', at),
-        podCondition('PodScheduled', 'True', at),
-      ],
-      containerStatuses: containerStatus(pod, { running: { startedAt: at } }, true),
-    },
-  };
-}
-
-function terminated(pod: Pod, exit: ContainerExit, now: number): Pod {
-  const at = rfc3339(now);
-  const failed = exit.exitCode !== 0 || exit.podFailure !== undefined;
-  const startedAt = pod.status?.containerStatuses?.[0]?.state?.running?.startedAt ?? at;
-  const state = {
-    terminated: {
-      exitCode: exit.exitCode,
-      reason: exit.reason ?? (exit.exitCode === 0 ? 'Completed' : 'Error'),
-      ...(exit.message ? { message: exit.message } : {}),
-      startedAt,
-      finishedAt: at,
-    },
-  };
-  const notReady = failed ? 'PodFailed' : 'PodCompleted';
-  return {
-    ...pod,
-    status: {
-      ...pod.status,
-      phase: failed ? 'Failed' : 'Succeeded',
-      ...(exit.podFailure ? { reason: exit.podFailure.reason, message: exit.podFailure.message } : {}),
-      startTime: pod.status?.startTime ?? at,
-      conditions: [
-        podCondition('Initialized', 'True', at, notReady),
-        podCondition('Ready', 'False', at, notReady),
-        podCondition('ContainersReady', 'False', at, notReady),
-        podCondition('PodScheduled', 'True', at),
-      ],
-      containerStatuses: containerStatus(pod, state, false),
-    },
-  };
 }
