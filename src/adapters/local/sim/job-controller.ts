@@ -1,6 +1,6 @@
 import type { Condition, Job, Pod } from '../../../types/kube.js';
 import { type JobRuntime, newPodRuntime, type Outcome, type PodRuntime } from './job-runtime.js';
-import { condition, setCount } from './job-status.js';
+import { condition, setCount, suspendedCondition } from './job-status.js';
 import type { PodRunner, PodRunnerCallbacks } from './pod-runner.js';
 import {
   markedForDeletion,
@@ -27,7 +27,9 @@ const QUIET_WAITING_REASONS = new Set(['ContainerCreating', 'PodInitializing']);
  * - success adds `SuccessCriteriaMet`, then `Complete` with `completionTime`;
  * - `activeDeadlineSeconds` (from `startTime`, on the Clock) deletes the running pods and fails the Job with
  *   `DeadlineExceeded`;
- * - deleting a Job (Foreground: the Job goes last; Background: the Job goes first) stops and removes its pods.
+ * - deleting a Job (Foreground: the Job goes last; Background: the Job goes first) stops and removes its pods;
+ * - `spec.suspend` (Kueue's queueing and preemption): no pod while it holds, running pods are stopped
+ *   (not counted as failed), a `Suspended` condition; a resume resets `startTime` and makes a new pod.
  * Every handler runs to completion before the next one and re-checks that its pod or Job still exists,
  * so late reports from a runner (a process exiting after its Job was deleted) are harmless.
  */
@@ -49,6 +51,7 @@ export class JobController {
       backoffLimit: job.spec?.backoffLimit ?? 6,
       pods: new Map(),
       deadline: new AbortController(),
+      suspended: job.spec?.suspend === true,
       succeeded: 0,
       failed: 0,
       settled: false,
@@ -82,6 +85,33 @@ export class JobController {
     return true;
   }
 
+  /**
+   * Sets a Job's `spec.suspend`. Suspending stops its running pods (SIGTERM; they do not count as
+   * failed) and its deadline; resuming resets `startTime` and makes a new pod. False when there is no
+   * such Job; a finished or deleted Job only gets the new spec.
+   */
+  setSuspended(namespace: string, name: string, suspend: boolean): boolean {
+    const job = this.state.jobs.get(namespace, name);
+    if (!job?.spec) return false;
+    if ((job.spec.suspend === true) === suspend) return true;
+    this.state.jobs.update({ ...job, spec: { ...job.spec, suspend } });
+    const runtime = this.runtimes.get(job.metadata.uid!);
+    if (!runtime || runtime.deletion || runtime.outcome) return true;
+    runtime.suspended = suspend;
+    if (!suspend) {
+      this.start(runtime);
+      return true;
+    }
+    runtime.deadline.abort();
+    this.writeJobStatus(runtime, { conditions: this.withSuspended(runtime, true) });
+    for (const pod of [...runtime.pods.values()]) {
+      if (pod.exited) continue;
+      pod.preempted = true;
+      this.deletePod(runtime, pod);
+    }
+    return true;
+  }
+
   /** Stops every running container and waits until each has reported its exit. No new pod starts after. */
   async stop(): Promise<void> {
     this.stopped = true;
@@ -98,15 +128,31 @@ export class JobController {
   }
 
   private start(runtime: JobRuntime): void {
-    if (this.stopped || runtime.deletion || !this.currentJob(runtime)) return;
-    const deadlineSeconds = this.currentJob(runtime)?.spec?.activeDeadlineSeconds;
+    const job = this.currentJob(runtime);
+    if (this.stopped || runtime.deletion || !job) return;
+    const wasSuspended = job.status?.conditions?.some((c) => c.type === 'Suspended') === true;
+    if (runtime.suspended) {
+      this.writeJobStatus(runtime, { conditions: this.withSuspended(runtime, true) });
+      return;
+    }
+    runtime.deadline = new AbortController();
+    const deadlineSeconds = job.spec?.activeDeadlineSeconds;
     if (deadlineSeconds !== undefined) {
       this.state.clock.sleep(deadlineSeconds * 1000, runtime.deadline.signal).then(
         () => this.deadlineExceeded(runtime),
         () => undefined, // aborted: the Job ended or was deleted first
       );
     }
-    this.createPod(runtime, { startTime: rfc3339(this.state.clock.now()) });
+    this.createPod(runtime, {
+      startTime: rfc3339(this.state.clock.now()),
+      ...(wasSuspended ? { conditions: this.withSuspended(runtime, false) } : {}),
+    });
+  }
+
+  /** The Job's conditions with its `Suspended` condition set (True) or lifted (False). */
+  private withSuspended(runtime: JobRuntime, suspended: boolean): Condition[] {
+    const others = (this.currentJob(runtime)?.status?.conditions ?? []).filter((c) => c.type !== 'Suspended');
+    return [...others, suspendedCondition(suspended, rfc3339(this.state.clock.now()))];
   }
 
   /** Creates the next pod; `statusPatch` goes into the same Job status update that counts it. */
@@ -167,7 +213,7 @@ export class JobController {
           return;
         }
         if (exit.exitCode === 0 && !exit.podFailure) runtime.succeeded += 1;
-        else runtime.failed += 1;
+        else if (!pod.preempted) runtime.failed += 1;
         if (exit.podFailure) warn(exit.podFailure.reason, exit.podFailure.message);
         if (pod.deleting) this.removePod(runtime, pod);
         this.reconcile(runtime);
@@ -195,7 +241,7 @@ export class JobController {
           reason: 'BackoffLimitExceeded',
           message: 'Job has reached the specified backoff limit',
         });
-      } else if (this.countPods(runtime).running === 0) {
+      } else if (!runtime.suspended && this.countPods(runtime).running === 0) {
         this.createPod(runtime);
         return;
       }

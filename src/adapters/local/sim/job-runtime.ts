@@ -12,6 +12,8 @@ export interface PodRuntime {
   exited: boolean;
   /** Being deleted: removed from the store as soon as its container has stopped. */
   deleting: boolean;
+  /** Stopped because its Job was suspended: its end is no failure. */
+  preempted?: boolean;
   readonly exit: Promise<void>;
   markExited: () => void;
 }
@@ -22,7 +24,10 @@ export interface JobRuntime {
   readonly uid: string;
   readonly backoffLimit: number;
   readonly pods: Map<string, PodRuntime>;
-  readonly deadline: AbortController;
+  /** Stops the `activeDeadlineSeconds` timer of the current start (a resume starts a new one). */
+  deadline: AbortController;
+  /** `spec.suspend` is true: no pod is made. */
+  suspended: boolean;
   succeeded: number;
   failed: number;
   outcome?: Outcome;

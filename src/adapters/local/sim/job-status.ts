@@ -14,3 +14,15 @@ export function setCount(
 export function condition(type: string, reason: string, message: string, at: string): Condition {
   return { type, status: 'True', reason, message, lastProbeTime: at, lastTransitionTime: at };
 }
+
+/** The `Suspended` condition: True while `spec.suspend` holds, False (reason `JobResumed`) after. */
+export function suspendedCondition(suspended: boolean, at: string): Condition {
+  return {
+    type: 'Suspended',
+    status: suspended ? 'True' : 'False',
+    reason: suspended ? 'JobSuspended' : 'JobResumed',
+    message: suspended ? 'Job suspended' : 'Job resumed',
+    lastProbeTime: at,
+    lastTransitionTime: at,
+  };
+}

@@ -1,20 +1,29 @@
-import type { ApiError, ApiOperation } from '../../../errors/api-error.js';
+import type { ApiOperation } from '../../../errors/api-error.js';
 import type { Clock } from '../../../ports/clock.js';
 import type {
   CallOptions,
+  DeleteOptions,
   JobClient,
   ListResult,
   LogOptions,
   WatchOptions,
 } from '../../../ports/job-client.js';
 import type { Job, KubeEvent, Pod, WatchEvent } from '../../../types/kube.js';
-import { alreadyExists, gone, invalid, notFound, type SimResource, simOperation } from './api-errors.js';
+import {
+  alreadyExists,
+  gone,
+  invalid,
+  preconditionFailed,
+  type SimResource,
+  simOperation,
+} from './api-errors.js';
 import { EventRecorder } from './event-recorder.js';
 import { admitJob, validateJob } from './job-admission.js';
 import { JobController } from './job-controller.js';
 import { type LabelSelector, parseLabelSelector } from './label-selector.js';
+import { logWindow } from './log-request.js';
 import { NameGenerator } from './name-generator.js';
-import { PodLogs } from './pod-logs.js';
+import { type LogTimestamps, PodLogs } from './pod-logs.js';
 import type { PodRunner } from './pod-runner.js';
 import { podKey, rfc3339, type SimState } from './sim-state.js';
 import { RevisionCounter, type StoredObject, VersionedStore, type WatchStream } from './versioned-store.js';
@@ -36,6 +45,8 @@ export interface SimClusterOptions {
   watchHistory?: number;
   /** Log lines kept per pod. @default 10_000 */
   maxLogLines?: number;
+  /** How log lines are timed (see {@link LogTimestamps}). @default 'distinct' */
+  logTimestamps?: LogTimestamps;
 }
 
 /**
@@ -58,7 +69,7 @@ export class SimCluster implements JobClient {
       jobs: new VersionedStore<Job>(revisions, options.watchHistory),
       pods: new VersionedStore<Pod>(revisions, options.watchHistory),
       events: new EventRecorder(),
-      logs: new PodLogs(options.maxLogLines),
+      logs: new PodLogs(options.maxLogLines, options.logTimestamps),
       names: new NameGenerator(options.seed),
     };
     this.controller = new JobController(this.state, options.runner);
@@ -113,12 +124,16 @@ export class SimCluster implements JobClient {
     });
   }
 
-  async deleteJob(
-    namespace: string,
-    name: string,
-    options: CallOptions & { propagationPolicy?: 'Foreground' | 'Background' } = {},
-  ): Promise<boolean> {
+  async deleteJob(namespace: string, name: string, options: DeleteOptions = {}): Promise<boolean> {
     options.signal?.throwIfAborted();
+    const job = this.state.jobs.get(namespace, name);
+    if (job && options.uid !== undefined && job.metadata.uid !== options.uid) {
+      throw preconditionFailed(
+        simOperation('delete', 'jobs', namespace, name),
+        options.uid,
+        job.metadata.uid,
+      );
+    }
     return this.deleteNow(namespace, name, options.propagationPolicy ?? 'Foreground');
   }
 
@@ -148,7 +163,7 @@ export class SimCluster implements JobClient {
 
   async readPodLog(namespace: string, pod: string, options: LogOptions = {}): Promise<string> {
     options.signal?.throwIfAborted();
-    const window = this.logWindow(namespace, pod, options);
+    const window = logWindow(this.state.pods.get(namespace, pod), namespace, pod, options);
     return this.state.logs
       .read(podKey(namespace, pod), window)
       .map((line) => `${line}\n`)
@@ -162,7 +177,7 @@ export class SimCluster implements JobClient {
     options: LogOptions = {},
   ): Promise<void> {
     options.signal?.throwIfAborted();
-    const window = this.logWindow(namespace, pod, options);
+    const window = logWindow(this.state.pods.get(namespace, pod), namespace, pod, options);
     return this.state.logs.follow(podKey(namespace, pod), onLine, window, options.signal);
   }
 
@@ -195,6 +210,23 @@ export class SimCluster implements JobClient {
   expireWatchHistory(): void {
     this.state.jobs.compact();
     this.state.pods.compact();
+  }
+
+  /**
+   * Cuts every open log follow: each ends as if the connection was closed (or, with `error`, rejects
+   * with it: a broken connection) while the containers go on writing. Returns how many were cut.
+   */
+  cutLogStreams(error?: unknown): number {
+    return this.state.logs.cut(error === undefined ? {} : { error });
+  }
+
+  /**
+   * Sets a Job's `spec.suspend`, as Kueue does to queue a Job or to preempt it: suspending stops its
+   * running pods (SIGTERM; they do not count as failed), resuming makes a new pod. False when there is
+   * no such Job.
+   */
+  setSuspended(namespace: string, name: string, suspend: boolean): boolean {
+    return this.controller.setSuspended(namespace, name, suspend);
   }
 
   /**
@@ -301,54 +333,4 @@ export class SimCluster implements JobClient {
     }
     return version;
   }
-
-  /** Checks a log request the way the kubelet does and returns the window of lines it asks for. */
-  private logWindow(
-    namespace: string,
-    podName: string,
-    options: LogOptions,
-  ): { tailLines?: number; sinceMs?: number } {
-    const op = simOperation('get', 'pods/log', namespace, podName);
-    const pod = this.state.pods.get(namespace, podName);
-    if (!pod) throw notFound({ ...op, resource: 'pods' });
-    const names = (pod.spec?.containers ?? []).map((c) => c.name);
-    const container = options.container ?? (names.length === 1 ? names[0] : undefined);
-    if (container === undefined) {
-      throw badLog(
-        op,
-        `a container name must be specified for pod ${podName}, choose one of: [${names.join(' ')}]`,
-      );
-    }
-    if (!names.includes(container))
-      throw badLog(op, `container ${container} is not valid for pod ${podName}`);
-    if (container !== names[0]) {
-      throw badLog(
-        op,
-        `container ${container} of pod ${podName} is not run by the simulated cluster (only the first container is)`,
-      );
-    }
-    const state = pod.status?.containerStatuses?.[0]?.state;
-    if (!state?.running && !state?.terminated) {
-      const reason = state?.waiting?.reason ?? 'ContainerCreating';
-      throw badLog(op, `container "${container}" in pod "${podName}" is waiting to start: ${reason}`);
-    }
-    let sinceMs: number | undefined;
-    if (options.sinceTime !== undefined) {
-      sinceMs = Date.parse(options.sinceTime);
-      if (Number.isNaN(sinceMs)) throw badLog(op, `sinceTime "${options.sinceTime}" is not an RFC 3339 time`);
-    }
-    return {
-      ...(options.tailLines !== undefined ? { tailLines: options.tailLines } : {}),
-      ...(sinceMs !== undefined ? { sinceMs } : {}),
-    };
-  }
-}
-
-function badLog(op: ApiOperation, message: string): ApiError {
-  return invalid(
-    op,
-    `${message}.`,
-    'Wait until the container has started, or name the right container.',
-    400,
-  );
 }
