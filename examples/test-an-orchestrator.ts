@@ -1,9 +1,15 @@
 /**
- * Testing orchestrator code without a cluster: `k8s-executor/testing` gives a fake clock and an
- * in-memory JobClient that plays scripted pod histories (here: the image cannot be pulled).
+ * Testing orchestrator code without a cluster: the orchestrator wires its executors with
+ * `createExecutors`, and a test hands the same factory the doubles of `k8s-executor/testing` — a fake
+ * clock and an in-memory JobClient that plays scripted pod histories (here: the image cannot be pulled).
  */
-import { type ConfigSource, K8sBlockExecutor } from 'k8s-executor';
+import { type ConfigSource, type CreateExecutorsOptions, createExecutors } from 'k8s-executor';
 import { FakeClock, InMemoryJobClient, StaticConfigSource } from 'k8s-executor/testing';
+
+/** The orchestrator's own wiring: in production it is called with nothing, in tests with doubles. */
+export function orchestratorExecutors(overrides: Partial<CreateExecutorsOptions> = {}) {
+  return createExecutors({ projectDir: './my_project', ...overrides });
+}
 
 export async function imagePullFailureIsReported(): Promise<{ reason?: string; message?: string }> {
   const clock = new FakeClock();
@@ -21,8 +27,8 @@ export async function imagePullFailureIsReported(): Promise<{ reason?: string; m
       },
     },
   ]);
-  const executor = new K8sBlockExecutor({ configSource, jobClient, clock });
-  const pending = executor.execute({
+  const { blocks, close } = orchestratorExecutors({ configSource, jobClient, clock });
+  const pending = blocks.execute({
     pipelineUuid: 'etl',
     blockUuid: 'load',
     pipelineRunId: 1,
@@ -30,11 +36,12 @@ export async function imagePullFailureIsReported(): Promise<{ reason?: string; m
   });
   // Time only moves when the test says so: jump ahead until the run is over (past the image-pull grace).
   let done = false;
-  void pending.finally(() => {
+  const settled = () => {
     done = true;
-  });
+  };
+  pending.then(settled, settled);
   while (!done) await clock.advance(10_000);
   const result = await pending;
-  executor.close();
+  await close();
   return { reason: result.reason, message: result.message };
 }

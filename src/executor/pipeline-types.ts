@@ -1,5 +1,23 @@
 import type { ErrorCode } from '../errors/codes.js';
+import type { ExecutorOptions } from './block-executor.js';
 import type { BlockEvent, LogLine, WarningEvent } from './types.js';
+
+/** Settings of a pipeline executor, on top of the block executor's ports. */
+export interface PipelineExecutorOptions extends ExecutorOptions {
+  /**
+   * `dag`: one Job per block, in dependency order; `single-job`: the whole pipeline as one Job.
+   * @default 'single-job' for a pipeline with `run_pipeline_in_one_process: true` (as Mage), else 'dag'
+   */
+  mode?: 'dag' | 'single-job';
+  /** How many blocks may run at once. @default 4 */
+  concurrency?: number;
+  /** Runs blocks whose executor type is not `k8s`. Without one, such blocks fail with a clear message. */
+  localRunner?: LocalBlockRunner;
+  /** Keep every Job after the run (for debugging). @default false */
+  keepJobs?: boolean;
+  /** Executor types run as Jobs. @default ['k8s'] */
+  k8sExecutorTypes?: readonly string[];
+}
 
 /** Where a block of a pipeline run stands. */
 export type BlockRunStatus =
@@ -26,6 +44,11 @@ export interface AttemptRecord {
   adopted?: boolean;
   /** True when a previous run already finished this attempt and it was not run again. */
   fromEarlierRun?: boolean;
+  /**
+   * True when the executor was closed while this attempt ran (status `cancelled`): its Job was not
+   * deleted and keeps running; running the same pipeline run again adopts it.
+   */
+  leftRunning?: boolean;
   /** When the attempt was submitted (ms, the Clock's time). */
   startedAt: number;
   /** When its container started running, when it did (between `startedAt` and this it was queued or pending). */
@@ -60,6 +83,14 @@ export interface PipelineResult {
   mode: 'dag' | 'single-job';
   /** Every block, in pipeline order. */
   blocks: BlockOutcome[];
+  /**
+   * True when the executor was closed before the run ended: from then on nothing was started or
+   * deleted. Blocks that were running are `cancelled` with their attempt `leftRunning` (the Job keeps
+   * running), blocks not started are `cancelled`; running the same pipeline run again resumes it.
+   */
+  closed?: boolean;
+  /** Set when deleting the run's Jobs at its end failed (the outcome stands): which Jobs are left, and why. */
+  cleanupError?: string;
   startedAt: number;
   finishedAt: number;
 }
@@ -101,9 +132,9 @@ export type LocalBlockRunner = (
 export interface PipelineRunOptions {
   /** Cancels the run: running Jobs are deleted, waiting blocks are cancelled. */
   signal?: AbortSignal;
-  /** Progress events. */
+  /** Progress events. A throw is reported once (a `K8S_EXECUTOR_CALLBACK_THREW` warning) and changes nothing. */
   onEvent?: (event: PipelineEvent) => void;
-  /** Log lines of every block. */
+  /** Log lines of every block. A throw is reported once and changes nothing, as for `onEvent`. */
   onLog?: (blockUuid: string, line: LogLine) => void;
 }
 

@@ -5,6 +5,7 @@ export type {
   CallOptions,
   DeleteOptions,
   JobClient,
+  ListOptions,
   ListResult,
   LogOptions,
   WatchOptions,

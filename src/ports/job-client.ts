@@ -14,6 +14,19 @@ export interface ListResult<T> {
   resourceVersion: string;
 }
 
+/** Options of a list. */
+export interface ListOptions extends CallOptions {
+  /**
+   * The list's `resourceVersion` (the API's parameter; a paginated list sends it with its first page).
+   * Unset: the most recent state, a consistent read (from etcd, or from the watch cache when it is
+   * provably up to date, Kubernetes >= 1.31). `"0"`: whatever state the API server has at hand, served
+   * from its watch cache without reading etcd: much cheaper for a large namespace, but it may lag by
+   * seconds (a Job created a moment ago may be missing) and a second list may even be older than the
+   * first (another API server instance). Any other version: a state at least that recent.
+   */
+  resourceVersion?: string;
+}
+
 /** Options of a watch. */
 export interface WatchOptions extends CallOptions {
   /** Label selector, e.g. `app.kubernetes.io/managed-by=k8s-executor`. */
@@ -40,6 +53,14 @@ export interface LogOptions extends CallOptions {
    * from the last timestamp seen with `sinceTime`; the lines stamped at that instant come again.
    */
   timestamps?: boolean;
+  /**
+   * How a follow reports a stream that breaks mid-way (connection reset, cut by a proxy or load
+   * balancer) rather than being ended by the server. false (the default): it resolves as if the server
+   * had ended it. true: it rejects with a transient `API_UNAVAILABLE`. Either way every complete line
+   * before the break has been delivered, and the cut-off text after the last newline has not (a follow
+   * resumed with `sinceTime` gets that line whole). Implementations that cannot tell resolve.
+   */
+  failOnBrokenStream?: boolean;
 }
 
 /** Options of a delete. */
@@ -67,8 +88,8 @@ export interface JobClient {
   createJob(namespace: string, job: Job, options?: CallOptions & { dryRun?: boolean }): Promise<Job>;
   /** Reads a Job; resolves undefined when it does not exist. */
   getJob(namespace: string, name: string, options?: CallOptions): Promise<Job | undefined>;
-  /** Lists Jobs matching a label selector. */
-  listJobs(namespace: string, labelSelector: string, options?: CallOptions): Promise<ListResult<Job>>;
+  /** Lists Jobs matching a label selector (all of them: a paginated list is read to its end). */
+  listJobs(namespace: string, labelSelector: string, options?: ListOptions): Promise<ListResult<Job>>;
   /**
    * Watches Jobs. Calls `onEvent` for each event, in order, and resolves when the server ends the
    * stream. Rejects with `API_GONE` when the resourceVersion is too old (relist, then watch again).
@@ -83,8 +104,8 @@ export interface JobClient {
    * rejects with `API_CONFLICT` when the Job of that name is another one. @default propagation Foreground
    */
   deleteJob(namespace: string, name: string, options?: DeleteOptions): Promise<boolean>;
-  /** Lists Pods matching a label selector (a Job's pods carry `job-name=<job>`). */
-  listPods(namespace: string, labelSelector: string, options?: CallOptions): Promise<ListResult<Pod>>;
+  /** Lists Pods matching a label selector (a Job's pods carry `job-name=<job>`); like {@link JobClient.listJobs}. */
+  listPods(namespace: string, labelSelector: string, options?: ListOptions): Promise<ListResult<Pod>>;
   /** Watches Pods; same contract as {@link JobClient.watchJobs}. */
   watchPods(
     namespace: string,

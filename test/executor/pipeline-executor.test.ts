@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors/config-error.js';
+import { K8sBlockExecutor } from '../../src/executor/block-executor.js';
 import { K8sPipelineExecutor, type PipelineExecutorOptions } from '../../src/executor/pipeline-executor.js';
 import type { LocalBlockContext, PipelineEvent } from '../../src/executor/pipeline-types.js';
 import { FakeClock } from '../../src/testing/fake-clock.js';
@@ -28,7 +29,7 @@ function setup(blocksYaml: string, options: Partial<PipelineExecutorOptions> = {
       clock,
       executor.run({ pipelineUuid: 'etl', pipelineRunId: 7 }, { onEvent: (e) => events.push(e) }),
     ).finally(() => executor.close());
-  return { clock, jobClient, executor, events, run };
+  return { clock, jobClient, executor, events, files, run };
 }
 
 const DIAMOND = `  - uuid: a
@@ -134,7 +135,7 @@ describe('K8sPipelineExecutor (dag)', () => {
   });
 
   it('resumes a crashed run: adopts the running Job, skips the finished block, creates no duplicate', async () => {
-    const { clock, jobClient, executor, run } = setup(`  - uuid: a
+    const { clock, jobClient, files, run } = setup(`  - uuid: a
     upstream_blocks: []
   - uuid: b
     upstream_blocks: [a]
@@ -144,7 +145,7 @@ describe('K8sPipelineExecutor (dag)', () => {
     jobClient.script(jobOf('a'), [{ runMs: 100 }]);
     jobClient.script(jobOf('b'), [{ runMs: 30_000 }]);
     // What the crashed orchestrator left: a finished, b still running.
-    const blocks = executor.internals.blocks;
+    const blocks = new K8sBlockExecutor({ configSource: new StaticConfigSource(files), jobClient, clock });
     for (const uuid of ['a', 'b']) {
       const prepared = await blocks.prepare({
         pipelineUuid: 'etl',

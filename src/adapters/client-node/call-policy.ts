@@ -40,6 +40,11 @@ export interface CallPolicyOptions {
   random: () => number;
   /** Shared client-side rate limit. */
   limiter: TokenBucketRateLimiter;
+  /**
+   * Called with the failure when an attempt gets 401, before the one immediate retry a call gets for
+   * it: refreshes the credential the failed attempt was sent with.
+   */
+  onUnauthorized?: (failure: unknown) => void;
 }
 
 /**
@@ -52,8 +57,8 @@ const UNLIMITED_VERBS: ReadonlySet<string> = new Set(['list', 'watch']);
 /**
  * Runs every API request of the adapter: rate limit (except `list`/`watch`), classification of failures into `ApiError`,
  * and retries of transient ones (429 honouring `Retry-After`, 5xx, resets, timeouts) with capped
- * exponential backoff and full jitter, within both an attempt and a time budget. 401/403/404/409/410/422
- * are never retried.
+ * exponential backoff and full jitter, within both an attempt and a time budget. A 401 refreshes the
+ * credential and is retried once, at once; 403/404/409/410/422 are never retried.
  */
 export class CallPolicy {
   private requests = 0;
@@ -74,6 +79,7 @@ export class CallPolicy {
     const { retry, clock } = this.options;
     const startedAt = clock.now();
     let backoff = ExponentialBackoff.first(retry, this.options.random);
+    let reauthenticated = false;
     for (let attemptNo = 1; ; attemptNo++) {
       signal?.throwIfAborted();
       if (!UNLIMITED_VERBS.has(op.verb)) await this.options.limiter.acquire(signal);
@@ -87,6 +93,11 @@ export class CallPolicy {
         if (error.code === 'API_CONFLICT' && attemptNo > 1 && options.onConflictAfterRetry) {
           const adopted = await options.onConflictAfterRetry();
           if (adopted !== undefined) return adopted;
+        }
+        if (error.status === 401 && !reauthenticated) {
+          reauthenticated = true;
+          this.options.onUnauthorized?.(failure);
+          continue;
         }
         if (!error.transient) throw error;
         const delayMs = retryAfterMs ?? backoff.delayMs;

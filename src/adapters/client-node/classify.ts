@@ -1,15 +1,21 @@
 import { ApiError, type ApiOperation } from '../../errors/api-error.js';
 import type { ErrorCode } from '../../errors/codes.js';
+import { CredentialUnavailableError } from './credentials.js';
 
 /**
  * A non-2xx reply of the API server, as the transport saw it: status, raw body text and headers.
  * Internal to the adapter; {@link classify} turns it into an {@link ApiError}.
  */
 export class HttpStatusError extends Error {
+  /**
+   * @param authGeneration the credential generation the request was sent with (see
+   *   `RefreshingAuthenticator.generation`), so that a 401 invalidates exactly that credential.
+   */
   constructor(
     readonly status: number,
     readonly bodyText: string,
     readonly headers: Readonly<Record<string, string>>,
+    readonly authGeneration?: number,
   ) {
     super(`HTTP ${status}`);
     this.name = 'HttpStatusError';
@@ -48,6 +54,21 @@ const TRANSIENT_NETWORK_CODES = new Set([
   'UND_ERR_CLOSED',
 ]);
 
+/** TLS errors that retrying cannot fix: the server's certificate is not the one the kubeconfig trusts. */
+const TLS_VERIFICATION_CODES = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_UNTRUSTED',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_REVOKED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
 /** Values shorter than this are not redacted: they would garble messages and reveal nothing. */
 const MIN_REDACTED_LENGTH = 4;
 
@@ -79,6 +100,15 @@ export function roleRuleFor(op: ApiOperation): string {
  */
 export function classify(op: ApiOperation, failure: unknown, redact: readonly string[] = []): Classified {
   if (failure instanceof ApiError) return { error: failure };
+  if (failure instanceof CredentialUnavailableError) {
+    return {
+      error: new ApiError(
+        'API_UNAUTHORIZED',
+        `No credentials for ${describeOperation(op)}: ${failure.message}`,
+        { operation: op, cause: failure },
+      ),
+    };
+  }
   if (failure instanceof HttpStatusError) {
     return classifyStatus(op, failure.status, parseStatus(failure.bodyText), failure.headers, redact);
   }
@@ -111,8 +141,9 @@ function classifyStatus(
       return {
         error: make(
           'API_UNAUTHORIZED',
-          `The API server rejected the credentials (401 Unauthorized) for ${what}: the token or client certificate ` +
-            'of the current kubeconfig context is missing, expired or invalid. Refresh the credentials ' +
+          `The API server rejected the credentials (401 Unauthorized) for ${what}, also after they were refreshed ` +
+            '(token file read again, exec plugin run again) and the request was sent once more: the token or client ' +
+            'certificate of the current kubeconfig context is missing, expired or invalid. Refresh the credentials ' +
             '(e.g. run your cloud CLI\'s "get-credentials" again) or check the service account token.',
         ),
       };
@@ -175,6 +206,15 @@ function classifyStatus(
 
 function classifyNetwork(op: ApiOperation, failure: unknown): ApiError {
   const { code, message } = networkCause(failure);
+  if (code !== undefined && TLS_VERIFICATION_CODES.has(code)) {
+    return new ApiError(
+      'API_UNAVAILABLE',
+      `The TLS connection for ${describeOperation(op)} failed certificate verification (${code}): the API ` +
+        "server's certificate is not signed by the kubeconfig cluster's certificate-authority, has expired, or " +
+        'does not match its address (or tls-server-name). Fix the cluster entry of the kubeconfig.',
+      { operation: op, cause: failure },
+    );
+  }
   const timedOut = isError(failure) && (failure.name === 'TimeoutError' || code === 'ETIMEDOUT');
   const transient =
     timedOut || (code !== undefined && TRANSIENT_NETWORK_CODES.has(code)) || isFetchFailed(failure);

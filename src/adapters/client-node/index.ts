@@ -28,11 +28,24 @@ export interface ClientNodeOptions {
   burst?: number;
   /** Retry limits of transient API failures. @default { baseDelayMs: 200, maxDelayMs: 10_000, maxAttempts: 6, maxElapsedMs: 60_000 } */
   retry?: Partial<RetryOptions>;
-  /** Time limit of one non-streaming request, in ms. @default 30_000 */
+  /**
+   * Time limit of one non-streaming request, in ms; watches and log follows must get their response
+   * headers within it, and then have no time limit. @default 30_000
+   */
   requestTimeoutMs?: number;
-  /** Sleeps of retries and of the rate limiter. @default systemClock */
+  /**
+   * Keep-alive connections to the API server shared by all non-streaming requests (create, get, list,
+   * delete, log reads); more requests at once wait for a free connection, within their time limit.
+   * Watches and log follows hold one connection each, outside this bound. @default 10
+   */
+  maxConnections?: number;
+  /** Sleeps of retries and of the rate limiter, token file ages and exec credential expiry. @default systemClock */
   clock?: Clock;
-  /** The environment (kubeconfig discovery and the server pod's variables). @default process.env */
+  /**
+   * The environment: kubeconfig discovery (`KUBECONFIG`, `HOME`, `KUBERNETES_SERVICE_*`), proxies
+   * (`HTTPS_PROXY`, `HTTP_PROXY`, `NO_PROXY`, also lowercase) and the server pod's variables.
+   * @default process.env
+   */
   env?: Record<string, string | undefined>;
   /** Jitter source, values in [0, 1). @default Math.random */
   random?: () => number;
@@ -57,7 +70,8 @@ export interface ClientNodeAdapters {
 
 /**
  * Wires the client-node adapters of a real cluster. Lazy: nothing is read and no request is sent until
- * the first call; the kubeconfig is loaded once and shared, as are the rate limit and the call counts.
+ * the first call; the kubeconfig is loaded once and shared, as are the rate limit, the keep-alive
+ * connection pool, the refreshed credentials and the call counts.
  *
  * @throws K8sExecutorError `NO_CLUSTER` (from the first call, not from here) when no kubeconfig or
  *   in-cluster service account exists; the message says what was looked for.
@@ -69,16 +83,22 @@ export function createClientNodeAdapters(options: ClientNodeOptions = {}): Clien
   const env = options.env ?? process.env;
   let loaded: LoadedKubeconfig | undefined;
   const kubeconfig = () => {
-    loaded ??= loadKubeconfig({ env, kubeconfigPath: options.kubeconfigPath, context: options.context });
+    loaded ??= loadKubeconfig({
+      env,
+      kubeconfigPath: options.kubeconfigPath,
+      context: options.context,
+      clock: options.clock,
+    });
     return loaded;
   };
   const api = new KubeApi({
-    kubeConfig: () => kubeconfig().kubeConfig,
+    kubeconfig,
     rateLimit: { qps: options.qps, burst: options.burst },
     retry: options.retry,
     clock: options.clock,
     random: options.random,
     requestTimeoutMs: options.requestTimeoutMs,
+    maxConnections: options.maxConnections,
   });
   return {
     jobClient: new ClientNodeJobClient(api),

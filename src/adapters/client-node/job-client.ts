@@ -1,16 +1,27 @@
-import type { ApiOperation } from '../../errors/api-error.js';
-import type { CallOptions, JobClient, ListResult, LogOptions, WatchOptions } from '../../ports/job-client.js';
+import { ApiError, type ApiOperation } from '../../errors/api-error.js';
+import type {
+  CallOptions,
+  DeleteOptions,
+  JobClient,
+  ListOptions,
+  ListResult,
+  LogOptions,
+  WatchOptions,
+} from '../../ports/job-client.js';
 import type { Container, Job, KubeEvent, Pod, WatchEvent } from '../../types/kube.js';
-import { classifyStatusObject } from './classify.js';
+import { classifyStatusObject, describeOperation } from './classify.js';
 import type { KubeApi } from './kube-api.js';
 import { readLines } from './lines.js';
-import { segment } from './transport.js';
+import { type Query, segment } from './request.js';
 
 /** A list reply of the API server. */
 interface KubeList<T> {
   items?: T[];
-  metadata?: { resourceVersion?: string };
+  metadata?: { resourceVersion?: string; continue?: string };
 }
+
+/** Objects per page of a list (client-go's pager uses 500 too). */
+export const LIST_PAGE_SIZE = 500;
 
 /** The resources this client touches, as RBAC names them. */
 const JOBS = { resource: 'jobs', group: 'batch' } as const;
@@ -24,7 +35,7 @@ const EVENTS = { resource: 'events', group: '' } as const;
  * given; objects are returned as the plain JSON the server sent (camelCase, RFC 3339 timestamps).
  *
  * @example
- * const jobs = new ClientNodeJobClient(new KubeApi({ kubeConfig: loadKubeconfig().kubeConfig }));
+ * const jobs = new ClientNodeJobClient(new KubeApi({ kubeconfig: loadKubeconfig() }));
  * const job = await jobs.getJob('ml', 'mage-data-prep-block-42');
  */
 export class ClientNodeJobClient implements JobClient {
@@ -72,9 +83,12 @@ export class ClientNodeJobClient implements JobClient {
     }
   }
 
-  /** Lists Jobs matching a label selector, with the list's resourceVersion. @throws ApiError */
-  listJobs(namespace: string, labelSelector: string, options: CallOptions = {}): Promise<ListResult<Job>> {
-    return this.list<Job>(jobOp('list', namespace), jobsPath(namespace), labelSelector, options);
+  /**
+   * Lists Jobs matching a label selector, with the list's resourceVersion: page by page
+   * ({@link LIST_PAGE_SIZE} per page, `limit`/`continue`), all pages joined. @throws ApiError
+   */
+  listJobs(namespace: string, labelSelector: string, options: ListOptions = {}): Promise<ListResult<Job>> {
+    return this.list<Job>(jobOp('list', namespace), jobsPath(namespace), { labelSelector }, options);
   }
 
   /**
@@ -94,30 +108,44 @@ export class ClientNodeJobClient implements JobClient {
 
   /**
    * Deletes a Job with `propagationPolicy` (default Foreground: the Job goes once its pods are gone).
-   * Resolves false when it did not exist. @throws ApiError
+   * With `uid`, a `DeleteOptions` body carries `preconditions.uid`, so the API server deletes the Job
+   * only if it is still that one. Resolves false when it did not exist.
+   *
+   * @throws ApiError `API_CONFLICT` when a Job of that name with another uid is there (it is left alone).
    */
-  async deleteJob(
-    namespace: string,
-    name: string,
-    options: CallOptions & { propagationPolicy?: 'Foreground' | 'Background' } = {},
-  ): Promise<boolean> {
+  async deleteJob(namespace: string, name: string, options: DeleteOptions = {}): Promise<boolean> {
+    const op = jobOp('delete', namespace, name);
+    const propagationPolicy = options.propagationPolicy ?? 'Foreground';
     try {
-      await this.api.json<unknown>(jobOp('delete', namespace, name), {
+      await this.api.json<unknown>(op, {
         method: 'DELETE',
         path: `${jobsPath(namespace)}/${segment(name)}`,
-        query: { propagationPolicy: options.propagationPolicy ?? 'Foreground' },
+        // The API server reads the options from the body when there is one; the query says the same
+        // for servers (and fakes) that read only the query.
+        query: { propagationPolicy },
+        ...(options.uid !== undefined
+          ? {
+              body: {
+                apiVersion: 'v1',
+                kind: 'DeleteOptions',
+                propagationPolicy,
+                preconditions: { uid: options.uid },
+              },
+            }
+          : {}),
         signal: options.signal,
       });
       return true;
     } catch (e) {
       if (isNotFound(e)) return false;
+      if (options.uid !== undefined && codeOf(e) === 'API_CONFLICT') throw notOurJob(op, options.uid, e);
       throw e;
     }
   }
 
-  /** Lists Pods matching a label selector (`job-name=<job>` for one Job's pods). @throws ApiError */
-  listPods(namespace: string, labelSelector: string, options: CallOptions = {}): Promise<ListResult<Pod>> {
-    return this.list<Pod>(podOp('list', namespace), podsPath(namespace), labelSelector, options);
+  /** Lists Pods matching a label selector (`job-name=<job>` for one Job's pods), page by page. @throws ApiError */
+  listPods(namespace: string, labelSelector: string, options: ListOptions = {}): Promise<ListResult<Pod>> {
+    return this.list<Pod>(podOp('list', namespace), podsPath(namespace), { labelSelector }, options);
   }
 
   /** Watches Pods; same contract as {@link ClientNodeJobClient.watchJobs}. */
@@ -129,7 +157,7 @@ export class ClientNodeJobClient implements JobClient {
     return this.watch(podOp('watch', namespace), podsPath(namespace), onEvent, options);
   }
 
-  /** Reads a pod's log once (`container`, `tailLines`, `sinceTime`). @throws ApiError */
+  /** Reads a pod's log once (`container`, `tailLines`, `sinceTime`, `timestamps`). @throws ApiError */
   readPodLog(namespace: string, pod: string, options: LogOptions = {}): Promise<string> {
     return this.api.text(logOp(namespace, pod), {
       method: 'GET',
@@ -140,9 +168,15 @@ export class ClientNodeJobClient implements JobClient {
   }
 
   /**
-   * Follows a pod's log (`follow=true`), calling `onLine` for each line; a last line without a newline
-   * is delivered when the stream ends. Resolves when the stream ends (the container finished, the
-   * server or the network closed it). @throws ApiError when it cannot start; the signal's reason on abort.
+   * Follows a pod's log (`follow=true`, with `container`, `sinceTime`, `timestamps`, `tailLines`),
+   * calling `onLine` for each line (see `readLines` for lines over 64 KiB); a last line without a
+   * newline is delivered when the server ends the stream. The stream has no time limit once
+   * connected: a container quiet for hours keeps its follow. Resolves when the stream ends (the
+   * container finished, the server closed it) and, unless `failOnBrokenStream`, when the connection
+   * broke.
+   *
+   * @throws ApiError when it cannot start; a transient `API_UNAVAILABLE` for a broken stream with
+   *   `failOnBrokenStream`; the signal's reason on abort.
    */
   async followPodLog(
     namespace: string,
@@ -150,13 +184,23 @@ export class ClientNodeJobClient implements JobClient {
     onLine: (line: string) => void,
     options: LogOptions = {},
   ): Promise<void> {
-    const { body } = await this.api.stream(logOp(namespace, pod), {
+    const op = logOp(namespace, pod);
+    const { body } = await this.api.stream(op, {
       method: 'GET',
       path: logPath(namespace, pod),
       query: logQuery(options, true),
       signal: options.signal,
     });
-    await readLines(body, onLine, options.signal);
+    const end = await readLines(body, onLine, options.signal);
+    if (end === 'broken' && options.failOnBrokenStream) {
+      throw new ApiError(
+        'API_UNAVAILABLE',
+        `The log stream of ${describeOperation(op)} broke before the server ended it (the connection was ` +
+          'reset or cut); every complete line before the break was delivered. Follow again with sinceTime ' +
+          'to resume.',
+        { operation: op, transient: true },
+      );
+    }
   }
 
   /**
@@ -174,16 +218,13 @@ export class ClientNodeJobClient implements JobClient {
       ...(object.uid ? [`involvedObject.uid=${object.uid}`] : []),
       'type=Warning',
     ].join(',');
-    const list = await this.api.json<KubeList<KubeEvent>>(
+    const { items } = await this.list<KubeEvent>(
       { verb: 'list', ...EVENTS, namespace },
-      {
-        method: 'GET',
-        path: `/api/v1/namespaces/${segment(namespace)}/events`,
-        query: { fieldSelector },
-        signal: options.signal,
-      },
+      `/api/v1/namespaces/${segment(namespace)}/events`,
+      { fieldSelector },
+      options,
     );
-    return [...(list.items ?? [])].sort((a, b) => eventTime(a) - eventTime(b));
+    return items.sort((a, b) => eventTime(a) - eventTime(b));
   }
 
   /** After a 409 on a retried create: the Job when it is the one we sent (same labels), else undefined. */
@@ -199,19 +240,42 @@ export class ClientNodeJobClient implements JobClient {
     return existing && Object.entries(wanted).every(([k, v]) => have[k] === v) ? existing : undefined;
   }
 
+  /**
+   * Reads a list to its end, page by page. A 410 on a continue token (it expired: the list took longer
+   * than etcd's compaction window) falls back to one unpaginated list, as client-go's pager does.
+   */
   private async list<T>(
     op: ApiOperation,
     path: string,
-    labelSelector: string,
-    options: CallOptions,
+    selectors: { labelSelector?: string; fieldSelector?: string },
+    options: ListOptions,
   ): Promise<ListResult<T>> {
-    const list = await this.api.json<KubeList<T>>(op, {
-      method: 'GET',
-      path,
-      query: { labelSelector: labelSelector || undefined },
-      signal: options.signal,
-    });
-    return { items: list.items ?? [], resourceVersion: list.metadata?.resourceVersion ?? '' };
+    const base: Query = {
+      labelSelector: selectors.labelSelector || undefined,
+      fieldSelector: selectors.fieldSelector || undefined,
+    };
+    const get = (query: Query) =>
+      this.api.json<KubeList<T>>(op, {
+        method: 'GET',
+        path,
+        query: { ...base, ...query },
+        signal: options.signal,
+      });
+    const items: T[] = [];
+    let page = await get({ limit: LIST_PAGE_SIZE, resourceVersion: options.resourceVersion });
+    for (;;) {
+      for (const item of page.items ?? []) items.push(item);
+      const token = page.metadata?.continue;
+      if (!token) return { items, resourceVersion: page.metadata?.resourceVersion ?? '' };
+      try {
+        // A continue token carries the list's version: sending resourceVersion too is an error.
+        page = await get({ limit: LIST_PAGE_SIZE, continue: token });
+      } catch (e) {
+        if (codeOf(e) !== 'API_GONE') throw e;
+        const full = await get({ resourceVersion: options.resourceVersion });
+        return { items: full.items ?? [], resourceVersion: full.metadata?.resourceVersion ?? '' };
+      }
+    }
   }
 
   private async watch<T>(
@@ -250,6 +314,7 @@ export class ClientNodeJobClient implements JobClient {
           if (WATCH_TYPES.has(event.type)) onEvent({ type: event.type, object: event.object as T });
         },
         signal,
+        WATCH_MAX_LINE_LENGTH,
       );
     } catch (e) {
       if (deadline?.aborted && !options.signal?.aborted) return;
@@ -261,9 +326,19 @@ export class ClientNodeJobClient implements JobClient {
 /** Seconds past the server-side `timeoutSeconds` after which a silent watch is dropped. */
 const WATCH_DEADLINE_GRACE_S = 30;
 
+/**
+ * The longest watch event line read whole (characters): far above any event (an object is at most
+ * ~1.5 MiB in etcd), unlike the 64 KiB of log lines, which a large Job or Pod event could pass. The
+ * bound only keeps a misbehaving server from growing memory without end.
+ */
+const WATCH_MAX_LINE_LENGTH = 16 * 1024 * 1024;
+
 const WATCH_TYPES: ReadonlySet<string> = new Set(['ADDED', 'MODIFIED', 'DELETED', 'BOOKMARK']);
 
-/** One watch line, or undefined for a blank or cut-off line (a dropped connection can cut the last one). */
+/**
+ * One watch line, or undefined for a blank or cut-off line (a stream ended mid-event: the caller
+ * watches again from the last resourceVersion it saw, so the event comes again).
+ */
 function parseWatchLine(
   line: string,
 ): { type: WatchEvent<unknown>['type'] | 'ERROR'; object: unknown } | undefined {
@@ -302,12 +377,13 @@ function logOp(namespace: string, pod: string): ApiOperation {
   return { verb: 'get', ...POD_LOGS, namespace, name: pod };
 }
 
-function logQuery(options: LogOptions, follow: boolean) {
+function logQuery(options: LogOptions, follow: boolean): Query {
   return {
     follow: follow || undefined,
     container: options.container,
     tailLines: options.tailLines,
     sinceTime: options.sinceTime,
+    timestamps: options.timestamps || undefined,
   };
 }
 
@@ -323,8 +399,23 @@ function eventTime(event: KubeEvent): number {
   return Number.isNaN(ms) ? 0 : ms;
 }
 
+function codeOf(e: unknown): unknown {
+  return typeof e === 'object' && e !== null ? (e as { code?: unknown }).code : undefined;
+}
+
 function isNotFound(e: unknown): boolean {
-  return typeof e === 'object' && e !== null && (e as { code?: unknown }).code === 'API_NOT_FOUND';
+  return codeOf(e) === 'API_NOT_FOUND';
+}
+
+/** A delete whose uid precondition failed: the Job of that name is another one. */
+function notOurJob(op: ApiOperation, uid: string, cause: unknown): ApiError {
+  return new ApiError(
+    'API_CONFLICT',
+    `The Job "${op.name}" in namespace "${op.namespace}" was not deleted: it is not the Job with uid ${uid} ` +
+      '(the one this run created or adopted) but another Job of the same name, which is left alone ' +
+      '(precondition failed, 409).',
+    { status: 409, operation: op, cause },
+  );
 }
 
 /** The literal env values of every container: they must never show up in an error message. */

@@ -1,15 +1,19 @@
-import type { KubeConfig } from '@kubernetes/client-node';
 import type { ApiOperation } from '../../errors/api-error.js';
 import { type Clock, systemClock } from '../../ports/clock.js';
 import { DEFAULT_RETRY_OPTIONS, type RetryOptions } from './backoff.js';
 import { type ApiCallStats, CallPolicy, type ExecuteOptions } from './call-policy.js';
+import { HttpStatusError } from './classify.js';
+import { clientNodeOf } from './client-node-config.js';
+import { ConnectionPool, DEFAULT_MAX_CONNECTIONS } from './connection-pool.js';
+import type { LoadedKubeconfig } from './kubeconfig.js';
 import { DEFAULT_RATE_LIMIT, type RateLimitOptions, TokenBucketRateLimiter } from './rate-limiter.js';
-import { type KubeRequest, KubeTransport, type StreamReply } from './transport.js';
+import type { KubeRequest, StreamReply } from './request.js';
+import { KubeTransport } from './transport.js';
 
 /** How to reach the API server and how politely. */
 export interface KubeApiOptions {
-  /** The kubeconfig, or a function that loads it on first use. */
-  kubeConfig: KubeConfig | (() => KubeConfig);
+  /** A kubeconfig returned by `loadKubeconfig`, or a function that loads it on first use. */
+  kubeconfig: LoadedKubeconfig | (() => LoadedKubeconfig);
   /** Sleeps of retries and of the rate limiter. @default systemClock */
   clock?: Clock;
   /** Jitter source, values in [0, 1). @default Math.random */
@@ -18,17 +22,23 @@ export interface KubeApiOptions {
   rateLimit?: Partial<RateLimitOptions>;
   /** Retry limits of transient failures. @default { baseDelayMs: 200, maxDelayMs: 10_000, maxAttempts: 6, maxElapsedMs: 60_000 } */
   retry?: Partial<RetryOptions>;
-  /** Time limit of one non-streaming request (watches and log follows have none). @default 30_000 */
+  /**
+   * Time limit of one non-streaming request; for watches and log follows, of their response headers
+   * only (their bodies have no time limit). @default 30_000
+   */
   requestTimeoutMs?: number;
+  /** Keep-alive connections shared by the non-streaming requests (streams have their own). @default 10 */
+  maxConnections?: number;
 }
 
 /**
  * The API server as the adapter's classes see it: every request rate-limited, classified and retried by
- * one {@link CallPolicy}, and counted. Streams (watch, log follow) go through the policy until they
- * connect; reading them afterwards is not rate-limited.
+ * one {@link CallPolicy}, and counted; a 401 refreshes the credential and is retried once. Streams
+ * (watch, log follow) go through the policy until they connect; reading them afterwards is not
+ * rate-limited. All requests share one keep-alive connection pool.
  *
  * @example
- * const api = new KubeApi({ kubeConfig: kc });
+ * const api = new KubeApi({ kubeconfig: loadKubeconfig() });
  * const job = await api.json<Job>({ verb: 'get', resource: 'jobs', group: 'batch', namespace, name },
  *   { method: 'GET', path: `/apis/batch/v1/namespaces/${namespace}/jobs/${name}` });
  */
@@ -37,11 +47,17 @@ export class KubeApi {
   private readonly policy: CallPolicy;
 
   constructor(options: KubeApiOptions) {
-    const { kubeConfig } = options;
+    const { kubeconfig } = options;
     const clock = options.clock ?? systemClock;
+    const requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
+    const clientNode = () => clientNodeOf(typeof kubeconfig === 'function' ? kubeconfig() : kubeconfig);
     this.transport = new KubeTransport(
-      typeof kubeConfig === 'function' ? kubeConfig : () => kubeConfig,
-      options.requestTimeoutMs ?? 30_000,
+      clientNode,
+      new ConnectionPool({
+        maxConnections: options.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
+        requestTimeoutMs,
+      }),
+      requestTimeoutMs,
     );
     this.policy = new CallPolicy({
       retry: { ...DEFAULT_RETRY_OPTIONS, ...withoutUndefined(options.retry) },
@@ -51,6 +67,11 @@ export class KubeApi {
         { ...DEFAULT_RATE_LIMIT, ...withoutUndefined(options.rateLimit) },
         clock,
       ),
+      onUnauthorized: (failure) => {
+        const { authenticator } = clientNode();
+        const generation = failure instanceof HttpStatusError ? failure.authGeneration : undefined;
+        authenticator.invalidate(generation ?? authenticator.generation);
+      },
     });
   }
 

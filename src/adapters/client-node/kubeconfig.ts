@@ -3,6 +3,18 @@ import { isIPv6 } from 'node:net';
 import { delimiter, join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { K8sExecutorError } from '../../errors/base.js';
+import { type Clock, systemClock } from '../../ports/clock.js';
+import { attachClientNode } from './client-node-config.js';
+import { type ExecConfig, type RefreshedAuth, RefreshingAuthenticator } from './credentials.js';
+import {
+  isRecord,
+  mergeKubeconfigs,
+  type RawKubeconfig,
+  readKubeconfigFile,
+  section,
+  stringField,
+} from './kubeconfig-files.js';
+import { proxyFromEnvironment } from './proxy-env.js';
 
 /** Where Kubernetes mounts a pod's service account token, CA and namespace. */
 export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
@@ -13,31 +25,47 @@ export interface KubeconfigOptions {
   kubeconfigPath?: string;
   /** The context to use instead of the kubeconfig's `current-context`. */
   context?: string;
-  /** The environment (`KUBECONFIG`, `HOME`, `KUBERNETES_SERVICE_HOST`/`_PORT`). @default process.env */
+  /**
+   * The environment (`KUBECONFIG`, `HOME`, `KUBERNETES_SERVICE_HOST`/`_PORT`, `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY`).
+   * @default process.env
+   */
   env?: Readonly<Record<string, string | undefined>>;
   /** The service account mount of in-cluster runs. @default "/var/run/secrets/kubernetes.io/serviceaccount" */
   serviceAccountDir?: string;
-}
-
-/** A loaded kubeconfig and what it says about defaults. */
-export interface LoadedKubeconfig {
-  /** The client-node kubeconfig, with the chosen context current. */
-  kubeConfig: KubeConfig;
-  /** The current context's namespace, else the in-cluster namespace file, else `default`. */
-  defaultNamespace: string;
-  /** Where the credentials came from, for messages: a file list or `in-cluster service account`. */
-  source: string;
+  /** When token files are read again and exec credentials expire. @default systemClock */
+  clock?: Clock;
 }
 
 /**
- * Loads cluster credentials: the explicit `kubeconfigPath`, else the files of `KUBECONFIG` (merged, as
- * kubectl does), else `~/.kube/config`, else the in-cluster service account. Unlike client-node's
- * `loadFromDefault`, it never falls back to `http://localhost:8080`.
+ * A loaded kubeconfig: what it says about defaults, and (internally) the client-node configuration
+ * the adapter sends requests with.
+ */
+export interface LoadedKubeconfig {
+  /** The current context's namespace, else the in-cluster namespace file, else `default`. */
+  readonly defaultNamespace: string;
+  /** Where the credentials came from, for messages: a file list or `in-cluster service account`. */
+  readonly source: string;
+  /** The context in use. */
+  readonly context: string;
+  /** The API server URL of the context's cluster. */
+  readonly server: string;
+}
+
+/**
+ * Loads cluster credentials: the explicit `kubeconfigPath`, else the files of `KUBECONFIG` (merged as
+ * kubectl merges them: the first file wins each name and the current context), else `~/.kube/config`,
+ * else the in-cluster service account. Unlike client-node's `loadFromDefault`, it never falls back to
+ * `http://localhost:8080`.
+ *
+ * On top of client-node: a user's `tokenFile` (client-go's spelling) or `token-file` is read again every
+ * minute and after a 401, an exec plugin's credential is refreshed before it expires and after a 401
+ * (see {@link RefreshingAuthenticator}), and a cluster without `proxy-url` uses the proxy that
+ * `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY` name for it, as kubectl does.
  *
  * @throws K8sExecutorError `NO_CLUSTER` when nothing is found, a file cannot be read, or the context
- *   does not exist; the message lists what was looked for and how to fix it.
+ *   does not exist; the message lists what was looked for and how to choose a kubeconfig or context.
  * @example
- * const { kubeConfig, defaultNamespace } = loadKubeconfig({ context: 'staging' });
+ * const { defaultNamespace, server } = loadKubeconfig({ context: 'staging' });
  */
 export function loadKubeconfig(options: KubeconfigOptions = {}): LoadedKubeconfig {
   const env = options.env ?? process.env;
@@ -45,40 +73,98 @@ export function loadKubeconfig(options: KubeconfigOptions = {}): LoadedKubeconfi
   const inClusterNamespace = readServiceAccountNamespace(saDir);
   const files = candidateFiles(options.kubeconfigPath, env);
 
-  let loaded: { kubeConfig: KubeConfig; source: string };
+  let raw: RawKubeconfig;
+  let source: string;
   if (files.length > 0) {
-    loaded = { kubeConfig: loadFiles(files), source: files.join(delimiter) };
+    raw = mergeKubeconfigs(files.map(readKubeconfigFile));
+    source = files.join(delimiter);
   } else {
-    const inCluster = loadInCluster(env, saDir, inClusterNamespace);
+    const inCluster = inClusterKubeconfig(env, saDir, inClusterNamespace);
     if (!inCluster) throw noCluster(env, saDir);
-    loaded = { kubeConfig: inCluster, source: 'in-cluster service account' };
+    raw = inCluster;
+    source = 'in-cluster service account';
   }
 
-  const { kubeConfig, source } = loaded;
-  if (options.context !== undefined) {
-    if (!kubeConfig.getContextObject(options.context)) {
-      const known = kubeConfig.getContexts().map((c) => c.name);
-      throw new K8sExecutorError(
-        'NO_CLUSTER',
-        `The kubeconfig context "${options.context}" does not exist in ${source}. ` +
-          `Known contexts: ${known.length > 0 ? known.join(', ') : '(none)'}. Pick one of them ` +
-          '(kubectl config get-contexts) or leave the context option out to use the current one.',
-      );
-    }
-    kubeConfig.setCurrentContext(options.context);
-  }
-  if (!kubeConfig.getCurrentCluster()) {
+  const contextNames = raw.contexts.map((c) => c.name).filter((n): n is string => typeof n === 'string');
+  if (options.context !== undefined && !contextNames.includes(options.context)) {
     throw new K8sExecutorError(
       'NO_CLUSTER',
-      `The kubeconfig ${source} has no usable current context (current-context "${kubeConfig.getCurrentContext() ?? ''}" ` +
-        'names no cluster). Set one with "kubectl config use-context NAME" or pass the context option.',
+      `The kubeconfig context "${options.context}" does not exist in ${source}. ` +
+        `Known contexts: ${contextNames.length > 0 ? contextNames.join(', ') : '(none)'}. Choose one of them ` +
+        '(the `context` option, `--context` in the CLI; "kubectl config get-contexts" lists them) or leave ' +
+        'it out to use the current context.',
     );
   }
-  const contextNamespace = kubeConfig.getContextObject(kubeConfig.getCurrentContext())?.namespace;
-  return { kubeConfig, defaultNamespace: contextNamespace || inClusterNamespace || 'default', source };
+  const auth = takeRefreshedAuth(raw);
+  useProxyEnvironment(raw, env);
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromString(JSON.stringify(raw));
+  const context = options.context ?? raw['current-context'] ?? '';
+  kubeConfig.setCurrentContext(context);
+  const cluster = kubeConfig.getCurrentCluster();
+  if (!cluster) {
+    throw new K8sExecutorError(
+      'NO_CLUSTER',
+      `The kubeconfig ${source} has no usable current context (current-context "${context}" names no cluster). ` +
+        'Set one with "kubectl config use-context NAME" or choose a context (the `context` option, ' +
+        '`--context` in the CLI).',
+    );
+  }
+  const authenticator = new RefreshingAuthenticator(auth, options.clock ?? systemClock);
+  kubeConfig.addAuthenticator(authenticator);
+  const contextNamespace = kubeConfig.getContextObject(context)?.namespace;
+  const loaded: LoadedKubeconfig = Object.freeze({
+    defaultNamespace: contextNamespace || inClusterNamespace || 'default',
+    source,
+    context,
+    server: cluster.server,
+  });
+  attachClientNode(loaded, { kubeConfig, authenticator });
+  return loaded;
 }
 
-/** The kubeconfig files to read, in kubectl's order; an explicit path is returned even when missing. */
+/**
+ * Takes the credentials the adapter refreshes out of the users (so client-node's own authenticators
+ * leave them alone): an `exec` plugin, and a `tokenFile`/`token-file` (which then wins over a static
+ * `token`, kept as the fallback while the file cannot be read, as in client-go). A user with an
+ * `auth-provider` keeps client-node's handling.
+ */
+function takeRefreshedAuth(raw: RawKubeconfig): Map<string, RefreshedAuth> {
+  const auth = new Map<string, RefreshedAuth>();
+  for (const entry of raw.users) {
+    const user = section(entry, 'user');
+    if (!user || typeof entry.name !== 'string') continue;
+    const tokenFile = stringField(user, 'tokenFile') ?? stringField(user, 'token-file');
+    delete user.tokenFile;
+    delete user['token-file'];
+    if (isRecord(user.exec)) {
+      auth.set(entry.name, { kind: 'exec', exec: user.exec as unknown as ExecConfig });
+      delete user.exec;
+    } else if (tokenFile && user['auth-provider'] === undefined) {
+      const fallbackToken = stringField(user, 'token');
+      delete user.token;
+      auth.set(entry.name, {
+        kind: 'tokenFile',
+        path: tokenFile,
+        ...(fallbackToken ? { fallbackToken } : {}),
+      });
+    }
+  }
+  return auth;
+}
+
+/** Sets `proxy-url` of every cluster without one to the proxy the environment names for its server. */
+function useProxyEnvironment(raw: RawKubeconfig, env: Readonly<Record<string, string | undefined>>): void {
+  for (const entry of raw.clusters) {
+    const cluster = section(entry, 'cluster');
+    const server = cluster && stringField(cluster, 'server');
+    if (!cluster || !server || stringField(cluster, 'proxy-url')) continue;
+    const proxy = proxyFromEnvironment(server, env);
+    if (proxy) cluster['proxy-url'] = proxy;
+  }
+}
+
+/** The kubeconfig files to read, in kubectl's order; an explicit path must exist. */
 function candidateFiles(
   explicit: string | undefined,
   env: Readonly<Record<string, string | undefined>>,
@@ -87,8 +173,9 @@ function candidateFiles(
     if (!existsSync(explicit)) {
       throw new K8sExecutorError(
         'NO_CLUSTER',
-        `The kubeconfig file "${explicit}" does not exist. Pass the path of an existing kubeconfig, ` +
-          'or leave the option out to use KUBECONFIG, ~/.kube/config or the in-cluster service account.',
+        `The kubeconfig file "${explicit}" does not exist. Give the path of an existing kubeconfig (the ` +
+          '`kubeconfigPath` option, `--kubeconfig` in the CLI), or leave it out to use KUBECONFIG, ' +
+          '~/.kube/config or the in-cluster service account.',
       );
     }
     return [explicit];
@@ -100,50 +187,29 @@ function candidateFiles(
   return defaultFile && existsSync(defaultFile) ? [defaultFile] : [];
 }
 
-function loadFiles(files: readonly string[]): KubeConfig {
-  const [first, ...rest] = files.map(loadFile);
-  for (const other of rest) first!.mergeConfig(other, true);
-  return first!;
-}
-
-function loadFile(file: string): KubeConfig {
-  const kubeConfig = new KubeConfig();
-  try {
-    kubeConfig.loadFromFile(file);
-  } catch (e) {
-    // The parser's message may quote the file (tokens included): keep only where it failed.
-    const line = (e as { mark?: { line?: number } }).mark?.line;
-    throw new K8sExecutorError(
-      'NO_CLUSTER',
-      `The kubeconfig file "${file}" could not be read${line !== undefined ? ` (YAML error at line ${line + 1})` : ''}. ` +
-        'Check it with "kubectl config view --kubeconfig FILE".',
-    );
-  }
-  return kubeConfig;
-}
-
 /** The in-cluster config when the pod's env and service account token are there, as client-go does it. */
-function loadInCluster(
+function inClusterKubeconfig(
   env: Readonly<Record<string, string | undefined>>,
   saDir: string,
   namespace: string | undefined,
-): KubeConfig | undefined {
+): RawKubeconfig | undefined {
   const host = env.KUBERNETES_SERVICE_HOST;
   const port = env.KUBERNETES_SERVICE_PORT;
   const tokenFile = join(saDir, 'token');
   if (!host || !port || !existsSync(tokenFile)) return undefined;
   const server = `https://${isIPv6(host) ? `[${host}]` : host}:${port}`;
-  const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromOptions({
-    clusters: [{ name: 'in-cluster', server, caFile: join(saDir, 'ca.crt'), skipTLSVerify: false }],
-    // client-node's tokenFile provider re-reads the (rotated) token every minute.
-    users: [{ name: 'in-cluster', authProvider: { name: 'tokenFile', config: { tokenFile } } }],
+  return {
+    clusters: [{ name: 'in-cluster', cluster: { server, 'certificate-authority': join(saDir, 'ca.crt') } }],
+    // The projected token rotates: read again every minute and after a 401.
+    users: [{ name: 'in-cluster', user: { tokenFile } }],
     contexts: [
-      { name: 'in-cluster', cluster: 'in-cluster', user: 'in-cluster', ...(namespace ? { namespace } : {}) },
+      {
+        name: 'in-cluster',
+        context: { cluster: 'in-cluster', user: 'in-cluster', ...(namespace ? { namespace } : {}) },
+      },
     ],
-    currentContext: 'in-cluster',
-  });
-  return kubeConfig;
+    'current-context': 'in-cluster',
+  };
 }
 
 function noCluster(env: Readonly<Record<string, string | undefined>>, saDir: string): K8sExecutorError {
@@ -157,8 +223,10 @@ function noCluster(env: Readonly<Record<string, string | undefined>>, saDir: str
   ];
   return new K8sExecutorError(
     'NO_CLUSTER',
-    `No Kubernetes cluster configured: looked for ${looked.join(', ')}. Point KUBECONFIG at a kubeconfig ` +
-      '(or pass its path), run inside a pod with a service account, or use the local backend (run --local).',
+    `No Kubernetes cluster configured: looked for ${looked.join(', ')}. Give a kubeconfig file (the ` +
+      '`kubeconfigPath` option, `--kubeconfig` in the CLI, or KUBECONFIG) and, if needed, its context ' +
+      '(`context`, `--context`); or run inside a pod with a service account; or use the local backend ' +
+      '(run --local in the CLI).',
   );
 }
 

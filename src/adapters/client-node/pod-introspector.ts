@@ -2,7 +2,7 @@ import type { PodIntrospector, ServerPod } from '../../ports/pod-introspector.js
 import type { Pod } from '../../types/kube.js';
 import type { KubeApi } from './kube-api.js';
 import { readServiceAccountNamespace } from './kubeconfig.js';
-import { segment } from './transport.js';
+import { segment } from './request.js';
 
 /** Where the introspector finds this process's pod. */
 export interface PodIntrospectorOptions {

@@ -1,34 +1,15 @@
 import { IsomorphicFetchHttpLibrary, type KubeConfig, RequestContext } from '@kubernetes/client-node';
 import { HttpStatusError } from './classify.js';
-
-/** Query parameters; undefined ones are left out. */
-export type Query = Readonly<Record<string, string | number | boolean | undefined>>;
-
-/** One request to the API server. */
-export interface KubeRequest {
-  /** The HTTP method (the executor never patches or updates). */
-  method: 'GET' | 'POST' | 'DELETE';
-  /** The path, e.g. `/apis/batch/v1/namespaces/ml/jobs`. Segments must already be encoded. */
-  path: string;
-  /** Query parameters, e.g. `labelSelector`, `watch`. */
-  query?: Query;
-  /** A JSON body. */
-  body?: unknown;
-  /** Aborts the request (and the stream it returns). */
-  signal?: AbortSignal;
-}
-
-/** A 2xx reply whose body is read as a stream. */
-export interface StreamReply {
-  /** The response body; cancelled when the request's signal aborts. */
-  body: ReadableStream<Uint8Array>;
-}
+import type { ClientNodeKubeconfig } from './client-node-config.js';
+import type { ConnectionPool } from './connection-pool.js';
+import type { KubeRequest, StreamReply } from './request.js';
 
 const USER_AGENT = 'k8s-executor';
 
 /**
  * Sends raw requests through client-node's own HTTP stack (its undici `fetch` and the kubeconfig's
- * authentication, TLS and proxy settings) and hands back plain JSON.
+ * authentication, TLS and proxy settings) over the cluster's shared {@link ConnectionPool}, and hands
+ * back plain JSON.
  *
  * Why not the generated `BatchV1Api`/`CoreV1Api`, `Watch` and `Log`: their `ApiException` drops the
  * Status body for 401/403 (so the RBAC message would be lost), `ObjectSerializer` turns timestamps into
@@ -37,13 +18,16 @@ const USER_AGENT = 'k8s-executor';
  */
 export class KubeTransport {
   private readonly http = new IsomorphicFetchHttpLibrary();
+  private readonly pooled = new WeakSet<KubeConfig>();
 
   /**
-   * @param kubeConfig supplies the (lazily loaded) kubeconfig on first use.
+   * @param kubeconfig supplies the (lazily loaded) kubeconfig on first use.
+   * @param pool the connections of the cluster.
    * @param requestTimeoutMs the time limit of a non-streaming request.
    */
   constructor(
-    private readonly kubeConfig: () => KubeConfig,
+    private readonly kubeconfig: () => ClientNodeKubeconfig,
+    private readonly pool: ConnectionPool,
     private readonly requestTimeoutMs: number,
   ) {}
 
@@ -52,7 +36,7 @@ export class KubeTransport {
    * @throws K8sExecutorError `NO_CLUSTER`
    */
   ready(): void {
-    this.kubeConfig();
+    this.kubeconfig();
   }
 
   /** Sends a request and parses its JSON reply. @throws HttpStatusError on a non-2xx reply. */
@@ -64,31 +48,39 @@ export class KubeTransport {
   async text(request: KubeRequest): Promise<string> {
     const timeout = AbortSignal.timeout(this.requestTimeoutMs);
     const signal = request.signal ? AbortSignal.any([request.signal, timeout]) : timeout;
-    const response = await this.send({ ...request, signal });
+    const { response, generation } = await this.send({ ...request, signal }, false);
     const text = await response.body.text();
     if (response.httpStatusCode < 200 || response.httpStatusCode >= 300) {
-      throw new HttpStatusError(response.httpStatusCode, text, response.headers);
+      throw new HttpStatusError(response.httpStatusCode, text, response.headers, generation);
     }
     return text;
   }
 
   /**
-   * Sends a long-running request (watch, log follow) with no time limit and returns its body stream.
+   * Sends a long-running request (watch, log follow) and returns its body stream. The headers must
+   * arrive within the request time limit; the body then has no time limit (see {@link ConnectionPool}).
    * @throws HttpStatusError on a non-2xx reply.
    */
   async stream(request: KubeRequest): Promise<StreamReply> {
-    const response = await this.send(request);
+    const { response, generation } = await this.send(request, true);
     const body = response.httpStatusCode === 200 ? response.body.stream() : null;
     if (!body) {
-      throw new HttpStatusError(response.httpStatusCode, await response.body.text(), response.headers);
+      const text = await response.body.text();
+      throw new HttpStatusError(response.httpStatusCode, text, response.headers, generation);
     }
     return { body };
   }
 
-  private async send(request: KubeRequest) {
-    const kc = this.kubeConfig();
-    const cluster = kc.getCurrentCluster();
-    if (!cluster) throw new Error(`the kubeconfig context "${kc.getCurrentContext()}" names no cluster`);
+  private async send(request: KubeRequest, streaming: boolean) {
+    const { kubeConfig, authenticator } = this.kubeconfig();
+    if (!this.pooled.has(kubeConfig)) {
+      this.pool.install(kubeConfig);
+      this.pooled.add(kubeConfig);
+    }
+    const cluster = kubeConfig.getCurrentCluster();
+    if (!cluster) {
+      throw new Error(`the kubeconfig context "${kubeConfig.getCurrentContext()}" names no cluster`);
+    }
     const url = new URL(cluster.server.replace(/\/+$/, '') + request.path);
     for (const [key, value] of Object.entries(request.query ?? {})) {
       if (value !== undefined) url.searchParams.set(key, String(value));
@@ -101,12 +93,14 @@ export class KubeTransport {
       context.setBody(JSON.stringify(request.body));
     }
     if (request.signal) context.setSignal(request.signal);
-    await kc.applySecurityAuthentication(context);
-    return this.http.send(context).toPromise();
+    await kubeConfig.applySecurityAuthentication(context);
+    // The credential this request carries (at worst a newer one, which a 401 then refreshes once more).
+    const generation = authenticator.generation;
+    if (streaming) {
+      const dispatcher = this.pool.forStream(context.getDispatcher());
+      if (dispatcher) context.setDispatcher(dispatcher);
+    }
+    const response = await this.http.send(context).toPromise();
+    return { response, generation };
   }
-}
-
-/** Encodes one path segment (names are DNS labels, but never trust input in a URL). */
-export function segment(value: string): string {
-  return encodeURIComponent(value);
 }

@@ -39,7 +39,6 @@ async function failure(promise: Promise<unknown>): Promise<ApiError> {
 
 describe('classification of API failures', () => {
   it.each([
-    [401, 'API_UNAUTHORIZED', false],
     [403, 'API_FORBIDDEN', false],
     [409, 'API_CONFLICT', false],
     [410, 'API_GONE', false],
@@ -63,6 +62,32 @@ describe('classification of API failures', () => {
     });
     expect(error.message).not.toContain(TOKEN);
     expect(api.stats().requests).toBe(1);
+  });
+
+  it('HTTP 401 → API_UNAUTHORIZED after one immediate retry with a refreshed credential', async () => {
+    server()
+      .get(JOB_PATH)
+      .times(2)
+      .reply(401, status(401, 'Unauthorized', 'Unauthorized'));
+    const { jobs, api, clock } = setup();
+    const error = await failure(jobs.getJob('ml', 'j1'));
+    expect(error).toMatchObject({ code: 'API_UNAUTHORIZED', status: 401, transient: false });
+    expect(error.message).toContain('sent once more');
+    expect(error.message).not.toContain(TOKEN);
+    expect(api.stats()).toMatchObject({ requests: 2, retries: 1 });
+    expect(clock.sleeps).toEqual([]);
+  });
+
+  it('a 401 followed by a success is no error', async () => {
+    server()
+      .get(JOB_PATH)
+      .reply(401, status(401, 'Unauthorized', 'Unauthorized'));
+    server()
+      .get(JOB_PATH)
+      .reply(200, { metadata: { name: 'j1' } });
+    const { jobs, api } = setup();
+    await expect(jobs.getJob('ml', 'j1')).resolves.toEqual({ metadata: { name: 'j1' } });
+    expect(api.stats()).toMatchObject({ requests: 2, retries: 1 });
   });
 
   it('404 on a call that does not map it to undefined → API_NOT_FOUND', async () => {

@@ -1,8 +1,11 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { KubeConfig } from '@kubernetes/client-node';
 import nock from 'nock';
 import { afterEach, beforeAll, expect } from 'vitest';
 import { KubeApi, type KubeApiOptions } from '../../../src/adapters/client-node/kube-api.js';
+import { type LoadedKubeconfig, loadKubeconfig } from '../../../src/adapters/client-node/kubeconfig.js';
 import { FakeClock } from '../../../src/testing/fake-clock.js';
 
 /** The fake API server every adapter test talks to (intercepted by nock; never resolved by DNS). */
@@ -10,22 +13,44 @@ export const SERVER = 'https://k8s.test';
 /** The bearer token of the test kubeconfig; asserted absent from every error message. */
 export const TOKEN = 'test-token-s3cr3t';
 
-/** A kubeconfig for {@link SERVER} with NO TLS options, so client-node uses the global dispatcher nock patches. */
-export function testKubeConfig(): KubeConfig {
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: 'test', server: SERVER }],
-    users: [{ name: 'u', token: TOKEN }],
-    contexts: [{ name: 'test', cluster: 'test', user: 'u', namespace: 'ml' }],
-    currentContext: 'test',
-  });
-  return kc;
+/** Writes a kubeconfig (as JSON, which is YAML) into a new temporary folder and returns its path. */
+export function writeKubeconfig(config: object): string {
+  const path = join(mkdtempSync(join(tmpdir(), 'k8s-executor-kc-')), 'config');
+  writeFileSync(path, JSON.stringify(config));
+  return path;
 }
 
-/** A KubeApi over {@link testKubeConfig} with a FakeClock and a fixed jitter of 0.5. */
+/**
+ * A kubeconfig of one cluster `c`, one user `u` and one current context `x` (namespace `ml`). An
+ * `http:` server gets `insecure-skip-tls-verify`, without which client-node refuses plain HTTP.
+ */
+export function kubeconfigOf(
+  server: string,
+  user: Record<string, unknown>,
+  cluster: Record<string, unknown> = {},
+): object {
+  const plain = server.startsWith('http:') ? { 'insecure-skip-tls-verify': true } : {};
+  return {
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [{ name: 'c', cluster: { server, ...plain, ...cluster } }],
+    users: [{ name: 'u', user }],
+    contexts: [{ name: 'x', context: { cluster: 'c', user: 'u', namespace: 'ml' } }],
+    'current-context': 'x',
+  };
+}
+
+/** A kubeconfig for {@link SERVER} with a bearer token and no TLS options, loaded without proxies. */
+export function testKubeconfig(): LoadedKubeconfig {
+  testKubeconfigPath ??= writeKubeconfig(kubeconfigOf(SERVER, { token: TOKEN }));
+  return loadKubeconfig({ kubeconfigPath: testKubeconfigPath, env: {} });
+}
+let testKubeconfigPath: string | undefined;
+
+/** A KubeApi over {@link testKubeconfig} with a FakeClock and a fixed jitter of 0.5. */
 export function testApi(options: Partial<KubeApiOptions> = {}): { api: KubeApi; clock: FakeClock } {
   const clock = new FakeClock(0);
-  const api = new KubeApi({ kubeConfig: testKubeConfig(), clock, random: () => 0.5, ...options });
+  const api = new KubeApi({ kubeconfig: testKubeconfig(), clock, random: () => 0.5, ...options });
   return { api, clock };
 }
 

@@ -74,7 +74,7 @@ describe('ClientNodeJobClient requests', () => {
   it('lists Jobs by label selector and returns the list resourceVersion', async () => {
     server()
       .get(JOBS)
-      .query({ labelSelector: 'app.kubernetes.io/managed-by=k8s-executor' })
+      .query({ labelSelector: 'app.kubernetes.io/managed-by=k8s-executor', limit: '500' })
       .reply(200, {
         kind: 'JobList',
         metadata: { resourceVersion: '1234' },
@@ -89,7 +89,7 @@ describe('ClientNodeJobClient requests', () => {
   it('lists Pods of a Job by label selector', async () => {
     server()
       .get('/api/v1/namespaces/ml/pods')
-      .query({ labelSelector: 'job-name=j1' })
+      .query({ labelSelector: 'job-name=j1', limit: '500' })
       .reply(200, { metadata: { resourceVersion: '7' }, items: [{ metadata: { name: 'j1-abc' } }] });
     const pods = await client().jobs.listPods('ml', 'job-name=j1');
     expect(pods).toEqual({ items: [{ metadata: { name: 'j1-abc' } }], resourceVersion: '7' });
@@ -114,6 +114,95 @@ describe('ClientNodeJobClient requests', () => {
     await expect(jobs.deleteJob('ml', 'j3')).resolves.toBe(false);
   });
 
+  it('deletes with a uid precondition in a DeleteOptions body', async () => {
+    server()
+      .delete(`${JOBS}/j1`, {
+        apiVersion: 'v1',
+        kind: 'DeleteOptions',
+        propagationPolicy: 'Background',
+        preconditions: { uid: 'uid-1' },
+      })
+      .query({ propagationPolicy: 'Background' })
+      .reply(200, status(200, '', ''));
+    const { jobs } = client();
+    await expect(jobs.deleteJob('ml', 'j1', { uid: 'uid-1', propagationPolicy: 'Background' })).resolves.toBe(
+      true,
+    );
+  });
+
+  it('a failed uid precondition is API_CONFLICT saying the Job of that name is another one', async () => {
+    server()
+      .delete(`${JOBS}/j1`)
+      .query(true)
+      .reply(
+        409,
+        status(409, 'Conflict', 'Precondition failed: UID in precondition: uid-1, UID in object meta: uid-2'),
+      );
+    const { jobs, api } = client();
+    const error = await jobs.deleteJob('ml', 'j1', { uid: 'uid-1' }).catch((e: unknown) => e);
+    expect(error).toMatchObject({
+      code: 'API_CONFLICT',
+      status: 409,
+      operation: { verb: 'delete', name: 'j1' },
+    });
+    expect((error as Error).message).toContain(
+      'The Job "j1" in namespace "ml" was not deleted: it is not the Job with uid uid-1',
+    );
+    expect(api.stats().requests).toBe(1);
+  });
+
+  it('reads a paginated list to its end: limit and continue, the resourceVersion on the first page only', async () => {
+    server()
+      .get(JOBS)
+      .query({ labelSelector: 'a=b', limit: '500', resourceVersion: '0' })
+      .reply(200, {
+        metadata: { resourceVersion: '10', continue: 'page-2' },
+        items: [{ metadata: { name: 'a' } }],
+      });
+    server()
+      .get(JOBS)
+      .query({ labelSelector: 'a=b', limit: '500', continue: 'page-2' })
+      .reply(200, {
+        metadata: { resourceVersion: '10', continue: 'page-3' },
+        items: [{ metadata: { name: 'b' } }],
+      });
+    server()
+      .get(JOBS)
+      .query({ labelSelector: 'a=b', limit: '500', continue: 'page-3' })
+      .reply(200, { metadata: { resourceVersion: '10' }, items: [{ metadata: { name: 'c' } }] });
+    const list = await client().jobs.listJobs('ml', 'a=b', { resourceVersion: '0' });
+    expect(list).toEqual({
+      items: [{ metadata: { name: 'a' } }, { metadata: { name: 'b' } }, { metadata: { name: 'c' } }],
+      resourceVersion: '10',
+    });
+  });
+
+  it('an expired continue token (410) falls back to one unpaginated list, as client-go does', async () => {
+    server()
+      .get('/api/v1/namespaces/ml/pods')
+      .query({ labelSelector: 'job-name=j1', limit: '500' })
+      .reply(200, {
+        metadata: { resourceVersion: '10', continue: 'old' },
+        items: [{ metadata: { name: 'p1' } }],
+      });
+    server()
+      .get('/api/v1/namespaces/ml/pods')
+      .query({ labelSelector: 'job-name=j1', limit: '500', continue: 'old' })
+      .reply(410, status(410, 'Expired', 'The provided continue parameter is too old'));
+    server()
+      .get('/api/v1/namespaces/ml/pods')
+      .query({ labelSelector: 'job-name=j1' })
+      .reply(200, {
+        metadata: { resourceVersion: '99' },
+        items: [{ metadata: { name: 'p1' } }, { metadata: { name: 'p2' } }],
+      });
+    const list = await client().jobs.listPods('ml', 'job-name=j1');
+    expect(list).toEqual({
+      items: [{ metadata: { name: 'p1' } }, { metadata: { name: 'p2' } }],
+      resourceVersion: '99',
+    });
+  });
+
   it('reads a log once with container, tailLines and sinceTime', async () => {
     server()
       .get('/api/v1/namespaces/ml/pods/p1/log')
@@ -132,6 +221,7 @@ describe('ClientNodeJobClient requests', () => {
       .get('/api/v1/namespaces/ml/events')
       .query({
         fieldSelector: 'involvedObject.kind=Pod,involvedObject.name=p1,involvedObject.uid=u9,type=Warning',
+        limit: '500',
       })
       .reply(200, {
         metadata: { resourceVersion: '3' },

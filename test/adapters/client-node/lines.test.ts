@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readLines } from '../../../src/adapters/client-node/lines.js';
+import { CUT_MARK, MAX_LINE_LENGTH, readLines } from '../../../src/adapters/client-node/lines.js';
 
 function streamOf(...chunks: Uint8Array[]): ReadableStream<Uint8Array> {
   return new ReadableStream({
@@ -29,7 +29,11 @@ describe('readLines', () => {
     expect(lines).toEqual(['a', 'b']);
   });
 
-  it('resolves after delivering what arrived when the stream errors', async () => {
+  it("resolves 'closed' when the stream ends", async () => {
+    await expect(readLines(streamOf(bytes('a\n')), () => {})).resolves.toBe('closed');
+  });
+
+  it("resolves 'broken' when the stream errors, after the complete lines (the cut-off one is dropped)", async () => {
     const lines: string[] = [];
     let pulls = 0;
     const broken = new ReadableStream<Uint8Array>({
@@ -38,8 +42,8 @@ describe('readLines', () => {
         else controller.error(new Error('socket closed'));
       },
     });
-    await readLines(broken, (l) => lines.push(l));
-    expect(lines).toEqual(['a', 'part']);
+    await expect(readLines(broken, (l) => lines.push(l))).resolves.toBe('broken');
+    expect(lines).toEqual(['a']);
   });
 
   it('rejects with the abort reason and cancels the stream', async () => {
@@ -62,5 +66,95 @@ describe('readLines', () => {
       throw new Error('handler failed');
     });
     await expect(reading).rejects.toThrow('handler failed');
+  });
+});
+
+/** `chunks` updates of ~100 bytes ending in `ending`: `\r` for a progress bar (tqdm, pip, curl), `\n` for plain lines. */
+function chunkStream(chunks: number, ending: '\r' | '\n'): ReadableStream<Uint8Array> {
+  const enc = new TextEncoder();
+  let i = 0;
+  return new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (i >= chunks) {
+        controller.close();
+        return;
+      }
+      i++;
+      controller.enqueue(
+        enc.encode(`training: ${String(i).padStart(7)} it [${'#'.repeat(60)}] 3.2 it/s    ${ending}`),
+      );
+    },
+  });
+}
+
+describe('readLines on a carriage-return progress bar (regression: repro readlines-cr-progress)', () => {
+  /** The fastest of `rounds` interleaved runs of each case (noise only ever adds time). */
+  async function fastest(cases: Record<string, () => ReadableStream<Uint8Array>>, rounds = 3) {
+    const best: Record<string, number> = {};
+    let longest = 0;
+    for (let round = 0; round < rounds; round++) {
+      for (const [name, stream] of Object.entries(cases)) {
+        const t = performance.now();
+        await readLines(stream(), (l) => {
+          longest = Math.max(longest, l.length);
+        });
+        best[name] = Math.min(best[name] ?? Number.POSITIVE_INFINITY, performance.now() - t);
+      }
+    }
+    return { best, longest };
+  }
+
+  it('stays linear in the size of the stream, with a bounded partial line', async () => {
+    const { best, longest } = await fastest({
+      small: () => chunkStream(5_000, '\r'),
+      large: () => chunkStream(20_000, '\r'),
+      lines: () => chunkStream(20_000, '\n'),
+    });
+    // 4x the data costs about 4x the time (quadratic: 16x), and no more than plain lines of that size.
+    expect(best.large! / best.small!).toBeLessThan(8);
+    expect(best.large! / best.lines!).toBeLessThan(4);
+    expect(longest).toBeLessThanOrEqual(MAX_LINE_LENGTH + CUT_MARK.length);
+  }, 120_000);
+});
+
+describe('readLines: lines longer than MAX_LINE_LENGTH', () => {
+  it('delivers a long line in marked pieces as they fill, and loses nothing', async () => {
+    const text = Array.from({ length: 3 * MAX_LINE_LENGTH + 10 }, (_, i) =>
+      String.fromCharCode(97 + (i % 26)),
+    ).join('');
+    const lines: string[] = [];
+    const chunks = [];
+    for (let at = 0; at < text.length; at += 1000) chunks.push(bytes(text.slice(at, at + 1000)));
+    await readLines(streamOf(...chunks, bytes('\nnext\n')), (l) => lines.push(l));
+    expect(lines.map((l) => l.length)).toEqual([
+      MAX_LINE_LENGTH + CUT_MARK.length,
+      MAX_LINE_LENGTH + CUT_MARK.length,
+      MAX_LINE_LENGTH + CUT_MARK.length,
+      10,
+      4,
+    ]);
+    expect(lines.slice(0, 3).every((l) => l.endsWith(CUT_MARK))).toBe(true);
+    expect(
+      lines
+        .slice(0, 4)
+        .map((l) => (l.endsWith(CUT_MARK) ? l.slice(0, -CUT_MARK.length) : l))
+        .join(''),
+    ).toBe(text);
+    expect(lines[4]).toBe('next');
+  });
+
+  it('delivers a line of exactly MAX_LINE_LENGTH whole, and strips its \\r\\n', async () => {
+    const line = 'x'.repeat(MAX_LINE_LENGTH);
+    const lines: string[] = [];
+    await readLines(streamOf(bytes(`${line}\r\n`)), (l) => lines.push(l));
+    expect(lines).toEqual([line]);
+  });
+
+  it('never splits a surrogate pair between two pieces', async () => {
+    const emoji = '\u{1F600}';
+    const text = `${'x'.repeat(MAX_LINE_LENGTH - 1)}${emoji}tail`;
+    const lines: string[] = [];
+    await readLines(streamOf(bytes(text)), (l) => lines.push(l));
+    expect(lines).toEqual([`${'x'.repeat(MAX_LINE_LENGTH - 1)}${CUT_MARK}`, `${emoji}tail`]);
   });
 });

@@ -161,6 +161,25 @@ describe('followPodLog', () => {
     expect(lines).toEqual(['epoch 1 loss=0.5', 'epoch 2 loss=0.3', 'café', 'done without newline']);
   });
 
+  it('asks for timestamps and sinceTime, and delivers the stamped lines as sent', async () => {
+    server()
+      .get(LOG)
+      .query({
+        follow: 'true',
+        container: 'main',
+        timestamps: 'true',
+        sinceTime: '2026-12-01T20:13:42.123456789Z',
+      })
+      .reply(200, '2026-12-01T20:13:42.123456789Z again\n2026-12-01T20:13:43.000000001Z new\n');
+    const lines: string[] = [];
+    await jobs().followPodLog('ml', 'p1', (l) => lines.push(l), {
+      container: 'main',
+      timestamps: true,
+      sinceTime: '2026-12-01T20:13:42.123456789Z',
+    });
+    expect(lines).toEqual(['2026-12-01T20:13:42.123456789Z again', '2026-12-01T20:13:43.000000001Z new']);
+  });
+
   it('rejects with the classified error when the log cannot be opened', async () => {
     server()
       .get(LOG)
@@ -177,5 +196,18 @@ describe('followPodLog', () => {
       operation: { verb: 'get', resource: 'pods/log', name: 'p1' },
     });
     expect((error as Error).message).toContain('waiting to start');
+  });
+});
+
+describe('watch events larger than a log line', () => {
+  it('delivers an event of 200 KiB whole (log lines are cut at 64 KiB, watch events are not)', async () => {
+    const big = 'x'.repeat(200 * 1024);
+    server()
+      .get(JOBS)
+      .query(true)
+      .reply(200, line('MODIFIED', { metadata: { name: 'j1', annotations: { big } } }));
+    const events: WatchEvent<Job>[] = [];
+    await jobs().watchJobs('ml', (e) => events.push(e), {});
+    expect(events.map((e) => e.object.metadata.annotations?.big?.length)).toEqual([big.length]);
   });
 });

@@ -117,19 +117,34 @@ start etcd "$BIN/etcd" --name=e2e --data-dir="$W/etcd" \
   --unsafe-no-fsync=true --log-level=warn
 wait_for etcd 30 curl -sf --max-time 2 "http://127.0.0.1:$ETCD_PORT/health"
 
-# Bound ServiceAccount tokens (TokenRequest) need the issuer and the signing key pair.
-start kube-apiserver "$BIN/kube-apiserver" \
-  --etcd-servers="http://127.0.0.1:$ETCD_PORT" \
-  --advertise-address=127.0.0.1 --bind-address=127.0.0.1 --secure-port="$API_PORT" \
-  --tls-cert-file="$P/serving.crt" --tls-private-key-file="$P/serving.key" \
-  --client-ca-file="$P/ca.crt" \
-  --service-account-issuer=https://kubernetes.default.svc.cluster.local \
-  --service-account-key-file="$P/sa.pub" --service-account-signing-key-file="$P/sa.key" \
-  --service-cluster-ip-range=10.96.0.0/16 \
-  --authorization-mode=RBAC \
-  --allow-privileged=true \
-  --endpoint-reconciler-type=none \
-  --kubelet-preferred-address-types=InternalIP,Hostname
+# Bound ServiceAccount tokens (TokenRequest) need the issuer and the signing key pair. The command
+# is a script of its own so that restart-apiserver.sh starts it again on the same port and etcd
+# (the fault tests stop the API server while blocks run). E2E_AUDIT_LOG=1 writes an audit log.
+audit=()
+if [ "${E2E_AUDIT_LOG:-}" = 1 ]; then
+  audit=(--audit-log-path="$W/logs/audit.log" --audit-policy-file="$HERE/audit-policy.yaml"
+    --audit-log-format=json --audit-log-mode=blocking)
+fi
+{
+  echo '#!/usr/bin/env bash'
+  printf 'exec'
+  printf ' %q' "$BIN/kube-apiserver" \
+    --etcd-servers="http://127.0.0.1:$ETCD_PORT" \
+    --advertise-address=127.0.0.1 --bind-address=127.0.0.1 --secure-port="$API_PORT" \
+    --tls-cert-file="$P/serving.crt" --tls-private-key-file="$P/serving.key" \
+    --client-ca-file="$P/ca.crt" \
+    --service-account-issuer=https://kubernetes.default.svc.cluster.local \
+    --service-account-key-file="$P/sa.pub" --service-account-signing-key-file="$P/sa.key" \
+    --service-cluster-ip-range=10.96.0.0/16 \
+    --authorization-mode=RBAC \
+    --allow-privileged=true \
+    --endpoint-reconciler-type=none \
+    --kubelet-preferred-address-types=InternalIP,Hostname \
+    "${audit[@]}"
+  echo
+} >"$W/start-apiserver.sh"
+chmod +x "$W/start-apiserver.sh"
+start kube-apiserver "$W/start-apiserver.sh"
 wait_for kube-apiserver 120 "${CURL[@]}" "$API/readyz"
 
 # Only the controllers the Jobs and the test namespaces need (names: kube-controller-manager --help).

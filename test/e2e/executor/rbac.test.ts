@@ -1,12 +1,12 @@
 // The minimal Role of docs/rbac.md, applied from the doc itself, is enough to run a block; removing a
 // verb gives the documented 403 (API_FORBIDDEN naming the verb and resource). The executor acts as a
 // ServiceAccount through a TokenRequest token in a temporary kubeconfig. Needs `bash test/e2e/run.sh`.
-import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseAllDocuments, stringify } from 'yaml';
+import { stringify } from 'yaml';
 import { ApiError } from '../../../src/errors/api-error.js';
 import { isK8sExecutorError } from '../../../src/errors/base.js';
 import type { BlockRun, LogLine } from '../../../src/executor/types.js';
@@ -14,46 +14,12 @@ import type { HubEvent } from '../../../src/monitor/watch-hub.js';
 import { knownLogLines } from '../cluster/fates.js';
 import { adminKubeConfig, eventually, fatesAvailable, useTestNamespace } from './support/cluster.js';
 import { E2E_PIPELINE, e2eExecutors, e2eProject } from './support/executors.js';
+import { inNamespace, type RbacManifest as Manifest, readRbacDoc } from './support/rbac-doc.js';
 
 /** The namespace the doc's manifest and messages use; replaced by the test's. */
 const DOC_NAMESPACE = 'ml';
 const JOB_VERBS = ['create', 'get', 'list', 'watch', 'delete'] as const;
 type JobVerb = (typeof JOB_VERBS)[number];
-
-/** A manifest object of the doc, as far as this test reads it. */
-interface Manifest {
-  kind: string;
-  metadata: { name: string; namespace?: string };
-  rules?: k8s.V1PolicyRule[];
-  subjects?: k8s.RbacV1Subject[];
-  roleRef?: k8s.V1RoleRef;
-}
-
-/** docs/rbac.md: the manifest of "Ready to apply", and the 403 example of "What a missing verb looks like". */
-async function readRbacDoc(): Promise<{ manifests: Manifest[]; watchForbiddenMessage: string }> {
-  const doc = await readFile('docs/rbac.md', 'utf8');
-  const section = (title: string) => doc.slice(doc.indexOf(title));
-  const fenced = (text: string, lang: string) => {
-    const match = new RegExp('```' + lang + '\\n([\\s\\S]*?)```').exec(text);
-    if (!match?.[1]) throw new Error(`docs/rbac.md has no \`\`\`${lang} block where this test expects one`);
-    return match[1];
-  };
-  return {
-    manifests: parseAllDocuments(fenced(section('## Ready to apply'), 'yaml')).map(
-      (d) => d.toJS() as Manifest,
-    ),
-    watchForbiddenMessage: fenced(section('## What a missing verb looks like'), 'text').trim(),
-  };
-}
-
-/** The same manifest in another namespace (objects and the binding's subjects). */
-function inNamespace(manifest: Manifest, namespace: string): Manifest {
-  return {
-    ...manifest,
-    metadata: { ...manifest.metadata, namespace },
-    ...(manifest.subjects ? { subjects: manifest.subjects.map((s) => ({ ...s, namespace })) } : {}),
-  };
-}
 
 describe.skipIf(!fatesAvailable())('RBAC: the documented minimal Role, as a ServiceAccount', () => {
   const ns = useTestNamespace('e2e-rbac');

@@ -1,0 +1,121 @@
+import type { BlockDefinition } from '../config/index.js';
+import type { DagContext } from './dag-context.js';
+import { type EarlierAttempt, startingPoint } from './dag-resume.js';
+import type { AttemptRecord, BlockOutcome, BlockRunStatus } from './pipeline-types.js';
+
+/**
+ * Where each block of one DAG run stands and what it did: its status (each change reported as a
+ * `block-status` event) and the outcome the result will carry.
+ */
+export class BlockStates {
+  private readonly outcomes = new Map<string, BlockOutcome>();
+  private readonly statuses = new Map<string, BlockRunStatus>();
+
+  constructor(private readonly ctx: DagContext) {}
+
+  /** Every block's outcome, in pipeline order. */
+  all(): BlockOutcome[] {
+    return this.ctx.pipeline.blocks.map((b) => this.outcomes.get(b.uuid)!);
+  }
+
+  /** The (mutable) outcome of one block. */
+  outcome(uuid: string): BlockOutcome {
+    return this.outcomes.get(uuid)!;
+  }
+
+  status(uuid: string): BlockRunStatus | undefined {
+    return this.statuses.get(uuid);
+  }
+
+  /**
+   * Starts a block from what an earlier run did (see `startingPoint`); resolves the attempt to run next
+   * when it is not the first.
+   */
+  restore(block: BlockDefinition, earlier: EarlierAttempt[]): number | undefined {
+    const start = startingPoint(block, earlier, this.ctx.clock.now());
+    this.outcomes.set(block.uuid, {
+      uuid: block.uuid,
+      executor: this.ctx.isK8s(block) ? 'k8s' : 'local',
+      status: 'skipped',
+      attempts: start.attempts,
+      lastLogLines: [],
+      warningEvents: [],
+    });
+    this.statuses.set(block.uuid, 'waiting');
+    if (start.finished) this.finish(block.uuid, start.finished.status, start.finished.record);
+    return start.nextAttempt;
+  }
+
+  /** Sets a block's status and reports it. */
+  set(uuid: string, status: BlockRunStatus, attempt: number, message?: string): void {
+    this.statuses.set(uuid, status);
+    this.ctx.emit({
+      type: 'block-status',
+      blockUuid: uuid,
+      status,
+      attempt,
+      at: this.ctx.clock.now(),
+      ...(message ? { message } : {}),
+    });
+  }
+
+  /** Ends a block with `status`; the record says which attempt decided it, why, and when. */
+  finish(uuid: string, status: BlockOutcome['status'], record: AttemptRecord): void {
+    const outcome = this.outcome(uuid);
+    outcome.status = status;
+    if (record.reason) outcome.reason = record.reason;
+    else delete outcome.reason;
+    if (record.message) outcome.message = record.message;
+    else delete outcome.message;
+    outcome.finishedAt = record.finishedAt;
+    this.set(uuid, status, record.attempt, record.message);
+  }
+
+  /** The blocks waiting whose upstream blocks all succeeded, in pipeline order. */
+  ready(): string[] {
+    return this.ctx.pipeline.blocks
+      .filter(
+        (b) => this.status(b.uuid) === 'waiting' && b.upstream.every((u) => this.status(u) === 'succeeded'),
+      )
+      .map((b) => b.uuid);
+  }
+
+  /** Marks every block downstream of a failed (or skipped, or cancelled) block as skipped, repeatedly. */
+  skipBlockedDownstream(): void {
+    let changed = true;
+    while (changed) {
+      changed = false;
+      for (const block of this.ctx.pipeline.blocks) {
+        if (this.status(block.uuid) !== 'waiting') continue;
+        const blocker = block.upstream.find((u) =>
+          ['failed', 'skipped', 'cancelled'].includes(this.status(u) ?? ''),
+        );
+        if (!blocker) continue;
+        const outcome = this.outcome(block.uuid);
+        outcome.status = 'skipped';
+        outcome.reason = 'SKIPPED';
+        outcome.blockedBy = blocker;
+        outcome.message = `Skipped: upstream block "${blocker}" did not succeed.`;
+        this.set(block.uuid, 'skipped', 1, outcome.message);
+        changed = true;
+      }
+    }
+  }
+
+  /**
+   * Ends as cancelled every block that has not started: `queued` ones (ready, or due for a retry) and
+   * every block still waiting for its upstream. `attemptOf` tells the attempt each would have run.
+   */
+  cancelNotStarted(queued: readonly string[], message: string, attemptOf: (uuid: string) => number): void {
+    const waiting = this.ctx.pipeline.blocks
+      .filter((b) => this.status(b.uuid) === 'waiting')
+      .map((b) => b.uuid);
+    for (const uuid of new Set([...queued, ...waiting])) {
+      const outcome = this.outcome(uuid);
+      outcome.status = 'cancelled';
+      outcome.reason = 'CANCELLED';
+      outcome.message = message;
+      this.set(uuid, 'cancelled', attemptOf(uuid));
+    }
+  }
+}

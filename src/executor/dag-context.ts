@@ -1,0 +1,90 @@
+import type { BlockDefinition, PipelineDefinition } from '../config/index.js';
+import type { Clock } from '../ports/clock.js';
+import type { ConfigSnapshot } from '../ports/config-source.js';
+import type { JobClient } from '../ports/job-client.js';
+import type { K8sBlockExecutor } from './block-executor.js';
+import { isolateCallback } from './callbacks.js';
+import type {
+  PipelineEvent,
+  PipelineExecutorOptions,
+  PipelineRun,
+  PipelineRunOptions,
+} from './pipeline-types.js';
+import { clusterIdOf, type PreparedRun } from './prepare.js';
+import type { BlockRun, LogLine } from './types.js';
+
+/** What every part of one DAG run reads: the request, the pipeline, the executor's ports. Never changes. */
+export interface DagContext {
+  /** The run asked for. */
+  readonly request: PipelineRun;
+  /** Cancels the run (deletes running Jobs). */
+  readonly signal: AbortSignal | undefined;
+  /** The run's `onEvent`, isolated: it never throws. */
+  emit(event: PipelineEvent): void;
+  /** The run's `onLog`, isolated; undefined without one (then no log is streamed). */
+  readonly onLog: ((blockUuid: string, line: LogLine) => void) | undefined;
+  /** The pipeline's blocks, in file order. */
+  readonly pipeline: PipelineDefinition;
+  /** The config every block resolves from (loaded once per run). */
+  readonly snapshot: ConfigSnapshot;
+  /** Runs the k8s blocks. */
+  readonly blocks: K8sBlockExecutor;
+  /** The executor's settings and ports. */
+  readonly settings: PipelineExecutorOptions;
+  /** The executor's JobClient (resume and cleanup list and delete through it). */
+  readonly jobClient: JobClient;
+  readonly clock: Clock;
+  /** The cluster id in this run's Job names and labels. */
+  readonly clusterId: string;
+  /** The block of a uuid; undefined for a uuid the pipeline does not have. */
+  block(uuid: string): BlockDefinition | undefined;
+  /** Whether the block runs as a Job (else through the local runner). */
+  isK8s(block: BlockDefinition): boolean;
+  /** The block run id of a block: the request's, else `<pipelineRunId>-<blockUuid>`. */
+  blockRunId(uuid: string): string;
+  /** The block run of one attempt, as the block executor takes it. */
+  blockRun(block: BlockDefinition, attempt: number): BlockRun;
+  /** Builds one attempt's Job exactly as running it would (same identity, same variables), creating nothing. */
+  prepare(block: BlockDefinition, attempt: number, signal?: AbortSignal): Promise<PreparedRun>;
+}
+
+/** The context of one run of `pipeline`. */
+export function dagContext(input: {
+  request: PipelineRun;
+  runOptions: PipelineRunOptions;
+  pipeline: PipelineDefinition;
+  snapshot: ConfigSnapshot;
+  blocks: K8sBlockExecutor;
+  settings: PipelineExecutorOptions;
+  clock: Clock;
+}): DagContext {
+  const { request, pipeline, settings, snapshot, blocks } = input;
+  const byUuid = new Map(pipeline.blocks.map((b) => [b.uuid, b]));
+  const k8sTypes = new Set((settings.k8sExecutorTypes ?? ['k8s']).map((t) => t.toLowerCase()));
+  const blockRunId = (uuid: string) =>
+    String(request.blockRunIds?.[uuid] ?? `${request.pipelineRunId}-${uuid}`);
+  const blockRun = (block: BlockDefinition, attempt: number): BlockRun => ({
+    pipelineUuid: request.pipelineUuid,
+    blockUuid: block.uuid,
+    pipelineRunId: request.pipelineRunId,
+    blockRunId: blockRunId(block.uuid),
+    attempt,
+    ...(request.triggerName !== undefined ? { triggerName: request.triggerName } : {}),
+    ...(request.variables ? { variables: request.variables } : {}),
+  });
+  const { runOptions, ...rest } = input;
+  const emit = isolateCallback('onEvent', runOptions.onEvent);
+  return {
+    ...rest,
+    signal: runOptions.signal,
+    emit: (event) => emit?.(event),
+    onLog: isolateCallback('onLog', runOptions.onLog),
+    jobClient: settings.jobClient,
+    clusterId: clusterIdOf(snapshot, settings.clusterId),
+    block: (uuid) => byUuid.get(uuid),
+    isK8s: (block) => k8sTypes.has(block.executorType.toLowerCase()),
+    blockRunId,
+    blockRun,
+    prepare: (block, attempt, signal) => blocks.prepare(blockRun(block, attempt), snapshot, signal),
+  };
+}

@@ -1,0 +1,93 @@
+import type { PipelineDefinition } from '../config/index.js';
+import type { Clock } from '../ports/clock.js';
+import type { ConfigSnapshot } from '../ports/config-source.js';
+import type { K8sBlockExecutor } from './block-executor.js';
+import { isolateCallback } from './callbacks.js';
+import { CLOSED, isClosedError, leftRunningRecord, untilClosed } from './pipeline-close.js';
+import { attemptOf } from './pipeline-records.js';
+import type { BlockOutcome, PipelineResult, PipelineRun, PipelineRunOptions } from './pipeline-types.js';
+import type { BlockResult } from './types.js';
+
+/** What a single-job run needs from its executor. */
+export interface SingleJobDeps {
+  blocks: K8sBlockExecutor;
+  clock: Clock;
+  keepJobs: boolean;
+  /** Aborts when the executor is closed. */
+  closed: AbortSignal;
+}
+
+/**
+ * Runs the whole pipeline as one Job (Mage's pipeline executor) and reports it as a one-block result.
+ * A close of the executor resolves at once with the Job left running (`closed`, attempt `leftRunning`).
+ */
+export async function runSingleJob(
+  deps: SingleJobDeps,
+  run: PipelineRun,
+  pipeline: PipelineDefinition,
+  snapshot: ConfigSnapshot,
+  options: PipelineRunOptions,
+): Promise<PipelineResult> {
+  const { clock, closed } = deps;
+  const startedAt = clock.now();
+  const onEvent = isolateCallback('onEvent', options.onEvent);
+  const onLog = isolateCallback('onLog', options.onLog);
+  let jobName: string | undefined;
+  let result: BlockResult | typeof CLOSED = CLOSED;
+  if (!closed.aborted) {
+    const work = deps.blocks.executePipelineJob(
+      {
+        pipelineUuid: run.pipelineUuid,
+        pipelineRunId: run.pipelineRunId,
+        ...(run.triggerName !== undefined ? { triggerName: run.triggerName } : {}),
+        ...(run.variables ? { variables: run.variables } : {}),
+      },
+      {
+        snapshot,
+        ...(options.signal ? { signal: options.signal } : {}),
+        ...(onLog
+          ? {
+              onLog: (line) => {
+                if (!closed.aborted) onLog(pipeline.uuid, line);
+              },
+            }
+          : {}),
+        onEvent: (event) => {
+          if (event.type === 'submitted' || event.type === 'adopted') jobName = event.jobName;
+          if (!closed.aborted) onEvent?.({ type: 'block-event', blockUuid: pipeline.uuid, event });
+        },
+        keepJob: deps.keepJobs,
+      },
+    );
+    try {
+      result = await untilClosed(work, closed);
+    } catch (error) {
+      if (!isClosedError(error, options.signal)) throw error;
+    }
+  }
+  const closedResult = result === CLOSED;
+  const attempt =
+    result === CLOSED ? leftRunningRecord(1, jobName, startedAt, clock.now()) : attemptOf(1, result);
+  const outcome: BlockOutcome = {
+    uuid: pipeline.uuid,
+    executor: 'k8s',
+    status: attempt.status,
+    ...(attempt.reason ? { reason: attempt.reason } : {}),
+    ...(attempt.message ? { message: attempt.message } : {}),
+    attempts: [attempt],
+    lastLogLines: result === CLOSED ? [] : result.lastLogLines,
+    warningEvents: result === CLOSED ? [] : result.warningEvents,
+    startedAt: attempt.startedAt,
+    finishedAt: attempt.finishedAt,
+  };
+  return {
+    status: attempt.status,
+    pipelineUuid: run.pipelineUuid,
+    pipelineRunId: String(run.pipelineRunId),
+    mode: 'single-job',
+    blocks: [outcome],
+    ...(closedResult ? { closed: true } : {}),
+    startedAt,
+    finishedAt: clock.now(),
+  };
+}

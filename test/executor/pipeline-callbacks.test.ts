@@ -1,0 +1,143 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { CALLBACK_WARNING_CODE } from '../../src/executor/callbacks.js';
+import { K8sPipelineExecutor, type PipelineExecutorOptions } from '../../src/executor/pipeline-executor.js';
+import { FakeClock } from '../../src/testing/fake-clock.js';
+import { InMemoryJobClient } from '../../src/testing/in-memory-job-client.js';
+import { StaticConfigSource } from '../../src/testing/static-config-source.js';
+import { drive } from '../helpers/drive.js';
+import { projectFiles } from '../helpers/project.js';
+
+/**
+ * A pipeline's `onEvent`/`onLog` callbacks may throw (a progress UI bug, a metrics client that is
+ * down): the throw is reported once as a process warning and changes no outcome; nothing becomes an
+ * unhandled rejection.
+ */
+
+const unhandled: unknown[] = [];
+const warnings: Error[] = [];
+const onUnhandled = (reason: unknown) => unhandled.push(reason);
+const onWarning = (warning: Error) => {
+  if ((warning as Error & { code?: string }).code === CALLBACK_WARNING_CODE) warnings.push(warning);
+};
+let vitestListeners: NodeJS.UnhandledRejectionListener[] = [];
+
+beforeEach(() => {
+  unhandled.length = 0;
+  warnings.length = 0;
+  // Keep vitest from failing the whole file on an unhandled rejection: this file asserts it itself.
+  vitestListeners = process.listeners('unhandledRejection');
+  process.removeAllListeners('unhandledRejection');
+  process.on('unhandledRejection', onUnhandled);
+  process.on('warning', onWarning);
+});
+
+afterEach(() => {
+  process.off('unhandledRejection', onUnhandled);
+  process.off('warning', onWarning);
+  for (const listener of vitestListeners) process.on('unhandledRejection', listener);
+});
+
+function setup(options: Partial<PipelineExecutorOptions> = {}) {
+  const clock = new FakeClock();
+  const jobClient = new InMemoryJobClient({ clock, defaultScript: [{ runMs: 1000, logs: ['one', 'two'] }] });
+  const executor = new K8sPipelineExecutor({
+    configSource: new StaticConfigSource(
+      projectFiles('  - uuid: load\n  - uuid: report\n    upstream_blocks: [load]\n'),
+    ),
+    jobClient,
+    clock,
+    logDrainMs: 10,
+    ...options,
+  });
+  return { clock, jobClient, executor };
+}
+
+/** Lets the process warnings (emitted on the next tick) and any unhandled rejection arrive. */
+const settle = () => new Promise((resolve) => setTimeout(resolve, 20));
+
+describe('a throwing pipeline onEvent callback', () => {
+  it('is contained (no unhandled rejection), reported once, and changes no outcome', async () => {
+    const { clock, executor } = setup();
+    const result = await drive(
+      clock,
+      executor.run(
+        { pipelineUuid: 'etl', pipelineRunId: 7 },
+        {
+          onEvent: (e) => {
+            if (e.type === 'block-status' && e.status === 'submitted') throw new Error('metrics client down');
+          },
+        },
+      ),
+    );
+    executor.close();
+    await settle();
+    expect(unhandled).toEqual([]);
+    expect(result.status).toBe('succeeded');
+    expect(result.blocks.map((b) => b.status)).toEqual(['succeeded', 'succeeded']);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]!.message).toMatch(/onEvent callback threw \(metrics client down\)/);
+  });
+
+  it('an async callback that rejects is contained too', async () => {
+    const { clock, executor } = setup();
+    const result = await drive(
+      clock,
+      executor.run(
+        { pipelineUuid: 'etl', pipelineRunId: 7 },
+        { onEvent: async () => Promise.reject(new Error('async sink down')) },
+      ),
+    );
+    executor.close();
+    await settle();
+    expect(unhandled).toEqual([]);
+    expect(result.status).toBe('succeeded');
+    expect(warnings).toHaveLength(1);
+  });
+
+  it('in single-job mode as well', async () => {
+    const { clock, executor } = setup({ mode: 'single-job' });
+    const result = await drive(
+      clock,
+      executor.run(
+        { pipelineUuid: 'etl', pipelineRunId: 7 },
+        {
+          onEvent: () => {
+            throw new Error('ui bug');
+          },
+        },
+      ),
+    );
+    executor.close();
+    await settle();
+    expect(unhandled).toEqual([]);
+    expect(result.status).toBe('succeeded');
+    expect(warnings).toHaveLength(1);
+  });
+});
+
+describe('a throwing pipeline onLog callback', () => {
+  it('is reported once however many lines it throws on, and every block still succeeds', async () => {
+    const { clock, executor } = setup();
+    let calls = 0;
+    const result = await drive(
+      clock,
+      executor.run(
+        { pipelineUuid: 'etl', pipelineRunId: 7 },
+        {
+          onLog: () => {
+            calls++;
+            throw new Error('log sink down');
+          },
+        },
+      ),
+    );
+    executor.close();
+    await settle();
+    expect(unhandled).toEqual([]);
+    expect(calls).toBe(4); // two lines of each block, each delivered although the sink threw
+    expect(result.status).toBe('succeeded');
+    expect(result.blocks[0]!.lastLogLines).toEqual(['one', 'two']);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]!.message).toMatch(/onLog callback threw/);
+  });
+});
