@@ -27,6 +27,10 @@ interface Resume {
   time: bigint | undefined;
   /** How many of the first lines at that time (or, without times, of all lines) were delivered already. */
   skip: number;
+  /** How many pieces of the last line (after its first, see {@link PodLogStream}) were delivered already. */
+  pieces: number;
+  /** Unstamped pieces to drop next: those of a line dropped as sent again. */
+  dropPieces: number;
 }
 
 /**
@@ -39,8 +43,11 @@ interface Resume {
  * ends normally has delivered everything (the kubelet closes it after the last line); any other end is
  * made up by {@link catchUp}.
  *
- * A server that ignores `timestamps` gets the same guarantee while it keeps the whole log: the lines
- * delivered are counted and skipped on a resume from the start.
+ * A line too long for one piece (the client-node adapter cuts lines at 64 KiB) comes as a stamped
+ * first piece and unstamped others: the pieces delivered of the last line are counted too, so a resume
+ * cut in the middle of a long line delivers exactly its missing pieces. A server that ignores
+ * `timestamps` gets the same guarantee while it keeps the whole log: the lines delivered are counted and
+ * skipped on a resume from the start.
  */
 export class PodLogStream {
   /** Settles when the stream stopped following (never rejects). */
@@ -49,6 +56,8 @@ export class PodLogStream {
   private lastStamp: string | undefined;
   /** Lines delivered at `lastTime` (or, while lines carry no time, all lines delivered). */
   private atLastTime = 0;
+  /** Unstamped pieces delivered after the last stamped line. */
+  private pieces = 0;
   private resume: Resume | undefined;
   private containerDone = false;
   private complete = false;
@@ -134,7 +143,10 @@ export class PodLogStream {
 
   /** Before each (re)read: what the server will send again. */
   private startResume(): void {
-    this.resume = this.atLastTime > 0 ? { time: this.lastTime, skip: this.atLastTime } : undefined;
+    this.resume =
+      this.atLastTime > 0
+        ? { time: this.lastTime, skip: this.atLastTime, pieces: this.pieces, dropPieces: 0 }
+        : undefined;
   }
 
   private accept(line: string): void {
@@ -142,6 +154,7 @@ export class PodLogStream {
     if (this.resendOf(stamped?.time)) return;
     if (!stamped) {
       if (this.lastTime === undefined) this.atLastTime++;
+      else this.pieces++;
       this.options.onLine(line);
       return;
     }
@@ -152,21 +165,32 @@ export class PodLogStream {
     } else if (stamped.time === this.lastTime) {
       this.atLastTime++;
     }
+    this.pieces = 0;
     this.options.onLine(stamped.text);
   }
 
-  /** Whether a line of this time, read after a resume, was delivered before it. */
+  /** Whether a line (or a piece: no time) read after a resume was delivered before it. */
   private resendOf(time: bigint | undefined): boolean {
     const resume = this.resume;
     if (!resume) return false;
-    if (resume.time !== undefined && time !== undefined) {
-      if (time < resume.time) return true;
-      if (time === resume.time && resume.skip > 0) {
+    if (resume.time === undefined) {
+      // Lines without times: the first `skip` lines of a read from the start were delivered.
+      if (resume.skip > 0) {
         resume.skip--;
         return true;
       }
-    } else if (resume.time === undefined && resume.skip > 0) {
+    } else if (time === undefined) {
+      if (resume.dropPieces > 0) {
+        resume.dropPieces--;
+        return true;
+      }
+    } else if (time < resume.time) {
+      resume.dropPieces = Number.POSITIVE_INFINITY;
+      return true;
+    } else if (time === resume.time && resume.skip > 0) {
       resume.skip--;
+      // Every piece of an earlier line of that instant was delivered; of the last one, `pieces`.
+      resume.dropPieces = resume.skip === 0 ? resume.pieces : Number.POSITIVE_INFINITY;
       return true;
     }
     // Past what was delivered: from here on every line is new.
