@@ -111,6 +111,8 @@ export class PodLogStream {
           container,
           timestamps: true,
           ...this.since(),
+          // A break must not pass for the end of the log: only a stream the server ended is complete.
+          failOnBrokenStream: true,
           signal,
         });
         ended = true;
