@@ -4,7 +4,9 @@ import type { ListResult } from '../ports/job-client.js';
 import type { ObjectMeta, WatchEvent } from '../types/kube.js';
 import { ReconnectBackoff, type ReconnectBackoffOptions } from './backoff.js';
 import { isTransient, type ListHealth, type Unlistable } from './list-health.js';
+import { PollFallback } from './poll-fallback.js';
 import { isNewerVersion } from './resource-version.js';
+import { abortWhenSilent } from './silent-watch.js';
 
 /** Something the hub reports about its watches. Never thrown: the hub keeps going. */
 export interface HubEvent {
@@ -98,10 +100,22 @@ export class Reflector<T extends { metadata: ObjectMeta }> {
   private goneInARow = 0;
   private eventsInWatch = 0;
   private heardAt = 0;
-  private poll: AbortController | undefined;
+  private readonly polls: PollFallback;
 
   constructor(private readonly options: ReflectorOptions<T>) {
     this.backoff = ReconnectBackoff.create(options.reconnect);
+    this.polls = new PollFallback({
+      clock: options.clock,
+      intervalMs: options.pollIntervalMs,
+      poll: (signal) => {
+        options.count('polls');
+        return this.list(signal);
+      },
+      onError: (error) => {
+        this.report({ type: 'error', detail: 'poll failed', error });
+        this.listFailed(error);
+      },
+    });
   }
 
   /** The cached object of that name. */
@@ -121,7 +135,7 @@ export class Reflector<T extends { metadata: ObjectMeta }> {
     } catch (error) {
       if (!signal.aborted) this.report({ type: 'error', detail: 'the watch loop stopped', error });
     } finally {
-      this.stopPolling();
+      this.polls.stop();
     }
   }
 
@@ -149,7 +163,13 @@ export class Reflector<T extends { metadata: ObjectMeta }> {
     this.report({ type: 'watch-started', detail: `from resourceVersion ${from}` });
     const silence = new AbortController();
     const stopWatchdog = new AbortController();
-    void this.watchdog(silence, AbortSignal.any([signal, stopWatchdog.signal]));
+    void abortWhenSilent(
+      this.options.clock,
+      this.options.silentWatchMs,
+      () => this.heardAt,
+      silence,
+      AbortSignal.any([signal, stopWatchdog.signal]),
+    );
     try {
       await this.options.watch(
         (event) => this.onWatchEvent(event, signal),
@@ -184,23 +204,6 @@ export class Reflector<T extends { metadata: ObjectMeta }> {
     this.healthy();
   }
 
-  /** Aborts `silence` once the watch has delivered nothing (not even a bookmark) for `silentWatchMs`. */
-  private async watchdog(silence: AbortController, stop: AbortSignal): Promise<void> {
-    const { clock, silentWatchMs } = this.options;
-    try {
-      for (;;) {
-        const quietMs = clock.now() - this.heardAt;
-        if (quietMs >= silentWatchMs) {
-          silence.abort(new Error(`the watch was silent for ${quietMs} ms`));
-          return;
-        }
-        await clock.sleep(silentWatchMs - quietMs, stop);
-      }
-    } catch {
-      // Stopped: the watch ended first.
-    }
-  }
-
   private onWatchEvent(event: WatchEvent<T>, signal: AbortSignal): void {
     if (signal.aborted) return;
     this.heardAt = this.options.clock.now();
@@ -224,8 +227,9 @@ export class Reflector<T extends { metadata: ObjectMeta }> {
   private async failed(error: unknown, signal: AbortSignal): Promise<void> {
     this.failures++;
     this.report({ type: 'error', detail: `failure ${this.failures} in a row`, error });
-    if (!this.poll && (this.failures >= FAILURES_BEFORE_POLLING || !isTransient(error))) {
-      this.startPolling(signal);
+    if (!this.polls.active && (this.failures >= FAILURES_BEFORE_POLLING || !isTransient(error))) {
+      this.report({ type: 'poll-fallback', detail: `listing every ${this.options.pollIntervalMs} ms` });
+      this.polls.start(signal);
     }
     await this.waitBackoff(signal, `after failure ${this.failures}`);
   }
@@ -243,34 +247,7 @@ export class Reflector<T extends { metadata: ObjectMeta }> {
     this.backoff = this.backoff.reset();
     this.failures = 0;
     this.goneInARow = 0;
-    this.stopPolling();
-  }
-
-  private startPolling(signal: AbortSignal): void {
-    const poll = new AbortController();
-    this.poll = poll;
-    this.report({ type: 'poll-fallback', detail: `listing every ${this.options.pollIntervalMs} ms` });
-    const stop = AbortSignal.any([signal, poll.signal]);
-    void this.pollLoop(stop);
-  }
-
-  private stopPolling(): void {
-    this.poll?.abort();
-    this.poll = undefined;
-  }
-
-  private async pollLoop(signal: AbortSignal): Promise<void> {
-    while (!signal.aborted) {
-      try {
-        await this.options.clock.sleep(this.options.pollIntervalMs, signal);
-        this.options.count('polls');
-        await this.list(signal);
-      } catch (error) {
-        if (signal.aborted) return;
-        this.report({ type: 'error', detail: 'poll failed', error });
-        this.listFailed(error);
-      }
-    }
+    this.polls.stop();
   }
 
   /** Tells the follows when a failed list makes the resource unobservable (see {@link ListHealth}). */

@@ -1,6 +1,6 @@
-import type { Condition, Job, Pod } from '../../../types/kube.js';
+import type { Job, Pod } from '../../../types/kube.js';
 import { type JobRuntime, newPodRuntime, type Outcome, type PodRuntime } from './job-runtime.js';
-import { condition, setCount, suspendedCondition } from './job-status.js';
+import { condition, JobStatusWriter } from './job-status.js';
 import type { PodRunner, PodRunnerCallbacks } from './pod-runner.js';
 import {
   markedForDeletion,
@@ -35,12 +35,15 @@ const QUIET_WAITING_REASONS = new Set(['ContainerCreating', 'PodInitializing']);
  */
 export class JobController {
   private readonly runtimes = new Map<string, JobRuntime>();
+  private readonly status: JobStatusWriter;
   private stopped = false;
 
   constructor(
     private readonly state: SimState,
     private readonly runner: PodRunner,
-  ) {}
+  ) {
+    this.status = new JobStatusWriter(state);
+  }
 
   /** Takes charge of a newly stored Job: on the next turn, starts it and creates its first pod. */
   adopt(job: Job): void {
@@ -103,7 +106,7 @@ export class JobController {
       return true;
     }
     runtime.deadline.abort();
-    this.writeJobStatus(runtime, { conditions: this.withSuspended(runtime, true) });
+    this.status.write(runtime, { conditions: this.status.withSuspended(runtime, true) });
     for (const pod of [...runtime.pods.values()]) {
       if (pod.exited) continue;
       pod.preempted = true;
@@ -128,11 +131,11 @@ export class JobController {
   }
 
   private start(runtime: JobRuntime): void {
-    const job = this.currentJob(runtime);
+    const job = this.status.current(runtime);
     if (this.stopped || runtime.deletion || !job) return;
     const wasSuspended = job.status?.conditions?.some((c) => c.type === 'Suspended') === true;
     if (runtime.suspended) {
-      this.writeJobStatus(runtime, { conditions: this.withSuspended(runtime, true) });
+      this.status.write(runtime, { conditions: this.status.withSuspended(runtime, true) });
       return;
     }
     runtime.deadline = new AbortController();
@@ -145,19 +148,13 @@ export class JobController {
     }
     this.createPod(runtime, {
       startTime: rfc3339(this.state.clock.now()),
-      ...(wasSuspended ? { conditions: this.withSuspended(runtime, false) } : {}),
+      ...(wasSuspended ? { conditions: this.status.withSuspended(runtime, false) } : {}),
     });
-  }
-
-  /** The Job's conditions with its `Suspended` condition set (True) or lifted (False). */
-  private withSuspended(runtime: JobRuntime, suspended: boolean): Condition[] {
-    const others = (this.currentJob(runtime)?.status?.conditions ?? []).filter((c) => c.type !== 'Suspended');
-    return [...others, suspendedCondition(suspended, rfc3339(this.state.clock.now()))];
   }
 
   /** Creates the next pod; `statusPatch` goes into the same Job status update that counts it. */
   private createPod(runtime: JobRuntime, statusPatch: Record<string, unknown> = {}): void {
-    const job = this.currentJob(runtime);
+    const job = this.status.current(runtime);
     if (!job?.spec || this.stopped) return;
     const { clock, names } = this.state;
     const pod = podFromTemplate(job, {
@@ -168,7 +165,7 @@ export class JobController {
     const stored = this.state.pods.add(pod);
     const podRuntime = newPodRuntime(stored.metadata.name!, stored.metadata.uid!);
     runtime.pods.set(podRuntime.name, podRuntime);
-    this.writeJobStatus(runtime, statusPatch);
+    this.status.write(runtime, statusPatch);
     podRuntime.handle = this.runner.start(stored, this.callbacks(runtime, podRuntime));
   }
 
@@ -193,7 +190,7 @@ export class JobController {
           warn(reason.endsWith('BackOff') ? 'BackOff' : 'Failed', message ?? reason);
       },
       onRunning: () => {
-        if (this.updatePod(runtime, pod, (p) => running(p, clock.now()))) this.writeJobStatus(runtime);
+        if (this.updatePod(runtime, pod, (p) => running(p, clock.now()))) this.status.write(runtime);
       },
       onLogLine: (line) => {
         if (!pod.exited) logs.append(key, line, clock.now());
@@ -225,13 +222,13 @@ export class JobController {
   private reconcile(runtime: JobRuntime): void {
     if (runtime.deletion) {
       if (runtime.pods.size > 0) return;
-      if (runtime.deletion === 'Foreground' && this.currentJob(runtime)) {
+      if (runtime.deletion === 'Foreground' && this.status.current(runtime)) {
         this.state.jobs.remove(runtime.namespace, runtime.name);
       }
       this.runtimes.delete(runtime.uid);
       return;
     }
-    if (!this.currentJob(runtime)) return;
+    if (!this.status.current(runtime)) return;
     if (!runtime.outcome) {
       if (runtime.succeeded > 0) {
         this.decide(runtime, { kind: 'success' });
@@ -241,7 +238,7 @@ export class JobController {
           reason: 'BackoffLimitExceeded',
           message: 'Job has reached the specified backoff limit',
         });
-      } else if (!runtime.suspended && this.countPods(runtime).running === 0) {
+      } else if (!runtime.suspended && this.status.countPods(runtime).running === 0) {
         this.createPod(runtime);
         return;
       }
@@ -250,7 +247,7 @@ export class JobController {
   }
 
   private deadlineExceeded(runtime: JobRuntime): void {
-    if (runtime.outcome || runtime.deletion || !this.currentJob(runtime)) return;
+    if (runtime.outcome || runtime.deletion || !this.status.current(runtime)) return;
     this.decide(runtime, {
       kind: 'failure',
       reason: 'DeadlineExceeded',
@@ -266,7 +263,7 @@ export class JobController {
     runtime.deadline.abort();
     const now = rfc3339(this.state.clock.now());
     if (outcome.kind === 'success') {
-      this.addCondition(
+      this.status.addCondition(
         runtime,
         condition(
           'SuccessCriteriaMet',
@@ -276,7 +273,7 @@ export class JobController {
         ),
       );
     } else {
-      this.addCondition(runtime, condition('FailureTarget', outcome.reason, outcome.message, now));
+      this.status.addCondition(runtime, condition('FailureTarget', outcome.reason, outcome.message, now));
       this.state.events.warn(
         { kind: 'Job', namespace: runtime.namespace, name: runtime.name, uid: runtime.uid },
         outcome.reason,
@@ -290,18 +287,18 @@ export class JobController {
   private settleIfStopped(runtime: JobRuntime): void {
     const { outcome } = runtime;
     if (!outcome || runtime.settled) {
-      this.writeJobStatus(runtime);
+      this.status.write(runtime);
       return;
     }
-    const counts = this.countPods(runtime);
+    const counts = this.status.countPods(runtime);
     if (counts.running + counts.terminating > 0) {
-      this.writeJobStatus(runtime);
+      this.status.write(runtime);
       return;
     }
     runtime.settled = true;
     const now = rfc3339(this.state.clock.now());
     if (outcome.kind === 'success') {
-      this.addCondition(
+      this.status.addCondition(
         runtime,
         condition('Complete', 'CompletionsReached', 'Reached expected number of succeeded pods', now),
         {
@@ -309,7 +306,7 @@ export class JobController {
         },
       );
     } else {
-      this.addCondition(runtime, condition('Failed', outcome.reason, outcome.message, now));
+      this.status.addCondition(runtime, condition('Failed', outcome.reason, outcome.message, now));
     }
   }
 
@@ -322,7 +319,7 @@ export class JobController {
     pod.deleting = true;
     const now = this.state.clock.now();
     this.updatePod(runtime, pod, (p) => markedForDeletion(p, now));
-    this.writeJobStatus(runtime);
+    this.status.write(runtime);
     pod.handle?.kill('SIGTERM');
   }
 
@@ -340,47 +337,5 @@ export class JobController {
     if (stored?.metadata.uid !== pod.uid) return false;
     this.state.pods.update(change(stored));
     return true;
-  }
-
-  private countPods(runtime: JobRuntime): { running: number; ready: number; terminating: number } {
-    let running = 0;
-    let ready = 0;
-    let terminating = 0;
-    for (const pod of runtime.pods.values()) {
-      if (pod.exited) continue;
-      if (pod.deleting) {
-        terminating += 1;
-        continue;
-      }
-      running += 1;
-      const stored = this.state.pods.get(runtime.namespace, pod.name);
-      if (stored?.status?.containerStatuses?.[0]?.ready) ready += 1;
-    }
-    return { running, ready, terminating };
-  }
-
-  private addCondition(runtime: JobRuntime, added: Condition, extra: Record<string, string> = {}): void {
-    const conditions = [...(this.currentJob(runtime)?.status?.conditions ?? []), added];
-    this.writeJobStatus(runtime, { conditions, ...extra });
-  }
-
-  /** Recomputes the Job's counts (and applies `patch`); writes only when something changed. */
-  private writeJobStatus(runtime: JobRuntime, patch: Record<string, unknown> = {}): void {
-    const job = this.currentJob(runtime);
-    if (!job) return;
-    const counts = this.countPods(runtime);
-    const status: NonNullable<Job['status']> = { ...job.status, ...patch };
-    setCount(status, 'active', counts.running);
-    setCount(status, 'succeeded', runtime.succeeded);
-    setCount(status, 'failed', runtime.failed);
-    status.ready = counts.ready;
-    status.terminating = counts.terminating;
-    if (JSON.stringify(status) === JSON.stringify(job.status)) return;
-    this.state.jobs.update({ ...job, status });
-  }
-
-  private currentJob(runtime: JobRuntime): Job | undefined {
-    const job = this.state.jobs.get(runtime.namespace, runtime.name);
-    return job?.metadata.uid === runtime.uid ? job : undefined;
   }
 }
