@@ -19,7 +19,13 @@ export async function finishedResult(
   deps: JobRunnerDeps,
   prepared: PreparedJob,
   options: ExecuteOptions,
-  run: { state: BlockState; submittedAt: number; adopted: boolean; uid: string; follower: LogFollower },
+  run: {
+    state: BlockState;
+    submittedAt: number;
+    adopted: boolean;
+    uid: string | undefined;
+    follower: LogFollower;
+  },
 ): Promise<BlockResult> {
   const { jobClient, clock } = deps;
   const { namespace, jobName } = prepared;

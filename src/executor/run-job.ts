@@ -73,7 +73,7 @@ export async function runPreparedJob(
     return cancelled('during submission', submission.cleanup);
   }
   const { adopted, job: created } = submission;
-  const uid = created.metadata.uid ?? '';
+  const uid = created.metadata.uid;
   if (signal?.aborted) {
     const cleanup = await deleteRunJob(jobClient, namespace, jobName, uid, 'Foreground');
     emit('cancelled');
@@ -169,8 +169,8 @@ async function cleanupAfterFailedSubmission(
     if (found.kind === 'foreign') return { kind: 'foreign' };
     if (found.kind === 'none')
       return unsettled ? { kind: 'unsettled', waitedMs: CREATE_SETTLE_MS } : { kind: 'not-created' };
-    const uid = found.job.metadata.uid ?? '';
-    if (found.job.metadata.deletionTimestamp) return { kind: 'already-deleting', uid };
+    const uid = found.job.metadata.uid;
+    if (found.job.metadata.deletionTimestamp) return { kind: 'already-deleting', ...(uid ? { uid } : {}) };
     return await deleteRunJob(deps.jobClient, namespace, jobName, uid, 'Foreground');
   } catch (error) {
     return { kind: 'failed', error: error instanceof Error ? error.message : String(error) };
