@@ -51,8 +51,9 @@ export interface SimClusterOptions {
 
 /**
  * A small, faithful stand-in for the Kubernetes API server and Job controller: versioned Jobs and Pods,
- * label-selected lists, resumable watches (410 Gone past the kept history), Job and pod lifecycles,
- * warning events and pod logs. What a pod's container does is up to the {@link PodRunner}: child
+ * label-selected lists, resumable watches (410 Gone past the kept history, a BOOKMARK a minute), Job and
+ * pod lifecycles (`spec.suspend` included), deletes with a uid precondition, warning events and pod logs
+ * (timestamps, inclusive `sinceTime`, streams that can be cut). What a pod's container does is up to the {@link PodRunner}: child
  * processes for the local backend, scripts on a clock for the in-memory test double.
  * Every method copies what it returns.
  */
