@@ -1,15 +1,18 @@
 import { isK8sExecutorError, K8sExecutorError } from '../errors/base.js';
-import type { ErrorCode } from '../errors/codes.js';
 import { followJob } from '../monitor/follow-job.js';
+import { withMessage } from '../monitor/list-health.js';
 import type { BlockState, MonitorPolicy } from '../monitor/types.js';
 import type { WatchHubs } from '../monitor/watch-hub.js';
-import { isJobOfRun } from '../naming/labels.js';
 import type { Clock } from '../ports/clock.js';
 import type { JobClient } from '../ports/job-client.js';
-import type { Job, KubeEvent } from '../types/kube.js';
+import type { Job } from '../types/kube.js';
 import type { RunIdentity } from '../types/run.js';
+import { isolateCallback } from './callbacks.js';
+import { type Cleanup, deleteRunJob } from './job-cleanup.js';
+import { cancelledResult, finishedResult } from './job-result.js';
+import { readRunJob, type Submission, submitJob } from './job-submission.js';
 import { LogFollower } from './log-follower.js';
-import type { BlockEvent, BlockResult, ExecuteOptions, WarningEvent } from './types.js';
+import type { BlockEvent, BlockResult, ExecuteOptions } from './types.js';
 
 /** What running one Job needs from its executor. */
 export interface JobRunnerDeps {
@@ -34,18 +37,18 @@ export interface PreparedJob {
   kind: 'block' | 'pipeline';
 }
 
-/** Reasons decided before the Job itself failed: the Job must be deleted or it could still run later. */
-const FAIL_FAST: ReadonlySet<ErrorCode> = new Set([
-  'IMAGE_PULL_FAILED',
-  'CONTAINER_CONFIG_ERROR',
-  'UNSCHEDULABLE',
-  'POD_CREATE_FAILED',
-]);
+/**
+ * How long a run cancelled during its submission lets the create (or the adoption read) in flight
+ * settle: an abort only stops the client's wait, the API server may still commit the Job (admission
+ * webhooks take up to 30 s), and what was created must be known to be deleted.
+ */
+export const CREATE_SETTLE_MS = 30_000;
 
 /**
  * Creates (or adopts) a Job, follows it to a final state through the shared watch, captures its
  * diagnostics, and cleans up. Failures of the block are results; only problems that make the run
- * impossible (API errors, a foreign Job with our name) are thrown.
+ * impossible (API errors, a foreign Job with our name, a namespace that cannot be listed) are thrown.
+ * Every delete names the uid of the Job this run created or adopted: no other Job is ever deleted.
  */
 export async function runPreparedJob(
   deps: JobRunnerDeps,
@@ -55,33 +58,38 @@ export async function runPreparedJob(
   const { jobClient, clock } = deps;
   const { namespace, jobName } = prepared;
   const { signal } = options;
+  const onEvent = isolateCallback('onEvent', options.onEvent);
   const emit = (type: BlockEvent['type'], state?: BlockState) =>
-    options.onEvent?.({ type, jobName, namespace, at: clock.now(), ...(state ? { state } : {}) });
+    onEvent?.({ type, jobName, namespace, at: clock.now(), ...(state ? { state } : {}) });
   const submittedAt = clock.now();
+  const cancelled = (when: string, cleanup: Cleanup, adopted = false) =>
+    cancelledResult(prepared, { submittedAt, finishedAt: clock.now(), when, cleanup, adopted });
 
-  if (signal?.aborted)
-    return cancelledResult(prepared, submittedAt, clock.now(), false, 'before submission', false);
+  if (signal?.aborted) return cancelled('before submission', { kind: 'not-submitted' });
 
-  let submission: { job: Job; adopted: boolean };
-  try {
-    submission = await submit(jobClient, prepared, signal);
-  } catch (error) {
-    if (!signal?.aborted) throw error;
-    // The create may have reached the server before the abort: delete whatever exists.
-    const deleted = await deleteQuietly(jobClient, namespace, jobName, 'Foreground');
-    return cancelledResult(prepared, submittedAt, clock.now(), false, 'during submission', deleted);
+  const submission = await submitSettled(deps, prepared, signal);
+  if ('cleanup' in submission) {
+    emit('cancelled');
+    return cancelled('during submission', submission.cleanup);
   }
   const { adopted, job: created } = submission;
+  const uid = created.metadata.uid;
+  if (signal?.aborted) {
+    const cleanup = await deleteRunJob(jobClient, namespace, jobName, uid, 'Foreground');
+    emit('cancelled');
+    return cancelled('during submission', cleanup, adopted);
+  }
   emit(adopted ? 'adopted' : 'submitted');
 
-  const follower = new LogFollower(
+  const follower = new LogFollower({
     jobClient,
+    clock,
     namespace,
     jobName,
-    prepared.containerName,
-    deps.logTailLines,
-    options.onLog,
-  );
+    container: prepared.containerName,
+    keepLines: deps.logTailLines,
+    onLog: isolateCallback('onLog', options.onLog),
+  });
   let state: BlockState;
   try {
     state = await followJob({
@@ -91,25 +99,19 @@ export async function runPreparedJob(
       policy: deps.policy,
       submittedAt,
       created: {
-        ...(created.metadata.uid ? { uid: created.metadata.uid } : {}),
+        ...(uid ? { uid } : {}),
         ...(created.metadata.resourceVersion ? { resourceVersion: created.metadata.resourceVersion } : {}),
       },
       ...(signal ? { signal } : {}),
       onTransition: (t) => emit(t.to, t.state),
-      onState: (s) => {
-        // A container that has not started has no log yet (the API answers 400): follow once it runs or ran.
-        const pod = s.currentPod ? s.pods[s.currentPod] : undefined;
-        if (options.onLog && pod && (pod.terminated || pod.phase !== 'Pending')) {
-          follower.follow(pod.name);
-        }
-      },
+      onState: (s) => follower.observe(s),
     });
   } catch (error) {
-    await follower.finish(Promise.resolve());
+    await follower.abort();
     if (signal?.aborted) {
-      const deleted = await deleteQuietly(jobClient, namespace, jobName, 'Foreground');
+      const cleanup = await deleteRunJob(jobClient, namespace, jobName, uid, 'Foreground');
       emit('cancelled');
-      return cancelledResult(prepared, submittedAt, clock.now(), adopted, 'while running', deleted);
+      return cancelled('while running', cleanup, adopted);
     }
     if (isK8sExecutorError(error) && error.code === 'CANCELLED') {
       // The executor was closed (a shutdown, not a cancel): like a crash, the Job is left to finish,
@@ -123,161 +125,79 @@ export async function runPreparedJob(
         },
       );
     }
-    // The Job cannot be followed (e.g. `list` is forbidden): leave nothing running behind the error.
-    await deleteQuietly(jobClient, namespace, jobName, 'Foreground');
-    throw error;
+    // The Job cannot be followed (its namespace cannot be listed). It may well finish: whether to
+    // delete it is the user's choice, never ours.
+    throw withMessage(
+      error,
+      `Job "${jobName}" in namespace "${namespace}" was left running: once the access is fixed, run the same block run again to adopt it, or delete it with \`kubectl delete job ${jobName} -n ${namespace}\`.`,
+    );
   }
-
-  const failed = state.phase === 'failed';
-  const drain = new AbortController();
-  await follower.finish(clock.sleep(deps.logDrainMs, drain.signal));
-  drain.abort();
-  const lastLogLines =
-    follower.active || !failed || !state.currentPod
-      ? follower.lastLines()
-      : await readTail(jobClient, namespace, state.currentPod, prepared.containerName, deps.logTailLines);
-  const warningEvents = failed ? await collectWarnings(jobClient, namespace, jobName, state) : [];
-
-  let cleanupError: string | undefined;
-  const ttlSet = prepared.job.spec?.ttlSecondsAfterFinished !== undefined;
-  const failFast = failed && state.reason !== undefined && FAIL_FAST.has(state.reason);
-  if (failFast || (!options.keepJob && !ttlSet)) {
-    try {
-      await jobClient.deleteJob(namespace, jobName, { propagationPolicy: 'Background' });
-    } catch (error) {
-      cleanupError = error instanceof Error ? error.message : String(error);
-    }
-  }
-
-  const finishedAt = state.finishedAt ?? clock.now();
-  return {
-    status: failed ? 'failed' : 'succeeded',
-    jobName,
-    namespace,
-    ...(state.reason ? { reason: state.reason } : {}),
-    ...(state.message ? { message: state.message } : {}),
-    ...(state.exitCode !== undefined ? { exitCode: state.exitCode } : {}),
-    adopted,
-    failedPods: state.failedPods,
-    timings: {
-      submittedAt,
-      ...(state.startedAt !== undefined ? { startedAt: state.startedAt } : {}),
-      finishedAt,
-      durationMs: finishedAt - submittedAt,
-    },
-    lastLogLines,
-    warningEvents,
-    ...(cleanupError ? { cleanupError } : {}),
-  };
+  return finishedResult(deps, prepared, options, { state, submittedAt, adopted, uid, follower });
 }
 
 /**
- * Creates the Job, or adopts it when a 409 names a Job of this very run (resume). A 409 whose Job is
- * gone by the time it is read (deleted meanwhile) is retried once; a foreign Job is a collision.
+ * Submits the Job, letting the requests in flight settle (at most {@link CREATE_SETTLE_MS}) when the
+ * run is cancelled meanwhile. When the submission failed and the run was cancelled, the name is read
+ * again: a Job of this run that got created is deleted (by uid), any other is left alone.
+ * @throws what the submission throws, when the run was not cancelled.
  */
-async function submit(
-  jobClient: JobClient,
+async function submitSettled(
+  deps: JobRunnerDeps,
   prepared: PreparedJob,
   signal: AbortSignal | undefined,
-): Promise<{ job: Job; adopted: boolean }> {
-  const { namespace, jobName } = prepared;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return { job: await jobClient.createJob(namespace, prepared.job, { signal }), adopted: false };
-    } catch (error) {
-      if (!isK8sExecutorError(error) || error.code !== 'API_CONFLICT') throw error;
-    }
-    const existing = await jobClient.getJob(namespace, jobName, { signal });
-    if (existing && isJobOfRun(existing, prepared.identity, prepared.clusterId, prepared.kind)) {
-      return { job: existing, adopted: true };
-    }
-    if (existing || attempt > 1) {
-      throw new K8sExecutorError(
-        'JOB_NAME_COLLISION',
-        `A Job named "${jobName}" already exists in namespace "${namespace}" and was not created by k8s-executor for this run.`,
-        {
-          hint: 'Delete that Job, or set a different job_name_prefix or cluster id (MAGE_CLUSTER_UUID) so names do not collide.',
-        },
-      );
-    }
+): Promise<Submission | { cleanup: Cleanup }> {
+  const { jobClient, clock } = deps;
+  const settle = abortAfter(signal, clock, CREATE_SETTLE_MS);
+  try {
+    return await submitJob(jobClient, clock, prepared, { requests: settle.signal, waits: signal });
+  } catch (error) {
+    if (!signal?.aborted) throw error;
+    return { cleanup: await cleanupAfterFailedSubmission(deps, prepared, settle.signal.aborted) };
+  } finally {
+    settle.dispose();
   }
 }
 
-function cancelledResult(
+async function cleanupAfterFailedSubmission(
+  deps: JobRunnerDeps,
   prepared: PreparedJob,
-  submittedAt: number,
-  finishedAt: number,
-  adopted: boolean,
-  when: string,
-  deleted: boolean,
-): BlockResult {
-  const cleanup = deleted
-    ? ` Job "${prepared.jobName}" was deleted with its pods.`
-    : when === 'before submission'
-      ? ' No Job was created.'
-      : ` Deleting Job "${prepared.jobName}" failed: delete it by hand.`;
-  return {
-    status: 'cancelled',
-    jobName: prepared.jobName,
-    namespace: prepared.namespace,
-    reason: 'CANCELLED',
-    message: `Cancelled ${when}.${cleanup}`,
-    adopted,
-    failedPods: 0,
-    timings: { submittedAt, finishedAt, durationMs: finishedAt - submittedAt },
-    lastLogLines: [],
-    warningEvents: [],
+  unsettled: boolean,
+): Promise<Cleanup> {
+  const { namespace, jobName } = prepared;
+  try {
+    const found = await readRunJob(deps.jobClient, prepared);
+    if (found.kind === 'foreign') return { kind: 'foreign' };
+    if (found.kind === 'none')
+      return unsettled ? { kind: 'unsettled', waitedMs: CREATE_SETTLE_MS } : { kind: 'not-created' };
+    const uid = found.job.metadata.uid;
+    if (found.job.metadata.deletionTimestamp) return { kind: 'already-deleting', ...(uid ? { uid } : {}) };
+    return await deleteRunJob(deps.jobClient, namespace, jobName, uid, 'Foreground');
+  } catch (error) {
+    return { kind: 'failed', error: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+/** A signal that aborts `ms` after `signal` does (never, without one); `dispose()` stops its timer. */
+function abortAfter(
+  signal: AbortSignal | undefined,
+  clock: Clock,
+  ms: number,
+): { signal: AbortSignal; dispose(): void } {
+  const settled = new AbortController();
+  const timer = new AbortController();
+  const onAbort = () => {
+    clock.sleep(ms, timer.signal).then(
+      () => settled.abort(signal?.reason),
+      () => undefined,
+    );
   };
-}
-
-/** Deletes a Job; resolves whether it is gone (deleted now, or already), never rejects. */
-async function deleteQuietly(
-  jobClient: JobClient,
-  namespace: string,
-  name: string,
-  propagationPolicy: 'Foreground' | 'Background',
-): Promise<boolean> {
-  try {
-    await jobClient.deleteJob(namespace, name, { propagationPolicy });
-    return true;
-  } catch {
-    // The caller reports the cancellation or error and says whether the Job is gone.
-    return false;
-  }
-}
-
-async function readTail(
-  jobClient: JobClient,
-  namespace: string,
-  pod: string,
-  container: string,
-  lines: number,
-): Promise<string[]> {
-  try {
-    const text = await jobClient.readPodLog(namespace, pod, { container, tailLines: lines });
-    return text.split('\n').filter((l, i, all) => l !== '' || i < all.length - 1);
-  } catch {
-    return [];
-  }
-}
-
-async function collectWarnings(
-  jobClient: JobClient,
-  namespace: string,
-  jobName: string,
-  state: BlockState,
-): Promise<WarningEvent[]> {
-  const objects: { kind: 'Job' | 'Pod'; name: string }[] = [{ kind: 'Job', name: jobName }];
-  for (const pod of Object.keys(state.pods).slice(-3)) objects.push({ kind: 'Pod', name: pod });
-  const lists = await Promise.all(
-    objects.map((o) => jobClient.listWarningEvents(namespace, o).catch((): KubeEvent[] => [])),
-  );
-  return lists.flatMap((events, i) =>
-    events.map((e) => ({
-      object: `${objects[i]!.kind}/${objects[i]!.name}`,
-      reason: e.reason ?? '',
-      message: e.message ?? '',
-      count: e.count ?? 1,
-    })),
-  );
+  if (signal?.aborted) onAbort();
+  else signal?.addEventListener('abort', onAbort, { once: true });
+  return {
+    signal: settled.signal,
+    dispose: () => {
+      signal?.removeEventListener('abort', onAbort);
+      timer.abort();
+    },
+  };
 }

@@ -60,11 +60,17 @@ export interface BlockEvent {
 
 /** Options of one execution. */
 export interface ExecuteOptions {
-  /** Cancels the run: the Job is deleted (Foreground) and the result is `cancelled`. */
+  /**
+   * Cancels the run: the Job this run created or adopted (and no other) is deleted, Foreground, and the
+   * result is `cancelled`, its message saying what became of the Job.
+   */
   signal?: AbortSignal;
-  /** Called on each lifecycle event. */
+  /** Called on each lifecycle event. A throw is reported once (a process warning) and changes nothing. */
   onEvent?: (event: BlockEvent) => void;
-  /** Receives the pod's log lines while it runs (across retried pods). */
+  /**
+   * Receives each log line of the pods once, in order, while they run (across retried pods and across
+   * cut streams, which are resumed). A throw is reported once (a process warning) and changes nothing.
+   */
   onLog?: (line: LogLine) => void;
   /** Keep the Job after it finished (for debugging). @default false */
   keepJob?: boolean;
@@ -101,8 +107,16 @@ export interface BlockResult {
   timings: { submittedAt: number; startedAt?: number; finishedAt: number; durationMs: number };
   /** The last log lines of the newest pod (captured before cleanup). */
   lastLogLines: string[];
+  /**
+   * Set when `lastLogLines` come from another container than the block's own: the container the
+   * failure is about, e.g. an init container that failed (the block's container then never ran).
+   */
+  lastLogContainer?: string;
   /** Warning events of the Job and its pods (captured before cleanup, on failure). */
   warningEvents: WarningEvent[];
-  /** Set when deleting the finished Job failed (the run's outcome stands). */
+  /**
+   * Set when deleting the Job failed, or a cancelled create had not settled: something may be left to
+   * delete by hand (the run's outcome stands).
+   */
   cleanupError?: string;
 }

@@ -1,4 +1,4 @@
-import type { Clock } from '../ports/clock.js';
+import { type Clock, MAX_TIMER_MS } from '../ports/clock.js';
 import { initialBlockState, isFinalPhase, nextDeadline, reduce } from './reduce.js';
 import type { BlockState, BlockTransition, MonitorPolicy, Observation } from './types.js';
 import type { HubSubscription, WatchHub } from './watch-hub.js';
@@ -29,7 +29,8 @@ export interface FollowJobOptions {
  *
  * Resolves with the final {@link BlockState} (`succeeded` or `failed`, with its reason); a block that
  * fails is a result, not a rejection. Rejects with `signal.reason` on abort, with the API error when
- * the hub cannot list the namespace at all (401/403/404: waiting could never end), and with the error
+ * the hub cannot list the namespace (401/403/404 from the first list, or for the hub's whole
+ * `unlistableTimeoutMs`: waiting could never end), and with the error
  * of an `onTransition`/`onState` callback that throws. The subscription is disposed in every case.
  *
  * @example
@@ -66,11 +67,14 @@ export function followJob(options: FollowJobOptions): Promise<BlockState> {
       if (deadline === undefined) return;
       const armed = { deadline, stop: new AbortController() };
       timer = armed;
-      clock.sleep(Math.max(0, deadline - clock.now()), armed.stop.signal).then(
+      // A bound weeks away is slept in chunks a timer can hold; waking before it re-arms, nothing else.
+      const wait = Math.min(Math.max(0, deadline - clock.now()), MAX_TIMER_MS);
+      clock.sleep(wait, armed.stop.signal).then(
         () => {
           if (timer !== armed) return;
           timer = undefined;
-          apply({ kind: 'tick', at: clock.now() });
+          if (clock.now() < deadline) arm();
+          else apply({ kind: 'tick', at: clock.now() });
         },
         () => {
           // Aborted: the bound moved or the follow ended.

@@ -1,6 +1,6 @@
 import type { ErrorCode } from '../errors/codes.js';
 import type { Condition, Job } from '../types/kube.js';
-import { newestPod, type PodRecord } from './pod-summary.js';
+import { isFailedPod, newestPod, type PodRecord } from './pod-summary.js';
 import type { BlockState } from './types.js';
 
 /** How a Job ended, as decided from its conditions and its last failed pod. */
@@ -133,7 +133,7 @@ function backoffCause(
 
 /** The newest pod that failed. */
 function lastFailedPod(state: BlockState): PodRecord | undefined {
-  return newestPod(Object.values(state.pods).filter((pod) => pod.phase === 'Failed'));
+  return newestPod(Object.values(state.pods).filter(isFailedPod));
 }
 
 function trueCondition(conditions: readonly Condition[], type: string): Condition | undefined {

@@ -16,6 +16,11 @@ export interface PodRecord extends PodSummary {
   memoryLimit?: string;
   /** The uid of the Job that owns the pod (its controller ownerReference). */
   ownerUid?: string;
+  /**
+   * The pod ended while its Job was suspended (Kueue preemption): the Job controller stopped it. It is
+   * not a failure of the block and never the one a replacement is waited for.
+   */
+  preempted?: boolean;
 }
 
 /** Image pull reasons the kubelet alternates between; one continuous wait for the grace period. */
@@ -118,6 +123,11 @@ export function deletedPodRecord(record: PodRecord, at: number): PodRecord {
     podMessage: 'the pod was deleted before it finished',
     waitingSince: at,
   };
+}
+
+/** True when the pod failed on its own (not stopped by a suspension of its Job). */
+export function isFailedPod(record: PodRecord): boolean {
+  return record.phase === 'Failed' && record.preempted !== true;
 }
 
 /** The newest of `pods` by creation time (then by name, so the choice is stable). */

@@ -1,6 +1,6 @@
 import type { Job, Pod } from '../types/kube.js';
 import { jobOutcome } from './job-outcome.js';
-import { deletedPodRecord, newestPod, type PodRecord, summarizePod } from './pod-summary.js';
+import { deletedPodRecord, isFailedPod, newestPod, type PodRecord, summarizePod } from './pod-summary.js';
 import { isNewerVersion } from './resource-version.js';
 import type { BlockPhase, BlockState, MonitorPolicy, Observation } from './types.js';
 import { earliestBound, waitingBounds } from './waiting-bounds.js';
@@ -113,7 +113,10 @@ export function reduce(state: BlockState, observation: Observation, policy: Moni
       const record: PodRecord | undefined = state.pods[observation.podName];
       if (!record) return settle(state, at, policy);
       return settle(
-        withPods(state, { ...state.pods, [record.name]: deletedPodRecord(record, at) }),
+        withPods(state, {
+          ...state.pods,
+          [record.name]: whileSuspended(state, deletedPodRecord(record, at)),
+        }),
         at,
         policy,
       );
@@ -207,7 +210,7 @@ function outcomeFields(job: Job): Job {
 
 /** True when the Job counts more failed pods than have been seen failing. */
 function lastFailureUnseen(state: BlockState, job: Job): boolean {
-  const seenFailed = Object.values(state.pods).filter((p) => p.phase === 'Failed').length;
+  const seenFailed = Object.values(state.pods).filter(isFailedPod).length;
   return seenFailed < (job.status?.failed ?? 0);
 }
 
@@ -222,13 +225,24 @@ function applyPod(state: BlockState, pod: Pod, at: number): BlockState {
   const record = summarizePod(pod, at, state.pods[name]);
   // A pod left over from an earlier Job of the same name is not ours.
   if (state.jobUid && record.ownerUid && record.ownerUid !== state.jobUid) return state;
-  return withPods(state, { ...state.pods, [name]: record });
+  return withPods(state, { ...state.pods, [name]: whileSuspended(state, record) });
+}
+
+/**
+ * A pod that ends while its Job is suspended was stopped by the Job controller (Kueue preempted the
+ * workload): marked `preempted`, so it is neither counted as a failed pod nor waited on for a replacement.
+ */
+function whileSuspended(state: BlockState, record: PodRecord): PodRecord {
+  const previous: PodRecord | undefined = state.pods[record.name];
+  if (previous?.preempted) return { ...record, preempted: true };
+  if (state.suspendedSince === undefined || record.phase !== 'Failed') return record;
+  return { ...record, preempted: true };
 }
 
 /** The state with new pod records and what follows from them: current pod, phase, counts, start. */
 function withPods(state: BlockState, pods: Readonly<Record<string, PodRecord>>): BlockState {
   const current = newestPod(Object.values(pods));
-  const failed = Object.values(pods).filter((p) => p.phase === 'Failed').length;
+  const failed = Object.values(pods).filter(isFailedPod).length;
   const phase = current ? podBlockPhase(current) : 'submitted';
   const startedAt = state.startedAt ?? (phase === 'running' ? current?.startedAt : undefined);
   return {

@@ -3,12 +3,26 @@ import type { Clock } from '../ports/clock.js';
 import type { ListResult } from '../ports/job-client.js';
 import type { ObjectMeta, WatchEvent } from '../types/kube.js';
 import { ReconnectBackoff, type ReconnectBackoffOptions } from './backoff.js';
+import { isTransient, type ListHealth, type Unlistable } from './list-health.js';
+import { PollFallback } from './poll-fallback.js';
 import { isNewerVersion } from './resource-version.js';
+import { abortWhenSilent } from './silent-watch.js';
 
 /** Something the hub reports about its watches. Never thrown: the hub keeps going. */
 export interface HubEvent {
-  /** What happened: a list done, a watch started or ended, a 410 relist, a backoff wait, polling started, an error. */
-  type: 'listed' | 'watch-started' | 'watch-ended' | 'relist' | 'reconnect-wait' | 'poll-fallback' | 'error';
+  /**
+   * What happened: a list done, a watch started or ended, a watch silent past `silentWatchMs` (stopped
+   * and resumed), a 410 relist, a backoff wait, polling started, an error.
+   */
+  type:
+    | 'listed'
+    | 'watch-started'
+    | 'watch-ended'
+    | 'watch-silent'
+    | 'relist'
+    | 'reconnect-wait'
+    | 'poll-fallback'
+    | 'error';
   /** Which of the two shared watches. */
   resource: 'jobs' | 'pods';
   /** One line for a log. */
@@ -37,14 +51,21 @@ export interface ReflectorOptions<T extends { metadata: ObjectMeta }> {
   reconnect: ReconnectBackoffOptions;
   /** The period of the polling fallback. */
   pollIntervalMs: number;
+  /** A watch that delivers no event and no bookmark this long is treated as broken and resumed. */
+  silentWatchMs: number;
+  /** Whether the resource can be listed, kept across sessions: decides when a failed list is final. */
+  listHealth: ListHealth;
   /** Receives each change of the cache once. Must not throw. */
   onChange(change: CacheChange<T>): void;
   /** Receives diagnostics. */
   onHubEvent(event: HubEvent): void;
   /** Bumps a counter. */
   count(stat: ReflectorStat): void;
-  /** Told when listing fails in a way retrying cannot fix (401/403/404): nothing can be observed. */
-  onUnlistable(error: unknown): void;
+  /**
+   * Told when listing fails in a way retrying cannot fix (401/403/404) from the first list, or for
+   * the list health's whole bound: nothing can be observed. Told again on each such failure after.
+   */
+  onUnlistable(error: unknown, why: Unlistable): void;
 }
 
 /** Consecutive watch failures after which lists are polled while the watch keeps retrying. */
@@ -58,8 +79,11 @@ const MIN_HEALTHY_WATCH_MS = 1000;
  * each change once:
  *
  * - list (remember its resourceVersion) → watch from it, with bookmarks;
- * - normal end of a watch (server timeout, dropped connection) → watch again at once from the last
- *   resourceVersion seen (event or bookmark);
+ * - normal end of a watch (server timeout, dropped connection), or a watch silent (no event, no
+ *   bookmark) for `silentWatchMs` → watch again at once from the last resourceVersion seen (event or
+ *   bookmark);
+ * - a failed list → list again after the reconnect backoff; see {@link ListHealth} for when the
+ *   follows are told that the namespace cannot be observed;
  * - error → wait the reconnect backoff (reset once events flow), then watch again;
  * - 410 Gone → list again and diff against the cache: what changed and what was deleted during the
  *   gap is reported;
@@ -75,10 +99,23 @@ export class Reflector<T extends { metadata: ObjectMeta }> {
   private failures = 0;
   private goneInARow = 0;
   private eventsInWatch = 0;
-  private poll: AbortController | undefined;
+  private heardAt = 0;
+  private readonly polls: PollFallback;
 
   constructor(private readonly options: ReflectorOptions<T>) {
     this.backoff = ReconnectBackoff.create(options.reconnect);
+    this.polls = new PollFallback({
+      clock: options.clock,
+      intervalMs: options.pollIntervalMs,
+      poll: (signal) => {
+        options.count('polls');
+        return this.list(signal);
+      },
+      onError: (error) => {
+        this.report({ type: 'error', detail: 'poll failed', error });
+        this.listFailed(error);
+      },
+    });
   }
 
   /** The cached object of that name. */
@@ -98,7 +135,7 @@ export class Reflector<T extends { metadata: ObjectMeta }> {
     } catch (error) {
       if (!signal.aborted) this.report({ type: 'error', detail: 'the watch loop stopped', error });
     } finally {
-      this.stopPolling();
+      this.polls.stop();
     }
   }
 
@@ -109,7 +146,7 @@ export class Reflector<T extends { metadata: ObjectMeta }> {
           await this.list(signal);
         } catch (error) {
           if (signal.aborted) return;
-          if (!isTransient(error)) this.options.onUnlistable(error);
+          this.listFailed(error);
           await this.failed(error, signal);
           continue;
         }
@@ -121,18 +158,42 @@ export class Reflector<T extends { metadata: ObjectMeta }> {
   private async watchOnce(from: string, signal: AbortSignal): Promise<void> {
     const started = this.options.clock.now();
     this.eventsInWatch = 0;
+    this.heardAt = started;
     this.options.count('watches');
     this.report({ type: 'watch-started', detail: `from resourceVersion ${from}` });
+    const silence = new AbortController();
+    const stopWatchdog = new AbortController();
+    void abortWhenSilent(
+      this.options.clock,
+      this.options.silentWatchMs,
+      () => this.heardAt,
+      silence,
+      AbortSignal.any([signal, stopWatchdog.signal]),
+    );
     try {
-      await this.options.watch((event) => this.onWatchEvent(event, signal), from, signal);
+      await this.options.watch(
+        (event) => this.onWatchEvent(event, signal),
+        from,
+        AbortSignal.any([signal, silence.signal]),
+      );
     } catch (error) {
       if (signal.aborted) return;
+      if (silence.signal.aborted) {
+        // No event and no bookmark for too long: the connection is dead without saying so. Resume.
+        this.report({
+          type: 'watch-silent',
+          detail: `no event or bookmark for ${this.options.silentWatchMs} ms`,
+        });
+        return;
+      }
       if (isGone(error)) {
         await this.gone(signal);
         return;
       }
       await this.failed(error, signal);
       return;
+    } finally {
+      stopWatchdog.abort();
     }
     if (signal.aborted) return;
     this.report({ type: 'watch-ended', detail: `after ${this.eventsInWatch} events` });
@@ -145,6 +206,7 @@ export class Reflector<T extends { metadata: ObjectMeta }> {
 
   private onWatchEvent(event: WatchEvent<T>, signal: AbortSignal): void {
     if (signal.aborted) return;
+    this.heardAt = this.options.clock.now();
     this.eventsInWatch++;
     this.healthy();
     const version = event.object.metadata.resourceVersion;
@@ -165,8 +227,9 @@ export class Reflector<T extends { metadata: ObjectMeta }> {
   private async failed(error: unknown, signal: AbortSignal): Promise<void> {
     this.failures++;
     this.report({ type: 'error', detail: `failure ${this.failures} in a row`, error });
-    if (!this.poll && (this.failures >= FAILURES_BEFORE_POLLING || !isTransient(error))) {
-      this.startPolling(signal);
+    if (!this.polls.active && (this.failures >= FAILURES_BEFORE_POLLING || !isTransient(error))) {
+      this.report({ type: 'poll-fallback', detail: `listing every ${this.options.pollIntervalMs} ms` });
+      this.polls.start(signal);
     }
     await this.waitBackoff(signal, `after failure ${this.failures}`);
   }
@@ -184,34 +247,13 @@ export class Reflector<T extends { metadata: ObjectMeta }> {
     this.backoff = this.backoff.reset();
     this.failures = 0;
     this.goneInARow = 0;
-    this.stopPolling();
+    this.polls.stop();
   }
 
-  private startPolling(signal: AbortSignal): void {
-    const poll = new AbortController();
-    this.poll = poll;
-    this.report({ type: 'poll-fallback', detail: `listing every ${this.options.pollIntervalMs} ms` });
-    const stop = AbortSignal.any([signal, poll.signal]);
-    void this.pollLoop(stop);
-  }
-
-  private stopPolling(): void {
-    this.poll?.abort();
-    this.poll = undefined;
-  }
-
-  private async pollLoop(signal: AbortSignal): Promise<void> {
-    while (!signal.aborted) {
-      try {
-        await this.options.clock.sleep(this.options.pollIntervalMs, signal);
-        this.options.count('polls');
-        await this.list(signal);
-      } catch (error) {
-        if (signal.aborted) return;
-        this.report({ type: 'error', detail: 'poll failed', error });
-        if (!isTransient(error)) this.options.onUnlistable(error);
-      }
-    }
+  /** Tells the follows when a failed list makes the resource unobservable (see {@link ListHealth}). */
+  private listFailed(error: unknown): void {
+    const why = this.options.listHealth.failed(error, this.options.clock.now());
+    if (why) this.options.onUnlistable(error, why);
   }
 
   /** Lists and diffs the result against the cache. */
@@ -219,6 +261,7 @@ export class Reflector<T extends { metadata: ObjectMeta }> {
     this.options.count('lists');
     const result = await this.options.list(signal);
     if (signal.aborted) return;
+    this.options.listHealth.listed();
     const listed = new Set<string>();
     for (const object of result.items) {
       listed.add(nameOf(object));
@@ -269,7 +312,8 @@ export class Reflector<T extends { metadata: ObjectMeta }> {
     try {
       this.options.onHubEvent({ ...event, resource: this.options.resource });
     } catch {
-      // A throwing observer must not stop the watch that every running block depends on.
+      // A throwing observer must not stop the watch that every running block depends on (the hub
+      // isolates the user's callback; this guards any other caller of the reflector).
     }
   }
 }
@@ -280,11 +324,4 @@ function nameOf(object: { metadata: ObjectMeta }): string {
 
 function isGone(error: unknown): boolean {
   return isK8sExecutorError(error) && error.code === 'API_GONE';
-}
-
-/** Whether retrying the watch later can help: not for 401/403/404/422. */
-function isTransient(error: unknown): boolean {
-  if (!isK8sExecutorError(error)) return true;
-  if (error.code === 'API_UNAVAILABLE') return true;
-  return 'transient' in error && error.transient === true;
 }

@@ -94,7 +94,10 @@ export type Observation =
   | { kind: 'pod'; pod: Pod; at: number }
   | { kind: 'pod-deleted'; podName: string; at: number }
   | { kind: 'tick'; at: number }
-  /** The shared watch cannot list at all (401/403/404): nothing can be observed; the follow fails with it. */
+  /**
+   * The shared watch cannot list the namespace (401/403/404 from the first list, or on every list for
+   * the hub's `unlistableTimeoutMs`): nothing can be observed; the follow fails with that error.
+   */
   | { kind: 'unobservable'; error: unknown; at: number };
 
 /** Emitted on every phase change. */

@@ -35,9 +35,9 @@ const CONTAINER_CONFIG_REASONS: ReadonlySet<string> = new Set([
  *
  * | state of the newest pod | bound | reason |
  * |---|---|---|
- * | Job suspended (`spec.suspend`, e.g. Kueue) | since + `suspendedTimeoutMs` | `UNSCHEDULABLE` |
- * | no pod yet | `submittedAt` (or resumed) `+ noPodTimeoutMs` | `POD_CREATE_FAILED` |
- * | failed, no replacement yet | failure seen + `noPodTimeoutMs` + 6 min | `POD_CREATE_FAILED` |
+ * | Job suspended (`spec.suspend`, e.g. Kueue; again after a preemption: pods or not) | since + `suspendedTimeoutMs` | `UNSCHEDULABLE` |
+ * | no pod yet (pods stopped by a suspension do not count) | `submittedAt` (or resumed) `+ noPodTimeoutMs` | `POD_CREATE_FAILED` |
+ * | failed, no replacement yet | failure seen (or resumed) + `noPodTimeoutMs` + 6 min | `POD_CREATE_FAILED` |
  * | InvalidImageName, ErrImageNeverPull | at once | `IMAGE_PULL_FAILED` |
  * | ImagePullBackOff / ErrImagePull | since + `imagePullGraceMs` | `IMAGE_PULL_FAILED` |
  * | CreateContainerConfigError / CreateContainerError | since + `containerConfigGraceMs` | `CONTAINER_CONFIG_ERROR` |
@@ -46,13 +46,18 @@ const CONTAINER_CONFIG_REASONS: ReadonlySet<string> = new Set([
  */
 export function waitingBounds(state: BlockState, policy: MonitorPolicy): WaitingBound[] {
   if (state.phase === 'succeeded' || state.phase === 'failed') return [];
-  const pod: PodRecord | undefined = newestPod(Object.values(state.pods));
-  if (!pod && state.suspendedSince !== undefined) {
+  // Pods stopped by a suspension are no reason to wait for anything: after a resume, the Job controller
+  // makes a new pod at once, under the no-pod bound.
+  const pod: PodRecord | undefined = newestPod(
+    Object.values(state.pods).filter((p: PodRecord) => !p.preempted),
+  );
+  // Suspended (queued, or queued again after a preemption): only the queue's bound, whatever pods existed.
+  if (state.suspendedSince !== undefined) {
     return [
       {
         at: state.suspendedSince + policy.suspendedTimeoutMs,
         reason: 'UNSCHEDULABLE',
-        message: `Job "${state.jobName}" stayed suspended for ${duration(policy.suspendedTimeoutMs)} (spec.suspend is true: a queue such as Kueue did not admit it); check the queue's quota and \`kubectl describe job ${state.jobName}\`, or raise suspendedTimeoutMs.`,
+        message: `Job "${state.jobName}" stayed suspended for ${duration(policy.suspendedTimeoutMs)} (spec.suspend is true: a queue such as Kueue ${Object.keys(state.pods).length > 0 ? 'preempted it and did not admit it again' : 'did not admit it'}); check the queue's quota and \`kubectl describe job ${state.jobName}\`, or raise suspendedTimeoutMs.`,
       },
     ];
   }
@@ -69,7 +74,7 @@ export function waitingBounds(state: BlockState, policy: MonitorPolicy): Waiting
     const waitMs = policy.noPodTimeoutMs + JOB_CONTROLLER_MAX_RETRY_DELAY_MS;
     return [
       {
-        at: (pod.waitingSince ?? pod.createdAt) + waitMs,
+        at: Math.max(pod.waitingSince ?? pod.createdAt, state.resumedAt ?? 0) + waitMs,
         reason: 'POD_CREATE_FAILED',
         message: `Job "${state.jobName}" has made no new pod ${duration(waitMs)} after pod "${pod.name}" failed, and has not failed itself; check the namespace's ResourceQuota and \`kubectl describe job ${state.jobName}\`.`,
       },

@@ -1,7 +1,9 @@
 import { K8sExecutorError } from '../errors/base.js';
+import { isolateCallback } from '../executor/callbacks.js';
 import type { Clock } from '../ports/clock.js';
 import type { JobClient } from '../ports/job-client.js';
 import type { Job, Pod } from '../types/kube.js';
+import { ListHealth, type Unlistable, withMessage } from './list-health.js';
 import { type CacheChange, type HubEvent, Reflector, type ReflectorStat } from './reflector.js';
 import type { Observation } from './types.js';
 
@@ -23,9 +25,27 @@ export interface WatchHubOptions {
   pollIntervalMs?: number;
   /** Server-side timeout of each watch request, after which it is resumed. @default 300 */
   watchTimeoutSeconds?: number;
-  /** Reports lists, (re)watches, waits and errors: for logs and metrics. */
+  /**
+   * A watch that delivers no event and no bookmark this long is treated as broken (a connection that
+   * died without closing) and resumed. The API server sends a bookmark about once a minute to watches
+   * that ask for them, as ours do. @default 75_000
+   */
+  silentWatchMs?: number;
+  /**
+   * How long a namespace that was listable may have every list refused (401, 403, 404) before the
+   * blocks followed there fail; a single refused list is only retried. A namespace never listed fails
+   * them at the first refusal (RBAC missing). @default 300_000 (5 min)
+   */
+  unlistableTimeoutMs?: number;
+  /** Reports lists, (re)watches, waits and errors: for logs and metrics. A throw is reported once and ignored. */
   onHubEvent?: (event: HubEvent) => void;
 }
+
+/** The default of {@link WatchHubOptions.silentWatchMs}: the API server's one-minute bookmarks, plus slack. */
+export const DEFAULT_SILENT_WATCH_MS = 75_000;
+
+/** The default of {@link WatchHubOptions.unlistableTimeoutMs}. */
+export const DEFAULT_UNLISTABLE_TIMEOUT_MS = 300_000;
 
 /** Counters of a hub's API traffic. */
 export interface WatchHubStats {
@@ -69,10 +89,17 @@ interface Session {
 export class WatchHub {
   private readonly listeners = new Map<string, Set<Listener>>();
   private readonly counters: WatchHubStats = { lists: 0, watches: 0, relists: 0, reconnects: 0, polls: 0 };
+  /** Whether Jobs and Pods can be listed: outlives sessions, so a new session's first list is not "the first". */
+  private readonly health: Readonly<Record<'jobs' | 'pods', ListHealth>>;
+  private readonly onHubEvent: ((event: HubEvent) => void) | undefined;
   private session: Session | undefined;
 
   /** Does no IO. */
-  constructor(private readonly options: WatchHubOptions) {}
+  constructor(private readonly options: WatchHubOptions) {
+    const bound = options.unlistableTimeoutMs ?? DEFAULT_UNLISTABLE_TIMEOUT_MS;
+    this.health = { jobs: new ListHealth(bound), pods: new ListHealth(bound) };
+    this.onHubEvent = isolateCallback('onHubEvent', options.onHubEvent);
+  }
 
   /** A copy of the hub's counters. */
   get stats(): Readonly<WatchHubStats> {
@@ -132,16 +159,18 @@ export class WatchHub {
       clock,
       reconnect: this.options.reconnect ?? {},
       pollIntervalMs: this.options.pollIntervalMs ?? 10_000,
-      onHubEvent: (event: HubEvent) => this.options.onHubEvent?.(event),
+      silentWatchMs: this.options.silentWatchMs ?? DEFAULT_SILENT_WATCH_MS,
+      onHubEvent: (event: HubEvent) => this.onHubEvent?.(event),
       count: (stat: ReflectorStat) => {
         this.counters[stat]++;
       },
-      // Every follow of this namespace is blind: tell them all, so none waits for what it cannot see.
-      onUnlistable: (error: unknown) => {
-        const at = clock.now();
-        for (const jobName of [...this.listeners.keys()])
-          this.deliver(jobName, { kind: 'unobservable', error, at });
-      },
+    };
+    // Every follow of this namespace is blind: tell them all, so none waits for what it cannot see.
+    const onUnlistable = (resource: 'jobs' | 'pods') => (error: unknown, why: Unlistable) => {
+      const at = clock.now();
+      const unobservable = why === 'bound' ? withMessage(error, this.refusedFor(resource)) : error;
+      for (const jobName of [...this.listeners.keys()])
+        this.deliver(jobName, { kind: 'unobservable', error: unobservable, at });
     };
     const watchOptions = (resourceVersion: string, signal: AbortSignal) => ({
       labelSelector,
@@ -153,6 +182,8 @@ export class WatchHub {
     const jobs = new Reflector<Job>({
       ...common,
       resource: 'jobs',
+      listHealth: this.health.jobs,
+      onUnlistable: onUnlistable('jobs'),
       list: (signal) => jobClient.listJobs(namespace, labelSelector, { signal }),
       watch: (onEvent, rv, signal) => jobClient.watchJobs(namespace, onEvent, watchOptions(rv, signal)),
       onChange: (change) => this.deliverJob(change),
@@ -160,6 +191,8 @@ export class WatchHub {
     const pods = new Reflector<Pod>({
       ...common,
       resource: 'pods',
+      listHealth: this.health.pods,
+      onUnlistable: onUnlistable('pods'),
       list: (signal) => jobClient.listPods(namespace, labelSelector, { signal }),
       watch: (onEvent, rv, signal) => jobClient.watchPods(namespace, onEvent, watchOptions(rv, signal)),
       onChange: (change) => this.deliverPod(change),
@@ -172,6 +205,11 @@ export class WatchHub {
   private stop(): void {
     this.session?.stop.abort();
     this.session = undefined;
+  }
+
+  private refusedFor(resource: 'jobs' | 'pods'): string {
+    const bound = this.options.unlistableTimeoutMs ?? DEFAULT_UNLISTABLE_TIMEOUT_MS;
+    return `Every list of ${resource} in namespace "${this.options.namespace}" was refused for ${Math.round(bound / 1000)} s, so the blocks there cannot be followed.`;
   }
 
   private replay(session: Session, jobName: string, listener: Listener): void {
@@ -218,16 +256,12 @@ export class WatchHub {
     try {
       listener(observation);
     } catch (error) {
-      try {
-        this.options.onHubEvent?.({
-          type: 'error',
-          resource: observation.kind.startsWith('pod') ? 'pods' : 'jobs',
-          detail: 'a subscriber threw',
-          error,
-        });
-      } catch {
-        // The observer of errors failing too leaves nothing to report to.
-      }
+      this.onHubEvent?.({
+        type: 'error',
+        resource: observation.kind.startsWith('pod') ? 'pods' : 'jobs',
+        detail: 'a subscriber threw',
+        error,
+      });
     }
   }
 }

@@ -5,11 +5,17 @@
 export interface Clock {
   /** Milliseconds since the Unix epoch. */
   now(): number;
-  /** Resolves after `ms` milliseconds; rejects with `signal.reason` as soon as `signal` aborts. */
+  /**
+   * Resolves after `ms` milliseconds; rejects with `signal.reason` as soon as `signal` aborts. Any
+   * length is allowed (`Infinity` never resolves), however far beyond `setTimeout`'s range.
+   */
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
-/** The real clock. */
+/** The longest delay `setTimeout` takes (2^31-1 ms, 24.8 days); a longer one fires after 1 ms. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** The real clock. Sleeps longer than {@link MAX_TIMER_MS} are slept in chunks of at most that. */
 export const systemClock: Clock = {
   now: () => Date.now(),
   sleep: (ms, signal) =>
@@ -18,14 +24,27 @@ export const systemClock: Clock = {
         reject(signal.reason);
         return;
       }
+      const wakeAt = Date.now() + ms;
+      let timer: ReturnType<typeof setTimeout> | undefined;
       const onAbort = () => {
         clearTimeout(timer);
         reject(signal?.reason);
       };
-      const timer = setTimeout(() => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      }, ms);
+      const arm = (remaining: number) => {
+        timer = setTimeout(
+          () => {
+            const left = wakeAt - Date.now();
+            if (left > 0) {
+              arm(left);
+              return;
+            }
+            signal?.removeEventListener('abort', onAbort);
+            resolve();
+          },
+          Math.min(Math.max(0, remaining), MAX_TIMER_MS),
+        );
+      };
+      arm(ms);
       signal?.addEventListener('abort', onAbort, { once: true });
     }),
 };

@@ -1,7 +1,15 @@
+import type { LogTimestamps } from '../adapters/local/sim/pod-logs.js';
 import { SimCluster } from '../adapters/local/sim/sim-cluster.js';
 import type { ApiError } from '../errors/api-error.js';
 import { type Clock, systemClock } from '../ports/clock.js';
-import type { CallOptions, JobClient, ListResult, LogOptions, WatchOptions } from '../ports/job-client.js';
+import type {
+  CallOptions,
+  DeleteOptions,
+  JobClient,
+  ListResult,
+  LogOptions,
+  WatchOptions,
+} from '../ports/job-client.js';
 import type { Job, KubeEvent, Pod, WatchEvent } from '../types/kube.js';
 import { type PodScript, ScriptedPodRunner } from './pod-script.js';
 
@@ -28,17 +36,24 @@ export interface InMemoryJobClientOptions {
   defaultScript?: PodScript[];
   /** Seed of the generated pod names and uids. @default 1 */
   seed?: number;
+  /**
+   * How log lines are timed for `timestamps`/`sinceTime`: `distinct` (each line of a pod at least 1 ns
+   * after the one before) or `clock` (the clock's millisecond: lines written together share it). @default 'distinct'
+   */
+  logTimestamps?: LogTimestamps;
 }
 
 /**
  * A JobClient with a simulated API server and Job controller inside, for tests: Jobs get pods named
  * `<job>-<5 chars>` that play {@link PodScript}s on the clock, reach `Complete` or `Failed`
  * (`BackoffLimitExceeded`, `DeadlineExceeded`) like on a real cluster, and can be watched from a
- * resourceVersion. It records every call and can inject API errors, drop watches and expire the watch
- * history. Everything it returns is a copy.
+ * resourceVersion (with a BOOKMARK every minute). It records every call and can inject API errors, drop
+ * watches, expire the watch history, cut log streams and suspend or resume Jobs (Kueue). Log reads
+ * honour `timestamps`, `sinceTime` (inclusive, whole seconds as the API server passes it on) and
+ * `tailLines`; deletes honour `uid` (`preconditions.uid`). Everything it returns is a copy.
  *
- * Note: pod scripts, deadlines and watch `timeoutSeconds` sleep on the clock, so they show in
- * `FakeClock.sleeps`.
+ * Note: pod scripts, deadlines, watch `timeoutSeconds` and bookmarks sleep on the clock, so they show
+ * in `FakeClock.sleeps`.
  *
  * @example
  * const clock = new FakeClock();
@@ -69,6 +84,7 @@ export class InMemoryJobClient implements JobClient {
       clock: this.clock,
       runner,
       ...(options.seed !== undefined ? { seed: options.seed } : {}),
+      ...(options.logTimestamps !== undefined ? { logTimestamps: options.logTimestamps } : {}),
     });
   }
 
@@ -111,6 +127,29 @@ export class InMemoryJobClient implements JobClient {
   /** Forgets the watch history: a watch from any resourceVersion handed out so far rejects with `API_GONE`. */
   expireWatchHistory(): void {
     this.cluster.expireWatchHistory();
+  }
+
+  /**
+   * Cuts every open log follow, as a proxy's idle timeout or an API server restart does: each stream
+   * ends as if closed (with `error`: rejects with it, a broken connection) while the containers go on
+   * writing. Returns how many streams were cut.
+   */
+  cutLogStreams(error?: ApiError): number {
+    return this.cluster.cutLogStreams(error);
+  }
+
+  /**
+   * Suspends a Job (`spec.suspend: true`), as Kueue preempts a workload: its running pods are stopped
+   * (they do not count as failed) and no new one is made until {@link resumeJob}. False when there is
+   * no such Job. Not recorded as a call.
+   */
+  suspendJob(namespace: string, name: string): boolean {
+    return this.cluster.setSuspended(namespace, name, true);
+  }
+
+  /** Resumes a suspended Job (`spec.suspend: false`), as Kueue admits it: a new pod is made. */
+  resumeJob(namespace: string, name: string): boolean {
+    return this.cluster.setSuspended(namespace, name, false);
   }
 
   /** Deletes a Job as someone else would (`kubectl delete job`, background propagation). Not recorded as a call. */
@@ -162,11 +201,8 @@ export class InMemoryJobClient implements JobClient {
     );
   }
 
-  deleteJob(
-    namespace: string,
-    name: string,
-    options?: CallOptions & { propagationPolicy?: 'Foreground' | 'Background' },
-  ): Promise<boolean> {
+  /** Deletes a Job (Foreground by default); with `uid`, only that Job (else `API_CONFLICT`). */
+  deleteJob(namespace: string, name: string, options?: DeleteOptions): Promise<boolean> {
     return this.call({ method: 'deleteJob', namespace, name }, () =>
       this.cluster.deleteJob(namespace, name, options),
     );

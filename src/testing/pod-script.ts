@@ -36,6 +36,12 @@ export interface PodScript {
   evicted?: { message: string };
   /** Run until killed (for deadlines and cancellation). */
   hang?: boolean;
+  /**
+   * How long the container takes to stop once asked to (SIGTERM: its pod is deleted, its Job deleted
+   * or suspended), going on with its script meanwhile, as a container finishing its current work within
+   * its grace period. SIGKILL stops it at once. @default 0
+   */
+  stopMs?: number;
 }
 
 /** Signal numbers of the signals a pod can be stopped with. */
@@ -66,7 +72,9 @@ export class ScriptedPodRunner implements PodRunner {
     const script = scripts[Math.min(attempt, scripts.length) - 1] ?? {};
 
     const stop = new AbortController();
+    const clock = this.clock;
     let killedBy: NodeJS.Signals = 'SIGKILL';
+    let stopping = false;
     let ended = false;
     const end = (exit: ContainerExit) => {
       if (ended) return;
@@ -76,10 +84,20 @@ export class ScriptedPodRunner implements PodRunner {
     void play(script, callbacks, this.clock, stop.signal).then(end, () =>
       end({ exitCode: 128 + (SIGNAL_NUMBERS[killedBy] ?? 9), reason: 'Error' }),
     );
+    const kill = (signal: NodeJS.Signals) => {
+      killedBy = signal;
+      stop.abort(new Error(`pod ${pod.metadata.name} killed with ${signal}`));
+    };
     return {
       kill(signal) {
-        killedBy = signal;
-        stop.abort(new Error(`pod ${pod.metadata.name} killed with ${signal}`));
+        const graceMs = script.stopMs ?? 0;
+        if (signal === 'SIGKILL' || graceMs <= 0) {
+          kill(signal);
+          return;
+        }
+        if (stopping) return;
+        stopping = true;
+        void clock.sleep(graceMs).then(() => kill(signal));
       },
     };
   }

@@ -281,7 +281,7 @@ describe('K8sBlockExecutor failure reasons (in-memory cluster, fake clock)', () 
 });
 
 describe('K8sBlockExecutor when the Job cannot be observed', () => {
-  it('GIVEN `list` on jobs is forbidden THEN execute fails at once with API_FORBIDDEN and deletes the Job it created', async () => {
+  it('GIVEN `list` on jobs is forbidden THEN execute fails at once with API_FORBIDDEN and leaves the Job it created running', async () => {
     const { clock, jobClient, executor } = setup();
     jobClient.script('mage-data-prep-block-42', [{ hang: true }]);
     jobClient.failWhen((call) =>
@@ -296,7 +296,13 @@ describe('K8sBlockExecutor when the Job cannot be observed', () => {
     executor.close();
     expect(error).toMatchObject({ code: 'API_FORBIDDEN' });
     expect((error as Error).message).toMatch(/"list" "jobs"/);
-    expect(jobClient.jobs()).toEqual([]);
+    expect(error).toBeInstanceOf(ApiError);
+    expect((error as Error).message).toMatch(
+      /Job "mage-data-prep-block-42" in namespace "default" was left running: .*kubectl delete job mage-data-prep-block-42 -n default/,
+    );
+    // Whether to delete it is the user's choice: it may well finish.
+    expect(jobClient.jobs().map((j) => j.metadata.name)).toEqual(['mage-data-prep-block-42']);
+    expect(jobClient.calls.filter((c) => c.method === 'deleteJob')).toEqual([]);
   });
 });
 

@@ -658,3 +658,81 @@ describe('an earlier Job of the same name, still in the shared cache', () => {
     });
   });
 });
+
+describe('Kueue preemption: a Job suspended again after its pod existed', () => {
+  const MIN = 60 * S;
+  const withSuspend = (j: Job, suspend: boolean): Job => ({ ...j, spec: { ...j.spec!, suspend } });
+  const preempted = (): Observation[] => [
+    jobAt(job({ rv: '10' }), T0),
+    podAt(
+      pod({ name: 'p1', created: T0 + MIN, rv: '11', phase: 'Running', main: running(T0 + MIN) }),
+      T0 + MIN,
+    ),
+    // Kueue preempts: suspend=true; the Job controller terminates the pod (SIGTERM → 143) and removes it.
+    jobAt(
+      withSuspend(job({ rv: '20', status: { active: 0, ready: 0, terminating: 1 } }), true),
+      T0 + 10 * MIN,
+    ),
+    podAt(
+      pod({
+        name: 'p1',
+        created: T0 + MIN,
+        rv: '21',
+        phase: 'Failed',
+        main: terminated(143, 'Error', T0 + MIN, T0 + 10 * MIN),
+      }),
+      T0 + 10 * MIN,
+    ),
+    { kind: 'pod-deleted', podName: 'p1', at: T0 + 10 * MIN + 5 * S },
+  ];
+
+  it('waits under the suspended bound, not the "no replacement pod" bound', () => {
+    // Still queued 12 minutes later (quota used by higher-priority work).
+    const { state } = fold([...preempted(), tick(T0 + 22 * MIN)]);
+    expect(state.phase).not.toBe('failed');
+    expect(state.failedPods).toBe(0);
+    expect(nextDeadline(state, policy)).toBe(T0 + 70 * MIN);
+  });
+
+  it('fails UNSCHEDULABLE at the suspended bound, saying it was preempted', () => {
+    const { state } = fold([...preempted(), tick(T0 + 70 * MIN)]);
+    expect(state).toMatchObject({ phase: 'failed', reason: 'UNSCHEDULABLE', failedPods: 0 });
+    expect(state.message).toMatch(/preempted it and did not admit it again/);
+  });
+
+  it('after re-admission, waits for the new pod under the no-pod bound from the resume, then runs it to success', () => {
+    const resumed = [...preempted(), jobAt(job({ rv: '30', status: { active: 0 } }), T0 + 50 * MIN)];
+    const waitingForPod = fold(resumed).state;
+    expect(waitingForPod.phase).not.toBe('failed');
+    expect(nextDeadline(waitingForPod, policy)).toBe(T0 + 55 * MIN);
+    const { state } = fold([
+      ...resumed,
+      podAt(
+        pod({ name: 'p2', created: T0 + 51 * MIN, rv: '31', phase: 'Running', main: running(T0 + 51 * MIN) }),
+        T0 + 51 * MIN,
+      ),
+      tick(T0 + 80 * MIN),
+      podAt(
+        pod({
+          name: 'p2',
+          created: T0 + 51 * MIN,
+          rv: '32',
+          phase: 'Succeeded',
+          main: terminated(0, 'Completed', T0 + 51 * MIN, T0 + 90 * MIN),
+        }),
+        T0 + 90 * MIN,
+      ),
+      jobAt(completedJob('33', T0 + 90 * MIN), T0 + 90 * MIN),
+    ]);
+    expect(state).toMatchObject({ phase: 'succeeded', failedPods: 0, currentPod: 'p2' });
+  });
+
+  it('after the resume, the preempted pod is no failure and is not the pod a replacement is waited for', () => {
+    const { state } = fold([
+      ...preempted(),
+      jobAt(job({ rv: '30', status: { active: 1 } }), T0 + 30 * MIN),
+      tick(T0 + 34 * MIN),
+    ]);
+    expect(state).toMatchObject({ phase: 'pending', failedPods: 0 });
+  });
+});

@@ -73,6 +73,7 @@ export function apiError(code: ErrorCode, status: number, transient: boolean): A
 export const gone = () => apiError('API_GONE', 410, false);
 export const unavailable = () => apiError('API_UNAVAILABLE', 503, true);
 export const forbidden = () => apiError('API_FORBIDDEN', 403, false);
+export const unauthorized = () => apiError('API_UNAUTHORIZED', 401, false);
 
 export class ScriptedJobClient implements JobClient {
   /** Server state answered by lists, by name. */
@@ -82,6 +83,9 @@ export class ScriptedJobClient implements JobClient {
   listVersion = '100';
   /** Errors the next list calls reject with, in order. */
   readonly listFailures: unknown[] = [];
+  /** Errors the next Jobs (Pods) lists reject with, in order, before {@link listFailures}. */
+  readonly jobListFailures: unknown[] = [];
+  readonly podListFailures: unknown[] = [];
   readonly calls: string[] = [];
   readonly jobWatches: ScriptedWatch<Job>[] = [];
   readonly podWatches: ScriptedWatch<Pod>[] = [];
@@ -113,12 +117,12 @@ export class ScriptedJobClient implements JobClient {
 
   listJobs(): Promise<ListResult<Job>> {
     this.calls.push('listJobs');
-    return this.answer([...this.jobs.values()]);
+    return this.answer([...this.jobs.values()], this.jobListFailures);
   }
 
   listPods(): Promise<ListResult<Pod>> {
     this.calls.push('listPods');
-    return this.answer([...this.pods.values()]);
+    return this.answer([...this.pods.values()], this.podListFailures);
   }
 
   watchJobs(
@@ -162,7 +166,8 @@ export class ScriptedJobClient implements JobClient {
     return this.unscripted('listWarningEvents');
   }
 
-  private answer<T>(items: T[]): Promise<ListResult<T>> {
+  private answer<T>(items: T[], failures: unknown[]): Promise<ListResult<T>> {
+    if (failures.length > 0) return Promise.reject(failures.shift());
     if (this.listFailures.length > 0) return Promise.reject(this.listFailures.shift());
     return Promise.resolve({ items, resourceVersion: this.listVersion });
   }

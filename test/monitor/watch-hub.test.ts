@@ -7,6 +7,11 @@ import { job, NAMESPACE, pod, running, T0 } from './kube-fixtures.js';
 import { forbidden, gone, ScriptedJobClient, unavailable } from './scripted-job-client.js';
 
 const SELECTOR = 'app.kubernetes.io/managed-by=k8s-executor';
+/** The silent-watch bound of the tests: an hour, so that only the tests about it ever reach it. */
+const SILENT_MS = 3_600_000;
+
+/** The clock's sleeps but the silent-watch watchdog's. */
+const waits = (clock: FakeClock) => clock.sleeps.filter((ms) => ms !== SILENT_MS);
 
 function setup(options: Partial<WatchHubOptions> = {}) {
   const clock = new FakeClock(T0);
@@ -17,6 +22,7 @@ function setup(options: Partial<WatchHubOptions> = {}) {
     clock,
     namespace: NAMESPACE,
     labelSelector: SELECTOR,
+    silentWatchMs: SILENT_MS,
     onHubEvent: (e) => events.push(e),
     ...options,
   });
@@ -124,7 +130,7 @@ describe('WatchHub: resume, relist, dedupe', () => {
     expect(client.jobWatches).toHaveLength(2);
     expect(client.jobWatch.options.resourceVersion).toBe('105');
     expect(client.count('listJobs')).toBe(1);
-    expect(clock.sleeps).toEqual([]);
+    expect(waits(clock)).toEqual([]);
 
     // Replayed (same version) and stale (older version) objects are not delivered again.
     client.jobWatch.emit('MODIFIED', namedJob('job-1', '105'));
@@ -168,7 +174,7 @@ describe('WatchHub: resume, relist, dedupe', () => {
     expect(d?.seen).toEqual(['job job-d@12']);
     expect(client.jobWatch.options.resourceVersion).toBe('60');
     expect(hub.stats).toMatchObject({ lists: 4, relists: 2, reconnects: 0 });
-    expect(clock.sleeps).toEqual([]);
+    expect(waits(clock)).toEqual([]);
     expect(events.filter((e) => e.type === 'relist').map((e) => e.resource)).toEqual(['jobs', 'pods']);
   });
 
@@ -199,7 +205,7 @@ describe('WatchHub: failures', () => {
     client.jobWatch.fail(unavailable());
     await clock.advance(1000);
 
-    const backoffs = clock.sleeps.filter((ms) => ms !== POLL_MS);
+    const backoffs = waits(clock).filter((ms) => ms !== POLL_MS);
     expect(backoffs).toEqual([1000, 2000, 4000, 8000, 16_000, 30_000, 30_000, 1000]);
     expect(client.jobWatches).toHaveLength(9);
     expect(client.jobWatch.options.resourceVersion).toBe('101');
@@ -224,7 +230,7 @@ describe('WatchHub: failures', () => {
     client.jobWatch.end();
     await flushMicrotasks();
     expect(client.jobWatches).toHaveLength(1);
-    expect(clock.sleeps).toEqual([1000]);
+    expect(waits(clock)).toEqual([1000]);
   });
 
   it('polls the list after 3 failures, reports a deletion through the diff, and goes back to the watch', async () => {

@@ -1,6 +1,13 @@
 import { K8sExecutorError } from '../../errors/base.js';
 import { type Clock, systemClock } from '../../ports/clock.js';
-import type { CallOptions, JobClient, ListResult, LogOptions, WatchOptions } from '../../ports/job-client.js';
+import type {
+  CallOptions,
+  DeleteOptions,
+  JobClient,
+  ListResult,
+  LogOptions,
+  WatchOptions,
+} from '../../ports/job-client.js';
 import type { Job, KubeEvent, Pod, WatchEvent } from '../../types/kube.js';
 import { ProcessRunner } from './process-runner.js';
 import { SimCluster } from './sim/sim-cluster.js';
@@ -91,12 +98,11 @@ export class LocalJobClient implements JobClient {
     return this.cluster.watchJobs(namespace, onEvent, options);
   }
 
-  /** Deletes a Job; its running processes get SIGTERM, then SIGKILL after `killGraceMs`. */
-  deleteJob(
-    namespace: string,
-    name: string,
-    options?: CallOptions & { propagationPolicy?: 'Foreground' | 'Background' },
-  ): Promise<boolean> {
+  /**
+   * Deletes a Job (Foreground by default; with `uid`, only that Job, else `API_CONFLICT`); its running
+   * processes get SIGTERM, then SIGKILL after `killGraceMs`.
+   */
+  deleteJob(namespace: string, name: string, options?: DeleteOptions): Promise<boolean> {
     return this.cluster.deleteJob(namespace, name, options);
   }
 

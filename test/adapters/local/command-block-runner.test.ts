@@ -19,7 +19,7 @@ function runnerFor(command: string[]) {
   });
 }
 
-function context(signal: AbortSignal, lines: string[]): LocalBlockContext {
+function context(signal: AbortSignal, lines: string[], onLine?: (line: string) => void): LocalBlockContext {
   return {
     pipelineUuid: 'p',
     pipelineRunId: '1',
@@ -28,7 +28,10 @@ function context(signal: AbortSignal, lines: string[]): LocalBlockContext {
     attempt: 1,
     variables: {},
     signal,
-    onLog: (l) => lines.push(l),
+    onLog: (l) => {
+      lines.push(l);
+      onLine?.(l);
+    },
   };
 }
 
@@ -46,12 +49,12 @@ describe('commandBlockRunner (the CLI runner of non-k8s blocks)', () => {
 
   it('on cancel, kills a process that ignores SIGTERM once the grace is over', async () => {
     const controller = new AbortController();
+    // Cancel once the SIGTERM handler is installed (it prints `up` after), not after a fixed time.
     const pending = runnerFor([
       process.execPath,
       '-e',
       "process.on('SIGTERM', () => {}); console.log('up'); setInterval(() => {}, 1000)",
-    ])(context(controller.signal, []));
-    setTimeout(() => controller.abort(), 300);
+    ])(context(controller.signal, [], (line) => line === 'up' && controller.abort()));
     const result = await pending;
     expect(result.status).toBe('failed');
     expect(result.message).toMatch(/SIGKILL/);

@@ -162,6 +162,19 @@ describe('LocalJobClient', () => {
     expect(await podsOf(c, 'cancel')).toEqual([]);
   });
 
+  it('deletes only the Job of the uid it is given: another Job of that name is left running', async () => {
+    const c = start();
+    const created = await c.createJob(NS, nodeJob('precond', PARENT_WITH_GRANDCHILD));
+    await firstLines(c, 'precond', 1);
+    await expect(c.deleteJob(NS, 'precond', { uid: 'not-this-one' })).rejects.toMatchObject({
+      code: 'API_CONFLICT',
+    });
+    expect((await c.getJob(NS, 'precond'))?.metadata.deletionTimestamp).toBeUndefined();
+    const deleted = untilJob(c, 'precond', (_job, isDeleted) => isDeleted);
+    expect(await c.deleteJob(NS, 'precond', { uid: created.metadata.uid! })).toBe(true);
+    await deleted;
+  });
+
   it('passes env values, the base env and HOSTNAME; skips valueFrom with a warning event', async () => {
     const c = start({ env: { EXTRA: 'from-options' } });
     const env = [

@@ -4,14 +4,18 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SimCluster } from '../../../src/adapters/local/sim/sim-cluster.js';
-import { ApiError } from '../../../src/errors/api-error.js';
 import { type Clock, systemClock } from '../../../src/ports/clock.js';
 import { type PodScript, ScriptedPodRunner } from '../../../src/testing/pod-script.js';
 import type { Job } from '../../../src/types/kube.js';
-import { type Fault, FaultPlan, type FaultRule } from './fault-plan.js';
+import { Counters } from './counters.js';
+import { Credentials, kubeconfig } from './credentials.js';
+import { FaultPlan, type FaultRule } from './fault-plan.js';
 import { FinalConditionRecorder } from './final-condition-recorder.js';
-import { callKey, type Route, routeOf } from './routes.js';
+import { inject, send, sendStatus } from './replies.js';
+import { type Route, routeOf } from './routes.js';
 import { seededRandom } from './seeded-random.js';
+import { serve } from './serve.js';
+import { type OpenStreams, serveLogFollow, serveWatch } from './streams.js';
 
 /** Options of {@link startFakeApiServer}. */
 export interface FakeApiServerOptions {
@@ -27,8 +31,21 @@ export interface FakeApiServerOptions {
   seed?: number;
   /** Watch events kept for resuming watches (older versions get 410). @default 1000 */
   watchHistory?: number;
-  /** The bearer token the kubeconfig carries and the server demands. @default 'fake-apiserver-token' */
+  /** The bearer token the kubeconfig carries and the server demands (see {@link FakeApiServer.rotateToken}). @default 'fake-apiserver-token' */
   token?: string;
+  /**
+   * The kubeconfig points at a token file (client-go's `tokenFile`) instead of carrying the token, and
+   * {@link FakeApiServer.rotateToken} writes each new token to it, as the kubelet refreshes a projected
+   * ServiceAccount token. @default false
+   */
+  tokenFile?: boolean;
+  /** Cut every open log follow this often (on `clock`), cleanly: the stream ends, the container goes on. @default never */
+  logCutEveryMs?: number;
+  /**
+   * Drop every open watch this often (on `clock`), after forgetting the watch history: the resume
+   * gets 410 Gone and the client relists. @default never
+   */
+  watchDropEveryMs?: number;
   /** The kubeconfig context's namespace. @default 'default' */
   namespace?: string;
 }
@@ -41,6 +58,8 @@ export interface FakeApiServerStats {
   byCall: Record<string, number>;
   /** Injected faults by `"<verb> <resource>"`. */
   faults: Record<string, number>;
+  /** Requests refused with 401 because their bearer token was not accepted. */
+  unauthorized: number;
   /** Watch connections open now, and the most open at once. */
   openWatches: number;
   maxOpenWatches: number;
@@ -76,6 +95,20 @@ export interface FakeApiServer {
   dropWatches(options?: { abrupt?: boolean }): void;
   /** Forgets the watch history: resuming from any version handed out so far gets 410 Gone. */
   expireWatchHistory(): void;
+  /**
+   * Cuts every open log follow: `abrupt`ly (the connection is destroyed) or cleanly (the stream ends,
+   * as after an idle timeout of a proxy). The containers go on writing. Returns how many were cut.
+   */
+  cutLogStreams(options?: { abrupt?: boolean }): number;
+  /**
+   * Makes `next` the only accepted token from now on (the old one stays valid for `graceMs`), written to
+   * the token file when there is one: the client must pick it up, or get 401s.
+   */
+  rotateToken(next: string, options?: { graceMs?: number }): void;
+  /** Suspends a Job (`spec.suspend: true`) as Kueue preempts it: its pods stop, none is made until resumed. */
+  suspendJob(namespace: string, name: string): boolean;
+  /** Resumes a suspended Job, as Kueue admits it again: a new pod is made. */
+  resumeJob(namespace: string, name: string): boolean;
   /** Stops the pods, closes every connection and the server, removes the kubeconfig. */
   close(): Promise<void>;
 }
@@ -85,8 +118,10 @@ export interface FakeApiServer {
  * client-node adapter sends: Jobs create/get/list/watch/delete, pods list/watch, pod logs (plain and
  * follow), warning events. Behind it is the {@link SimCluster} (versioned store, Job controller,
  * resumable watches, 410 past the history) with pods that play {@link PodScript}s on `clock`. On top
- * of it: latency, a fault plan (5xx, 429 + Retry-After, connection resets, before or after the work is
- * done), watch drops, history expiry, and counters of everything.
+ * of it: latency, a fault plan (5xx, 429 + Retry-After, one-off 401/403, connection resets, before or
+ * after the work is done), watch drops, history expiry, log stream cuts (now, or every N ms), a bearer
+ * token that rotates (optionally through a token file), Jobs suspended and resumed (Kueue), deletes with
+ * `preconditions.uid`, log reads with `timestamps` and `sinceTime`, and counters of everything.
  *
  * @example
  * const server = await startFakeApiServer({ scripts: () => [{ runMs: 1000 }] });
@@ -97,7 +132,12 @@ export interface FakeApiServer {
  */
 export async function startFakeApiServer(options: FakeApiServerOptions = {}): Promise<FakeApiServer> {
   const clock = options.clock ?? systemClock;
-  const token = options.token ?? 'fake-apiserver-token';
+  const dir = mkdtempSync(join(tmpdir(), 'fake-apiserver-'));
+  const credentials = new Credentials(
+    options.token ?? 'fake-apiserver-token',
+    clock,
+    options.tokenFile ? join(dir, 'token') : undefined,
+  );
   const scriptsFor = options.scripts ?? (() => [{}]);
   const faults = new FaultPlan(seededRandom(options.seed ?? 1));
   faults.set(options.faults ?? []);
@@ -116,13 +156,14 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
   });
 
   const counters = new Counters();
-  const openWatches = new Set<ServerResponse>();
+  const open: OpenStreams = { watches: new Set<ServerResponse>(), logs: new Set<ServerResponse>() };
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const route = routeOf(req.method ?? 'GET', req.url ?? '/');
     counters.request(route);
     const body = await readBody(req);
-    if (req.headers.authorization !== `Bearer ${token}`) {
+    if (!credentials.accepts(req.headers.authorization)) {
+      counters.refused();
       sendStatus(res, 401, 'Unauthorized', 'Unauthorized');
       return;
     }
@@ -144,11 +185,11 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
       return;
     }
     if (route.verb === 'watch') {
-      await serveWatch(sim, route, req, res, counters, openWatches);
+      await serveWatch(sim, route, req, res, counters, open);
       return;
     }
     if (route.streaming) {
-      await serveLogFollow(sim, route, req, res, counters);
+      await serveLogFollow(sim, route, req, res, counters, open);
       return;
     }
     const reply = await serve(sim, route, body, counters);
@@ -165,9 +206,34 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
   server.requestTimeout = 0;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const dir = mkdtempSync(join(tmpdir(), 'fake-apiserver-'));
   const kubeconfigPath = join(dir, 'kubeconfig.yaml');
-  writeFileSync(kubeconfigPath, kubeconfig(url, token, options.namespace ?? 'default'));
+  writeFileSync(kubeconfigPath, kubeconfig(url, credentials, options.namespace ?? 'default'));
+
+  const dropWatches = ({ abrupt = false } = {}) => {
+    if (abrupt) for (const res of [...open.watches]) res.destroy();
+    else sim.dropWatches();
+  };
+  const cutLogStreams = ({ abrupt = false } = {}) => {
+    if (!abrupt) return sim.cutLogStreams();
+    const cut = open.logs.size;
+    for (const res of [...open.logs]) res.destroy();
+    return cut;
+  };
+  const disruptions = new AbortController();
+  const every = (ms: number | undefined, disrupt: () => void) => {
+    if (ms === undefined) return;
+    void (async () => {
+      for (;;) {
+        await clock.sleep(ms, disruptions.signal);
+        disrupt();
+      }
+    })().catch(() => undefined);
+  };
+  every(options.logCutEveryMs, () => cutLogStreams());
+  every(options.watchDropEveryMs, () => {
+    sim.expireWatchHistory();
+    dropWatches();
+  });
 
   return {
     url,
@@ -175,244 +241,28 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
     cluster: sim,
     stats: () => ({
       ...counters.snapshot(),
-      openWatches: openWatches.size,
+      openWatches: open.watches.size,
       finalConditionAt: recorder.times(),
     }),
-    resetStats: () => counters.reset(openWatches.size),
+    resetStats: () => counters.reset(open.watches.size),
     setFaults: (rules) => faults.set(rules),
     setLatency: (value) => {
       latency = value;
     },
-    dropWatches: ({ abrupt = false } = {}) => {
-      if (abrupt) for (const res of [...openWatches]) res.destroy();
-      else sim.dropWatches();
-    },
+    dropWatches,
     expireWatchHistory: () => sim.expireWatchHistory(),
+    cutLogStreams,
+    rotateToken: (next, { graceMs = 0 } = {}) => credentials.rotate(next, graceMs),
+    suspendJob: (namespace, name) => sim.setSuspended(namespace, name, true),
+    resumeJob: (namespace, name) => sim.setSuspended(namespace, name, false),
     close: async () => {
+      disruptions.abort();
       await sim.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       rmSync(dir, { recursive: true, force: true });
     },
   };
-}
-
-/** A non-streaming answer. */
-interface Reply {
-  status: number;
-  body: string;
-  contentType: 'application/json' | 'text/plain';
-}
-
-/** Serves one non-streaming request from the simulated cluster. */
-async function serve(cluster: SimCluster, route: Route, body: string, counters: Counters): Promise<Reply> {
-  const { namespace, name, query } = route;
-  try {
-    switch (`${route.verb} ${route.resource}`) {
-      case 'create jobs': {
-        const dryRun = query.get('dryRun') === 'All';
-        const created = await cluster.createJob(namespace, JSON.parse(body) as Job, { dryRun });
-        if (!dryRun) counters.created(created.metadata.name ?? '');
-        return json(201, created);
-      }
-      case 'get jobs': {
-        const job = await cluster.getJob(namespace, name!);
-        return job ? json(200, job) : statusReply(404, 'NotFound', `jobs.batch "${name}" not found`);
-      }
-      case 'list jobs': {
-        const list = await cluster.listJobs(namespace, query.get('labelSelector') ?? '');
-        return json(200, {
-          kind: 'JobList',
-          apiVersion: 'batch/v1',
-          metadata: { resourceVersion: list.resourceVersion },
-          items: list.items,
-        });
-      }
-      case 'delete jobs': {
-        const policy = query.get('propagationPolicy') === 'Background' ? 'Background' : 'Foreground';
-        const deleted = await cluster.deleteJob(namespace, name!, { propagationPolicy: policy });
-        return deleted
-          ? json(200, {
-              kind: 'Status',
-              apiVersion: 'v1',
-              status: 'Success',
-              details: { name, group: 'batch', kind: 'jobs' },
-            })
-          : statusReply(404, 'NotFound', `jobs.batch "${name}" not found`);
-      }
-      case 'list pods': {
-        const list = await cluster.listPods(namespace, query.get('labelSelector') ?? '');
-        return json(200, {
-          kind: 'PodList',
-          apiVersion: 'v1',
-          metadata: { resourceVersion: list.resourceVersion },
-          items: list.items,
-        });
-      }
-      case 'get pods/log': {
-        const text = await cluster.readPodLog(namespace, name!, logOptions(query));
-        return { status: 200, body: text, contentType: 'text/plain' };
-      }
-      case 'list events': {
-        const selector = fieldSelector(query.get('fieldSelector') ?? '');
-        const kind = selector['involvedObject.kind'] === 'Pod' ? 'Pod' : 'Job';
-        const uid = selector['involvedObject.uid'];
-        const events = await cluster.listWarningEvents(namespace, {
-          kind,
-          name: selector['involvedObject.name'] ?? '',
-          ...(uid ? { uid } : {}),
-        });
-        return json(200, { kind: 'EventList', apiVersion: 'v1', metadata: {}, items: events });
-      }
-      default:
-        return statusReply(405, 'MethodNotAllowed', `${route.verb} ${route.resource} is not served`);
-    }
-  } catch (error) {
-    return errorReply(error);
-  }
-}
-
-/** A watch: `200` then one JSON event per line; a too-old resourceVersion gets an in-stream ERROR 410, as the API server sends it. */
-async function serveWatch(
-  cluster: SimCluster,
-  route: Route,
-  req: IncomingMessage,
-  res: ServerResponse,
-  counters: Counters,
-  open: Set<ServerResponse>,
-): Promise<void> {
-  const stop = new AbortController();
-  res.on('close', () => {
-    stop.abort();
-    open.delete(res);
-  });
-  req.on('close', () => stop.abort());
-  res.writeHead(200, { 'Content-Type': 'application/json' });
-  res.flushHeaders();
-  open.add(res);
-  counters.watchOpened(open.size);
-  const { query, namespace } = route;
-  const timeout = query.get('timeoutSeconds');
-  const write = (event: unknown) => {
-    if (!res.destroyed) res.write(`${JSON.stringify(event)}\n`);
-  };
-  const watchOptions = {
-    labelSelector: query.get('labelSelector') ?? '',
-    resourceVersion: query.get('resourceVersion') ?? '',
-    signal: stop.signal,
-    ...(timeout !== null ? { timeoutSeconds: Number(timeout) } : {}),
-  };
-  try {
-    if (route.resource === 'jobs') await cluster.watchJobs(namespace, write, watchOptions);
-    else await cluster.watchPods(namespace, write, watchOptions);
-  } catch (error) {
-    if (stop.signal.aborted) return;
-    const { status, reason, message } = statusOf(error);
-    write({ type: 'ERROR', object: statusBody(status, reason, message) });
-  }
-  if (!res.destroyed) res.end();
-}
-
-/** A log follow: checked like a plain read first (a waiting container gets 400), then streamed until the container ends. */
-async function serveLogFollow(
-  cluster: SimCluster,
-  route: Route,
-  req: IncomingMessage,
-  res: ServerResponse,
-  counters: Counters,
-): Promise<void> {
-  const { namespace, name, query } = route;
-  try {
-    await cluster.readPodLog(namespace, name!, { ...logOptions(query), tailLines: 0 });
-  } catch (error) {
-    send(res, errorReply(error));
-    return;
-  }
-  const stop = new AbortController();
-  res.on('close', () => {
-    stop.abort();
-    counters.logStreamClosed();
-  });
-  req.on('close', () => stop.abort());
-  res.writeHead(200, { 'Content-Type': 'text/plain' });
-  res.flushHeaders();
-  counters.logStreamOpened();
-  try {
-    await cluster.followPodLog(namespace, name!, (line) => res.write(`${line}\n`), {
-      ...logOptions(query),
-      signal: stop.signal,
-    });
-  } catch {
-    // Aborted by the client, or the pod went away: the stream just ends.
-  }
-  if (!res.destroyed) res.end();
-}
-
-/** Plays a fault on the response. */
-function inject(fault: Fault, req: IncomingMessage, res: ServerResponse, body: string): void {
-  if (fault.type === 'reset') {
-    req.socket.destroy();
-    return;
-  }
-  const message =
-    typeof fault.message === 'function'
-      ? fault.message(body)
-      : (fault.message ?? `injected fault: HTTP ${fault.status}`);
-  const reason = REASONS[fault.status] ?? 'InternalError';
-  const headers: Record<string, string> =
-    fault.retryAfterSeconds !== undefined ? { 'Retry-After': String(fault.retryAfterSeconds) } : {};
-  const status = statusBody(fault.status, reason, message);
-  const reply = json(fault.status, fault.details ? { ...status, details: fault.details(body) } : status);
-  send(res, reply, headers);
-}
-
-const REASONS: Readonly<Record<number, string>> = {
-  400: 'BadRequest',
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  404: 'NotFound',
-  409: 'AlreadyExists',
-  410: 'Expired',
-  422: 'Invalid',
-  429: 'TooManyRequests',
-  500: 'InternalError',
-  503: 'ServiceUnavailable',
-  504: 'Timeout',
-};
-
-function statusOf(error: unknown): { status: number; reason: string; message: string } {
-  if (error instanceof ApiError) {
-    const status = error.status ?? 500;
-    return { status, reason: REASONS[status] ?? 'InternalError', message: error.message };
-  }
-  return { status: 500, reason: 'InternalError', message: String(error) };
-}
-
-function errorReply(error: unknown): Reply {
-  const { status, reason, message } = statusOf(error);
-  return statusReply(status, reason, message);
-}
-
-function statusBody(code: number, reason: string, message: string) {
-  return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code };
-}
-
-function statusReply(status: number, reason: string, message: string): Reply {
-  return json(status, statusBody(status, reason, message));
-}
-
-function json(status: number, value: unknown): Reply {
-  return { status, body: JSON.stringify(value), contentType: 'application/json' };
-}
-
-function send(res: ServerResponse, reply: Reply, headers: Record<string, string> = {}): void {
-  if (res.destroyed) return;
-  res.writeHead(reply.status, { 'Content-Type': reply.contentType, ...headers });
-  res.end(reply.body);
-}
-
-function sendStatus(res: ServerResponse, status: number, reason: string, message: string): void {
-  send(res, statusReply(status, reason, message));
 }
 
 function readBody(req: IncomingMessage): Promise<string> {
@@ -422,99 +272,4 @@ function readBody(req: IncomingMessage): Promise<string> {
     req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     req.on('error', reject);
   });
-}
-
-function logOptions(query: URLSearchParams) {
-  const container = query.get('container');
-  const tailLines = query.get('tailLines');
-  const sinceTime = query.get('sinceTime');
-  return {
-    ...(container !== null ? { container } : {}),
-    ...(tailLines !== null ? { tailLines: Number(tailLines) } : {}),
-    ...(sinceTime !== null ? { sinceTime } : {}),
-  };
-}
-
-/** `a=b,c=d` → `{ a: 'b', c: 'd' }` (the adapter only sends equality terms). */
-function fieldSelector(text: string): Record<string, string> {
-  return Object.fromEntries(
-    text
-      .split(',')
-      .filter((term) => term.includes('='))
-      .map((term) => [term.slice(0, term.indexOf('=')), term.slice(term.indexOf('=') + 1)]),
-  );
-}
-
-function kubeconfig(url: string, token: string, namespace: string): string {
-  // JSON is YAML: client-node's loadFromFile reads it as is.
-  return JSON.stringify({
-    apiVersion: 'v1',
-    kind: 'Config',
-    clusters: [{ name: 'fake', cluster: { server: url, 'insecure-skip-tls-verify': true } }],
-    users: [{ name: 'fake', user: { token } }],
-    contexts: [{ name: 'fake', context: { cluster: 'fake', user: 'fake', namespace } }],
-    'current-context': 'fake',
-  });
-}
-
-/** The request counters. */
-class Counters {
-  private requests = 0;
-  private byCall = new Map<string, number>();
-  private faults = new Map<string, number>();
-  private creates = new Map<string, number>();
-  private maxOpenWatches = 0;
-  private openLogStreams = 0;
-  private maxOpenLogStreams = 0;
-
-  request(route: Route | undefined): void {
-    this.requests++;
-    bump(this.byCall, route ? callKey(route) : 'unknown');
-  }
-
-  fault(route: Route): void {
-    bump(this.faults, callKey(route));
-  }
-
-  created(name: string): void {
-    bump(this.creates, name);
-  }
-
-  watchOpened(open: number): void {
-    this.maxOpenWatches = Math.max(this.maxOpenWatches, open);
-  }
-
-  logStreamOpened(): void {
-    this.openLogStreams++;
-    this.maxOpenLogStreams = Math.max(this.maxOpenLogStreams, this.openLogStreams);
-  }
-
-  logStreamClosed(): void {
-    this.openLogStreams--;
-  }
-
-  reset(openWatches: number): void {
-    this.requests = 0;
-    this.byCall = new Map();
-    this.faults = new Map();
-    this.creates = new Map();
-    this.maxOpenWatches = openWatches;
-    this.maxOpenLogStreams = this.openLogStreams;
-  }
-
-  snapshot(): Omit<FakeApiServerStats, 'openWatches' | 'finalConditionAt'> {
-    return {
-      requests: this.requests,
-      byCall: Object.fromEntries(this.byCall),
-      faults: Object.fromEntries(this.faults),
-      maxOpenWatches: this.maxOpenWatches,
-      openLogStreams: this.openLogStreams,
-      maxOpenLogStreams: this.maxOpenLogStreams,
-      createdJobs: Object.fromEntries(this.creates),
-    };
-  }
-}
-
-function bump(map: Map<string, number>, key: string): void {
-  map.set(key, (map.get(key) ?? 0) + 1);
 }

@@ -35,6 +35,19 @@ export function notFound(op: ApiOperation): ApiError {
   );
 }
 
+/** `409 Conflict` for a delete whose `preconditions.uid` names another object than the one of that name. */
+export function preconditionFailed(op: ApiOperation, expected: string, actual: string | undefined): ApiError {
+  return new ApiError(
+    'API_CONFLICT',
+    `Operation cannot be fulfilled on ${kindOf(op)} "${op.name}": Precondition failed: UID in precondition: ${expected}, UID in object meta: ${actual ?? ''}.`,
+    {
+      status: 409,
+      operation: op,
+      hint: 'The object of that name is another one than the one meant; it was left alone.',
+    },
+  );
+}
+
 /** `400 BadRequest` / `422 Invalid`: the request itself is wrong. */
 export function invalid(op: ApiOperation, message: string, hint: string, status: 400 | 422 = 422): ApiError {
   return new ApiError('API_INVALID', message, { status, operation: op, hint });

@@ -83,7 +83,7 @@ export function admitJob(namespace: string, job: Job, uid: string, timestamp: st
       completions: 1,
       parallelism: 1,
       completionMode: 'NonIndexed',
-      suspend: false,
+      suspend: spec.suspend ?? false,
       podReplacementPolicy: 'TerminatingOrFailed',
       selector: { matchLabels: { 'batch.kubernetes.io/controller-uid': uid } },
       template: {

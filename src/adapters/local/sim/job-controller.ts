@@ -1,41 +1,21 @@
-import type { Condition, ContainerStatus, Job, Pod } from '../../../types/kube.js';
-import type { ContainerExit, PodRunner, PodRunnerCallbacks, RunningPod } from './pod-runner.js';
+import type { Job, Pod } from '../../../types/kube.js';
+import { type JobRuntime, newPodRuntime, type Outcome, type PodRuntime } from './job-runtime.js';
+import { condition, JobStatusWriter } from './job-status.js';
+import type { PodRunner, PodRunnerCallbacks } from './pod-runner.js';
+import {
+  markedForDeletion,
+  podFromTemplate,
+  running,
+  terminated,
+  unschedulable,
+  waiting,
+} from './pod-status.js';
 import { podKey, rfc3339, type SimState } from './sim-state.js';
 
-/** The node every simulated pod is scheduled on. */
-export const SIM_NODE_NAME = 'k8s-executor-sim';
+export { SIM_NODE_NAME } from './pod-status.js';
 
 /** Container waiting reasons that are part of a normal start, not worth a warning. */
 const QUIET_WAITING_REASONS = new Set(['ContainerCreating', 'PodInitializing']);
-
-/** How a Job ends, once decided (before its pods have all stopped). */
-type Outcome = { kind: 'success' } | { kind: 'failure'; reason: string; message: string };
-
-interface PodRuntime {
-  readonly name: string;
-  readonly uid: string;
-  handle?: RunningPod;
-  exited: boolean;
-  /** Being deleted: removed from the store as soon as its container has stopped. */
-  deleting: boolean;
-  readonly exit: Promise<void>;
-  markExited: () => void;
-}
-
-interface JobRuntime {
-  readonly namespace: string;
-  readonly name: string;
-  readonly uid: string;
-  readonly backoffLimit: number;
-  readonly pods: Map<string, PodRuntime>;
-  readonly deadline: AbortController;
-  succeeded: number;
-  failed: number;
-  outcome?: Outcome;
-  /** The final condition (`Complete` / `Failed`) is written. */
-  settled: boolean;
-  deletion?: 'Foreground' | 'Background';
-}
 
 /**
  * The simulated Job controller (plus the kubelet's and garbage collector's parts of a Job's life).
@@ -47,18 +27,23 @@ interface JobRuntime {
  * - success adds `SuccessCriteriaMet`, then `Complete` with `completionTime`;
  * - `activeDeadlineSeconds` (from `startTime`, on the Clock) deletes the running pods and fails the Job with
  *   `DeadlineExceeded`;
- * - deleting a Job (Foreground: the Job goes last; Background: the Job goes first) stops and removes its pods.
+ * - deleting a Job (Foreground: the Job goes last; Background: the Job goes first) stops and removes its pods;
+ * - `spec.suspend` (Kueue's queueing and preemption): no pod while it holds, running pods are stopped
+ *   (not counted as failed), a `Suspended` condition; a resume resets `startTime` and makes a new pod.
  * Every handler runs to completion before the next one and re-checks that its pod or Job still exists,
  * so late reports from a runner (a process exiting after its Job was deleted) are harmless.
  */
 export class JobController {
   private readonly runtimes = new Map<string, JobRuntime>();
+  private readonly status: JobStatusWriter;
   private stopped = false;
 
   constructor(
     private readonly state: SimState,
     private readonly runner: PodRunner,
-  ) {}
+  ) {
+    this.status = new JobStatusWriter(state);
+  }
 
   /** Takes charge of a newly stored Job: on the next turn, starts it and creates its first pod. */
   adopt(job: Job): void {
@@ -69,6 +54,7 @@ export class JobController {
       backoffLimit: job.spec?.backoffLimit ?? 6,
       pods: new Map(),
       deadline: new AbortController(),
+      suspended: job.spec?.suspend === true,
       succeeded: 0,
       failed: 0,
       settled: false,
@@ -102,6 +88,33 @@ export class JobController {
     return true;
   }
 
+  /**
+   * Sets a Job's `spec.suspend`. Suspending stops its running pods (SIGTERM; they do not count as
+   * failed) and its deadline; resuming resets `startTime` and makes a new pod. False when there is no
+   * such Job; a finished or deleted Job only gets the new spec.
+   */
+  setSuspended(namespace: string, name: string, suspend: boolean): boolean {
+    const job = this.state.jobs.get(namespace, name);
+    if (!job?.spec) return false;
+    if ((job.spec.suspend === true) === suspend) return true;
+    this.state.jobs.update({ ...job, spec: { ...job.spec, suspend } });
+    const runtime = this.runtimes.get(job.metadata.uid!);
+    if (!runtime || runtime.deletion || runtime.outcome) return true;
+    runtime.suspended = suspend;
+    if (!suspend) {
+      this.start(runtime);
+      return true;
+    }
+    runtime.deadline.abort();
+    this.status.write(runtime, { conditions: this.status.withSuspended(runtime, true) });
+    for (const pod of [...runtime.pods.values()]) {
+      if (pod.exited) continue;
+      pod.preempted = true;
+      this.deletePod(runtime, pod);
+    }
+    return true;
+  }
+
   /** Stops every running container and waits until each has reported its exit. No new pod starts after. */
   async stop(): Promise<void> {
     this.stopped = true;
@@ -118,64 +131,41 @@ export class JobController {
   }
 
   private start(runtime: JobRuntime): void {
-    if (this.stopped || runtime.deletion || !this.currentJob(runtime)) return;
-    const deadlineSeconds = this.currentJob(runtime)?.spec?.activeDeadlineSeconds;
+    const job = this.status.current(runtime);
+    if (this.stopped || runtime.deletion || !job) return;
+    const wasSuspended = job.status?.conditions?.some((c) => c.type === 'Suspended') === true;
+    if (runtime.suspended) {
+      this.status.write(runtime, { conditions: this.status.withSuspended(runtime, true) });
+      return;
+    }
+    runtime.deadline = new AbortController();
+    const deadlineSeconds = job.spec?.activeDeadlineSeconds;
     if (deadlineSeconds !== undefined) {
       this.state.clock.sleep(deadlineSeconds * 1000, runtime.deadline.signal).then(
         () => this.deadlineExceeded(runtime),
         () => undefined, // aborted: the Job ended or was deleted first
       );
     }
-    this.createPod(runtime, { startTime: rfc3339(this.state.clock.now()) });
+    this.createPod(runtime, {
+      startTime: rfc3339(this.state.clock.now()),
+      ...(wasSuspended ? { conditions: this.status.withSuspended(runtime, false) } : {}),
+    });
   }
 
   /** Creates the next pod; `statusPatch` goes into the same Job status update that counts it. */
   private createPod(runtime: JobRuntime, statusPatch: Record<string, unknown> = {}): void {
-    const job = this.currentJob(runtime);
+    const job = this.status.current(runtime);
     if (!job?.spec || this.stopped) return;
-    const template = job.spec.template;
     const { clock, names } = this.state;
-    const generateName = `${runtime.name}-`;
-    // Typed loosely in ObjectMeta; the real controller sets these two fields as well.
-    const owner = {
-      apiVersion: 'batch/v1',
-      kind: 'Job',
-      name: runtime.name,
-      uid: runtime.uid,
-      controller: true,
-      blockOwnerDeletion: true,
-    };
-    const pod: Pod = {
-      apiVersion: 'v1',
-      kind: 'Pod',
-      metadata: {
-        name: names.generateName(generateName),
-        generateName,
-        namespace: runtime.namespace,
-        uid: names.uid(),
-        creationTimestamp: rfc3339(clock.now()),
-        labels: { ...template.metadata?.labels },
-        ...(template.metadata?.annotations ? { annotations: { ...template.metadata.annotations } } : {}),
-        ownerReferences: [owner],
-      },
-      spec: structuredClone(template.spec),
-      status: { phase: 'Pending', qosClass: 'BestEffort' },
-    };
-    const stored = this.state.pods.add(pod);
-    let markExited!: () => void;
-    const exit = new Promise<void>((resolve) => {
-      markExited = resolve;
+    const pod = podFromTemplate(job, {
+      name: names.generateName(`${runtime.name}-`),
+      uid: names.uid(),
+      now: clock.now(),
     });
-    const podRuntime: PodRuntime = {
-      name: stored.metadata.name!,
-      uid: stored.metadata.uid!,
-      exited: false,
-      deleting: false,
-      exit,
-      markExited,
-    };
+    const stored = this.state.pods.add(pod);
+    const podRuntime = newPodRuntime(stored.metadata.name!, stored.metadata.uid!);
     runtime.pods.set(podRuntime.name, podRuntime);
-    this.writeJobStatus(runtime, statusPatch);
+    this.status.write(runtime, statusPatch);
     podRuntime.handle = this.runner.start(stored, this.callbacks(runtime, podRuntime));
   }
 
@@ -200,7 +190,7 @@ export class JobController {
           warn(reason.endsWith('BackOff') ? 'BackOff' : 'Failed', message ?? reason);
       },
       onRunning: () => {
-        if (this.updatePod(runtime, pod, (p) => running(p, clock.now()))) this.writeJobStatus(runtime);
+        if (this.updatePod(runtime, pod, (p) => running(p, clock.now()))) this.status.write(runtime);
       },
       onLogLine: (line) => {
         if (!pod.exited) logs.append(key, line, clock.now());
@@ -220,7 +210,7 @@ export class JobController {
           return;
         }
         if (exit.exitCode === 0 && !exit.podFailure) runtime.succeeded += 1;
-        else runtime.failed += 1;
+        else if (!pod.preempted) runtime.failed += 1;
         if (exit.podFailure) warn(exit.podFailure.reason, exit.podFailure.message);
         if (pod.deleting) this.removePod(runtime, pod);
         this.reconcile(runtime);
@@ -232,13 +222,13 @@ export class JobController {
   private reconcile(runtime: JobRuntime): void {
     if (runtime.deletion) {
       if (runtime.pods.size > 0) return;
-      if (runtime.deletion === 'Foreground' && this.currentJob(runtime)) {
+      if (runtime.deletion === 'Foreground' && this.status.current(runtime)) {
         this.state.jobs.remove(runtime.namespace, runtime.name);
       }
       this.runtimes.delete(runtime.uid);
       return;
     }
-    if (!this.currentJob(runtime)) return;
+    if (!this.status.current(runtime)) return;
     if (!runtime.outcome) {
       if (runtime.succeeded > 0) {
         this.decide(runtime, { kind: 'success' });
@@ -248,7 +238,7 @@ export class JobController {
           reason: 'BackoffLimitExceeded',
           message: 'Job has reached the specified backoff limit',
         });
-      } else if (this.countPods(runtime).running === 0) {
+      } else if (!runtime.suspended && this.status.countPods(runtime).running === 0) {
         this.createPod(runtime);
         return;
       }
@@ -257,7 +247,7 @@ export class JobController {
   }
 
   private deadlineExceeded(runtime: JobRuntime): void {
-    if (runtime.outcome || runtime.deletion || !this.currentJob(runtime)) return;
+    if (runtime.outcome || runtime.deletion || !this.status.current(runtime)) return;
     this.decide(runtime, {
       kind: 'failure',
       reason: 'DeadlineExceeded',
@@ -273,7 +263,7 @@ export class JobController {
     runtime.deadline.abort();
     const now = rfc3339(this.state.clock.now());
     if (outcome.kind === 'success') {
-      this.addCondition(
+      this.status.addCondition(
         runtime,
         condition(
           'SuccessCriteriaMet',
@@ -283,7 +273,7 @@ export class JobController {
         ),
       );
     } else {
-      this.addCondition(runtime, condition('FailureTarget', outcome.reason, outcome.message, now));
+      this.status.addCondition(runtime, condition('FailureTarget', outcome.reason, outcome.message, now));
       this.state.events.warn(
         { kind: 'Job', namespace: runtime.namespace, name: runtime.name, uid: runtime.uid },
         outcome.reason,
@@ -297,18 +287,18 @@ export class JobController {
   private settleIfStopped(runtime: JobRuntime): void {
     const { outcome } = runtime;
     if (!outcome || runtime.settled) {
-      this.writeJobStatus(runtime);
+      this.status.write(runtime);
       return;
     }
-    const counts = this.countPods(runtime);
+    const counts = this.status.countPods(runtime);
     if (counts.running + counts.terminating > 0) {
-      this.writeJobStatus(runtime);
+      this.status.write(runtime);
       return;
     }
     runtime.settled = true;
     const now = rfc3339(this.state.clock.now());
     if (outcome.kind === 'success') {
-      this.addCondition(
+      this.status.addCondition(
         runtime,
         condition('Complete', 'CompletionsReached', 'Reached expected number of succeeded pods', now),
         {
@@ -316,7 +306,7 @@ export class JobController {
         },
       );
     } else {
-      this.addCondition(runtime, condition('Failed', outcome.reason, outcome.message, now));
+      this.status.addCondition(runtime, condition('Failed', outcome.reason, outcome.message, now));
     }
   }
 
@@ -327,12 +317,9 @@ export class JobController {
     }
     if (pod.deleting) return;
     pod.deleting = true;
-    const now = rfc3339(this.state.clock.now());
-    this.updatePod(runtime, pod, (p) => ({
-      ...p,
-      metadata: { ...p.metadata, deletionTimestamp: now, deletionGracePeriodSeconds: 30 },
-    }));
-    this.writeJobStatus(runtime);
+    const now = this.state.clock.now();
+    this.updatePod(runtime, pod, (p) => markedForDeletion(p, now));
+    this.status.write(runtime);
     pod.handle?.kill('SIGTERM');
   }
 
@@ -351,176 +338,4 @@ export class JobController {
     this.state.pods.update(change(stored));
     return true;
   }
-
-  private countPods(runtime: JobRuntime): { running: number; ready: number; terminating: number } {
-    let running = 0;
-    let ready = 0;
-    let terminating = 0;
-    for (const pod of runtime.pods.values()) {
-      if (pod.exited) continue;
-      if (pod.deleting) {
-        terminating += 1;
-        continue;
-      }
-      running += 1;
-      const stored = this.state.pods.get(runtime.namespace, pod.name);
-      if (stored?.status?.containerStatuses?.[0]?.ready) ready += 1;
-    }
-    return { running, ready, terminating };
-  }
-
-  private addCondition(runtime: JobRuntime, added: Condition, extra: Record<string, string> = {}): void {
-    const conditions = [...(this.currentJob(runtime)?.status?.conditions ?? []), added];
-    this.writeJobStatus(runtime, { conditions, ...extra });
-  }
-
-  /** Recomputes the Job's counts (and applies `patch`); writes only when something changed. */
-  private writeJobStatus(runtime: JobRuntime, patch: Record<string, unknown> = {}): void {
-    const job = this.currentJob(runtime);
-    if (!job) return;
-    const counts = this.countPods(runtime);
-    const status: NonNullable<Job['status']> = { ...job.status, ...patch };
-    setCount(status, 'active', counts.running);
-    setCount(status, 'succeeded', runtime.succeeded);
-    setCount(status, 'failed', runtime.failed);
-    status.ready = counts.ready;
-    status.terminating = counts.terminating;
-    if (JSON.stringify(status) === JSON.stringify(job.status)) return;
-    this.state.jobs.update({ ...job, status });
-  }
-
-  private currentJob(runtime: JobRuntime): Job | undefined {
-    const job = this.state.jobs.get(runtime.namespace, runtime.name);
-    return job?.metadata.uid === runtime.uid ? job : undefined;
-  }
-}
-
-/** Sets a count the API server omits when zero. */
-function setCount(
-  status: NonNullable<Job['status']>,
-  field: 'active' | 'succeeded' | 'failed',
-  value: number,
-): void {
-  if (value > 0) status[field] = value;
-  else delete status[field];
-}
-
-function condition(type: string, reason: string, message: string, at: string): Condition {
-  return { type, status: 'True', reason, message, lastProbeTime: at, lastTransitionTime: at };
-}
-
-function podCondition(
-  type: string,
-  status: 'True' | 'False',
-  at: string,
-  reason?: string,
-  message?: string,
-): Condition {
-  return {
-    type,
-    status,
-    lastTransitionTime: at,
-    ...(reason ? { reason } : {}),
-    ...(message ? { message } : {}),
-  };
-}
-
-function containerStatus(pod: Pod, state: ContainerStatus['state'], ready: boolean): ContainerStatus[] {
-  const main = pod.spec?.containers[0];
-  const status = {
-    name: main?.name ?? 'main',
-    ...(main?.image ? { image: main.image } : {}),
-    ready,
-    restartCount: 0,
-    started: state?.running !== undefined, // not in the shared ContainerStatus type, but served by Kubernetes
-    state,
-  };
-  return [status];
-}
-
-function scheduled(pod: Pod, now: number): Pod {
-  const at = rfc3339(now);
-  return {
-    ...pod,
-    spec: { containers: [], ...pod.spec, nodeName: SIM_NODE_NAME },
-    status: {
-      ...pod.status,
-      phase: 'Pending',
-      startTime: pod.status?.startTime ?? at,
-      conditions: [
-        podCondition('Initialized', 'True', at),
-        podCondition('Ready', 'False', at, 'ContainersNotReady', 'containers with unready status'),
-        podCondition('ContainersReady', 'False', at, 'ContainersNotReady', 'containers with unready status'),
-        podCondition('PodScheduled', 'True', at),
-      ],
-    },
-  };
-}
-
-function unschedulable(pod: Pod, message: string, now: number): Pod {
-  return {
-    ...pod,
-    status: {
-      ...pod.status,
-      phase: 'Pending',
-      conditions: [podCondition('PodScheduled', 'False', rfc3339(now), 'Unschedulable', message)],
-    },
-  };
-}
-
-function waiting(pod: Pod, reason: string, message: string | undefined, now: number): Pod {
-  const base = scheduled(pod, now);
-  const state = { waiting: { reason, ...(message ? { message } : {}) } };
-  return { ...base, status: { ...base.status, containerStatuses: containerStatus(pod, state, false) } };
-}
-
-function running(pod: Pod, now: number): Pod {
-  const at = rfc3339(now);
-  const base = pod.spec?.nodeName ? pod : scheduled(pod, now);
-  return {
-    ...base,
-    status: {
-      ...base.status,
-      phase: 'Running',
-      conditions: [
-        podCondition('Initialized', 'True', at),
-        podCondition('Ready', 'True', at),
-        podCondition('ContainersReady', 'True', at),
-        podCondition('PodScheduled', 'True', at),
-      ],
-      containerStatuses: containerStatus(pod, { running: { startedAt: at } }, true),
-    },
-  };
-}
-
-function terminated(pod: Pod, exit: ContainerExit, now: number): Pod {
-  const at = rfc3339(now);
-  const failed = exit.exitCode !== 0 || exit.podFailure !== undefined;
-  const startedAt = pod.status?.containerStatuses?.[0]?.state?.running?.startedAt ?? at;
-  const state = {
-    terminated: {
-      exitCode: exit.exitCode,
-      reason: exit.reason ?? (exit.exitCode === 0 ? 'Completed' : 'Error'),
-      ...(exit.message ? { message: exit.message } : {}),
-      startedAt,
-      finishedAt: at,
-    },
-  };
-  const notReady = failed ? 'PodFailed' : 'PodCompleted';
-  return {
-    ...pod,
-    status: {
-      ...pod.status,
-      phase: failed ? 'Failed' : 'Succeeded',
-      ...(exit.podFailure ? { reason: exit.podFailure.reason, message: exit.podFailure.message } : {}),
-      startTime: pod.status?.startTime ?? at,
-      conditions: [
-        podCondition('Initialized', 'True', at, notReady),
-        podCondition('Ready', 'False', at, notReady),
-        podCondition('ContainersReady', 'False', at, notReady),
-        podCondition('PodScheduled', 'True', at),
-      ],
-      containerStatuses: containerStatus(pod, state, false),
-    },
-  };
 }

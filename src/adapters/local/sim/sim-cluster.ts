@@ -1,23 +1,35 @@
-import type { ApiError, ApiOperation } from '../../../errors/api-error.js';
+import type { ApiOperation } from '../../../errors/api-error.js';
 import type { Clock } from '../../../ports/clock.js';
 import type {
   CallOptions,
+  DeleteOptions,
   JobClient,
   ListResult,
   LogOptions,
   WatchOptions,
 } from '../../../ports/job-client.js';
 import type { Job, KubeEvent, Pod, WatchEvent } from '../../../types/kube.js';
-import { alreadyExists, gone, invalid, notFound, type SimResource, simOperation } from './api-errors.js';
+import {
+  alreadyExists,
+  gone,
+  invalid,
+  preconditionFailed,
+  type SimResource,
+  simOperation,
+} from './api-errors.js';
 import { EventRecorder } from './event-recorder.js';
 import { admitJob, validateJob } from './job-admission.js';
 import { JobController } from './job-controller.js';
 import { type LabelSelector, parseLabelSelector } from './label-selector.js';
+import { logWindow } from './log-request.js';
 import { NameGenerator } from './name-generator.js';
-import { PodLogs } from './pod-logs.js';
+import { type LogTimestamps, PodLogs } from './pod-logs.js';
 import type { PodRunner } from './pod-runner.js';
 import { podKey, rfc3339, type SimState } from './sim-state.js';
-import { RevisionCounter, type StoredObject, VersionedStore } from './versioned-store.js';
+import { RevisionCounter, type StoredObject, VersionedStore, type WatchStream } from './versioned-store.js';
+
+/** How often a watch that asked for bookmarks gets one, as the API server's watch cache sends them. */
+export const BOOKMARK_PERIOD_MS = 60_000;
 
 /** Options of a {@link SimCluster}. */
 export interface SimClusterOptions {
@@ -33,12 +45,15 @@ export interface SimClusterOptions {
   watchHistory?: number;
   /** Log lines kept per pod. @default 10_000 */
   maxLogLines?: number;
+  /** How log lines are timed (see {@link LogTimestamps}). @default 'distinct' */
+  logTimestamps?: LogTimestamps;
 }
 
 /**
  * A small, faithful stand-in for the Kubernetes API server and Job controller: versioned Jobs and Pods,
- * label-selected lists, resumable watches (410 Gone past the kept history), Job and pod lifecycles,
- * warning events and pod logs. What a pod's container does is up to the {@link PodRunner}: child
+ * label-selected lists, resumable watches (410 Gone past the kept history, a BOOKMARK a minute), Job and
+ * pod lifecycles (`spec.suspend` included), deletes with a uid precondition, warning events and pod logs
+ * (timestamps, inclusive `sinceTime`, streams that can be cut). What a pod's container does is up to the {@link PodRunner}: child
  * processes for the local backend, scripts on a clock for the in-memory test double.
  * Every method copies what it returns.
  */
@@ -55,7 +70,7 @@ export class SimCluster implements JobClient {
       jobs: new VersionedStore<Job>(revisions, options.watchHistory),
       pods: new VersionedStore<Pod>(revisions, options.watchHistory),
       events: new EventRecorder(),
-      logs: new PodLogs(options.maxLogLines),
+      logs: new PodLogs(options.maxLogLines, options.logTimestamps),
       names: new NameGenerator(options.seed),
     };
     this.controller = new JobController(this.state, options.runner);
@@ -104,15 +119,22 @@ export class SimCluster implements JobClient {
     onEvent: (event: WatchEvent<Job>) => void,
     options: WatchOptions,
   ): Promise<void> {
-    return this.watch(this.state.jobs, 'jobs', namespace, onEvent, options);
+    return this.watch(this.state.jobs, 'jobs', namespace, onEvent, options, {
+      kind: 'Job',
+      apiVersion: 'batch/v1',
+    });
   }
 
-  async deleteJob(
-    namespace: string,
-    name: string,
-    options: CallOptions & { propagationPolicy?: 'Foreground' | 'Background' } = {},
-  ): Promise<boolean> {
+  async deleteJob(namespace: string, name: string, options: DeleteOptions = {}): Promise<boolean> {
     options.signal?.throwIfAborted();
+    const job = this.state.jobs.get(namespace, name);
+    if (job && options.uid !== undefined && job.metadata.uid !== options.uid) {
+      throw preconditionFailed(
+        simOperation('delete', 'jobs', namespace, name),
+        options.uid,
+        job.metadata.uid,
+      );
+    }
     return this.deleteNow(namespace, name, options.propagationPolicy ?? 'Foreground');
   }
 
@@ -134,12 +156,15 @@ export class SimCluster implements JobClient {
     onEvent: (event: WatchEvent<Pod>) => void,
     options: WatchOptions,
   ): Promise<void> {
-    return this.watch(this.state.pods, 'pods', namespace, onEvent, options);
+    return this.watch(this.state.pods, 'pods', namespace, onEvent, options, {
+      kind: 'Pod',
+      apiVersion: 'v1',
+    });
   }
 
   async readPodLog(namespace: string, pod: string, options: LogOptions = {}): Promise<string> {
     options.signal?.throwIfAborted();
-    const window = this.logWindow(namespace, pod, options);
+    const window = logWindow(this.state.pods.get(namespace, pod), namespace, pod, options);
     return this.state.logs
       .read(podKey(namespace, pod), window)
       .map((line) => `${line}\n`)
@@ -153,7 +178,7 @@ export class SimCluster implements JobClient {
     options: LogOptions = {},
   ): Promise<void> {
     options.signal?.throwIfAborted();
-    const window = this.logWindow(namespace, pod, options);
+    const window = logWindow(this.state.pods.get(namespace, pod), namespace, pod, options);
     return this.state.logs.follow(podKey(namespace, pod), onLine, window, options.signal);
   }
 
@@ -189,6 +214,23 @@ export class SimCluster implements JobClient {
   }
 
   /**
+   * Cuts every open log follow: each ends as if the connection was closed (or, with `error`, rejects
+   * with it: a broken connection) while the containers go on writing. Returns how many were cut.
+   */
+  cutLogStreams(error?: unknown): number {
+    return this.state.logs.cut(error === undefined ? {} : { error });
+  }
+
+  /**
+   * Sets a Job's `spec.suspend`, as Kueue does to queue a Job or to preempt it: suspending stops its
+   * running pods (SIGTERM; they do not count as failed), resuming makes a new pod. False when there is
+   * no such Job.
+   */
+  setSuspended(namespace: string, name: string, suspend: boolean): boolean {
+    return this.controller.setSuspended(namespace, name, suspend);
+  }
+
+  /**
    * Stops every running container (waiting until each has exited), then ends all watches. Pods that
    * were stopped stay, failed; no new pod starts after this.
    */
@@ -218,6 +260,7 @@ export class SimCluster implements JobClient {
     namespace: string,
     onEvent: (event: WatchEvent<T>) => void,
     options: WatchOptions,
+    type: { kind: string; apiVersion: string },
   ): Promise<void> {
     const { signal } = options;
     if (signal?.aborted) return Promise.reject(signal.reason);
@@ -238,12 +281,30 @@ export class SimCluster implements JobClient {
           () => undefined,
         );
       }
+      if (options.allowBookmarks !== false) void this.sendBookmarks(stream, type, stop.signal);
       return stream.done.finally(() => {
         signal?.removeEventListener('abort', onAbort);
         stop.abort();
       });
     } catch (error) {
       return Promise.reject(error);
+    }
+  }
+
+  /** A BOOKMARK every {@link BOOKMARK_PERIOD_MS} with the newest resourceVersion, until `stop`. */
+  private async sendBookmarks<T extends StoredObject>(
+    stream: WatchStream<T>,
+    type: { kind: string; apiVersion: string },
+    stop: AbortSignal,
+  ): Promise<void> {
+    try {
+      for (;;) {
+        await this.state.clock.sleep(BOOKMARK_PERIOD_MS, stop);
+        const resourceVersion = String(this.state.revisions.current);
+        stream.bookmark({ ...type, metadata: { resourceVersion } } as unknown as T);
+      }
+    } catch {
+      // The watch ended.
     }
   }
 
@@ -273,54 +334,4 @@ export class SimCluster implements JobClient {
     }
     return version;
   }
-
-  /** Checks a log request the way the kubelet does and returns the window of lines it asks for. */
-  private logWindow(
-    namespace: string,
-    podName: string,
-    options: LogOptions,
-  ): { tailLines?: number; sinceMs?: number } {
-    const op = simOperation('get', 'pods/log', namespace, podName);
-    const pod = this.state.pods.get(namespace, podName);
-    if (!pod) throw notFound({ ...op, resource: 'pods' });
-    const names = (pod.spec?.containers ?? []).map((c) => c.name);
-    const container = options.container ?? (names.length === 1 ? names[0] : undefined);
-    if (container === undefined) {
-      throw badLog(
-        op,
-        `a container name must be specified for pod ${podName}, choose one of: [${names.join(' ')}]`,
-      );
-    }
-    if (!names.includes(container))
-      throw badLog(op, `container ${container} is not valid for pod ${podName}`);
-    if (container !== names[0]) {
-      throw badLog(
-        op,
-        `container ${container} of pod ${podName} is not run by the simulated cluster (only the first container is)`,
-      );
-    }
-    const state = pod.status?.containerStatuses?.[0]?.state;
-    if (!state?.running && !state?.terminated) {
-      const reason = state?.waiting?.reason ?? 'ContainerCreating';
-      throw badLog(op, `container "${container}" in pod "${podName}" is waiting to start: ${reason}`);
-    }
-    let sinceMs: number | undefined;
-    if (options.sinceTime !== undefined) {
-      sinceMs = Date.parse(options.sinceTime);
-      if (Number.isNaN(sinceMs)) throw badLog(op, `sinceTime "${options.sinceTime}" is not an RFC 3339 time`);
-    }
-    return {
-      ...(options.tailLines !== undefined ? { tailLines: options.tailLines } : {}),
-      ...(sinceMs !== undefined ? { sinceMs } : {}),
-    };
-  }
-}
-
-function badLog(op: ApiOperation, message: string): ApiError {
-  return invalid(
-    op,
-    `${message}.`,
-    'Wait until the container has started, or name the right container.',
-    400,
-  );
 }

@@ -37,11 +37,13 @@ export interface WatchFilter {
 }
 
 /** An open watch stream. */
-export interface WatchStream {
+export interface WatchStream<T> {
   /** Resolves when the stream ends; rejects with the abort reason, or with what `onEvent` threw. */
   done: Promise<void>;
   /** Ends the stream after the events already queued (as a server closing the connection). */
   end(): void;
+  /** Sends a BOOKMARK (an object with only a kind and a resourceVersion) after the events already queued. */
+  bookmark(object: T): void;
   /** Ends the stream at once, rejecting `done` with `error` (the caller aborted). */
   fail(error: unknown): void;
 }
@@ -178,7 +180,7 @@ export class VersionedStore<T extends StoredObject> {
     filter: WatchFilter,
     fromVersion: number | undefined,
     onEvent: (event: WatchEvent<T>) => void,
-  ): WatchStream {
+  ): WatchStream<T> {
     const watcher: Watcher<T> = new Watcher(filter, onEvent, () => this.watchers.delete(watcher));
     if (fromVersion === undefined) {
       for (const object of this.list(filter)) watcher.push({ type: 'ADDED', object });
@@ -189,7 +191,12 @@ export class VersionedStore<T extends StoredObject> {
       }
     }
     this.watchers.add(watcher);
-    return { done: watcher.done, end: () => watcher.end(), fail: (error) => watcher.fail(error) };
+    return {
+      done: watcher.done,
+      end: () => watcher.end(),
+      bookmark: (object) => watcher.push({ type: 'BOOKMARK', object }),
+      fail: (error) => watcher.fail(error),
+    };
   }
 
   /** Forgets the watch history: every version handed out so far becomes too old to resume from. */

@@ -1,0 +1,42 @@
+import type { BlockState } from '../monitor/types.js';
+import type { JobClient } from '../ports/job-client.js';
+import type { KubeEvent } from '../types/kube.js';
+import { logLines } from './pod-log-stream.js';
+import type { WarningEvent } from './types.js';
+
+/** The last `lines` lines of one container's log; none when it cannot be read. Never rejects. */
+export async function readTail(
+  jobClient: JobClient,
+  namespace: string,
+  pod: string,
+  container: string,
+  lines: number,
+): Promise<string[]> {
+  try {
+    return logLines(await jobClient.readPodLog(namespace, pod, { container, tailLines: lines }));
+  } catch {
+    return [];
+  }
+}
+
+/** The Warning events of the Job and of its last three pods. Never rejects. */
+export async function collectWarnings(
+  jobClient: JobClient,
+  namespace: string,
+  jobName: string,
+  state: BlockState,
+): Promise<WarningEvent[]> {
+  const objects: { kind: 'Job' | 'Pod'; name: string }[] = [{ kind: 'Job', name: jobName }];
+  for (const pod of Object.keys(state.pods).slice(-3)) objects.push({ kind: 'Pod', name: pod });
+  const lists = await Promise.all(
+    objects.map((o) => jobClient.listWarningEvents(namespace, o).catch((): KubeEvent[] => [])),
+  );
+  return lists.flatMap((events, i) =>
+    events.map((e) => ({
+      object: `${objects[i]!.kind}/${objects[i]!.name}`,
+      reason: e.reason ?? '',
+      message: e.message ?? '',
+      count: e.count ?? 1,
+    })),
+  );
+}

@@ -1,0 +1,118 @@
+import type { ErrorCode } from '../errors/codes.js';
+import type { BlockState } from '../monitor/types.js';
+import { type Cleanup, cleanupSentence, deleteRunJob, needsAttention } from './job-cleanup.js';
+import { collectWarnings, readTail } from './job-diagnostics.js';
+import type { LogFollower } from './log-follower.js';
+import type { JobRunnerDeps, PreparedJob } from './run-job.js';
+import type { BlockResult, ExecuteOptions } from './types.js';
+
+/** Reasons decided before the Job itself failed: the Job must be deleted or it could still run later. */
+const FAIL_FAST: ReadonlySet<ErrorCode> = new Set([
+  'IMAGE_PULL_FAILED',
+  'CONTAINER_CONFIG_ERROR',
+  'UNSCHEDULABLE',
+  'POD_CREATE_FAILED',
+]);
+
+/** The end of a Job followed to its final state: last log lines, warnings, cleanup, the result. */
+export async function finishedResult(
+  deps: JobRunnerDeps,
+  prepared: PreparedJob,
+  options: ExecuteOptions,
+  run: {
+    state: BlockState;
+    submittedAt: number;
+    adopted: boolean;
+    uid: string | undefined;
+    follower: LogFollower;
+  },
+): Promise<BlockResult> {
+  const { jobClient, clock } = deps;
+  const { namespace, jobName } = prepared;
+  const { state, submittedAt, follower } = run;
+  const failed = state.phase === 'failed';
+  const drain = new AbortController();
+  await follower.finish(state, clock.sleep(deps.logDrainMs, drain.signal));
+  drain.abort();
+  const logs = await lastLogs(deps, prepared, state, follower);
+  const warningEvents = failed ? await collectWarnings(jobClient, namespace, jobName, state) : [];
+
+  let cleanupError: string | undefined;
+  const ttlSet = prepared.job.spec?.ttlSecondsAfterFinished !== undefined;
+  const failFast = failed && state.reason !== undefined && FAIL_FAST.has(state.reason);
+  if (failFast || (!options.keepJob && !ttlSet)) {
+    const cleanup = await deleteRunJob(jobClient, namespace, jobName, run.uid, 'Background');
+    if (cleanup.kind === 'failed') cleanupError = cleanup.error;
+  }
+
+  const finishedAt = state.finishedAt ?? clock.now();
+  return {
+    status: failed ? 'failed' : 'succeeded',
+    jobName,
+    namespace,
+    ...(state.reason ? { reason: state.reason } : {}),
+    ...(state.message ? { message: state.message } : {}),
+    ...(state.exitCode !== undefined ? { exitCode: state.exitCode } : {}),
+    adopted: run.adopted,
+    failedPods: state.failedPods,
+    timings: {
+      submittedAt,
+      ...(state.startedAt !== undefined ? { startedAt: state.startedAt } : {}),
+      finishedAt,
+      durationMs: finishedAt - submittedAt,
+    },
+    ...logs,
+    warningEvents,
+    ...(cleanupError ? { cleanupError } : {}),
+  };
+}
+
+/**
+ * The last log lines of the result. A failure in another container than the block's (an init
+ * container that failed, so the block's own never ran) gets that container's lines, named in
+ * `lastLogContainer`. Otherwise the followed lines, or, when nothing was followed completely (no log
+ * sink, or a stream that could not be read to the end), the tail read once.
+ */
+async function lastLogs(
+  deps: JobRunnerDeps,
+  prepared: PreparedJob,
+  state: BlockState,
+  follower: LogFollower,
+): Promise<Pick<BlockResult, 'lastLogLines' | 'lastLogContainer'>> {
+  const { jobClient, logTailLines } = deps;
+  const pod = state.currentPod;
+  const failed = state.phase === 'failed';
+  const other = state.containerName;
+  if (failed && pod && other && other !== prepared.containerName) {
+    const lines = await readTail(jobClient, prepared.namespace, pod, other, logTailLines);
+    if (lines.length > 0) return { lastLogLines: lines, lastLogContainer: other };
+  }
+  if (follower.completed || !failed || !pod) return { lastLogLines: follower.lastLines() };
+  const tail = await readTail(jobClient, prepared.namespace, pod, prepared.containerName, logTailLines);
+  return { lastLogLines: tail.length > 0 ? tail : follower.lastLines() };
+}
+
+export function cancelledResult(
+  prepared: PreparedJob,
+  run: { submittedAt: number; finishedAt: number; when: string; cleanup: Cleanup; adopted: boolean },
+): BlockResult {
+  const { namespace, jobName } = prepared;
+  const sentence = cleanupSentence(run.cleanup, namespace, jobName);
+  return {
+    status: 'cancelled',
+    jobName,
+    namespace,
+    reason: 'CANCELLED',
+    message: `Cancelled ${run.when}. ${sentence}`,
+    adopted: run.adopted,
+    failedPods: 0,
+    timings: {
+      submittedAt: run.submittedAt,
+      finishedAt: run.finishedAt,
+      durationMs: run.finishedAt - run.submittedAt,
+    },
+    lastLogLines: [],
+    warningEvents: [],
+    ...(needsAttention(run.cleanup) ? { cleanupError: sentence } : {}),
+  };
+}
