@@ -12,6 +12,7 @@ import {
   apiServerRestartable,
   appendPodLogLine,
   restartApiServer,
+  savePodLog,
   setJobSuspended,
 } from './support/faults.js';
 import { applyDocumentedRole } from './support/rbac-doc.js';
@@ -88,12 +89,19 @@ describe.skipIf(!fatesAvailable() || !apiServerRestartable())('faults of a real 
       async () => running.size,
       (n) => n === blocks.length,
     );
-    const ticks = tickLines('outage', 500);
-    await sleep(3000);
-    await restartApiServer(10);
-    await sleep(5000);
-    const written = await ticks.stop();
-    const outcomes: BlockResult[] = await results;
+    const restoreLog = await savePodLog();
+    let written: string[];
+    let outcomes: BlockResult[];
+    try {
+      const ticks = tickLines('outage', 500);
+      await sleep(3000);
+      await restartApiServer(10);
+      await sleep(5000);
+      written = await ticks.stop();
+      outcomes = await results;
+    } finally {
+      await restoreLog();
+    }
 
     for (const [i, result] of outcomes.entries()) {
       expect(result.status, `${blocks[i]}: ${result.reason} ${result.message}`).toBe('succeeded');

@@ -2,7 +2,7 @@
 // again (same port, same etcd), a Job suspended and resumed as Kueue does it, and log lines appended to
 // what every KWOK container "prints". (A rotating token is in token.ts.)
 import { execFile } from 'node:child_process';
-import { appendFile } from 'node:fs/promises';
+import { appendFile, readFile, writeFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import * as k8s from '@kubernetes/client-node';
 import type { TestNamespace } from './cluster.js';
@@ -36,6 +36,17 @@ export async function appendPodLogLine(text: string, at = new Date()): Promise<v
   if (!file) throw new Error('E2E_POD_LOG is not set: run the e2e suite through test/e2e/run.sh');
   const stamp = `${at.toISOString().slice(0, -1)}000000Z`; // RFC 3339 with nanoseconds, as the CRI writes
   await appendFile(file, `${stamp} stdout F ${text}\n`);
+}
+
+/**
+ * Saves the log every KWOK container "prints" and returns what puts it back: the lines a test appends
+ * must not show up in the logs of later tests (and files), which expect exactly the known lines.
+ */
+export async function savePodLog(): Promise<() => Promise<void>> {
+  const file = process.env['E2E_POD_LOG'];
+  if (!file) throw new Error('E2E_POD_LOG is not set: run the e2e suite through test/e2e/run.sh');
+  const saved = await readFile(file);
+  return () => writeFile(file, saved);
 }
 
 /** Suspends (`true`) or resumes (`false`) a Job, as Kueue does on preemption and admission. */
