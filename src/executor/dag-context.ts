@@ -1,9 +1,9 @@
 import type { BlockDefinition, PipelineDefinition } from '../config/index.js';
+import { isolateCallback } from '../errors/isolate-callback.js';
 import type { Clock } from '../ports/clock.js';
 import type { ConfigSnapshot } from '../ports/config-source.js';
 import type { JobClient } from '../ports/job-client.js';
 import type { K8sBlockExecutor } from './block-executor.js';
-import { isolateCallback } from './callbacks.js';
 import {
   blockRunIdOf,
   type PipelineEvent,

@@ -127,8 +127,8 @@ function collision(prepared: PreparedJob, why: string): K8sExecutorError {
 
 function stillDeleting(prepared: PreparedJob, job: Job): K8sExecutorError {
   const { jobName, namespace } = prepared;
-  const held = job.metadata['finalizers'];
-  const finalizers = Array.isArray(held) && held.length > 0 ? ` (finalizers: ${held.join(', ')})` : '';
+  const held = job.metadata.finalizers ?? [];
+  const finalizers = held.length > 0 ? ` (finalizers: ${held.join(', ')})` : '';
   return new K8sExecutorError(
     'JOB_NAME_COLLISION',
     `Job "${jobName}" in namespace "${namespace}" has been being deleted since ${job.metadata.deletionTimestamp}${finalizers} and was still there after ${DELETION_WAIT_MS / 60_000} min, so this run cannot create its Job.`,

@@ -1,8 +1,8 @@
 import type { PipelineDefinition } from '../config/index.js';
+import { isolateCallback } from '../errors/isolate-callback.js';
 import type { Clock } from '../ports/clock.js';
 import type { ConfigSnapshot } from '../ports/config-source.js';
 import type { K8sBlockExecutor } from './block-executor.js';
-import { isolateCallback } from './callbacks.js';
 import { CLOSED, isClosedError, leftRunningRecord, untilClosed } from './pipeline-close.js';
 import { attemptOf } from './pipeline-records.js';
 import type { BlockOutcome, PipelineResult, PipelineRun, PipelineRunOptions } from './pipeline-types.js';

@@ -1,4 +1,5 @@
 import { isK8sExecutorError, K8sExecutorError } from '../errors/base.js';
+import { isolateCallback } from '../errors/isolate-callback.js';
 import { followJob } from '../monitor/follow-job.js';
 import { withMessage } from '../monitor/list-health.js';
 import type { BlockState, MonitorPolicy } from '../monitor/types.js';
@@ -7,7 +8,6 @@ import type { Clock } from '../ports/clock.js';
 import type { JobClient } from '../ports/job-client.js';
 import type { Job } from '../types/kube.js';
 import type { RunIdentity } from '../types/run.js';
-import { isolateCallback } from './callbacks.js';
 import { type Cleanup, deleteRunJob } from './job-cleanup.js';
 import { cancelledResult, finishedResult } from './job-result.js';
 import { readRunJob, type Submission, submitJob } from './job-submission.js';

@@ -1,5 +1,5 @@
 import { K8sExecutorError } from '../errors/base.js';
-import { isolateCallback } from '../executor/callbacks.js';
+import { isolateCallback } from '../errors/isolate-callback.js';
 import type { Clock } from '../ports/clock.js';
 import type { JobClient } from '../ports/job-client.js';
 import type { Job, Pod } from '../types/kube.js';

@@ -6,8 +6,8 @@
  * deleted waits for it and creates anew, and a throwing callback changes no outcome.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { CALLBACK_WARNING_CODE } from '../../src/errors/isolate-callback.js';
 import { K8sBlockExecutor } from '../../src/executor/block-executor.js';
-import { CALLBACK_WARNING_CODE } from '../../src/executor/callbacks.js';
 import { CREATE_SETTLE_MS } from '../../src/executor/run-job.js';
 import type { CallOptions, DeleteOptions } from '../../src/ports/job-client.js';
 import { FakeClock } from '../../src/testing/fake-clock.js';

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CALLBACK_WARNING_CODE } from '../../src/executor/callbacks.js';
+import { CALLBACK_WARNING_CODE } from '../../src/errors/isolate-callback.js';
 import { K8sPipelineExecutor, type PipelineExecutorOptions } from '../../src/executor/pipeline-executor.js';
 import { FakeClock } from '../../src/testing/fake-clock.js';
 import { InMemoryJobClient } from '../../src/testing/in-memory-job-client.js';

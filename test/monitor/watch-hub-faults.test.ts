@@ -4,7 +4,7 @@
  * die without closing, and observers that throw.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { CALLBACK_WARNING_CODE } from '../../src/executor/callbacks.js';
+import { CALLBACK_WARNING_CODE } from '../../src/errors/isolate-callback.js';
 import type { Observation } from '../../src/monitor/types.js';
 import { type HubEvent, WatchHub, type WatchHubOptions } from '../../src/monitor/watch-hub.js';
 import { FakeClock, flushMicrotasks } from '../../src/testing/fake-clock.js';

@@ -206,7 +206,8 @@ describe.skipIf(!fatesAvailable())('RBAC: the documented minimal Role, as a Serv
   });
 
   // Without `list` nothing can be observed: the hub tells every follow, and `execute` fails at once
-  // with the classified 403 (PRODUCT.md §7) after deleting the Job it created.
+  // with the classified 403 (PRODUCT.md §7), leaving the Job it created running (docs/runtime.md: deleting
+  // it is the user's choice; the test deletes it in `finally`).
   it('without "list" on jobs: API_FORBIDDEN at once instead of waiting forever', async () => {
     await grantAllBut('list');
     const executors = executorsAsServiceAccount();
