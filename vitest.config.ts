@@ -18,6 +18,9 @@ export default defineConfig({
           include: ['test/**/*.test.ts'],
           exclude: ['test/e2e/**', 'test/browser/**'],
           testTimeout: 20_000,
+          // An unhandled rejection is a crash of the user's process (Node's default): it must fail the test
+          // run here too, wherever it comes from (issue 9: the SDK never leaves one behind).
+          execArgv: ['--unhandled-rejections=strict'],
         },
       },
       {
@@ -36,6 +39,7 @@ export default defineConfig({
         test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
+          execArgv: ['--unhandled-rejections=strict'],
           testTimeout: 180_000,
           hookTimeout: 600_000,
           fileParallelism: false,
