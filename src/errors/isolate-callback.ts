@@ -1,5 +1,5 @@
 /** The user callbacks the SDK calls. */
-export type CallbackName = 'onEvent' | 'onLog' | 'onHubEvent';
+export type CallbackName = 'onEvent' | 'onLog' | 'onHubEvent' | 'onDetected' | 'telemetry';
 
 /** Receives a user callback's failure. @default a process warning `K8S_EXECUTOR_CALLBACK_THREW`, once per callback */
 export type CallbackErrorSink = (error: unknown, callback: CallbackName) => void;
@@ -19,8 +19,24 @@ export function isolateCallback<A extends unknown[]>(
   sink?: CallbackErrorSink,
 ): ((...args: A) => void) | undefined {
   if (!callback) return undefined;
+  const report = callbackErrorReporter(name, sink);
+  return (...args: A) => {
+    try {
+      const returned = callback(...args);
+      if (isPromiseLike(returned)) returned.then(undefined, report);
+    } catch (error) {
+      report(error);
+    }
+  };
+}
+
+/** Reports the failures of one user callback (or object): the first through `sink` (default: a warning), later ones not. */
+export function callbackErrorReporter(
+  name: CallbackName,
+  sink?: CallbackErrorSink,
+): (error: unknown) => void {
   let reported = false;
-  const report = (error: unknown) => {
+  return (error: unknown) => {
     if (reported) return;
     reported = true;
     try {
@@ -28,14 +44,6 @@ export function isolateCallback<A extends unknown[]>(
       else warnOnce(error, name);
     } catch {
       // The error sink failing as well leaves nothing to report to.
-    }
-  };
-  return (...args: A) => {
-    try {
-      const returned = callback(...args);
-      if (isPromiseLike(returned)) returned.then(undefined, report);
-    } catch (error) {
-      report(error);
     }
   };
 }

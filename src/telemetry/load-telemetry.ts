@@ -1,0 +1,65 @@
+import { callbackErrorReporter } from '../errors/isolate-callback.js';
+import { otelTelemetry } from './otel-telemetry.js';
+import { NOOP_TELEMETRY, type Telemetry } from './telemetry.js';
+
+let automatic: Promise<Telemetry> | undefined;
+
+/**
+ * OpenTelemetry when `@opentelemetry/api` can be loaded (an optional peer dependency), else telemetry that
+ * records nothing. Loaded once per process, on the first run that asks: without the package the whole
+ * cost is one failed dynamic import.
+ */
+export function automaticTelemetry(): Promise<Telemetry> {
+  automatic ??= import('@opentelemetry/api').then(
+    (api) => otelTelemetry(api),
+    () => NOOP_TELEMETRY,
+  );
+  return automatic;
+}
+
+/**
+ * The telemetry an executor reports to: the caller's (`Telemetry`), none (`false`), or, by default,
+ * OpenTelemetry when its API is installed. A caller's implementation is guarded: a throw is reported once
+ * (`K8S_EXECUTOR_CALLBACK_THREW`) and changes no outcome.
+ */
+export async function resolveTelemetry(option: Telemetry | false | undefined): Promise<Telemetry> {
+  if (option === false) return NOOP_TELEMETRY;
+  if (option === undefined) return automaticTelemetry();
+  return guarded(option);
+}
+
+function guarded(telemetry: Telemetry): Telemetry {
+  const report = callbackErrorReporter('telemetry');
+  const safe =
+    <A extends unknown[], R>(fn: (...args: A) => R, fallback: R) =>
+    (...args: A): R => {
+      try {
+        return fn(...args);
+      } catch (error) {
+        report(error);
+        return fallback;
+      }
+    };
+  const noopRun = NOOP_TELEMETRY.startPipelineRun({ pipelineUuid: '', pipelineRunId: '', mode: 'dag' }, 0);
+  const noopAttempt = NOOP_TELEMETRY.startAttempt(
+    { pipelineUuid: '', pipelineRunId: '', attempt: 1, jobName: '', namespace: '' },
+    0,
+  );
+  return {
+    startPipelineRun: safe((run, at) => {
+      const inner = telemetry.startPipelineRun(run, at);
+      return { end: safe((outcome, endAt) => inner.end(outcome, endAt), undefined) };
+    }, noopRun),
+    startAttempt: safe((attempt, at, parent) => {
+      const inner = telemetry.startAttempt(attempt, at, parent);
+      return {
+        phase: safe((phase: string, phaseAt: number) => inner.phase(phase, phaseAt), undefined),
+        detected: safe((latencyMs: number | undefined) => inner.detected(latencyMs), undefined),
+        end: safe((outcome, endAt) => inner.end(outcome, endAt), undefined),
+      };
+    }, noopAttempt),
+    recordApiRequest: safe((request) => telemetry.recordApiRequest(request), undefined),
+    recordRateLimitWait: safe((ms) => telemetry.recordRateLimitWait(ms), undefined),
+    recordWatchReconnect: safe((resource) => telemetry.recordWatchReconnect(resource), undefined),
+  };
+}

@@ -1,0 +1,141 @@
+import type * as OtelApi from '@opentelemetry/api';
+import type {
+  AttemptTelemetry,
+  PipelineRunTelemetry,
+  Telemetry,
+  TelemetryAttempt,
+  TelemetryAttemptOutcome,
+} from './telemetry.js';
+
+/** The instrumentation scope of every span and metric. */
+export const INSTRUMENTATION_SCOPE = 'k8s-executor';
+
+/** Span and metric names (documented in docs/telemetry.md; they never change meaning). */
+export const TELEMETRY_NAMES = {
+  pipelineRunSpan: 'k8s-executor pipeline run',
+  attemptSpan: 'k8s-executor block attempt',
+  outcomes: 'k8s_executor.block.outcomes',
+  detectionLatency: 'k8s_executor.detection.latency',
+  apiRequests: 'k8s_executor.api.requests',
+  rateLimiterWait: 'k8s_executor.rate_limiter.wait',
+  watchReconnects: 'k8s_executor.watch.reconnects',
+} as const;
+
+/**
+ * Telemetry over the OpenTelemetry API: spans from the global tracer provider and instruments from the
+ * global meter provider, both no-ops until the application registers an SDK. Times are the executor's
+ * Clock times, so a fake clock gives spans that line up with the run.
+ */
+export function otelTelemetry(api: typeof OtelApi): Telemetry {
+  const tracer = api.trace.getTracer(INSTRUMENTATION_SCOPE);
+  const meter = api.metrics.getMeter(INSTRUMENTATION_SCOPE);
+  const outcomes = meter.createCounter(TELEMETRY_NAMES.outcomes, {
+    description: 'Block attempts that ended, by outcome and reason code',
+    unit: '{attempt}',
+  });
+  const detection = meter.createHistogram(TELEMETRY_NAMES.detectionLatency, {
+    description: "From the Job's final condition (as Kubernetes wrote it) to the executor seeing it",
+    unit: 'ms',
+  });
+  const requests = meter.createCounter(TELEMETRY_NAMES.apiRequests, {
+    description:
+      'Requests to the Kubernetes API server, by verb, resource and HTTP status (none = no answer)',
+    unit: '{request}',
+  });
+  const waits = meter.createHistogram(TELEMETRY_NAMES.rateLimiterWait, {
+    description: 'Time a request waited for the client-side rate limiter',
+    unit: 'ms',
+  });
+  const reconnects = meter.createCounter(TELEMETRY_NAMES.watchReconnects, {
+    description: 'Reconnects of the shared Jobs and Pods watches',
+    unit: '{reconnect}',
+  });
+  const runSpans = new WeakMap<PipelineRunTelemetry, OtelApi.Span>();
+
+  const endSpan = (span: OtelApi.Span, outcome: TelemetryAttemptOutcome, at: number) => {
+    span.setAttribute('k8s_executor.status', outcome.status);
+    if (outcome.reason) span.setAttribute('k8s_executor.reason', outcome.reason);
+    if (outcome.exitCode !== undefined) span.setAttribute('k8s_executor.exit_code', outcome.exitCode);
+    span.addEvent(outcome.status, at);
+    if (outcome.status === 'failed') {
+      span.setStatus({
+        code: api.SpanStatusCode.ERROR,
+        ...(outcome.message ? { message: outcome.message } : {}),
+      });
+    }
+    span.end(at);
+  };
+
+  return {
+    startPipelineRun(run, at) {
+      const span = tracer.startSpan(TELEMETRY_NAMES.pipelineRunSpan, {
+        startTime: at,
+        attributes: {
+          'k8s_executor.pipeline.uuid': run.pipelineUuid,
+          'k8s_executor.pipeline.run_id': run.pipelineRunId,
+          'k8s_executor.mode': run.mode,
+        },
+      });
+      const handle: PipelineRunTelemetry = {
+        end(outcome, endAt) {
+          span.setAttribute('k8s_executor.status', outcome.status);
+          if (outcome.status === 'failed') span.setStatus({ code: api.SpanStatusCode.ERROR });
+          span.end(endAt);
+        },
+      };
+      runSpans.set(handle, span);
+      return handle;
+    },
+
+    startAttempt(attempt: TelemetryAttempt, at, parent): AttemptTelemetry {
+      const parentSpan = parent ? runSpans.get(parent) : undefined;
+      const context = parentSpan ? api.trace.setSpan(api.context.active(), parentSpan) : undefined;
+      const span = tracer.startSpan(
+        TELEMETRY_NAMES.attemptSpan,
+        {
+          startTime: at,
+          attributes: {
+            'k8s_executor.pipeline.uuid': attempt.pipelineUuid,
+            'k8s_executor.pipeline.run_id': attempt.pipelineRunId,
+            ...(attempt.blockUuid !== undefined ? { 'k8s_executor.block.uuid': attempt.blockUuid } : {}),
+            'k8s_executor.attempt': attempt.attempt,
+            'k8s.job.name': attempt.jobName,
+            'k8s.namespace.name': attempt.namespace,
+          },
+        },
+        context,
+      );
+      let ended = false;
+      return {
+        phase(phase, phaseAt) {
+          if (!ended) span.addEvent(phase, phaseAt);
+        },
+        detected(latencyMs) {
+          if (latencyMs !== undefined && latencyMs >= 0) detection.record(latencyMs);
+        },
+        end(outcome, endAt) {
+          if (ended) return;
+          ended = true;
+          outcomes.add(1, { outcome: outcome.status, reason: outcome.reason ?? 'none' });
+          endSpan(span, outcome, endAt);
+        },
+      };
+    },
+
+    recordApiRequest(request) {
+      requests.add(1, {
+        verb: request.verb,
+        resource: request.resource,
+        status: request.status === undefined ? 'none' : String(request.status),
+      });
+    },
+
+    recordRateLimitWait(ms) {
+      if (ms > 0) waits.record(ms);
+    },
+
+    recordWatchReconnect(resource) {
+      reconnects.add(1, { resource });
+    },
+  };
+}
