@@ -20,7 +20,7 @@ import {
 } from './executor-access.js';
 import { checkLimitRanges, withLimitRangeDefaults } from './limit-range.js';
 import { checkNodeFit } from './node-fit.js';
-import { podTotal, podViewOf } from './pod-spec.js';
+import { type PodContainer, type PodView, podTotal, podViewOf } from './pod-spec.js';
 import { checkQuotas, quotaCharge } from './quota.js';
 import { notChecked, type Read, readFailed, readOk } from './reads.js';
 import {
@@ -145,19 +145,9 @@ export async function inspectJobs(
         const sharedWith = new Map(references.claims.map((c) => [c.name, others(c.name)]));
         const objects = await readObjects(inspector, read, namespace, references);
         findings.push(...referenceFindings(namespace, references, objects, sharedWith));
-        const { limitRanges, quotas } = objects;
-        if (limitRanges.ok) {
-          containers = withLimitRangeDefaults(pod.containers, limitRanges.value);
-          findings.push(...checkLimitRanges(namespace, containers, pod.overhead, limitRanges.value));
-        } else
-          findings.push(
-            notChecked('limit-range', `the LimitRanges of namespace "${namespace}"`, limitRanges.error),
-          );
-        findings.push(
-          ...(quotas.ok
-            ? checkQuotas(namespace, pod, containers, quotaCharge(containers, pod.overhead), quotas.value)
-            : [notChecked('quota', `the ResourceQuotas of namespace "${namespace}"`, quotas.error)]),
-        );
+        const admitted = admissionFindings(namespace, pod, objects);
+        containers = admitted.containers;
+        findings.push(...admitted.findings);
       }
       const requests = podTotal(containers, 'requests', pod.overhead);
       findings.push(
@@ -272,6 +262,32 @@ function referenceFindings(
       'image pull Secret',
     ),
   ];
+}
+
+/**
+ * The `limit-range` and `quota` findings, and the containers as admission leaves them (LimitRange
+ * defaults filled in, when the LimitRanges could be read): quotas and nodes see those.
+ */
+function admissionFindings(
+  namespace: string,
+  pod: PodView,
+  objects: Pick<NamespaceObjects, 'limitRanges' | 'quotas'>,
+): { findings: Finding[]; containers: PodContainer[] } {
+  const { limitRanges, quotas } = objects;
+  const containers = limitRanges.ok
+    ? withLimitRangeDefaults(pod.containers, limitRanges.value)
+    : pod.containers;
+  return {
+    containers,
+    findings: [
+      ...(limitRanges.ok
+        ? checkLimitRanges(namespace, containers, pod.overhead, limitRanges.value)
+        : [notChecked('limit-range', `the LimitRanges of namespace "${namespace}"`, limitRanges.error)]),
+      ...(quotas.ok
+        ? checkQuotas(namespace, pod, containers, quotaCharge(containers, pod.overhead), quotas.value)
+        : [notChecked('quota', `the ResourceQuotas of namespace "${namespace}"`, quotas.error)]),
+    ],
+  };
 }
 
 /** Failures after which no check can say anything: no cluster, or credentials the API server refuses. */

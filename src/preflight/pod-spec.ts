@@ -50,10 +50,8 @@ export function podViewOf(job: Job): PodView {
   const container = (raw: JsonObject, init: boolean): PodContainer => {
     const resources = objectOf(raw.resources);
     const limits = amountsOf(stringMap(resources.limits));
-    const requests = addAmounts(
-      new Map([...limits].filter(([name]) => !(name in stringMap(resources.requests)))),
-      amountsOf(stringMap(resources.requests)),
-    );
+    // A limit without a request requests the limit (the API server's defaulting).
+    const requests: Amounts = new Map([...limits, ...amountsOf(stringMap(resources.requests))]);
     return {
       name: typeof raw.name === 'string' ? raw.name : '',
       init,
