@@ -44,6 +44,7 @@ export type {
 export * from './monitor/index.js';
 export * from './naming/index.js';
 export * from './ports/index.js';
+export * from './preflight/index.js';
 export * from './spec/index.js';
 export type {
   Condition,

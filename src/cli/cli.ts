@@ -4,6 +4,7 @@ import { isK8sExecutorError } from '../errors/base.js';
 import { parseCliArgs, usageError } from './args.js';
 import { helpText } from './commands.js';
 import { explainCommand } from './explain.js';
+import { preflightCommand } from './preflight.js';
 import { renderCommand } from './render.js';
 import { runCommand } from './run.js';
 import { validateCommand } from './validate.js';
@@ -47,6 +48,8 @@ export async function main(
       }
       case 'run':
         return await withCancel((signal) => runCommand(args, env, process.stdout, signal));
+      case 'preflight':
+        return await preflightCommand(args, env, process.stdout);
       default:
         throw usageError(`unknown command "${args.command}"`);
     }

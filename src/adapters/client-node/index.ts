@@ -1,8 +1,10 @@
 import type { Clock } from '../../ports/clock.js';
+import type { ClusterInspector } from '../../ports/cluster-inspector.js';
 import type { JobClient } from '../../ports/job-client.js';
 import type { PodIntrospector } from '../../ports/pod-introspector.js';
 import type { RetryOptions } from './backoff.js';
 import type { ApiCallStats } from './call-policy.js';
+import { ClientNodeClusterInspector } from './cluster-inspector.js';
 import { ClientNodeJobClient } from './job-client.js';
 import { KubeApi } from './kube-api.js';
 import { type LoadedKubeconfig, loadKubeconfig } from './kubeconfig.js';
@@ -10,6 +12,7 @@ import { ClientNodePodIntrospector } from './pod-introspector.js';
 
 export { DEFAULT_RETRY_OPTIONS, ExponentialBackoff, type RetryOptions } from './backoff.js';
 export type { ApiCallStats } from './call-policy.js';
+export { ClientNodeClusterInspector } from './cluster-inspector.js';
 export { ClientNodeJobClient } from './job-client.js';
 export { KubeApi, type KubeApiOptions } from './kube-api.js';
 export { type KubeconfigOptions, type LoadedKubeconfig, loadKubeconfig } from './kubeconfig.js';
@@ -59,6 +62,8 @@ export interface ClientNodeAdapters {
   jobClient: JobClient;
   /** Finds the pod this process runs in. */
   podIntrospector: PodIntrospector;
+  /** Read-only questions for `preflight` (objects, quotas, nodes, access reviews, dry runs). */
+  clusterInspector: ClusterInspector;
   /**
    * The kubeconfig context's namespace, else the in-cluster namespace, else `default`.
    * @throws K8sExecutorError `NO_CLUSTER` when no cluster is configured.
@@ -100,8 +105,10 @@ export function createClientNodeAdapters(options: ClientNodeOptions = {}): Clien
     requestTimeoutMs: options.requestTimeoutMs,
     maxConnections: options.maxConnections,
   });
+  const jobClient = new ClientNodeJobClient(api);
   return {
-    jobClient: new ClientNodeJobClient(api),
+    jobClient,
+    clusterInspector: new ClientNodeClusterInspector(api, jobClient),
     podIntrospector: new ClientNodePodIntrospector(api, { env, onDebug: options.onDebug }),
     defaultNamespace: () => kubeconfig().defaultNamespace,
     apiCalls: () => api.stats(),

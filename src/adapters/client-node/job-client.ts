@@ -45,11 +45,17 @@ export class ClientNodeJobClient implements JobClient {
    * Creates a Job (`dryRun: true` sends `dryRun=All`: validated and defaulted, not stored). A 409 on a
    * retry of this call means the earlier attempt went through: the Job is read back and returned when
    * it carries the labels that were sent (names are deterministic, so this makes create idempotent).
+   * `fieldValidation` is the API's parameter of that name (`Strict`: an unknown or duplicate field is an
+   * error, not a warning); unset, the server's default applies.
    *
    * @throws ApiError `API_CONFLICT` when another Job of that name exists, `API_INVALID` with the
    *   server's field causes, `API_FORBIDDEN` naming the missing RBAC rule, ...
    */
-  createJob(namespace: string, job: Job, options: CallOptions & { dryRun?: boolean } = {}): Promise<Job> {
+  createJob(
+    namespace: string,
+    job: Job,
+    options: CallOptions & { dryRun?: boolean; fieldValidation?: 'Strict' | 'Warn' | 'Ignore' } = {},
+  ): Promise<Job> {
     const name = job.metadata.name;
     const op = jobOp('create', namespace, name);
     return this.api.json<Job>(
@@ -57,7 +63,7 @@ export class ClientNodeJobClient implements JobClient {
       {
         method: 'POST',
         path: jobsPath(namespace),
-        query: { dryRun: options.dryRun ? 'All' : undefined },
+        query: { dryRun: options.dryRun ? 'All' : undefined, fieldValidation: options.fieldValidation },
         body: job,
         signal: options.signal,
       },
