@@ -60,5 +60,19 @@ export interface WorkerReport {
   /** DAG run: status and when the last block finished (ms since the epoch). */
   dag?: { status: string; startedAt: number; lastBlockFinishedAt: number; finishedAt: number };
   /** Core throughput. */
-  core?: { prepared: number; resolved: number; preparedPerSecond: number; resolvedPerSecond: number };
+  core?: CoreThroughput;
+}
+
+/** The pure core's throughput on one core (bench/core-loop.ts), in calls per second of wall time. */
+export interface CoreThroughput {
+  /** `prepareJob` calls made, over the 50 blocks of the workload. */
+  prepared: number;
+  /** `resolveConfig` calls made. */
+  resolved: number;
+  preparedPerSecond: number;
+  resolvedPerSecond: number;
+  /** `prepareJob` when every run's templates render differently (`{{ block_run_id }}` in the command). */
+  distinctRunsPerSecond: number;
+  /** The first `prepareJob` of each block of a newly loaded snapshot: nothing cached yet. */
+  coldPerSecond: number;
 }

@@ -1,3 +1,4 @@
+import type { CoreThroughput } from './protocol.js';
 import type { BlocksOutcome, DagOutcome } from './scenarios.js';
 import { round, type Summary } from './stats.js';
 
@@ -19,7 +20,7 @@ export interface BenchResults {
   requestsPerBlock: { short: BlocksOutcome; long: BlocksOutcome };
   concurrent: BlocksOutcome;
   dag: DagOutcome;
-  core: { preparedPerSecond: number; resolvedPerSecond: number };
+  core: CoreThroughput;
 }
 
 /** Requests made once per executor and namespace, whatever the number of blocks. */
@@ -265,6 +266,14 @@ export function renderNumbers(r: BenchResults): string {
       [
         ['resolve config + name + build Job (`prepareJob`)', String(Math.round(r.core.preparedPerSecond))],
         ['resolve config only (`resolveConfig`)', String(Math.round(r.core.resolvedPerSecond))],
+        [
+          '`prepareJob`, templates that render differently in every run (`{{ block_run_id }}`)',
+          String(Math.round(r.core.distinctRunsPerSecond)),
+        ],
+        [
+          '`prepareJob`, first run of each block of a newly loaded snapshot (nothing cached)',
+          String(Math.round(r.core.coldPerSecond)),
+        ],
       ],
     ),
   ].join('\n');

@@ -46,6 +46,14 @@ const NO_ESCAPING = { escape: (value: unknown) => String(value) };
 const writer = new Mustache.Writer();
 
 /**
+ * True when `text` has anything for {@link renderTemplate} to evaluate. Any other text renders to itself,
+ * whatever the scope: without `{{` mustache reads it as text alone, and only `{%` is refused besides.
+ */
+export function isTemplated(text: string): boolean {
+  return text.includes('{{') || text.includes('{%');
+}
+
+/**
  * Renders `text`. Every `{{ ... }}` must be one of the three accepted forms and name something defined
  * (`null` counts as undefined); values that are not strings are inserted as JSON.
  *
