@@ -49,13 +49,17 @@ export async function measureCoreThroughput(durationMs: number): Promise<CoreThr
   const prepare = (s: ConfigSnapshot) => (i: number) =>
     prepareJob({ snapshot: s, mode: 'block', identity: coreIdentity(i) });
   timedLoop(Math.min(200, quarter / 4), prepare(snapshot));
+  const cpu = process.cpuUsage();
+  const started = now();
   const prepared = timedLoop(quarter, prepare(snapshot));
   const resolved = timedLoop(quarter, (i) =>
     resolveConfig({ snapshot, mode: 'block', identity: coreIdentity(i) }),
   );
   const distinct = timedLoop(quarter, prepare(perRun));
   const cold = await coldLoop(quarter);
+  const used = process.cpuUsage(cpu);
   return {
+    cpuShare: (used.user + used.system) / 1000 / (now() - started),
     prepared: prepared.count,
     resolved: resolved.count,
     preparedPerSecond: prepared.perSecond,

@@ -75,4 +75,9 @@ export interface CoreThroughput {
   distinctRunsPerSecond: number;
   /** The first `prepareJob` of each block of a newly loaded snapshot: nothing cached yet. */
   coldPerSecond: number;
+  /**
+   * The process's CPU time over the wall time of the measurement: about 1 when it had a core to itself
+   * (a little more with the garbage collector's threads), less when other work took the core.
+   */
+  cpuShare: number;
 }

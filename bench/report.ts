@@ -23,6 +23,9 @@ export interface BenchResults {
   core: CoreThroughput;
 }
 
+/** The pure core's target (issue 11): `prepareJob` calls per second on one core. */
+export const CORE_TARGET_PER_SECOND = 20_000;
+
 /** Requests made once per executor and namespace, whatever the number of blocks. */
 const SHARED = ['list jobs', 'watch jobs', 'list pods', 'watch pods'];
 
@@ -109,6 +112,11 @@ export function renderNumbers(r: BenchResults): string {
           'Every block reaches its true final state',
           `${wrong} wrong or missing results`,
           wrong === 0 ? 'yes' : 'no',
+        ],
+        [
+          `Pure core ≥ ${CORE_TARGET_PER_SECOND.toLocaleString('en-US')} Jobs/s on one core (\`prepareJob\`)`,
+          `${Math.round(r.core.preparedPerSecond)} /s; ${Math.round(r.core.distinctRunsPerSecond)} /s when every run renders differently, ${Math.round(r.core.coldPerSecond)} /s cold`,
+          r.core.preparedPerSecond >= CORE_TARGET_PER_SECOND ? 'yes' : 'no',
         ],
       ],
     ),
@@ -276,6 +284,8 @@ export function renderNumbers(r: BenchResults): string {
         ],
       ],
     ),
+    '',
+    `CPU time of the measuring process over its wall time: ${round(r.core.cpuShare)} (1 = a whole core).`,
   ].join('\n');
 }
 
