@@ -17,7 +17,7 @@ import { validateConfig } from './validate.js';
  * Resolving in two stages, so that what does not depend on the run is done once (see resolve.ts):
  *
  * 1. {@link computeStage}, from the merge's inputs alone: the merged layers (frozen), the templated fields
- *    found in them, what the `command: mage` preset does, and the provenance.
+ *    found in them, and what the `command: mage` preset does.
  * 2. {@link finishRun}, from a stage and the run's {@link RunInputs} alone: the rendered templates and the
  *    preset's command are put in, the result is validated and frozen.
  *

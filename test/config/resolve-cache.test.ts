@@ -166,6 +166,20 @@ describe('what the caches are keyed on', () => {
   });
 });
 
+describe('what the caches freeze', () => {
+  it("the results, never the snapshot's own documents", async () => {
+    const snapshot = await coreSnapshot();
+    prepareJob({ snapshot, mode: 'block', identity: coreIdentity(0) });
+    const anyFrozen = (value: unknown): boolean =>
+      typeof value === 'object' &&
+      value !== null &&
+      (Object.isFrozen(value) || Object.values(value).some(anyFrozen));
+    expect(anyFrozen(snapshot.project?.value)).toBe(false);
+    expect(anyFrozen(snapshot.pipeline?.value)).toBe(false);
+    expect(Object.isFrozen(snapshot)).toBe(false);
+  });
+});
+
 describe('inputsKey', () => {
   const snapshot = { env: {}, issues: [] };
 
