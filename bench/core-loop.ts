@@ -9,7 +9,7 @@ import type { ConfigSnapshot } from '../src/ports/config-source.js';
 import { StaticConfigSource } from '../src/testing/static-config-source.js';
 import type { RunIdentity } from '../src/types/run.js';
 import { preciseNow as now } from '../test/support/fake-apiserver/final-condition-recorder.js';
-import type { CoreThroughput } from './protocol.js';
+import type { CoreRate, CoreThroughput } from './protocol.js';
 import { independentBlocks, PIPELINE, projectFiles } from './workload.js';
 
 /** The blocks of the workload. */
@@ -49,45 +49,55 @@ export async function measureCoreThroughput(durationMs: number): Promise<CoreThr
   const prepare = (s: ConfigSnapshot) => (i: number) =>
     prepareJob({ snapshot: s, mode: 'block', identity: coreIdentity(i) });
   timedLoop(Math.min(200, quarter / 4), prepare(snapshot));
-  const cpu = process.cpuUsage();
-  const started = now();
-  const prepared = timedLoop(quarter, prepare(snapshot));
-  const resolved = timedLoop(quarter, (i) =>
-    resolveConfig({ snapshot, mode: 'block', identity: coreIdentity(i) }),
-  );
-  const distinct = timedLoop(quarter, prepare(perRun));
-  const cold = await coldLoop(quarter);
-  const used = process.cpuUsage(cpu);
   return {
-    cpuShare: (used.user + used.system) / 1000 / (now() - started),
-    prepared: prepared.count,
-    resolved: resolved.count,
-    preparedPerSecond: prepared.perSecond,
-    resolvedPerSecond: resolved.perSecond,
-    distinctRunsPerSecond: distinct.perSecond,
-    coldPerSecond: cold.perSecond,
+    prepare: timedLoop(quarter, prepare(snapshot)),
+    resolve: timedLoop(quarter, (i) => resolveConfig({ snapshot, mode: 'block', identity: coreIdentity(i) })),
+    distinctRuns: timedLoop(quarter, prepare(perRun)),
+    cold: await coldLoop(quarter),
   };
 }
 
-/** Calls `work(0)`, `work(1)`, ... for `ms`; the calls per second. */
-function timedLoop(ms: number, work: (i: number) => unknown): { count: number; perSecond: number } {
-  const t0 = now();
-  const end = t0 + ms;
-  let count = 0;
-  while (now() < end) work(count++);
-  return { count, perSecond: (count * 1000) / (now() - t0) };
+/** Calls `work(0)`, `work(1)`, ... for `ms`. */
+function timedLoop(ms: number, work: (i: number) => unknown): CoreRate {
+  const clock = startClocks();
+  const end = now() + ms;
+  let calls = 0;
+  while (now() < end) work(calls++);
+  return clock.rate(calls);
 }
 
 /** Snapshot after snapshot (loaded untimed), one `prepareJob` per block, until `ms` of them are timed. */
-async function coldLoop(ms: number): Promise<{ count: number; perSecond: number }> {
-  let timed = 0;
-  let count = 0;
-  while (timed < ms) {
+async function coldLoop(ms: number): Promise<CoreRate> {
+  let wallMs = 0;
+  let cpuMs = 0;
+  let calls = 0;
+  while (wallMs < ms) {
     const snapshot = await coreSnapshot();
-    const t0 = now();
+    const clock = startClocks();
     for (let i = 0; i < CORE_BLOCKS; i++) prepareJob({ snapshot, mode: 'block', identity: coreIdentity(i) });
-    timed += now() - t0;
-    count += CORE_BLOCKS;
+    wallMs += clock.wallMs();
+    cpuMs += clock.cpuMs();
+    calls += CORE_BLOCKS;
   }
-  return { count, perSecond: (count * 1000) / timed };
+  return { calls, perSecond: (calls * 1000) / wallMs, perCpuSecond: (calls * 1000) / cpuMs };
+}
+
+/** The wall clock and this process's CPU time (user + system) from now on, in ms. */
+function startClocks() {
+  const wall = now();
+  const cpu = process.cpuUsage();
+  const wallMs = () => now() - wall;
+  const cpuMs = () => {
+    const used = process.cpuUsage(cpu);
+    return (used.user + used.system) / 1000;
+  };
+  return {
+    wallMs,
+    cpuMs,
+    rate: (calls: number): CoreRate => ({
+      calls,
+      perSecond: (calls * 1000) / wallMs(),
+      perCpuSecond: (calls * 1000) / cpuMs(),
+    }),
+  };
 }

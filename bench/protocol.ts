@@ -63,21 +63,26 @@ export interface WorkerReport {
   core?: CoreThroughput;
 }
 
-/** The pure core's throughput on one core (bench/core-loop.ts), in calls per second of wall time. */
+/** The pure core's throughput (bench/core-loop.ts), one scenario each. */
 export interface CoreThroughput {
-  /** `prepareJob` calls made, over the 50 blocks of the workload. */
-  prepared: number;
-  /** `resolveConfig` calls made. */
-  resolved: number;
-  preparedPerSecond: number;
-  resolvedPerSecond: number;
+  /** `prepareJob` over the 50 blocks of the workload, each run with its own block run id. */
+  prepare: CoreRate;
+  /** `resolveConfig` alone, the same way. */
+  resolve: CoreRate;
   /** `prepareJob` when every run's templates render differently (`{{ block_run_id }}` in the command). */
-  distinctRunsPerSecond: number;
+  distinctRuns: CoreRate;
   /** The first `prepareJob` of each block of a newly loaded snapshot: nothing cached yet. */
-  coldPerSecond: number;
+  cold: CoreRate;
+}
+
+/** Calls made in one loop, and their rate. */
+export interface CoreRate {
+  calls: number;
+  /** Per second of wall time. */
+  perSecond: number;
   /**
-   * The process's CPU time over the wall time of the measurement: about 1 when it had a core to itself
-   * (a little more with the garbage collector's threads), less when other work took the core.
+   * Per second of this process's CPU time (user + system): the rate on one core whatever else the machine
+   * runs (a little low, as the garbage collector's helper threads count too).
    */
-  cpuShare: number;
+  perCpuSecond: number;
 }
