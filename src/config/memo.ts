@@ -6,7 +6,7 @@
  * input type tomorrow is therefore part of the key the moment it is passed, and can never be forgotten
  * silently. Primitives are keyed by value; objects (the snapshot, its documents and env, the server pod)
  * by identity and by the identity or value of each of their own fields, one level down. That is exact
- * for immutable values, which these inputs are (a {@link ConfigSnapshot} and what it holds never change
+ * for immutable values, which these inputs are (a `ConfigSnapshot` and what it holds never change
  * once loaded: `FsConfigSource` freezes its env, parsed documents are never written to): replacing any
  * part of an input with another object is seen, changing an object in place below its first level is not.
  */

@@ -222,7 +222,11 @@ function findSites(config: JsonObject, stage: { sites: TemplateSite[]; sitesBefo
   }
 }
 
-/** What the preset does with the merged config (the same in every run; its command is the run's). */
+/**
+ * `command: mage`: the container's command becomes Mage's `mage run ...` for the run, unless a higher
+ * layer sets `container.command` itself; `container.args` of the preset's layer and below are dropped (the
+ * preset is the whole command). What it does is the same in every run; only its command is the run's.
+ */
 function planPreset(
   config: JsonObject,
   preset: string,
@@ -322,7 +326,7 @@ function defineField(target: Record<string | number, unknown>, key: string | num
 }
 
 /** Freezes `value` and everything below it that is not frozen yet (frozen parts are already whole). */
-export function deepFreeze<T>(value: T): T {
+function deepFreeze<T>(value: T): T {
   if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
     Object.freeze(value);
     for (const child of Object.values(value)) deepFreeze(child);
