@@ -6,10 +6,10 @@ import { type LayerSelection, type MergedLayers, mergeLayers } from './layers.js
 import { defaultRepoPath, mageCommand } from './mage-command.js';
 import { BoundedCache } from './memo.js';
 import { dropOrigins, isPlainObject } from './merge.js';
-import { joinIndex, joinKey } from './paths.js';
 import { buildProvenance, issueAt } from './provenance.js';
 import type { ResolveInput, ResolveReport } from './resolve.js';
-import { checkPrefixPlaceholders, isTemplated, type RenderResult, renderTemplate } from './template.js';
+import { checkPrefixPlaceholders, type RenderResult, renderTemplate } from './template.js';
+import { type Edit, edited, findSites, type TemplateSites } from './template-sites.js';
 import type { FieldOrigin, ResolvedConfig } from './types.js';
 import { validateConfig } from './validate.js';
 
@@ -32,9 +32,7 @@ export interface ResolveStage {
   /** The merged config (frozen), without the preset's own keys. */
   readonly base: JsonObject;
   /** The templated fields of {@link base}, in the order their problems are reported. */
-  readonly sites: readonly TemplateSite[];
-  /** How many of {@link sites} come before the prefix's placeholder check (namespace, prefix). */
-  readonly sitesBeforePrefixCheck: number;
+  readonly templates: TemplateSites;
   /** What the `command: mage` preset does, when it puts its command in. */
   readonly preset: PresetPlan | undefined;
   /** The problems of the preset itself (the same in every run). */
@@ -53,17 +51,10 @@ export interface ResolveStage {
 
 /** What differs from run to run: every template's result, and the preset's command. */
 export interface RunInputs {
-  /** One result per {@link ResolveStage.sites} entry, in order. */
+  /** One result per templated field of the stage, in order. */
   readonly rendered: readonly RenderResult[];
   /** The `command: mage` preset's command, when it applies. */
   readonly command?: readonly string[];
-}
-
-/** One templated string of the merged config: its canonical path and where it sits. */
-interface TemplateSite {
-  readonly path: string;
-  readonly at: readonly (string | number)[];
-  readonly text: string;
 }
 
 /** The preset puts its command in: where the project is, and whether `container.args` goes. */
@@ -81,43 +72,45 @@ export function computeStage(selection: LayerSelection): ResolveStage {
   const { snapshot } = selection;
   // Runs share the merged config's objects: frozen, nothing can change them through one run's result.
   const config = deepFreeze(merged.tree.value);
-  const { commandPreset, mageRepoPath, ...rest } = config;
-  const stage = {
+  const common = {
     merged,
     snapshotIssues: snapshot.issues,
-    base: config,
-    sites: [] as TemplateSite[],
-    sitesBeforePrefixCheck: 0,
-    preset: undefined as PresetPlan | undefined,
-    presetIssues: [] as ConfigIssue[],
-    origins: merged.tree.origins,
     runs: new BoundedCache<string, ResolveReport>(RUNS_PER_STAGE),
   };
-  if (commandPreset !== undefined) {
-    stage.base = Object.freeze(rest);
-    const plan = planPreset(rest, String(commandPreset), merged);
-    stage.origins = plan.origins;
-    stage.presetIssues = plan.issues;
-    if (plan.dropArgs !== undefined)
-      stage.preset = {
-        repoPath:
-          typeof mageRepoPath === 'string'
-            ? mageRepoPath
-            : defaultRepoPath(snapshot.projectDir, snapshot.env),
-        dropArgs: plan.dropArgs,
-      };
+  const { commandPreset, mageRepoPath, ...rest } = config;
+  if (commandPreset === undefined) {
+    const templates = findSites(config);
+    return {
+      ...common,
+      base: config,
+      templates,
+      preset: undefined,
+      presetIssues: [],
+      origins: merged.tree.origins,
+    };
   }
-  findSites(stage.base, stage);
-  return stage;
+  const base = Object.freeze(rest);
+  const plan = planPreset(base, String(commandPreset), merged);
+  const repoPath =
+    typeof mageRepoPath === 'string' ? mageRepoPath : defaultRepoPath(snapshot.projectDir, snapshot.env);
+  return {
+    ...common,
+    base,
+    templates: findSites(base),
+    preset: plan.dropArgs === undefined ? undefined : { repoPath, dropArgs: plan.dropArgs },
+    presetIssues: plan.issues,
+    origins: plan.origins,
+  };
 }
 
 /** The run's inputs to stage 2: the templates rendered with the run's variables, the preset's command. */
 export function runInputsOf(stage: ResolveStage, input: ResolveInput): RunInputs {
   const { identity, snapshot } = input;
   const rendered: RenderResult[] = [];
-  if (stage.sites.length > 0) {
+  const { sites } = stage.templates;
+  if (sites.length > 0) {
     const scope = { env: snapshot.env, variables: runVariables(identity, input.variables) };
-    for (const site of stage.sites) rendered.push(renderTemplate(site.text, scope));
+    for (const site of sites) rendered.push(renderTemplate(site.text, scope));
   }
   if (!stage.preset) return { rendered };
   const command = mageCommand({
@@ -134,16 +127,17 @@ export function runInputsOf(stage: ResolveStage, input: ResolveInput): RunInputs
 
 /** Stage 2: the run's config, validated. Pure: the same stage and inputs give the same report. */
 export function finishRun(stage: ResolveStage, run: RunInputs): ResolveReport {
-  const { merged, sites } = stage;
+  const { merged } = stage;
+  const { sites, beforePrefixCheck } = stage.templates;
   const templateIssues: ConfigIssue[] = [];
   const edits: Edit[] = [];
   sites.forEach((site, i) => {
-    if (i === stage.sitesBeforePrefixCheck) checkPrefix(stage, edits, templateIssues);
+    if (i === beforePrefixCheck) checkPrefix(stage, edits, templateIssues);
     const result = run.rendered[i]!;
     if (result.ok) edits.push({ at: site.at, value: result.value });
     else templateIssues.push(issueAt(merged.tree.origins, site.path, result.code, result.message));
   });
-  if (sites.length === stage.sitesBeforePrefixCheck) checkPrefix(stage, edits, templateIssues);
+  if (sites.length === beforePrefixCheck) checkPrefix(stage, edits, templateIssues);
   let value = edited(stage.base, edits);
   if (stage.preset && run.command) {
     const container: JsonObject = isPlainObject(value.container) ? { ...value.container } : {};
@@ -189,37 +183,6 @@ function checkPrefix(stage: ResolveStage, edits: readonly Edit[], issues: Config
   const placeholders = checkPrefixPlaceholders(prefix);
   if (!placeholders.ok)
     issues.push(issueAt(stage.merged.tree.origins, 'jobNamePrefix', placeholders.code, placeholders.message));
-}
-
-/**
- * The templated fields: namespace, prefix, image, command and args items, label and annotation values.
- * A string with nothing to render is left out: it renders to itself in every run.
- */
-function findSites(config: JsonObject, stage: { sites: TemplateSite[]; sitesBeforePrefixCheck: number }) {
-  const add = (path: string, at: (string | number)[], text: unknown) => {
-    if (typeof text === 'string' && isTemplated(text)) stage.sites.push({ path, at, text });
-  };
-  for (const key of ['namespace', 'jobNamePrefix'] as const) add(key, [key], config[key]);
-  stage.sitesBeforePrefixCheck = stage.sites.length;
-  const container = config.container;
-  if (isPlainObject(container)) {
-    add('container.image', ['container', 'image'], container.image);
-    for (const list of ['command', 'args'] as const) {
-      const items = container[list];
-      if (!Array.isArray(items)) continue;
-      for (const [i, item] of items.entries())
-        add(joinIndex(`container.${list}`, i), ['container', list, i], item);
-    }
-  }
-  const metadata = config.metadata;
-  if (isPlainObject(metadata)) {
-    for (const map of ['labels', 'annotations'] as const) {
-      const entries = metadata[map];
-      if (!isPlainObject(entries)) continue;
-      for (const [key, text] of Object.entries(entries))
-        add(joinKey(`metadata.${map}`, key), ['metadata', map, key], text);
-    }
-  }
 }
 
 /**
@@ -282,47 +245,6 @@ function runVariables(
   set('trigger_name', identity.triggerName);
   set('attempt', identity.attempt ?? 1);
   return out;
-}
-
-/** A new value for the node at `at` (keys and list indexes from the root). */
-interface Edit {
-  readonly at: readonly (string | number)[];
-  readonly value: unknown;
-}
-
-/**
- * `base` with each edit applied, copying only the objects and lists on the way to an edited node (each
- * once); everything else is shared with `base`, which is never changed.
- */
-function edited(base: JsonObject, edits: readonly Edit[]): JsonObject {
-  if (edits.length === 0) return base;
-  const root: JsonObject = { ...base };
-  const copies = new Map<unknown, Record<string | number, unknown>>([[base, root]]);
-  for (const { at, value } of edits) {
-    let original = base as Record<string | number, unknown>;
-    let copy = root as Record<string | number, unknown>;
-    for (let depth = 0; depth < at.length - 1; depth++) {
-      const step = at[depth]!;
-      const child = original[step] as Record<string | number, unknown>;
-      let childCopy = copies.get(child);
-      if (!childCopy) {
-        childCopy = (Array.isArray(child) ? [...child] : { ...child }) as Record<string | number, unknown>;
-        copies.set(child, childCopy);
-        defineField(copy, step, childCopy);
-      }
-      original = child;
-      copy = childCopy;
-    }
-    defineField(copy, at[at.length - 1]!, value);
-  }
-  return root;
-}
-
-/** `target[key] = value`, as data even for a `__proto__` key (a label may be named anything). */
-function defineField(target: Record<string | number, unknown>, key: string | number, value: unknown): void {
-  if (key === '__proto__')
-    Object.defineProperty(target, key, { value, writable: true, enumerable: true, configurable: true });
-  else target[key] = value;
 }
 
 /** Freezes `value` and everything below it that is not frozen yet (frozen parts are already whole). */
