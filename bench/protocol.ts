@@ -60,5 +60,29 @@ export interface WorkerReport {
   /** DAG run: status and when the last block finished (ms since the epoch). */
   dag?: { status: string; startedAt: number; lastBlockFinishedAt: number; finishedAt: number };
   /** Core throughput. */
-  core?: { prepared: number; resolved: number; preparedPerSecond: number; resolvedPerSecond: number };
+  core?: CoreThroughput;
+}
+
+/** The pure core's throughput (bench/core-loop.ts), one scenario each. */
+export interface CoreThroughput {
+  /** `prepareJob` over the 50 blocks of the workload, each run with its own block run id. */
+  prepare: CoreRate;
+  /** `resolveConfig` alone, the same way. */
+  resolve: CoreRate;
+  /** `prepareJob` when every run's templates render differently (`{{ block_run_id }}` in the command). */
+  distinctRuns: CoreRate;
+  /** The first `prepareJob` of each block of a newly loaded snapshot: nothing cached yet. */
+  cold: CoreRate;
+}
+
+/** Calls made in one loop, and their rate. */
+export interface CoreRate {
+  calls: number;
+  /** Per second of wall time. */
+  perSecond: number;
+  /**
+   * Per second of this process's CPU time (user + system): the rate on one core whatever else the machine
+   * runs (a little low, as the garbage collector's helper threads count too).
+   */
+  perCpuSecond: number;
 }

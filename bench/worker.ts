@@ -4,13 +4,12 @@
  * and peak RSS. Keeping the executor alone in its process is what makes CPU and memory attributable.
  */
 import { createClientNodeAdapters } from '../src/adapters/client-node/index.js';
-import { resolveConfig } from '../src/config/index.js';
 import { K8sBlockExecutor } from '../src/executor/block-executor.js';
 import { K8sPipelineExecutor } from '../src/executor/pipeline-executor.js';
-import { prepareJob } from '../src/executor/prepare.js';
 import { StaticConfigSource } from '../src/testing/static-config-source.js';
 import type { Job } from '../src/types/kube.js';
 import { preciseNow as now } from '../test/support/fake-apiserver/final-condition-recorder.js';
+import { measureCoreThroughput } from './core-loop.js';
 import type { BlockTiming, WorkerReport, WorkerTask } from './protocol.js';
 import { independentBlocks, PIPELINE, projectFiles } from './workload.js';
 
@@ -160,33 +159,7 @@ async function dag(task: Extract<WorkerTask, { kind: 'dag' }>): Promise<TaskResu
   };
 }
 
-/** The pure core in a loop: full prepare (resolve + name + build), and resolve alone. */
+/** The pure core in a loop (bench/core-loop.ts). */
 async function core(task: Extract<WorkerTask, { kind: 'core' }>): Promise<TaskResult> {
-  const snapshot = await new StaticConfigSource(projectFiles(independentBlocks(50))).load(PIPELINE);
-  const identity = (i: number) => ({
-    pipelineUuid: PIPELINE,
-    pipelineRunId: '1',
-    blockUuid: `b${i % 50}`,
-    blockRunId: String(i),
-    attempt: 1,
-  });
-  const loop = (work: (i: number) => unknown) => {
-    const end = now() + task.durationMs / 2;
-    let count = 0;
-    const t0 = now();
-    while (now() < end) work(count++);
-    return { count, perSecond: (count * 1000) / (now() - t0) };
-  };
-  const prepared = loop((i) => prepareJob({ snapshot, mode: 'block', identity: identity(i) }));
-  const resolved = loop((i) =>
-    resolveConfig({ snapshot, mode: 'block', identity: identity(i), blockUuid: `b${i % 50}` }),
-  );
-  return {
-    core: {
-      prepared: prepared.count,
-      resolved: resolved.count,
-      preparedPerSecond: prepared.perSecond,
-      resolvedPerSecond: resolved.perSecond,
-    },
-  };
+  return { core: await measureCoreThroughput(task.durationMs) };
 }

@@ -5,11 +5,18 @@ import type { WorkloadBlock } from './protocol.js';
 /** The pipeline every benchmark runs. */
 export const PIPELINE = 'bench';
 
+/** The command of the bench config: a template of the block and the pipeline run (the same in every block run). */
+export const BENCH_COMMAND = 'echo {{ block_uuid }} {{ pipeline_run_id }}';
+
 /**
  * A Mage project whose pipeline has `blocks`, with a realistic executor config (resources, env, labels,
  * node selector, tolerations, a command template), so resolving and building is not a trivial case.
+ * `command` replaces the third word of the container's command (`sh -c <command>`).
  */
-export function projectFiles(blocks: readonly WorkloadBlock[]): Record<string, string> {
+export function projectFiles(
+  blocks: readonly WorkloadBlock[],
+  command: string = BENCH_COMMAND,
+): Record<string, string> {
   const list = blocks
     .map((b) => `  - uuid: ${b.uuid}\n    upstream_blocks: [${b.upstream.join(', ')}]\n`)
     .join('');
@@ -26,7 +33,7 @@ k8s_executor_config:
     - {key: dedicated, operator: Equal, value: batch, effect: NoSchedule}
   container:
     image: busybox:1.36
-    command: ["sh", "-c", "echo {{ block_uuid }} {{ pipeline_run_id }}"]
+    command: ["sh", "-c", ${JSON.stringify(command)}]
     env:
       - {name: STAGE, value: bench}
       - {name: DB_PASSWORD, valueFrom: {secretKeyRef: {name: db, key: password}}}

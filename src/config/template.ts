@@ -42,8 +42,27 @@ class EvaluatedContext extends Mustache.Context {
 
 const NO_ESCAPING = { escape: (value: unknown) => String(value) };
 
-// One writer for all renders: it caches each template's tokens (config texts are few and fixed).
+// One writer for all renders: it caches each template's tokens. Config texts are few, but the prefix check
+// parses the rendered prefix, which can differ in every run: the cache is bounded (cleared when full).
 const writer = new Mustache.Writer();
+const TOKEN_CACHE_LIMIT = 1024;
+const parsedTemplates = new Map<string, string>();
+(writer as unknown as { templateCache: Mustache.TemplateCache }).templateCache = {
+  set: (key, value) => {
+    if (parsedTemplates.size >= TOKEN_CACHE_LIMIT) parsedTemplates.clear();
+    parsedTemplates.set(key, value);
+  },
+  get: (key) => parsedTemplates.get(key),
+  clear: () => parsedTemplates.clear(),
+};
+
+/**
+ * True when `text` has anything for {@link renderTemplate} to evaluate. Any other text renders to itself,
+ * whatever the scope: without `{{` mustache reads it as text alone, and only `{%` is refused besides.
+ */
+export function isTemplated(text: string): boolean {
+  return text.includes('{{') || text.includes('{%');
+}
 
 /**
  * Renders `text`. Every `{{ ... }}` must be one of the three accepted forms and name something defined
