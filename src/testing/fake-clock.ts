@@ -13,8 +13,8 @@ interface Sleeper {
  *
  * @example
  * const clock = new FakeClock();
- * const done = executor.execute(run, { clock });
- * await clock.advance(5_000);
+ * const executor = new K8sBlockExecutor({ configSource, jobClient, clock });
+ * const result = await runUntil(clock, executor.execute(run));
  */
 export class FakeClock implements Clock {
   /** Every duration passed to `sleep()`, in call order. */

@@ -39,6 +39,7 @@ export interface KubeApiOptions {
  *
  * @example
  * const api = new KubeApi({ kubeconfig: loadKubeconfig() });
+ * const [namespace, name] = ['ml', 'mage-data-prep-block-42'];
  * const job = await api.json<Job>({ verb: 'get', resource: 'jobs', group: 'batch', namespace, name },
  *   { method: 'GET', path: `/apis/batch/v1/namespaces/${namespace}/jobs/${name}` });
  */

@@ -24,6 +24,7 @@ export interface PodIntrospectorOptions {
  * is cached: the pod a process runs in does not change.
  *
  * @example
+ * const api = new KubeApi({ kubeconfig: loadKubeconfig() });
  * const server = await new ClientNodePodIntrospector(api).currentPod();
  */
 export class ClientNodePodIntrospector implements PodIntrospector {
