@@ -7,6 +7,7 @@ import { sortIssues } from './issues.js';
 import { mergeLayers } from './layers.js';
 import { defaultRepoPath, mageCommand } from './mage-command.js';
 import { dropOrigins, isPlainObject, type Tree } from './merge.js';
+import type { ConfigOverrides } from './overrides.js';
 import { joinIndex, joinKey } from './paths.js';
 import { buildProvenance, issueAt } from './provenance.js';
 import { checkPrefixPlaceholders, renderTemplate, type TemplateScope } from './template.js';
@@ -28,6 +29,8 @@ export interface ResolveInput {
   variables?: Readonly<Record<string, unknown>>;
   /** The pod this process runs in, for inheritance. */
   serverPod?: ServerPod;
+  /** Runtime overrides (`--set`): a layer above the block, below an enforced policy. */
+  overrides?: ConfigOverrides;
 }
 
 /**
@@ -62,6 +65,7 @@ export function resolveWithReport(input: ResolveInput): ResolveReport {
     mode,
     blockUuid: input.blockUuid ?? identity.blockUuid,
     serverPod: input.serverPod,
+    overrides: input.overrides,
   });
   const scope: TemplateScope = { env: snapshot.env, variables: runVariables(identity, input.variables) };
   const templated = renderTemplates(merged.tree, scope);

@@ -1,4 +1,6 @@
 import type { BlockDefinition, PipelineDefinition } from '../config/index.js';
+import { type ConfigOverride, overrideList } from '../config/overrides.js';
+import { ConfigError } from '../errors/config-error.js';
 import type { Clock } from '../ports/clock.js';
 import type { ConfigSnapshot } from '../ports/config-source.js';
 import type { JobClient } from '../ports/job-client.js';
@@ -63,6 +65,7 @@ export function dagContext(input: {
   const byUuid = new Map(pipeline.blocks.map((b) => [b.uuid, b]));
   const k8sTypes = new Set((settings.k8sExecutorTypes ?? ['k8s']).map((t) => t.toLowerCase()));
   const blockRunId = (uuid: string) => blockRunIdOf(request, uuid);
+  const overrides = blockOverridesOf(request, pipeline);
   const blockRun = (block: BlockDefinition, attempt: number): BlockRun => ({
     pipelineUuid: request.pipelineUuid,
     blockUuid: block.uuid,
@@ -71,6 +74,7 @@ export function dagContext(input: {
     attempt,
     ...(request.triggerName !== undefined ? { triggerName: request.triggerName } : {}),
     ...(request.variables ? { variables: request.variables } : {}),
+    ...(overrides.has(block.uuid) ? { overrides: overrides.get(block.uuid) } : {}),
   });
   const { runOptions, ...rest } = input;
   const emit = isolateCallback('onEvent', runOptions.onEvent);
@@ -87,4 +91,29 @@ export function dagContext(input: {
     blockRun,
     prepare: (block, attempt, signal) => blocks.prepare(blockRun(block, attempt), snapshot, signal),
   };
+}
+
+/**
+ * Each block's overrides: the run's, then the block's own (which win for the same key).
+ * @throws ConfigError (`UNKNOWN_BLOCK`) for a uuid of `blockOverrides` that the pipeline does not have.
+ */
+function blockOverridesOf(request: PipelineRun, pipeline: PipelineDefinition): Map<string, ConfigOverride[]> {
+  const known = new Set(pipeline.blocks.map((b) => b.uuid));
+  const unknown = Object.keys(request.blockOverrides ?? {}).filter((uuid) => !known.has(uuid));
+  if (unknown.length > 0) {
+    throw new ConfigError(
+      unknown.map((uuid) => ({
+        code: 'UNKNOWN_BLOCK' as const,
+        path: 'blockOverrides',
+        message: `blockOverrides names block "${uuid}", which pipeline "${pipeline.uuid}" does not have: the blocks are ${[...known].map((k) => `"${k}"`).join(', ') || 'none'}.`,
+      })),
+    );
+  }
+  const all = overrideList(request.overrides);
+  const out = new Map<string, ConfigOverride[]>();
+  for (const uuid of known) {
+    const list = [...all, ...overrideList(request.blockOverrides?.[uuid])];
+    if (list.length > 0) out.set(uuid, list);
+  }
+  return out;
 }
