@@ -46,9 +46,8 @@ export async function prepareSelection(
   try {
     const snapshot = await configSource.load(pipelineUuid);
     if (args.block !== undefined) {
-      // Every --set-block is checked against the pipeline; the selected block's apply, after --set.
-      const own = blockOverrides(args, blockUuidsOf(snapshot))[args.block] ?? [];
-      const all = [...overrides, ...own];
+      // Every --set-block is checked against the pipeline; the selected block's apply, above --set.
+      const own = blockOverrides(args, blockUuidsOf(snapshot))[args.block];
       return await executor.prepare(
         {
           ...common,
@@ -56,7 +55,8 @@ export async function prepareSelection(
           blockRunId: required(args.blockRunId, '--block-run-id ID (with --block)', command),
           // A block's labels carry its pipeline run; render does not need a real one.
           pipelineRunId: args.pipelineRunId ?? '0',
-          ...(all.length > 0 ? { overrides: all } : {}),
+          ...(overrides.length > 0 ? { overrides } : {}),
+          ...(own ? { blockOverrides: own } : {}),
         },
         snapshot,
       );

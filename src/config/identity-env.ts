@@ -1,5 +1,5 @@
 import type { JsonObject } from '../types/kube.js';
-import { isPlainObject, type Tree } from './merge.js';
+import { isPlainObject, recordOrigins, type Tree } from './merge.js';
 import { joinItem } from './paths.js';
 import type { FieldOrigin } from './types.js';
 
@@ -7,7 +7,8 @@ import type { FieldOrigin } from './types.js';
  * The environment every Job's main container gets (Metaflow's `METAFLOW_KUBERNETES_POD_NAME` and friends):
  * where the code runs, through the downward API, and a flag saying it runs under the executor. They are
  * built-in defaults (docs/configuration.md §8): any layer that sets a variable of the same name wins. They
- * come after the user's variables, as Metaflow orders them, so the user's list keeps its indexes.
+ * are added after the merge, after the user's variables (as Metaflow orders them), so the user's list keeps
+ * its order and indexes.
  */
 export const POD_IDENTITY_ENV_NAMES = Object.freeze({
   /** `"1"`: the code runs in a Job made by k8s-executor. */
@@ -42,14 +43,18 @@ export const POD_IDENTITY_ENV: readonly JsonObject[] = [
   fieldRef(POD_IDENTITY_ENV_NAMES.serviceAccount, 'spec.serviceAccountName'),
 ];
 
-/** The env items that only the built-in layer set moved after the others (each list keeps its order). */
-export function withBuiltInEnvLast(tree: Tree<FieldOrigin>): Tree<FieldOrigin> {
-  const container = tree.value.container;
-  if (!isPlainObject(container) || !Array.isArray(container.env)) return tree;
-  const builtIn = (item: unknown) =>
-    isPlainObject(item) &&
-    typeof item.name === 'string' &&
-    tree.origins.get(joinItem('container.env', item.name))?.layer === 'built-in';
-  const env = [...container.env.filter((i) => !builtIn(i)), ...container.env.filter(builtIn)];
-  return { value: { ...tree.value, container: { ...container, env } }, origins: tree.origins };
+/**
+ * Adds the {@link POD_IDENTITY_ENV} variables that no layer set after the others, with the built-in
+ * origin; a variable of the same name set by a layer (the server pod included) is left as it is.
+ */
+export function withPodIdentityEnv(tree: Tree<FieldOrigin>): Tree<FieldOrigin> {
+  const container = isPlainObject(tree.value.container) ? tree.value.container : {};
+  const env = Array.isArray(container.env) ? container.env : [];
+  const set = new Set(env.flatMap((item) => (isPlainObject(item) ? [item.name] : [])));
+  const added = POD_IDENTITY_ENV.filter((item) => !set.has(item.name)).map((item) => structuredClone(item));
+  if (added.length === 0) return tree;
+  const origins = new Map(tree.origins);
+  for (const item of added)
+    recordOrigins(joinItem('container.env', String(item.name)), item, { layer: 'built-in' }, origins);
+  return { value: { ...tree.value, container: { ...container, env: [...env, ...added] } }, origins };
 }

@@ -2,7 +2,7 @@ import type { ConfigIssue } from '../errors/config-error.js';
 import type { ConfigSnapshot, RawDocument } from '../ports/config-source.js';
 import type { ServerPod } from '../ports/pod-introspector.js';
 import type { JsonObject } from '../types/kube.js';
-import { POD_IDENTITY_ENV, withBuiltInEnvLast } from './identity-env.js';
+import { withPodIdentityEnv } from './identity-env.js';
 import { blockOf, policyOf, type RawSource, rawBlock, sectionOf, templateOf } from './layer-sources.js';
 import { hasMisspelled } from './mage-keys.js';
 import {
@@ -25,9 +25,10 @@ import type { FieldOrigin, LayerName } from './types.js';
 import type { ConfigWarning } from './warnings.js';
 
 /**
- * The built-in defaults: the lowest layer. Besides Mage's defaults: the pod identity env (identity-env.ts),
- * the termination message taken from the log's end when the container writes none (as Metaflow sets it),
- * and the podFailurePolicy that keeps disruptions from spending `backoffLimit` (pod-failure-policy.ts).
+ * The built-in defaults: the lowest layer. Besides Mage's defaults: the termination message taken from the
+ * log's end when the container writes none (as Metaflow sets it), and the podFailurePolicy that keeps
+ * disruptions from spending `backoffLimit` (pod-failure-policy.ts). The pod identity env is built in too,
+ * added after the merge (identity-env.ts).
  */
 export const BUILT_IN_DEFAULTS: Readonly<JsonObject> = Object.freeze({
   namespace: 'default',
@@ -36,7 +37,6 @@ export const BUILT_IN_DEFAULTS: Readonly<JsonObject> = Object.freeze({
     name: 'mage-job-container',
     imagePullPolicy: 'IfNotPresent',
     terminationMessagePolicy: 'FallbackToLogsOnError',
-    env: POD_IDENTITY_ENV,
   },
   pod: { restartPolicy: 'Never', serviceAccountName: 'default' },
   job: { backoffLimit: 0, podFailurePolicy: DISRUPTION_POLICY },
@@ -60,6 +60,8 @@ export interface LayerSelection {
   serverPod?: ServerPod | undefined;
   /** The run's overrides (`--set`): the `override` layer, above the block, below an enforced policy. */
   overrides?: ConfigOverrides | undefined;
+  /** The block's own overrides (`--set-block`): a second `override` layer, above {@link overrides}. */
+  blockOverrides?: ConfigOverrides | undefined;
 }
 
 /** The merged config of every layer, with the origin of each node, and the problems found on the way. */
@@ -82,7 +84,7 @@ export interface MergedLayers {
  * built-in < env defaults < server pod < [policy when `enforce: false`] < K8S_CONFIG_FILE < project <
  * pipeline < block < override < [policy when `enforce: true`]. Then `!remove` markers are applied,
  * inherited volumes and mounts made to agree, `TMPDIR` pointed at a tmpfs, the built-in podFailurePolicy
- * dropped where it must not apply (its rules checked otherwise) and the built-in env put last.
+ * dropped where it must not apply (its rules checked otherwise) and the pod identity env added.
  */
 export function mergeLayers(selection: LayerSelection): MergedLayers {
   const issues: ConfigIssue[] = [];
@@ -123,13 +125,13 @@ export function mergeLayers(selection: LayerSelection): MergedLayers {
   const policy = policyOf(readable(snapshot.policy), issues);
   const policyLayer = user('policy', policy?.raw);
   const pipeline = readable(snapshot.pipeline);
-  const overrides = overrideLayer(overrideList(selection.overrides));
-  issues.push(...overrides.issues);
-  const overrideRaw = overrides.document && {
-    value: overrides.document.value,
-    path: [],
-    document: overrides.document,
-  };
+  // The run's overrides, then the block's own: two layers, so that they merge as layers do.
+  const overrides = [selection.overrides, selection.blockOverrides].map((group) => {
+    const layer = overrideLayer(overrideList(group));
+    issues.push(...layer.issues);
+    const raw = layer.document && { value: layer.document.value, path: [], document: layer.document };
+    return user('override', raw, withOverridePathHint);
+  });
   const named: [LayerName, Tree<FieldOrigin> | undefined][] = [
     ...(policy && !policy.enforce
       ? [['policy', policyLayer] as [LayerName, Tree<FieldOrigin> | undefined]]
@@ -143,7 +145,8 @@ export function mergeLayers(selection: LayerSelection): MergedLayers {
         ? user('block', blockOf(snapshot, selection.blockUuid, issues))
         : undefined,
     ],
-    ['override', user('override', overrideRaw, withOverridePathHint)],
+    ['override', overrides[0]],
+    ['override', overrides[1]],
     ...(policy?.enforce ? [['policy', policyLayer] as [LayerName, Tree<FieldOrigin> | undefined]] : []),
   ];
   const present = named.filter((entry): entry is [LayerName, Tree<FieldOrigin>] => entry[1] !== undefined);
@@ -161,7 +164,7 @@ export function mergeLayers(selection: LayerSelection): MergedLayers {
   ];
   // Sequentially, lowest first: a `!remove` only removes what lies below it.
   const merged = mergeAll(layers);
-  const tree = withBuiltInEnvLast(
+  const tree = withPodIdentityEnv(
     withDisruptionPolicy(withTmpdir(reconcileInheritedVolumes(stripRemovals(merged)))),
   );
   if (!incomplete) issues.push(...checkPodFailurePolicy(tree.value, tree.origins));

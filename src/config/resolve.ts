@@ -31,6 +31,8 @@ export interface ResolveInput {
   serverPod?: ServerPod;
   /** Runtime overrides (`--set`): a layer above the block, below an enforced policy. */
   overrides?: ConfigOverrides;
+  /** The block's own runtime overrides (`--set-block`): a layer above {@link overrides}. */
+  blockOverrides?: ConfigOverrides;
 }
 
 /**
@@ -66,6 +68,7 @@ export function resolveWithReport(input: ResolveInput): ResolveReport {
     blockUuid: input.blockUuid ?? identity.blockUuid,
     serverPod: input.serverPod,
     overrides: input.overrides,
+    blockOverrides: input.blockOverrides,
   });
   const scope: TemplateScope = { env: snapshot.env, variables: runVariables(identity, input.variables) };
   const templated = renderTemplates(merged.tree, scope);

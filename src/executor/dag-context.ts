@@ -1,5 +1,4 @@
 import type { BlockDefinition, PipelineDefinition } from '../config/index.js';
-import { type ConfigOverride, overrideList } from '../config/overrides.js';
 import { ConfigError } from '../errors/config-error.js';
 import type { Clock } from '../ports/clock.js';
 import type { ConfigSnapshot } from '../ports/config-source.js';
@@ -65,7 +64,8 @@ export function dagContext(input: {
   const byUuid = new Map(pipeline.blocks.map((b) => [b.uuid, b]));
   const k8sTypes = new Set((settings.k8sExecutorTypes ?? ['k8s']).map((t) => t.toLowerCase()));
   const blockRunId = (uuid: string) => blockRunIdOf(request, uuid);
-  const overrides = blockOverridesOf(request, pipeline);
+  checkBlockOverrides(request, pipeline);
+  const own = (uuid: string) => request.blockOverrides?.[uuid];
   const blockRun = (block: BlockDefinition, attempt: number): BlockRun => ({
     pipelineUuid: request.pipelineUuid,
     blockUuid: block.uuid,
@@ -74,7 +74,8 @@ export function dagContext(input: {
     attempt,
     ...(request.triggerName !== undefined ? { triggerName: request.triggerName } : {}),
     ...(request.variables ? { variables: request.variables } : {}),
-    ...(overrides.has(block.uuid) ? { overrides: overrides.get(block.uuid) } : {}),
+    ...(request.overrides ? { overrides: request.overrides } : {}),
+    ...(own(block.uuid) ? { blockOverrides: own(block.uuid) } : {}),
   });
   const { runOptions, ...rest } = input;
   const emit = isolateCallback('onEvent', runOptions.onEvent);
@@ -93,27 +94,16 @@ export function dagContext(input: {
   };
 }
 
-/**
- * Each block's overrides: the run's, then the block's own (which win for the same key).
- * @throws ConfigError (`UNKNOWN_BLOCK`) for a uuid of `blockOverrides` that the pipeline does not have.
- */
-function blockOverridesOf(request: PipelineRun, pipeline: PipelineDefinition): Map<string, ConfigOverride[]> {
-  const known = new Set(pipeline.blocks.map((b) => b.uuid));
-  const unknown = Object.keys(request.blockOverrides ?? {}).filter((uuid) => !known.has(uuid));
-  if (unknown.length > 0) {
-    throw new ConfigError(
-      unknown.map((uuid) => ({
-        code: 'UNKNOWN_BLOCK' as const,
-        path: 'blockOverrides',
-        message: `blockOverrides names block "${uuid}", which pipeline "${pipeline.uuid}" does not have: the blocks are ${[...known].map((k) => `"${k}"`).join(', ') || 'none'}.`,
-      })),
-    );
-  }
-  const all = overrideList(request.overrides);
-  const out = new Map<string, ConfigOverride[]>();
-  for (const uuid of known) {
-    const list = [...all, ...overrideList(request.blockOverrides?.[uuid])];
-    if (list.length > 0) out.set(uuid, list);
-  }
-  return out;
+/** @throws ConfigError (`UNKNOWN_BLOCK`) for a uuid of `blockOverrides` that the pipeline does not have. */
+function checkBlockOverrides(request: PipelineRun, pipeline: PipelineDefinition): void {
+  const known = pipeline.blocks.map((b) => b.uuid);
+  const unknown = Object.keys(request.blockOverrides ?? {}).filter((uuid) => !known.includes(uuid));
+  if (unknown.length === 0) return;
+  throw new ConfigError(
+    unknown.map((uuid) => ({
+      code: 'UNKNOWN_BLOCK' as const,
+      path: 'blockOverrides',
+      message: `blockOverrides names block "${uuid}", which pipeline "${pipeline.uuid}" does not have: the blocks are ${known.map((k) => `"${k}"`).join(', ') || 'none'}.`,
+    })),
+  );
 }

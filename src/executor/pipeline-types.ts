@@ -153,8 +153,8 @@ export interface PipelineRun {
    */
   overrides?: ConfigOverrides;
   /**
-   * Runtime overrides of one block's Jobs, by block uuid (`--set-block BLOCK.KEY=VALUE`), applied after
-   * {@link overrides} (so they win for the same key). DAG mode only: a single-job run has no block layer.
+   * Runtime overrides of one block's Jobs, by block uuid (`--set-block BLOCK.KEY=VALUE`): a layer above
+   * {@link overrides} (they win for the same key). DAG mode only: a single-job run has no block Jobs.
    * A uuid the pipeline does not have is a ConfigError (`UNKNOWN_BLOCK`) before any Job is created.
    */
   blockOverrides?: Readonly<Record<string, ConfigOverrides>>;

@@ -25,6 +25,8 @@ export interface PrepareInput {
   args?: string[];
   /** Runtime overrides (`--set`): a layer above the block, below an enforced policy. */
   overrides?: ConfigOverrides;
+  /** The block's own runtime overrides (`--set-block`): a layer above {@link overrides}. */
+  blockOverrides?: ConfigOverrides;
 }
 
 /** A built Job with the resolved config it came from (for `explain`). */
@@ -51,6 +53,7 @@ export function prepareJob(input: PrepareInput): PreparedRun {
     ...(input.variables ? { variables: input.variables } : {}),
     ...(input.serverPod ? { serverPod: input.serverPod } : {}),
     ...(input.overrides ? { overrides: input.overrides } : {}),
+    ...(input.blockOverrides ? { blockOverrides: input.blockOverrides } : {}),
   });
   const clusterId = clusterIdOf(snapshot, input.clusterId);
   const kind = mode;

@@ -27,6 +27,11 @@ export interface BlockRun {
    * block's and below an enforced policy, e.g. `{ cpu: 4, 'container.resources.limits.memory': '8Gi' }`.
    */
   overrides?: ConfigOverrides;
+  /**
+   * More overrides, as a layer of their own above {@link overrides} (so maps and env merge between the
+   * two as between layers): what a pipeline run's `blockOverrides` (`--set-block`) gives this block.
+   */
+  blockOverrides?: ConfigOverrides;
 }
 
 /** A whole pipeline run as one Job (Mage's pipeline executor). */

@@ -152,7 +152,8 @@ describe('removing what a lower layer set: !remove and !replace', () => {
       ),
     });
     expect(config.pod?.nodeSelector).toEqual({ pool: 'c' });
-    expect(config.container.env).toEqual([{ name: 'C', value: '3' }]);
+    // The executor's own variables are added after the merge (unless set), so !replace keeps them.
+    expect(config.container.env).toEqual([{ name: 'C', value: '3' }, ...POD_IDENTITY_ENV]);
   });
 
   it('the same markers work in code: REMOVE and replaceWith', () => {
