@@ -49,7 +49,7 @@ export interface ConfigRecord {
 
 /**
  * The record of a pod template, and the annotations that carry it.
- * @example configRecordOf(job.spec.template).hash // '3f2a9c0e1b7d4a66'
+ * @example configRecordOf(job.spec!.template).hash // '3f2a9c0e1b7d4a66'
  */
 export function configRecordOf(
   template: PodTemplate,
@@ -112,7 +112,9 @@ export interface ConfigDrift {
  * recorded nothing (it was made by a version without drift records). Pure.
  *
  * @example
- * const drift = configDrift(earlierJob, prepared.job, prepared.resolved.provenance);
+ * const prepared = prepareJob({ snapshot, mode: 'block', identity });
+ * // job: the earlier attempt's Job, as read from the cluster
+ * const drift = configDrift(job, prepared.job, prepared.resolved.provenance);
  * drift?.changes.map(describeConfigChange);
  * // ['container.resources.limits.memory 2Gi → 4Gi, set in pipelines/etl/metadata.yaml:14']
  */
