@@ -32,11 +32,13 @@ export interface ConfigOverride {
  */
 export type ConfigOverrides = readonly ConfigOverride[] | Readonly<Record<string, unknown>>;
 
-/** The overrides as a list, in order; none for undefined. */
+/** The overrides as a list, in order; an `undefined` value is no override (as an optional field left out). */
 export function overrideList(overrides: ConfigOverrides | undefined): ConfigOverride[] {
   if (overrides === undefined) return [];
-  if (Array.isArray(overrides)) return [...(overrides as readonly ConfigOverride[])];
-  return Object.entries(overrides).map(([key, value]) => ({ key, value }));
+  const list = Array.isArray(overrides)
+    ? [...(overrides as readonly ConfigOverride[])]
+    : Object.entries(overrides).map(([key, value]) => ({ key, value }));
+  return list.filter((override) => override.value !== undefined);
 }
 
 /** The label of an override in messages and `explain`: its `source`, else `override <key>`. */

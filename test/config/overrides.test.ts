@@ -181,6 +181,11 @@ describe('runtime overrides: the override layer', () => {
     expect(config.metadata?.labels).toEqual({ team: 'data', 'app.kubernetes.io/part-of': 'etl' });
   });
 
+  it('takes an undefined value as no override (an optional field left out)', () => {
+    const { config } = resolve({ cpu: undefined, memory: 512 });
+    expect(requestsOf(config)).toEqual({ memory: '512M' });
+  });
+
   it('never writes into a map the caller passed', () => {
     const resources = Object.freeze({ limits: Object.freeze({ cpu: '1' }) });
     const { config } = resolve([
