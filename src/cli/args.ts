@@ -16,6 +16,12 @@ export interface CliArgs {
   trigger?: string;
   serverPod?: string;
   vars: Record<string, string>;
+  /** Each `--set KEY=VALUE`, as written. */
+  sets: string[];
+  /** Each `--set-block BLOCK.KEY=VALUE`, as written. */
+  setBlocks: string[];
+  /** `--namespace` / `-n`. */
+  namespace?: string;
   output: 'yaml' | 'json' | 'table';
   local: boolean;
   concurrency?: number;
@@ -145,7 +151,10 @@ export function parseCliArgs(argv: string[]): CliArgs {
     ...picked('timeline', 'timeline'),
     ...picked('kubeconfig', 'kubeconfig'),
     ...picked('context', 'context'),
+    ...picked('namespace', 'namespace'),
     vars,
+    sets: (values.set as string[] | undefined) ?? [],
+    setBlocks: (values['set-block'] as string[] | undefined) ?? [],
     output: outputFor(command, str('output')),
     local: values.local === true,
     ...(concurrency !== undefined ? { concurrency } : {}),

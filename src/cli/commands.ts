@@ -37,6 +37,24 @@ export const OPTIONS = {
     value: 'KEY=VALUE',
     help: 'a run variable for templates (repeatable)',
   },
+  set: {
+    type: 'string',
+    multiple: true,
+    value: 'KEY=VALUE',
+    help: 'override a config key for every Job, as YAML (--set cpu=4); above block config, below an enforced policy (repeatable)',
+  },
+  'set-block': {
+    type: 'string',
+    multiple: true,
+    value: 'BLOCK.KEY=VALUE',
+    help: "override a config key of one block's Job (repeatable; wins over --set)",
+  },
+  namespace: {
+    type: 'string',
+    short: 'n',
+    value: 'NAME',
+    help: "the namespace of the Jobs (as kubectl's): --set namespace=NAME, below an enforced policy",
+  },
   output: { type: 'string', short: 'o', value: 'FORMAT', help: 'the output format' },
   local: { type: 'boolean', help: "the embedded local backend: each Job's command as a child process" },
   concurrency: { type: 'string', value: 'N', help: 'blocks running at once (default 4)' },
@@ -84,6 +102,9 @@ const SELECTORS: readonly OptionName[] = [
   'trigger',
   'server-pod',
   'var',
+  'set',
+  'set-block',
+  'namespace',
   'output',
 ];
 
@@ -98,7 +119,11 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
     options: SELECTORS,
     outputs: ['yaml', 'json'],
     takesCommand: true,
-    notes: ["-- COMMAND...   the container's command, instead of container.command of the config"],
+    notes: [
+      "-- COMMAND...   the container's command, instead of container.command of the config",
+      'Overrides: --set cpu=4 --set memory=8192 --set container.resources.limits.memory=8Gi;',
+      'a map key with dots goes in brackets: --set \'labels["app.kubernetes.io/part-of"]=etl\'.',
+    ],
     exitCodes: '0 printed, 2 usage or config error',
   },
   explain: {
@@ -133,6 +158,9 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
       'pipeline-run-id',
       'trigger',
       'var',
+      'set',
+      'set-block',
+      'namespace',
       'timeline',
       'keep-jobs',
       'kubeconfig',
@@ -140,6 +168,7 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
     ],
     notes: [
       "Each block's command comes from its resolved config (container.command/args).",
+      '--set and --set-block override the config of the Jobs (--set-block in dag mode only).',
       'Ctrl-C (or SIGTERM) deletes the Jobs this run created and exits 130.',
     ],
     exitCodes: '0 succeeded, 1 a block failed, 2 usage or config error, 130 cancelled',

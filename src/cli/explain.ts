@@ -1,4 +1,4 @@
-import { explainConfig } from '../config/index.js';
+import { explainConfig, type FieldOrigin } from '../config/index.js';
 import type { CliArgs } from './args.js';
 import { prepareSelection } from './prepare-selection.js';
 import { formatTable, terminalWidth } from './table.js';
@@ -23,11 +23,18 @@ export async function explainCommand(
       r.path,
       typeof r.value === 'string' ? r.value : JSON.stringify(r.value),
       r.origin.layer,
-      r.origin.location
-        ? `${r.origin.location.file}${r.origin.location.line !== undefined ? `:${r.origin.location.line}` : ''}${r.origin.sourcePath ? ` (${r.origin.sourcePath})` : ''}`
-        : (r.origin.sourcePath ?? ''),
+      sourceOf(r.origin),
     ]),
     { ...(columns !== undefined ? { width: columns } : {}), fit: [1, 3] },
   );
   return `Job ${prepared.jobName} in namespace ${prepared.namespace}\n\n${table}`;
+}
+
+/** `file:line (user path)`; an override's flag as it was written (`--set cpu=4`). */
+function sourceOf(origin: FieldOrigin): string {
+  const { location, sourcePath } = origin;
+  if (!location) return sourcePath ?? '';
+  if (origin.layer === 'override') return location.file;
+  const line = location.line !== undefined ? `:${location.line}` : '';
+  return `${location.file}${line}${sourcePath ? ` (${sourcePath})` : ''}`;
 }

@@ -1,4 +1,4 @@
-import { containerEnv } from '../adapters/local/container-env.js';
+import { containerEnv, type LocalPodFields } from '../adapters/local/container-env.js';
 import type { PipelineDefinition } from '../config/index.js';
 import type { K8sBlockExecutor } from '../executor/block-executor.js';
 import { blockRunIdOf, type PipelineRun } from '../executor/pipeline-types.js';
@@ -39,7 +39,11 @@ export async function localBackendWarnings(
     const prepared = await job.prepare().catch(() => undefined);
     const container = prepared?.job.spec?.template.spec.containers[0];
     if (!container) continue;
-    for (const message of containerEnv(container, {}).skipped) {
+    const pod = {
+      metadata: { name: prepared.jobName, namespace: prepared.namespace, uid: '-' },
+      spec: prepared.job.spec?.template.spec,
+    };
+    for (const message of containerEnv(container, {}, pod as LocalPodFields).skipped) {
       byMessage.set(message, [...(byMessage.get(message) ?? []), job.name]);
     }
   }

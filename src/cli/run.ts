@@ -10,6 +10,7 @@ import { systemClock } from '../ports/clock.js';
 import { type CliArgs, required, usageError } from './args.js';
 import { localBackendWarnings } from './local-warnings.js';
 import { ProgressView, useColor } from './progress.js';
+import { blockOverrides, runOverrides } from './set-flags.js';
 import { formatTable } from './table.js';
 import { renderTimeline } from './timeline/html.js';
 import { ellipsis, plural } from './words.js';
@@ -29,11 +30,21 @@ export async function runCommand(
   const snapshot = await source.load(pipelineUuid);
   const pipeline = readPipeline(snapshot);
   const pipelineRunId = args.pipelineRunId ?? `run-${systemClock.now().toString(36)}`;
+  const mode = runModeOf(pipeline, args.mode);
+  if (mode === 'single-job' && args.setBlocks.length > 0)
+    throw usageError('--set-block is for dag runs: a single-job run has no block Jobs (use --set)', 'run');
+  const overrides = runOverrides(args);
+  const perBlock = blockOverrides(
+    args,
+    pipeline.blocks.map((b) => b.uuid),
+  );
   const run = {
     pipelineUuid,
     pipelineRunId,
     variables: args.vars,
     ...(args.trigger !== undefined ? { triggerName: args.trigger } : {}),
+    ...(overrides.length > 0 ? { overrides } : {}),
+    ...(Object.keys(perBlock).length > 0 ? { blockOverrides: perBlock } : {}),
   };
   // The local runner resolves blocks through the same executor it is part of, so it is bound late.
   let executors: Executors | undefined;
@@ -53,7 +64,6 @@ export async function runCommand(
     keepJobs: args.keepJobs,
     localRunner,
   });
-  const mode = runModeOf(pipeline, args.mode);
   const blocks = mode === 'single-job' ? [pipeline.uuid] : pipeline.blocks.map((b) => b.uuid);
   const where = args.local
     ? 'on the local backend'

@@ -5,7 +5,7 @@ import type { FieldOrigin, ResolvedConfig } from './types.js';
 export interface ExplainRow {
   /** Canonical path, e.g. `container.resources.limits.cpu` or `container.env[API_KEY]`. */
   path: string;
-  /** The resolved value; env values are shown as `"***"` (they may be secrets). */
+  /** The resolved value; env values are shown as `"***"` (they may be secrets), except the built-in ones. */
   value: unknown;
   /** The layer, file:line and user path that set it. */
   origin: FieldOrigin;
@@ -21,11 +21,17 @@ export interface ExplainRow {
  */
 export function explainConfig(resolved: ResolvedConfig): ExplainRow[] {
   return resolvedLeaves(resolved.config)
-    .map(([path, value]) => ({
-      path,
-      value: path.startsWith('container.env[') ? redactEnvItem(value) : redactNestedEnv(value),
-      origin: resolved.provenance[path] ?? { layer: 'built-in' as const },
-    }))
+    .map(([path, value]) => {
+      const origin = resolved.provenance[path] ?? { layer: 'built-in' as const };
+      // The executor's own variables hold no secret: show them as they are.
+      const shown =
+        origin.layer === 'built-in'
+          ? value
+          : path.startsWith('container.env[')
+            ? redactEnvItem(value)
+            : redactNestedEnv(value);
+      return { path, value: shown, origin };
+    })
     .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 

@@ -4,8 +4,10 @@
  * See docs/configuration.md.
  */
 export { type ExplainRow, explainConfig } from './explain.js';
+export { POD_IDENTITY_ENV_NAMES } from './identity-env.js';
 export { type MageCommandInput, mageCommand } from './mage-command.js';
 export { isRemove, isReplacement, REMOVE, type Remove, type Replacement, replaceWith } from './markers.js';
+export type { ConfigOverride, ConfigOverrides } from './overrides.js';
 export {
   type BlockDefinition,
   defaultExecutorType,
@@ -14,6 +16,7 @@ export {
   readPipeline,
   runModeOf,
 } from './pipeline.js';
+export { DISRUPTION_POLICY } from './pod-failure-policy.js';
 export { type ResolveInput, resolveConfig } from './resolve.js';
 export type {
   CommandPreset,

@@ -1,7 +1,9 @@
 import type { ConfigIssue } from '../errors/config-error.js';
-import type { ConfigSnapshot, DocumentPath, RawDocument } from '../ports/config-source.js';
+import type { ConfigSnapshot, RawDocument } from '../ports/config-source.js';
 import type { ServerPod } from '../ports/pod-introspector.js';
 import type { JsonObject } from '../types/kube.js';
+import { withPodIdentityEnv } from './identity-env.js';
+import { blockOf, policyOf, type RawSource, rawBlock, sectionOf, templateOf } from './layer-sources.js';
 import { hasMisspelled } from './mage-keys.js';
 import {
   isPlainObject,
@@ -13,21 +15,31 @@ import {
   type Tree,
 } from './merge.js';
 import { type NormalizedLayer, normalizeLayer } from './normalize.js';
+import { type ConfigOverrides, overrideLayer, overrideList, withOverridePathHint } from './overrides.js';
+import { checkPodFailurePolicy, DISRUPTION_POLICY, withDisruptionPolicy } from './pod-failure-policy.js';
 import { checkProjectDocument } from './project.js';
-import { asBoolean } from './scalars.js';
-import { describeValue } from './schema-walk.js';
 import { reconcileInheritedVolumes, serverPodLayer } from './server-pod.js';
 import { brokenFiles } from './snapshot-files.js';
+import { withTmpdir } from './tmpdir.js';
 import type { FieldOrigin, LayerName } from './types.js';
 import type { ConfigWarning } from './warnings.js';
 
-/** The built-in defaults: the lowest layer. */
+/**
+ * The built-in defaults: the lowest layer. Besides Mage's defaults: the termination message taken from the
+ * log's end when the container writes none (as Metaflow sets it), and the podFailurePolicy that keeps
+ * disruptions from spending `backoffLimit` (pod-failure-policy.ts). The pod identity env is built in too,
+ * added after the merge (identity-env.ts).
+ */
 export const BUILT_IN_DEFAULTS: Readonly<JsonObject> = Object.freeze({
   namespace: 'default',
   jobNamePrefix: 'data-prep',
-  container: { name: 'mage-job-container', imagePullPolicy: 'IfNotPresent' },
+  container: {
+    name: 'mage-job-container',
+    imagePullPolicy: 'IfNotPresent',
+    terminationMessagePolicy: 'FallbackToLogsOnError',
+  },
   pod: { restartPolicy: 'Never', serviceAccountName: 'default' },
-  job: { backoffLimit: 0 },
+  job: { backoffLimit: 0, podFailurePolicy: DISRUPTION_POLICY },
 });
 
 /** Environment variables of the env-defaults layer and the canonical field each one sets. */
@@ -46,6 +58,10 @@ export interface LayerSelection {
   mode: 'block' | 'pipeline';
   blockUuid?: string | undefined;
   serverPod?: ServerPod | undefined;
+  /** The run's overrides (`--set`): the `override` layer, above the block, below an enforced policy. */
+  overrides?: ConfigOverrides | undefined;
+  /** The block's own overrides (`--set-block`): a second `override` layer, above {@link overrides}. */
+  blockOverrides?: ConfigOverrides | undefined;
 }
 
 /** The merged config of every layer, with the origin of each node, and the problems found on the way. */
@@ -66,8 +82,9 @@ export interface MergedLayers {
 /**
  * Normalizes every layer and merges them in priority order (lowest first):
  * built-in < env defaults < server pod < [policy when `enforce: false`] < K8S_CONFIG_FILE < project <
- * pipeline < block < [policy when `enforce: true`]. Then `!remove` markers are applied and inherited
- * volumes and mounts made to agree.
+ * pipeline < block < override < [policy when `enforce: true`]. Then `!remove` markers are applied,
+ * inherited volumes and mounts made to agree, `TMPDIR` pointed at a tmpfs, the built-in podFailurePolicy
+ * dropped where it must not apply (its rules checked otherwise) and the pod identity env added.
  */
 export function mergeLayers(selection: LayerSelection): MergedLayers {
   const issues: ConfigIssue[] = [];
@@ -86,10 +103,14 @@ export function mergeLayers(selection: LayerSelection): MergedLayers {
     (selection.mode === 'block' && hasMisspelled(rawBlock(snapshot, selection.blockUuid), 'executor_config'))
   )
     incomplete = true;
-  const user = (name: LayerName, raw: RawSource | undefined): Tree<FieldOrigin> | undefined => {
+  const user = (
+    name: LayerName,
+    raw: RawSource | undefined,
+    mapIssue: (issue: ConfigIssue) => ConfigIssue = (issue) => issue,
+  ): Tree<FieldOrigin> | undefined => {
     if (!raw) return undefined;
     const normalized = normalizedOf(raw);
-    issues.push(...normalized.issues);
+    issues.push(...normalized.issues.map(mapIssue));
     warnings.push(...normalized.warnings);
     const origins = new Map<string, FieldOrigin>();
     for (const [key, o] of normalized.origins) origins.set(key, { layer: name, ...o });
@@ -104,6 +125,13 @@ export function mergeLayers(selection: LayerSelection): MergedLayers {
   const policy = policyOf(readable(snapshot.policy), issues);
   const policyLayer = user('policy', policy?.raw);
   const pipeline = readable(snapshot.pipeline);
+  // The run's overrides, then the block's own: two layers, so that they merge as layers do.
+  const overrides = [selection.overrides, selection.blockOverrides].map((group) => {
+    const layer = overrideLayer(overrideList(group));
+    issues.push(...layer.issues);
+    const raw = layer.document && { value: layer.document.value, path: [], document: layer.document };
+    return user('override', raw, withOverridePathHint);
+  });
   const named: [LayerName, Tree<FieldOrigin> | undefined][] = [
     ...(policy && !policy.enforce
       ? [['policy', policyLayer] as [LayerName, Tree<FieldOrigin> | undefined]]
@@ -117,6 +145,8 @@ export function mergeLayers(selection: LayerSelection): MergedLayers {
         ? user('block', blockOf(snapshot, selection.blockUuid, issues))
         : undefined,
     ],
+    ['override', overrides[0]],
+    ['override', overrides[1]],
     ...(policy?.enforce ? [['policy', policyLayer] as [LayerName, Tree<FieldOrigin> | undefined]] : []),
   ];
   const present = named.filter((entry): entry is [LayerName, Tree<FieldOrigin>] => entry[1] !== undefined);
@@ -134,7 +164,10 @@ export function mergeLayers(selection: LayerSelection): MergedLayers {
   ];
   // Sequentially, lowest first: a `!remove` only removes what lies below it.
   const merged = mergeAll(layers);
-  const tree = reconcileInheritedVolumes(stripRemovals(merged));
+  const tree = withPodIdentityEnv(
+    withDisruptionPolicy(withTmpdir(reconcileInheritedVolumes(stripRemovals(merged)))),
+  );
+  if (!incomplete) issues.push(...checkPodFailurePolicy(tree.value, tree.origins));
   return { tree, issues, warnings, incomplete, ranks };
 }
 
@@ -161,8 +194,6 @@ function normalizedOf(raw: RawSource): NormalizedLayer {
   return layer;
 }
 
-type RawSource = { value: unknown; path: DocumentPath; document: RawDocument };
-
 function builtInLayer(): Tree<FieldOrigin> {
   const origins = new Map<string, FieldOrigin>();
   for (const [key, value] of Object.entries(BUILT_IN_DEFAULTS))
@@ -180,108 +211,4 @@ function envDefaultsLayer(env: Readonly<Record<string, string | undefined>>): Tr
     tree = mergeTrees(tree, { value: nest(segments, text), origins }, 'override');
   }
   return tree;
-}
-
-/** The map under `key` of a document (`k8s_executor_config`, `executor_config`). */
-function sectionOf(document: RawDocument | undefined, key: string): RawSource | undefined {
-  if (!document || !isPlainObject(document.value) || document.value[key] == null) return undefined;
-  return { value: document.value[key], path: [key], document };
-}
-
-/** `K8S_CONFIG_FILE`: a layer at the top level, or inside Mage's `k8s_executor_config:` wrapper. */
-function templateOf(document: RawDocument | undefined, issues: ConfigIssue[]): RawSource | undefined {
-  if (!document || document.value == null) return undefined;
-  const wrapper = isPlainObject(document.value)
-    ? Object.keys(document.value).find((k) => k === 'k8s_executor_config' || k === 'k8sExecutorConfig')
-    : undefined;
-  if (wrapper !== undefined && (document.value as JsonObject)[wrapper] == null) return undefined;
-  if (wrapper === undefined) return { value: document.value, path: [], document };
-  for (const key of Object.keys(document.value as JsonObject)) {
-    if (key === wrapper) continue;
-    const location = document.locate([key]);
-    issues.push({
-      code: 'UNKNOWN_KEY',
-      path: key,
-      message: `"${key}" is outside ${wrapper}: this file uses the ${wrapper} wrapper, so move "${key}" inside it.`,
-      ...(location ? { location } : {}),
-    });
-  }
-  return { value: (document.value as JsonObject)[wrapper], path: [wrapper], document };
-}
-
-/** The policy file: `enabled` (default true) and `enforce` (default false) beside the layer keys. */
-function policyOf(
-  document: RawDocument | undefined,
-  issues: ConfigIssue[],
-): { raw: RawSource; enforce: boolean } | undefined {
-  if (!document || document.value == null) return undefined;
-  if (!isPlainObject(document.value)) {
-    const location = document.locate([]);
-    issues.push({
-      code: 'INVALID_TYPE',
-      path: '',
-      message: `expected a map with enabled, enforce and executor settings, got ${describeValue(document.value)}.`,
-      ...(location ? { location } : {}),
-    });
-    return undefined;
-  }
-  const { enabled: rawEnabled, enforce: rawEnforce, ...rest } = document.value;
-  // Empty means not set; PyYAML's yes/no/on/off are booleans here.
-  const enabled = rawEnabled ?? true;
-  const enforce = rawEnforce ?? false;
-  for (const [key, flag] of [
-    ['enabled', enabled],
-    ['enforce', enforce],
-  ] as const) {
-    if (asBoolean(flag) !== undefined) continue;
-    const location = document.locate([key]);
-    issues.push({
-      code: 'INVALID_TYPE',
-      path: key,
-      message: `expected true or false, got ${describeValue(flag)}.`,
-      ...(location ? { location } : {}),
-    });
-    return undefined;
-  }
-  return asBoolean(enabled)
-    ? { raw: { value: rest, path: [], document }, enforce: asBoolean(enforce) === true }
-    : undefined;
-}
-
-/** The raw entry of block `uuid` in the pipeline's `blocks` list. */
-function rawBlock(snapshot: ConfigSnapshot, uuid: string | undefined): unknown {
-  const document = snapshot.pipeline;
-  const blocks = document && isPlainObject(document.value) ? document.value.blocks : undefined;
-  return Array.isArray(blocks) ? blocks.find((b) => isPlainObject(b) && b.uuid === uuid) : undefined;
-}
-
-/** The block's `executor_config` in the pipeline's `blocks` list. */
-function blockOf(
-  snapshot: ConfigSnapshot,
-  blockUuid: string | undefined,
-  issues: ConfigIssue[],
-): RawSource | undefined {
-  const document = snapshot.pipeline;
-  const blocks = document && isPlainObject(document.value) ? document.value.blocks : undefined;
-  const list = Array.isArray(blocks) ? blocks : [];
-  const index = list.findIndex((b) => isPlainObject(b) && b.uuid === blockUuid);
-  if (!document || index < 0) {
-    if (!document && snapshot.issues.some((i) => i.code === 'UNKNOWN_PIPELINE')) return undefined;
-    const known = list.flatMap((b) => (isPlainObject(b) && typeof b.uuid === 'string' ? [b.uuid] : []));
-    issues.push({
-      code: 'UNKNOWN_BLOCK',
-      path: blockUuid === undefined ? '' : 'blocks',
-      message:
-        blockUuid === undefined
-          ? 'a block run needs the block uuid: pass blockUuid (or identity.blockUuid).'
-          : !document
-            ? `block "${blockUuid}" cannot be found: no pipeline was loaded (load the snapshot with the pipeline uuid).`
-            : `no block "${blockUuid}" in the pipeline: the blocks are ${known.map((k) => `"${k}"`).join(', ') || 'none'}.`,
-      ...(document ? { location: { file: document.file } } : {}),
-    });
-    return undefined;
-  }
-  const block = list[index] as JsonObject;
-  const path = ['blocks', index, 'executor_config'];
-  return block.executor_config == null ? undefined : { value: block.executor_config, path, document };
 }

@@ -4,6 +4,7 @@ import type { ServerPod } from '../ports/pod-introspector.js';
 import type { RunIdentity } from '../types/run.js';
 import type { LayerSelection } from './layers.js';
 import { BoundedCache, inputsKey } from './memo.js';
+import type { ConfigOverrides } from './overrides.js';
 import { computeStage, finishRun, type ResolveStage, runInputsOf } from './resolve-stage.js';
 import type { ResolvedConfig } from './types.js';
 import type { ConfigWarning } from './warnings.js';
@@ -25,6 +26,10 @@ export interface ResolveInput {
   variables?: Readonly<Record<string, unknown>>;
   /** The pod this process runs in, for inheritance. */
   serverPod?: ServerPod;
+  /** Runtime overrides (`--set`): a layer above the block, below an enforced policy. */
+  overrides?: ConfigOverrides;
+  /** The block's own runtime overrides (`--set-block`): a layer above {@link overrides}. */
+  blockOverrides?: ConfigOverrides;
 }
 
 /**

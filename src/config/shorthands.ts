@@ -1,5 +1,6 @@
 import type { DocumentPath } from '../ports/config-source.js';
 import type { JsonObject } from '../types/kube.js';
+import { dnsSubdomainProblem, labelValueProblem } from './k8s-values.js';
 import { squashKey } from './key-case.js';
 import { isPlainObject, nest, recordOrigins } from './merge.js';
 import { joinKey } from './paths.js';
@@ -204,8 +205,11 @@ export function tmpfs(
   const sizeLimit = size ? sizeOf(size[1], 'Mi', [...base, size[0]], ctx) : halfOf(memoryQuantity);
   if (size && sizeLimit === undefined) return undefined;
   const origin = originAt(ctx, [...base, (use ?? size ?? path)![0]]);
-  return memoryVolume('tmpfs', (path?.[1] as string | undefined) ?? '/tmp', sizeLimit, origin, ctx);
+  return memoryVolume(TMPFS_VOLUME, (path?.[1] as string | undefined) ?? '/tmp', sizeLimit, origin, ctx);
 }
+
+/** The name of the memory-backed volume `use_tmpfs` adds (`TMPDIR` points at its mount: tmpdir.ts). */
+export const TMPFS_VOLUME = 'tmpfs';
 
 /** `port: 8080` → `container.ports: [{containerPort: 8080}]`. */
 const port: Shorthand = (raw, doc, ctx) => {
@@ -216,11 +220,47 @@ const port: Shorthand = (raw, doc, ctx) => {
   return undefined;
 };
 
+/**
+ * A Kueue name (`queue_name`, `workload_priority_class`) → the canonical top-level field. Kueue reads it
+ * from a label and checks it as an object name: a DNS-1123 subdomain of at most 63 characters.
+ */
+function kueueName(field: 'queueName' | 'workloadPriorityClass', what: string): Shorthand {
+  return (raw, doc, ctx) => {
+    const name = typeof raw === 'string' ? raw.trim() : undefined;
+    const problem =
+      name === undefined
+        ? `expected the name of a ${what}, got ${describeValue(raw)}`
+        : (labelValueProblem(name) ?? dnsSubdomainProblem(name));
+    if (problem === undefined) return fragment([field], name, originAt(ctx, doc), ctx);
+    report(
+      ctx,
+      'INVALID_LABEL',
+      doc,
+      name === undefined ? `${problem}.` : `the ${what} "${name}" ${problem} (Kueue reads it from a label).`,
+    );
+    return undefined;
+  };
+}
+
+/** A switch → the canonical top-level boolean `field` (PyYAML's yes/no/on/off included). */
+function flag(field: 'tmpfsTempdir' | 'retryDisruptions'): Shorthand {
+  return (raw, doc, ctx) => {
+    const on = asBoolean(raw);
+    if (on !== undefined) return fragment([field], on, originAt(ctx, doc), ctx);
+    report(ctx, 'INVALID_TYPE', doc, `expected true or false, got ${describeValue(raw)}.`);
+    return undefined;
+  };
+}
+
 /** Shorthands that `!remove` can undo, with the canonical field each one sets. */
 export const REMOVABLE_SHORTHANDS: Readonly<Record<string, readonly string[]>> = {
   cpu: [...REQUESTS, 'cpu'],
   memory: [...REQUESTS, 'memory'],
   disk: [...REQUESTS, 'ephemeral-storage'],
+  queueName: ['queueName'],
+  workloadPriorityClass: ['workloadPriorityClass'],
+  tmpfsTempdir: ['tmpfsTempdir'],
+  retryDisruptions: ['retryDisruptions'],
 };
 
 /** The computed shorthands, by their API-style name. Relocations (image, labels, ...) are in normalize.ts. */
@@ -234,4 +274,8 @@ export const SHORTHANDS: Readonly<Record<string, Shorthand>> = {
   persistentVolumeClaims,
   sharedMemory,
   port,
+  queueName: kueueName('queueName', 'Kueue LocalQueue'),
+  workloadPriorityClass: kueueName('workloadPriorityClass', 'Kueue WorkloadPriorityClass'),
+  tmpfsTempdir: flag('tmpfsTempdir'),
+  retryDisruptions: flag('retryDisruptions'),
 };

@@ -29,9 +29,24 @@ export interface ExecutorConfig {
   pod?: JsonObject;
   /** Job spec fields (activeDeadlineSeconds, backoffLimit, ttlSecondsAfterFinished, podFailurePolicy, ...). */
   job?: JsonObject;
+  /** `queue_name`: the Kueue LocalQueue, as the Job's `kueue.x-k8s.io/queue-name` label (docs/configuration.md §14). */
+  queueName?: string;
+  /** `workload_priority_class`: the Kueue WorkloadPriorityClass, as the Job's `kueue.x-k8s.io/priority-class` label. */
+  workloadPriorityClass?: string;
+  /** `tmpfs_tempdir` (Metaflow): with `use_tmpfs`, `TMPDIR` points at the tmpfs mount. @default true */
+  tmpfsTempdir?: boolean;
+  /**
+   * `retry_disruptions`: without a `podFailurePolicy` of the user's, the Job gets one whose rule ignores pods
+   * lost to a disruption (preemption, eviction, node drain), so they do not count against `backoffLimit`.
+   * @default true
+   */
+  retryDisruptions?: boolean;
 }
 
-/** The layers, lowest priority to highest as listed in `docs/configuration.md`. */
+/**
+ * The layers, lowest priority to highest as listed in `docs/configuration.md` (`override`: the run's
+ * `--set` / `overrides`, above the block and below an enforced policy).
+ */
 export type LayerName =
   | 'built-in'
   | 'env-defaults'
@@ -40,6 +55,7 @@ export type LayerName =
   | 'project'
   | 'pipeline'
   | 'block'
+  | 'override'
   | 'policy';
 
 /** Which layer, file and line set a resolved field. */

@@ -130,7 +130,7 @@ export class K8sBlockExecutor {
   private async build(
     mode: 'block' | 'pipeline',
     identity: RunIdentity,
-    run: Pick<BlockRun, 'variables' | 'command' | 'args'>,
+    run: Pick<BlockRun, 'variables' | 'command' | 'args' | 'overrides' | 'blockOverrides'>,
     snapshot: ConfigSnapshot | undefined,
     signal: AbortSignal | undefined,
   ): Promise<PreparedRun> {
@@ -147,6 +147,8 @@ export class K8sBlockExecutor {
       ...(this.options.clusterId ? { clusterId: this.options.clusterId } : {}),
       ...(run.command ? { command: run.command } : {}),
       ...(run.args ? { args: run.args } : {}),
+      ...(run.overrides ? { overrides: run.overrides } : {}),
+      ...(run.blockOverrides ? { blockOverrides: run.blockOverrides } : {}),
     });
   }
 

@@ -1,4 +1,5 @@
 import type { BlockDefinition, PipelineDefinition } from '../config/index.js';
+import { ConfigError } from '../errors/config-error.js';
 import { isolateCallback } from '../errors/isolate-callback.js';
 import type { Clock } from '../ports/clock.js';
 import type { ConfigSnapshot } from '../ports/config-source.js';
@@ -63,6 +64,8 @@ export function dagContext(input: {
   const byUuid = new Map(pipeline.blocks.map((b) => [b.uuid, b]));
   const k8sTypes = new Set((settings.k8sExecutorTypes ?? ['k8s']).map((t) => t.toLowerCase()));
   const blockRunId = (uuid: string) => blockRunIdOf(request, uuid);
+  checkBlockOverrides(request, pipeline);
+  const own = (uuid: string) => request.blockOverrides?.[uuid];
   const blockRun = (block: BlockDefinition, attempt: number): BlockRun => ({
     pipelineUuid: request.pipelineUuid,
     blockUuid: block.uuid,
@@ -71,6 +74,8 @@ export function dagContext(input: {
     attempt,
     ...(request.triggerName !== undefined ? { triggerName: request.triggerName } : {}),
     ...(request.variables ? { variables: request.variables } : {}),
+    ...(request.overrides ? { overrides: request.overrides } : {}),
+    ...(own(block.uuid) ? { blockOverrides: own(block.uuid) } : {}),
   });
   const { runOptions, ...rest } = input;
   const emit = isolateCallback('onEvent', runOptions.onEvent);
@@ -87,4 +92,18 @@ export function dagContext(input: {
     blockRun,
     prepare: (block, attempt, signal) => blocks.prepare(blockRun(block, attempt), snapshot, signal),
   };
+}
+
+/** @throws ConfigError (`UNKNOWN_BLOCK`) for a uuid of `blockOverrides` that the pipeline does not have. */
+function checkBlockOverrides(request: PipelineRun, pipeline: PipelineDefinition): void {
+  const known = pipeline.blocks.map((b) => b.uuid);
+  const unknown = Object.keys(request.blockOverrides ?? {}).filter((uuid) => !known.includes(uuid));
+  if (unknown.length === 0) return;
+  throw new ConfigError(
+    unknown.map((uuid) => ({
+      code: 'UNKNOWN_BLOCK' as const,
+      path: 'blockOverrides',
+      message: `blockOverrides names block "${uuid}", which pipeline "${pipeline.uuid}" does not have: the blocks are ${known.map((k) => `"${k}"`).join(', ') || 'none'}.`,
+    })),
+  );
 }

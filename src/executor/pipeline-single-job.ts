@@ -41,6 +41,7 @@ export async function runSingleJob(
         pipelineRunId: run.pipelineRunId,
         ...(run.triggerName !== undefined ? { triggerName: run.triggerName } : {}),
         ...(run.variables ? { variables: run.variables } : {}),
+        ...(run.overrides ? { overrides: run.overrides } : {}),
       },
       {
         snapshot,

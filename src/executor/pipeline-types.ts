@@ -1,3 +1,4 @@
+import type { ConfigOverrides } from '../config/overrides.js';
 import type { ErrorCode } from '../errors/codes.js';
 import type { ExecutorOptions } from './block-executor.js';
 import type { BlockEvent, LogLine, WarningEvent } from './types.js';
@@ -146,6 +147,17 @@ export interface PipelineRun {
   variables?: Readonly<Record<string, unknown>>;
   /** Block run ids by block uuid. @default `<pipelineRunId>-<blockUuid>` */
   blockRunIds?: Readonly<Record<string, string | number>>;
+  /**
+   * Runtime overrides for every Job of the run (the CLI's `--set`): a config layer above the block's and
+   * below an enforced policy (docs/configuration.md §15).
+   */
+  overrides?: ConfigOverrides;
+  /**
+   * Runtime overrides of one block's Jobs, by block uuid (`--set-block BLOCK.KEY=VALUE`): a layer above
+   * {@link overrides} (they win for the same key). DAG mode only: a single-job run has no block Jobs.
+   * A uuid the pipeline does not have is a ConfigError (`UNKNOWN_BLOCK`) before any Job is created.
+   */
+  blockOverrides?: Readonly<Record<string, ConfigOverrides>>;
 }
 
 /** The block run id a pipeline run gives a block: its entry in `blockRunIds`, else `<pipelineRunId>-<blockUuid>`. */

@@ -1,4 +1,5 @@
 import { resolveConfig } from '../config/index.js';
+import type { ConfigOverrides } from '../config/overrides.js';
 import type { ResolvedConfig } from '../config/types.js';
 import { jobName } from '../naming/job-name.js';
 import type { ConfigSnapshot } from '../ports/config-source.js';
@@ -22,6 +23,10 @@ export interface PrepareInput {
   clusterId?: string;
   command?: string[];
   args?: string[];
+  /** Runtime overrides (`--set`): a layer above the block, below an enforced policy. */
+  overrides?: ConfigOverrides;
+  /** The block's own runtime overrides (`--set-block`): a layer above {@link overrides}. */
+  blockOverrides?: ConfigOverrides;
 }
 
 /** A built Job with the resolved config it came from (for `explain`). */
@@ -47,6 +52,8 @@ export function prepareJob(input: PrepareInput): PreparedRun {
     ...(identity.blockUuid !== undefined ? { blockUuid: identity.blockUuid } : {}),
     ...(input.variables ? { variables: input.variables } : {}),
     ...(input.serverPod ? { serverPod: input.serverPod } : {}),
+    ...(input.overrides ? { overrides: input.overrides } : {}),
+    ...(input.blockOverrides ? { blockOverrides: input.blockOverrides } : {}),
   });
   const clusterId = clusterIdOf(snapshot, input.clusterId);
   const kind = mode;

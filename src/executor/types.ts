@@ -1,3 +1,4 @@
+import type { ConfigOverrides } from '../config/overrides.js';
 import type { ErrorCode } from '../errors/codes.js';
 import type { BlockPhase, BlockState } from '../monitor/types.js';
 
@@ -21,6 +22,16 @@ export interface BlockRun {
   command?: string[];
   /** The container args; overrides `container.args` of the config. */
   args?: string[];
+  /**
+   * Runtime overrides (the CLI's `--set`, Metaflow's `--with kubernetes:cpu=4`): a config layer above the
+   * block's and below an enforced policy, e.g. `{ cpu: 4, 'container.resources.limits.memory': '8Gi' }`.
+   */
+  overrides?: ConfigOverrides;
+  /**
+   * More overrides, as a layer of their own above {@link overrides} (so maps and env merge between the
+   * two as between layers): what a pipeline run's `blockOverrides` (`--set-block`) gives this block.
+   */
+  blockOverrides?: ConfigOverrides;
 }
 
 /** A whole pipeline run as one Job (Mage's pipeline executor). */
@@ -32,6 +43,8 @@ export interface PipelineJobRun {
   variables?: Readonly<Record<string, unknown>>;
   command?: string[];
   args?: string[];
+  /** Runtime overrides, as for a block run (there is no block layer: they sit above the pipeline's). */
+  overrides?: ConfigOverrides;
 }
 
 /** One line of a pod's log, tagged with where it came from. */

@@ -2,7 +2,14 @@ import type { ResolvedConfig } from '../config/types.js';
 import { identityAnnotations, identityLabels } from '../naming/labels.js';
 import type { Container, Job } from '../types/kube.js';
 import type { RunIdentity } from '../types/run.js';
+import { configRecordOf } from './drift.js';
 import { sortKeys } from './stable-json.js';
+
+/** Kueue's label naming the LocalQueue a Job is submitted to. */
+export const KUEUE_QUEUE_LABEL = 'kueue.x-k8s.io/queue-name';
+
+/** Kueue's label naming the Job's WorkloadPriorityClass. */
+export const KUEUE_PRIORITY_CLASS_LABEL = 'kueue.x-k8s.io/priority-class';
 
 /** The pod's restart policy when the config sets none; a Job allows only `Never` or `OnFailure`. */
 export const DEFAULT_RESTART_POLICY = 'Never';
@@ -30,7 +37,11 @@ export interface BuildJobInput {
  * a deep-equal Job with every object's keys sorted, no `undefined` or `null`, lists in their given order.
  * The input is never mutated and the Job shares no object with it.
  *
- * - `metadata`: name, namespace, user labels and annotations with the identity ones on top (identity wins).
+ * - `metadata`: name, namespace, user labels and annotations with the identity ones on top (identity wins);
+ *   Kueue's `kueue.x-k8s.io/queue-name` and `kueue.x-k8s.io/priority-class` labels from `queueName` and
+ *   `workloadPriorityClass` (on the Job only: Kueue reads the Job; its pods are not queued on their own);
+ *   the config record of the pod template (`k8s-executor/config-hash`, `k8s-executor/config-fields`: see
+ *   drift.ts).
  * - `spec`: every `config.job` field (backoffLimit, activeDeadlineSeconds, ttlSecondsAfterFinished,
  *   podFailurePolicy, ...) and the pod template. `selector`/`manualSelector` are left to the API server.
  * - `spec.template.metadata`: the same labels and annotations, so the pods are selectable by run.
@@ -56,18 +67,26 @@ export function buildJob(input: BuildJobInput): Job {
   const pod = config.pod ?? {};
   const restartPolicy =
     typeof pod['restartPolicy'] === 'string' ? pod['restartPolicy'] : DEFAULT_RESTART_POLICY;
-
-  // sortKeys deep-copies, so the two metadata blocks and the container share nothing with the input.
+  // sortKeys deep-copies, so the metadata blocks and the container share nothing with the input.
+  const template = sortKeys({
+    metadata: { labels, annotations },
+    spec: { ...pod, containers: [container], restartPolicy },
+  });
+  const kueue = {
+    ...(config.queueName !== undefined ? { [KUEUE_QUEUE_LABEL]: config.queueName } : {}),
+    ...(config.workloadPriorityClass !== undefined
+      ? { [KUEUE_PRIORITY_CLASS_LABEL]: config.workloadPriorityClass }
+      : {}),
+  };
   return sortKeys<Job>({
     apiVersion: 'batch/v1',
     kind: 'Job',
-    metadata: { name: input.jobName, namespace: config.namespace, labels, annotations },
-    spec: {
-      ...config.job,
-      template: {
-        metadata: { labels, annotations },
-        spec: { ...pod, containers: [container], restartPolicy },
-      },
+    metadata: {
+      name: input.jobName,
+      namespace: config.namespace,
+      labels: { ...labels, ...kueue },
+      annotations: { ...annotations, ...configRecordOf(template).annotations },
     },
+    spec: { ...config.job, template },
   });
 }

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { parse } from 'yaml';
+import { POD_IDENTITY_ENV_NAMES } from '../../src/config/identity-env.js';
 import type { Job } from '../../src/types/kube.js';
 import { projectWithBlocks, writeProject } from '../helpers/project.js';
 import { cli } from './run-cli.js';
@@ -92,7 +93,9 @@ spec:
     expect(code).toBe(0);
     const container = (parse(stdout) as Job).spec!.template.spec.containers[0]!;
     expect(container.image).toBe('mageai/mageai:0.9.76');
-    expect(container.env).toEqual([{ name: 'DB_HOST', value: 'db' }]);
+    // The server pod's env, then the built-in pod identity variables (docs/configuration.md).
+    expect(container.env?.[0]).toEqual({ name: 'DB_HOST', value: 'db' });
+    expect(container.env?.slice(1).map((e) => e.name)).toEqual(Object.values(POD_IDENTITY_ENV_NAMES));
   });
 
   it('exits 2 with one clear paragraph and no stack trace on a config error', async () => {

@@ -32,6 +32,15 @@ describe('help and version', () => {
     expect((await cli(['render', '-h'])).stdout).toContain('-o, --output yaml|json');
   });
 
+  it('lists the overrides and -n, --namespace for run, render and explain only', async () => {
+    for (const command of ['run', 'render', 'explain']) {
+      const { stdout } = await cli(['help', command]);
+      for (const flag of ['--set KEY=VALUE', '--set-block BLOCK.KEY=VALUE', '-n, --namespace NAME'])
+        expect(stdout, `${command} ${flag}`).toContain(flag);
+    }
+    expect((await cli(['help', 'validate'])).stdout).not.toContain('--set');
+  });
+
   it('prints the overview for --help and help, and to stderr with exit 2 for no command', async () => {
     const overview = await cli(['--help']);
     expect(overview.code).toBe(0);

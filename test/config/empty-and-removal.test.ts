@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { checkSnapshot, REMOVE, replaceWith, resolveConfig } from '../../src/config/index.js';
+import { POD_IDENTITY_ENV } from '../../src/config/identity-env.js';
+import {
+  checkSnapshot,
+  DISRUPTION_POLICY,
+  REMOVE,
+  replaceWith,
+  resolveConfig,
+} from '../../src/config/index.js';
 import { ConfigError } from '../../src/errors/config-error.js';
 import type { ServerPod } from '../../src/ports/pod-introspector.js';
 import {
@@ -52,7 +59,7 @@ function issuesOf(run: () => unknown) {
 describe('an empty value (YAML null) is "not set", as Mage reads it', () => {
   it('job: empty keeps backoffLimit 0 (Kubernetes would retry 6 times)', () => {
     const { config } = resolve({ project: projectWith('container_config: {image: x/y:1}\njob:') });
-    expect(config.job).toEqual({ backoffLimit: 0 });
+    expect(config.job).toEqual({ backoffLimit: 0, podFailurePolicy: DISRUPTION_POLICY });
   });
 
   it.each([
@@ -131,7 +138,7 @@ describe('removing what a lower layer set: !remove and !replace', () => {
     });
     expect(config.pod?.nodeSelector).toBeUndefined();
     expect(config.container.resources).toBeUndefined();
-    expect(config.job).toBeUndefined();
+    expect(config.job).toEqual({ podFailurePolicy: DISRUPTION_POLICY });
     expect(Object.keys(provenance).some((k) => k.startsWith('pod.nodeSelector'))).toBe(false);
   });
 
@@ -145,7 +152,8 @@ describe('removing what a lower layer set: !remove and !replace', () => {
       ),
     });
     expect(config.pod?.nodeSelector).toEqual({ pool: 'c' });
-    expect(config.container.env).toEqual([{ name: 'C', value: '3' }]);
+    // The executor's own variables are added after the merge (unless set), so !replace keeps them.
+    expect(config.container.env).toEqual([{ name: 'C', value: '3' }, ...POD_IDENTITY_ENV]);
   });
 
   it('the same markers work in code: REMOVE and replaceWith', () => {
@@ -237,7 +245,8 @@ k8s_executor_config:
       true,
     );
     expect(config.container.image).toBe('x/y:1');
-    expect(config.container.env).toBeUndefined();
+    // The server pod's env is not inherited: only the executor's own variables.
+    expect(config.container.env).toEqual(POD_IDENTITY_ENV);
     expect(config.metadata?.labels).toEqual({ enabled: 'yes' });
   });
 });

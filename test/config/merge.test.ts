@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { resolveConfig } from '../../src/config/index.js';
+import { POD_IDENTITY_ENV } from '../../src/config/identity-env.js';
+import { DISRUPTION_POLICY, resolveConfig } from '../../src/config/index.js';
 import { ConfigError } from '../../src/errors/config-error.js';
 import type { ServerPod } from '../../src/ports/pod-introspector.js';
 import {
@@ -151,6 +152,7 @@ describe('merge rules per field kind', () => {
       { name: 'A', value: '1' },
       { name: 'B', valueFrom: { secretKeyRef: { name: 's', key: 'k' } } },
       { name: 'C', value: '3' },
+      ...POD_IDENTITY_ENV,
     ]);
     expect(provenance['container.env[A]']?.layer).toBe('project');
     expect(provenance['container.env[B]']?.layer).toBe('block');
@@ -258,10 +260,12 @@ describe('env defaults and built-ins', () => {
         name: 'mage-job-container',
         image: 'img:1',
         imagePullPolicy: 'IfNotPresent',
+        terminationMessagePolicy: 'FallbackToLogsOnError',
+        env: POD_IDENTITY_ENV,
         resources: { requests: { cpu: '250m', memory: '512Mi' }, limits: { cpu: '500m', memory: '1Gi' } },
       },
       pod: { restartPolicy: 'Never', serviceAccountName: 'runner' },
-      job: { backoffLimit: 0 },
+      job: { backoffLimit: 0, podFailurePolicy: DISRUPTION_POLICY },
     });
     expect(provenance['pod.serviceAccountName']).toEqual({
       layer: 'env-defaults',
@@ -386,6 +390,7 @@ describe('server pod inheritance', () => {
     expect(config.container.env).toEqual([
       { name: 'USER_CODE_PATH', value: '/home/src/proj' },
       { name: 'FOO', value: 'job' },
+      ...POD_IDENTITY_ENV,
     ]);
     expect(config.container.envFrom).toEqual([{ secretRef: { name: 'mage-secrets' } }]);
     expect(config.container.volumeMounts).toEqual([{ name: 'code', mountPath: '/home/src' }]);
@@ -429,7 +434,7 @@ describe('server pod inheritance', () => {
       { serverPod: { ...serverPod, containerName: 'missing' } },
     );
     expect(config.container.image).toBe('proxy:1');
-    expect(config.container.env).toEqual([{ name: 'SIDE', value: '1' }]);
+    expect(config.container.env).toEqual([{ name: 'SIDE', value: '1' }, ...POD_IDENTITY_ENV]);
     expect(config.pod?.volumes).toEqual([{ name: 'unused', emptyDir: {} }]);
   });
 
@@ -439,7 +444,7 @@ describe('server pod inheritance', () => {
       { serverPod },
     );
     expect(config.container.image).toBe('img:1');
-    expect(config.container.env).toBeUndefined();
+    expect(config.container.env).toEqual(POD_IDENTITY_ENV);
     expect(config.pod?.nodeSelector).toBeUndefined();
   });
 });

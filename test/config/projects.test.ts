@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { FsConfigSource } from '../../src/adapters/fs/fs-config-source.js';
-import { readPipeline, resolveConfig, validateSnapshot } from '../../src/config/index.js';
+import { DISRUPTION_POLICY, readPipeline, resolveConfig, validateSnapshot } from '../../src/config/index.js';
 
 const ROOT = 'test/fixtures/projects';
 const index = parse(readFileSync(`${ROOT}/index.yaml`, 'utf8')) as Record<
@@ -73,6 +73,7 @@ describe('what the seed examples resolve to', () => {
       backoffLimit: 2,
       activeDeadlineSeconds: 3600,
       ttlSecondsAfterFinished: 86400,
+      podFailurePolicy: DISRUPTION_POLICY,
     });
     expect(config.metadata?.labels).toEqual({ app: 'mage', environment: 'production' });
   });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { POD_IDENTITY_ENV } from '../../src/config/identity-env.js';
 import { resolveConfig } from '../../src/config/index.js';
 import { renderTemplate } from '../../src/config/template.js';
 import type { ConfigError } from '../../src/errors/config-error.js';
@@ -73,7 +74,7 @@ container:
     expect(config.metadata).toEqual({ labels: { block: 'b', attempt: '2' }, annotations: { run: '7/42' } });
     expect(config.container.command).toEqual(['python', '/home/src/p/b.py']);
     expect(config.container.args).toEqual(['--trigger=nightly']);
-    expect(config.container.env).toEqual([{ name: 'NOT_TEMPLATED', value: '{{ x }}' }]);
+    expect(config.container.env).toEqual([{ name: 'NOT_TEMPLATED', value: '{{ x }}' }, ...POD_IDENTITY_ENV]);
   });
 
   it('reports every missing name at once, where it was written', () => {

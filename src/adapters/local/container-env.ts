@@ -1,4 +1,5 @@
-import type { Container } from '../../types/kube.js';
+import { hostname } from 'node:os';
+import type { Container, Pod } from '../../types/kube.js';
 
 /** The environment of a local container, and the settings that could not be honoured. */
 export interface LocalContainerEnv {
@@ -10,15 +11,20 @@ export interface LocalContainerEnv {
   skipped: string[];
 }
 
+/** The pod fields a local process can be told about (what the downward API would give it). */
+export type LocalPodFields = Pick<Pod, 'metadata' | 'spec'>;
+
 /**
  * Builds a local container's environment: `base` (PATH, HOME, the caller's extra variables, HOSTNAME),
  * then the container's `env` entries that have a `value`, in order, with `$(NAME)` references expanded as
- * the kubelet does. Entries with `valueFrom` and every `envFrom` source are skipped: there are no
- * Secrets, ConfigMaps or field refs locally.
+ * the kubelet does. A `valueFrom.fieldRef` to the pod's name, namespace, uid, node, service account or IPs
+ * is resolved from `pod` (the node is this machine, both IPs 127.0.0.1), as the downward API would; other
+ * `valueFrom` entries and every `envFrom` source are skipped: there are no Secrets or ConfigMaps locally.
  */
 export function containerEnv(
   container: Container,
   base: Readonly<Record<string, string>>,
+  pod?: LocalPodFields,
 ): LocalContainerEnv {
   const env: Record<string, string> = { ...base };
   const defined: Record<string, string> = {};
@@ -26,11 +32,12 @@ export function containerEnv(
   for (const entry of container.env ?? []) {
     const name = typeof entry.name === 'string' ? entry.name : undefined;
     if (!name) continue;
-    if (entry.valueFrom !== undefined) {
+    const downward = entry.valueFrom !== undefined && pod ? downwardValue(entry.valueFrom, pod) : undefined;
+    if (entry.valueFrom !== undefined && downward === undefined) {
       skipped.push(`env ${name} uses valueFrom, which the local backend cannot resolve: it is not set.`);
       continue;
     }
-    const value = expandReferences(typeof entry.value === 'string' ? entry.value : '', defined);
+    const value = downward ?? expandReferences(typeof entry.value === 'string' ? entry.value : '', defined);
     defined[name] = value;
     env[name] = value;
   }
@@ -41,6 +48,28 @@ export function containerEnv(
     );
   }
   return { env, containerVars: defined, skipped };
+}
+
+/** The value of a downward-API `fieldRef` for a local pod, or undefined for anything else. */
+function downwardValue(valueFrom: unknown, pod: LocalPodFields): string | undefined {
+  const path = (valueFrom as { fieldRef?: { fieldPath?: unknown } } | undefined)?.fieldRef?.fieldPath;
+  switch (path) {
+    case 'metadata.name':
+      return pod.metadata.name ?? '';
+    case 'metadata.namespace':
+      return pod.metadata.namespace ?? 'default';
+    case 'metadata.uid':
+      return pod.metadata.uid ?? '';
+    case 'spec.nodeName':
+      return (pod.spec as { nodeName?: string } | undefined)?.nodeName ?? hostname();
+    case 'spec.serviceAccountName':
+      return (pod.spec as { serviceAccountName?: string } | undefined)?.serviceAccountName ?? 'default';
+    case 'status.hostIP':
+    case 'status.podIP':
+      return '127.0.0.1';
+    default:
+      return undefined;
+  }
 }
 
 /**

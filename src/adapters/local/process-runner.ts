@@ -78,10 +78,14 @@ class LocalProcess {
 
   async launch(): Promise<void> {
     const container = this.pod.spec?.containers[0];
-    const { env, containerVars, skipped } = containerEnv(container ?? { name: 'main' }, {
-      ...this.options.baseEnv,
-      HOSTNAME: this.pod.metadata.name ?? '',
-    });
+    const { env, containerVars, skipped } = containerEnv(
+      container ?? { name: 'main' },
+      {
+        ...this.options.baseEnv,
+        HOSTNAME: this.pod.metadata.name ?? '',
+      },
+      this.pod,
+    );
     for (const message of skipped) this.callbacks.onWarning(LOCAL_SETTING_IGNORED, message);
     const argv = [...(container?.command ?? []), ...(container?.args ?? [])].map((a) =>
       expandReferences(a, containerVars),

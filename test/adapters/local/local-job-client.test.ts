@@ -247,3 +247,43 @@ describe('LocalJobClient', () => {
     expect(pod?.status?.containerStatuses?.[0]?.state?.terminated?.exitCode).toBe(143);
   });
 });
+
+describe('the downward API on the local backend', () => {
+  it("resolves the pod's own fields (name, namespace, uid, node, service account, IPs); other valueFrom still warns", async () => {
+    const { containerEnv } = await import('../../../src/adapters/local/container-env.js');
+    const pod = {
+      metadata: { name: 'job-abcde', namespace: 'etl', uid: 'u-1' },
+      spec: { serviceAccountName: 'runner', nodeName: 'laptop', containers: [] },
+    };
+    const ref = (name: string, fieldPath: string) => ({ name, valueFrom: { fieldRef: { fieldPath } } });
+    const { env, skipped } = containerEnv(
+      {
+        name: 'main',
+        env: [
+          ref('POD', 'metadata.name'),
+          ref('NS', 'metadata.namespace'),
+          ref('UID', 'metadata.uid'),
+          ref('NODE', 'spec.nodeName'),
+          ref('SA', 'spec.serviceAccountName'),
+          ref('IP', 'status.hostIP'),
+          { name: 'DERIVED', value: '$(POD)-x' },
+          { name: 'CPU', valueFrom: { resourceFieldRef: { resource: 'limits.cpu' } } },
+        ],
+      },
+      {},
+      pod,
+    );
+    expect(env).toEqual({
+      POD: 'job-abcde',
+      NS: 'etl',
+      UID: 'u-1',
+      NODE: 'laptop',
+      SA: 'runner',
+      IP: '127.0.0.1',
+      DERIVED: 'job-abcde-x',
+    });
+    expect(skipped).toEqual([
+      'env CPU uses valueFrom, which the local backend cannot resolve: it is not set.',
+    ]);
+  });
+});
