@@ -153,13 +153,10 @@ export function mergeLayers(selection: LayerSelection): MergedLayers {
   const ranks = new Map(present.map(([name], i) => [name, i] as const));
   const userLayers = present.map(([, layer]) => layer);
 
-  const above = mergeAll(userLayers);
-  const inherit = above.value.inheritServerPod !== false;
-  const setAbove = (field: string) => isPlainObject(above.value.pod) && above.value.pod[field] !== undefined;
   const layers = [
     builtInLayer(),
     envDefaultsLayer(snapshot.env),
-    selection.serverPod && inherit ? serverPodLayer(selection.serverPod, setAbove) : EMPTY,
+    serverLayer(selection.serverPod, userLayers),
     ...userLayers,
   ];
   // Sequentially, lowest first: a `!remove` only removes what lies below it.
@@ -172,6 +169,18 @@ export function mergeLayers(selection: LayerSelection): MergedLayers {
 }
 
 const EMPTY: Tree<FieldOrigin> = { value: {}, origins: new Map() };
+
+/**
+ * The server pod's layer, unless the config switches inheritance off; what the config sets itself is left
+ * out of it. The user layers are merged for that only when there is a server pod (the cold path's cost).
+ */
+function serverLayer(serverPod: ServerPod | undefined, userLayers: Tree<FieldOrigin>[]): Tree<FieldOrigin> {
+  if (!serverPod) return EMPTY;
+  const above = mergeAll(userLayers);
+  if (above.value.inheritServerPod === false) return EMPTY;
+  const setAbove = (field: string) => isPlainObject(above.value.pod) && above.value.pod[field] !== undefined;
+  return serverPodLayer(serverPod, setAbove);
+}
 
 /**
  * Normalized layers by document and place: a document is parsed once and never changes, and the blocks of
