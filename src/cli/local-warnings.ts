@@ -22,6 +22,8 @@ export async function localBackendWarnings(
     pipelineRunId: run.pipelineRunId,
     variables: run.variables,
     ...(run.triggerName !== undefined ? { triggerName: run.triggerName } : {}),
+    // The run's overrides decide what the Jobs hold (an `--set env.X=...` may add or drop a valueFrom).
+    ...(run.overrides ? { overrides: run.overrides } : {}),
   };
   const jobs =
     mode === 'single-job'
@@ -30,7 +32,13 @@ export async function localBackendWarnings(
           name: b.uuid,
           prepare: () =>
             blocks.prepare(
-              { ...identity, blockUuid: b.uuid, blockRunId: blockRunIdOf(run, b.uuid), attempt: 1 },
+              {
+                ...identity,
+                blockUuid: b.uuid,
+                blockRunId: blockRunIdOf(run, b.uuid),
+                attempt: 1,
+                ...(run.blockOverrides?.[b.uuid] ? { blockOverrides: run.blockOverrides[b.uuid] } : {}),
+              },
               snapshot,
             ),
         }));
