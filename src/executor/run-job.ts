@@ -9,7 +9,9 @@ import type { JobClient } from '../ports/job-client.js';
 import type { Job } from '../types/kube.js';
 import type { RunIdentity } from '../types/run.js';
 import { type Cleanup, deleteRunJob } from './job-cleanup.js';
-import { cancelledResult, finishedResult } from './job-result.js';
+import { terminationSeen } from './block-output.js';
+import { withPodsRead } from './job-diagnostics.js';
+import { cancelledResult, detectionOf, finishedResult } from './job-result.js';
 import { readRunJob, type Submission, submitJob } from './job-submission.js';
 import { LogFollower } from './log-follower.js';
 import type { BlockEvent, BlockResult, ExecuteOptions } from './types.js';
@@ -24,6 +26,11 @@ export interface JobRunnerDeps {
   logTailLines: number;
   /** How long to let log streams drain after the final state before stopping them. */
   logDrainMs: number;
+  /**
+   * Aborts when the executor is closed: a drain in progress stops waiting. Each close puts a new signal
+   * here for the runs that start after it; a run reads it when it starts.
+   */
+  closed: AbortSignal;
 }
 
 /** A built Job and who it is for. */
@@ -45,8 +52,8 @@ export interface PreparedJob {
 export const CREATE_SETTLE_MS = 30_000;
 
 /**
- * Creates (or adopts) a Job, follows it to a final state through the shared watch, captures its
- * diagnostics, and cleans up. Failures of the block are results; only problems that make the run
+ * Creates (or adopts) a Job, follows it to a final state through the shared watch (reported at once
+ * through `onDetected`), captures its diagnostics, and cleans up. Failures of the block are results; only problems that make the run
  * impossible (API errors, a foreign Job with our name, a namespace that cannot be listed) are thrown.
  * Every delete names the uid of the Job this run created or adopted: no other Job is ever deleted.
  */
@@ -55,7 +62,7 @@ export async function runPreparedJob(
   prepared: PreparedJob,
   options: ExecuteOptions = {},
 ): Promise<BlockResult> {
-  const { jobClient, clock } = deps;
+  const { jobClient, clock, closed } = deps;
   const { namespace, jobName } = prepared;
   const { signal } = options;
   const onEvent = isolateCallback('onEvent', options.onEvent);
@@ -132,7 +139,12 @@ export async function runPreparedJob(
       `Job "${jobName}" in namespace "${namespace}" was left running: once the access is fixed, run the same block run again to adopt it, or delete it with \`kubectl delete job ${jobName} -n ${namespace}\`.`,
     );
   }
-  return finishedResult(deps, prepared, options, { state, submittedAt, adopted, uid, follower });
+  // A success seen before its pod's end: read the pod once, for its exit code and termination message.
+  if (state.phase === 'succeeded' && !terminationSeen(state, prepared.containerName))
+    state = await withPodsRead(jobClient, namespace, state, uid, clock.now());
+  const detection = detectionOf(prepared, state, { submittedAt, adopted, now: clock.now() });
+  isolateCallback('onDetected', options.onDetected)?.(detection);
+  return finishedResult(deps, prepared, options, { state, detection, uid, follower, closed });
 }
 
 /**
