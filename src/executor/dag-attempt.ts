@@ -1,12 +1,12 @@
 import type { BlockDefinition } from '../config/index.js';
 import { isK8sExecutorError } from '../errors/base.js';
 import type { ErrorCode } from '../errors/codes.js';
+import type { TerminationFields } from './block-output.js';
 import type { DagContext } from './dag-context.js';
 import { type AttemptJobLookup, lookUpAttemptJob } from './dag-lookup.js';
 import { isClosedError } from './pipeline-close.js';
 import { attemptOf } from './pipeline-records.js';
 import type { AttemptRecord, BlockRunStatus } from './pipeline-types.js';
-import type { TerminationFields } from './block-output.js';
 import type { BlockDetection, BlockEvent, BlockResult, LogLine, WarningEvent } from './types.js';
 
 /** How one attempt of one block ended. */

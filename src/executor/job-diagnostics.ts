@@ -68,7 +68,9 @@ export async function withPodsRead(
       ...state,
       pods,
       ...(current ? { currentPod: current.name } : {}),
-      ...(state.exitCode === undefined && exit ? { exitCode: exit.exitCode, containerName: exit.containerName } : {}),
+      ...(state.exitCode === undefined && exit
+        ? { exitCode: exit.exitCode, containerName: exit.containerName }
+        : {}),
     };
   } catch {
     return state;

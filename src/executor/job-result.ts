@@ -68,11 +68,7 @@ export async function finishedResult(
   const { state, detection, follower } = run;
   const failed = detection.status === 'failed';
   const drain = new AbortController();
-  const stopDrain = AbortSignal.any([
-    drain.signal,
-    run.closed,
-    ...(options.signal ? [options.signal] : []),
-  ]);
+  const stopDrain = AbortSignal.any([drain.signal, run.closed, ...(options.signal ? [options.signal] : [])]);
   await follower.finish(state, clock.sleep(deps.logDrainMs, stopDrain));
   drain.abort();
   const logs = await lastLogs(deps, prepared, state, follower);

@@ -77,7 +77,12 @@ export function infrastructureCause(state: BlockState): InfrastructureCause | un
   }
   const reason = pod.podReason;
   if (!reason || !(INFRASTRUCTURE_POD_REASONS.has(reason) || reason.startsWith('OutOf'))) return undefined;
-  return { pod: pod.name, source: 'podReason', reason, ...(pod.podMessage ? { message: pod.podMessage } : {}) };
+  return {
+    pod: pod.name,
+    source: 'podReason',
+    reason,
+    ...(pod.podMessage ? { message: pod.podMessage } : {}),
+  };
 }
 
 /** The Kubernetes default when a Job has no `backoffLimit`. */

@@ -61,7 +61,9 @@ describe('LocalJobClient termination messages', () => {
     );
     await client.createJob(NS, nodeJob('file-policy', script));
     const fallback = await terminatedPod(client, 'fallback');
-    expect(fallback.status?.containerStatuses?.[0]?.state?.terminated?.message).toBe('step 1\nboom: disk full');
+    expect(fallback.status?.containerStatuses?.[0]?.state?.terminated?.message).toBe(
+      'step 1\nboom: disk full',
+    );
     const file = await terminatedPod(client, 'file-policy');
     expect(file.status?.containerStatuses?.[0]?.state?.terminated?.message).toBeUndefined();
   });
