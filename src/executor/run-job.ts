@@ -14,6 +14,7 @@ import { withPodsRead } from './job-diagnostics.js';
 import { cancelledResult, detectionOf, finishedResult } from './job-result.js';
 import { readRunJob, type Submission, submitJob } from './job-submission.js';
 import { LogFollower } from './log-follower.js';
+import { PodEndWait } from './pod-end-wait.js';
 import type { BlockEvent, BlockResult, ExecuteOptions } from './types.js';
 
 /** What running one Job needs from its executor. */
@@ -97,10 +98,12 @@ export async function runPreparedJob(
     keepLines: deps.logTailLines,
     onLog: isolateCallback('onLog', options.onLog),
   });
+  const hub = deps.hubs.hub(namespace);
+  const podEnd = new PodEndWait(hub, jobName, clock);
   let state: BlockState;
   try {
     state = await followJob({
-      hub: deps.hubs.hub(namespace),
+      hub,
       jobName,
       clock,
       policy: deps.policy,
@@ -114,6 +117,7 @@ export async function runPreparedJob(
       onState: (s) => follower.observe(s),
     });
   } catch (error) {
+    podEnd.dispose();
     await follower.abort();
     if (signal?.aborted) {
       const cleanup = await deleteRunJob(jobClient, namespace, jobName, uid, 'Foreground');
@@ -139,12 +143,36 @@ export async function runPreparedJob(
       `Job "${jobName}" in namespace "${namespace}" was left running: once the access is fixed, run the same block run again to adopt it, or delete it with \`kubectl delete job ${jobName} -n ${namespace}\`.`,
     );
   }
-  // A success seen before its pod's end: read the pod once, for its exit code and termination message.
-  if (state.phase === 'succeeded' && !terminationSeen(state, prepared.containerName))
-    state = await withPodsRead(jobClient, namespace, state, uid, clock.now());
+  state = await withPodEnd(deps, prepared, state, {
+    podEnd,
+    uid,
+    stop: AbortSignal.any([closed, ...(signal ? [signal] : [])]),
+  });
   const detection = detectionOf(prepared, state, { submittedAt, adopted, now: clock.now() });
   isolateCallback('onDetected', options.onDetected)?.(detection);
   return finishedResult(deps, prepared, options, { state, detection, uid, follower, closed });
+}
+
+/**
+ * A success seen before its pod's end (the Jobs watch ahead of the Pods watch): waits for that end on
+ * the shared watch, at most `podOutcomeGraceMs`, else reads the Job's pods once, for the exit code and
+ * the termination message. Any other state is returned as it is. Disposes `podEnd`.
+ */
+async function withPodEnd(
+  deps: JobRunnerDeps,
+  prepared: PreparedJob,
+  state: BlockState,
+  run: { podEnd: PodEndWait; uid: string | undefined; stop: AbortSignal },
+): Promise<BlockState> {
+  const { podEnd, uid, stop } = run;
+  try {
+    if (state.phase !== 'succeeded' || terminationSeen(state, prepared.containerName)) return state;
+    const seen = await podEnd.until(state, prepared.containerName, uid, deps.policy.podOutcomeGraceMs, stop);
+    if (seen || stop.aborted) return seen ?? state;
+    return await withPodsRead(deps.jobClient, prepared.namespace, state, uid, deps.clock.now());
+  } finally {
+    podEnd.dispose();
+  }
 }
 
 /**

@@ -125,9 +125,10 @@ describe('ExecuteOptions.onDetected', () => {
     expect(await work).toMatchObject({ status: 'succeeded', lastLogLines: ['one', 'two'] });
   });
 
-  it('a success seen before its pod ended reads the pod once, for the exit code and the termination message', async () => {
-    // The Pods watch never delivers the pod's end (it comes late, or was lost in a relist).
-    const hideEnds = (client: InMemoryJobClient): JobClient =>
+  /** The Pods watch delivers a pod's end `delayMs` late (`undefined`: never, as if lost). */
+  const lateEnds =
+    (delayMs: number | undefined) =>
+    (client: InMemoryJobClient, clock: FakeClock): JobClient =>
       new Proxy(client, {
         get(target, property, receiver) {
           if (property === 'watchPods') {
@@ -136,6 +137,7 @@ describe('ExecuteOptions.onDetected', () => {
                 namespace,
                 (event) => {
                   if (event.object.status?.phase !== 'Succeeded') onEvent(event);
+                  else if (delayMs !== undefined) void clock.sleep(delayMs).then(() => onEvent(event));
                 },
                 options,
               );
@@ -145,12 +147,30 @@ describe('ExecuteOptions.onDetected', () => {
           return typeof value === 'function' ? value.bind(target) : value;
         },
       });
-    const { clock, memory, executor } = setup(hideEnds);
+  const podReads = (memory: InMemoryJobClient) =>
+    memory.calls.filter((c) => c.method === 'listPods' && c.labelSelector === `job-name=${NAME}`).length;
+
+  it('a success seen before its pod ended waits for that end on the watch, with no request of its own', async () => {
+    const { clock, memory, executor } = setup(lateEnds(300));
+    let detectedAt: number | undefined;
+    const result = await drive(
+      clock,
+      executor.execute(RUN, { onDetected: () => (detectedAt = clock.now()) }),
+      50,
+    );
+    executor.close();
+    expect(result).toMatchObject({ status: 'succeeded', exitCode: 0, output: { rows: 3 } });
+    expect(podReads(memory)).toBe(0);
+    // The detection waited for the pod's end, which came 300 ms after the Job's condition.
+    expect(detectedAt! - result.timings.finishedAt).toBe(300);
+  });
+
+  it('a pod end that never shows is read once after podOutcomeGraceMs (5 s)', async () => {
+    const { clock, memory, executor } = setup(lateEnds(undefined));
     const result = await drive(clock, executor.execute(RUN));
     executor.close();
     expect(result).toMatchObject({ status: 'succeeded', exitCode: 0, output: { rows: 3 } });
-    expect(
-      memory.calls.filter((c) => c.method === 'listPods' && c.labelSelector === `job-name=${NAME}`),
-    ).toHaveLength(1);
+    expect(podReads(memory)).toBe(1);
+    expect(clock.sleeps).toContain(5000);
   });
 });
