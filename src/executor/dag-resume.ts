@@ -43,6 +43,22 @@ export const NO_RETRY: RetryConfig = {
 };
 
 /**
+ * Resolves every k8s block's config up front (an invalid one stops the run before any Job exists),
+ * which tells the namespaces of the run (added to `namespaces`), then reads what an earlier run of the
+ * same pipeline run left there (see {@link findEarlierAttempts}).
+ */
+export async function readEarlierRun(
+  ctx: DagContext,
+  namespaces: Set<string>,
+  signal: AbortSignal,
+): Promise<Map<string, EarlierAttempt[]>> {
+  const k8sBlocks = ctx.pipeline.blocks.filter((b) => ctx.isK8s(b));
+  if (k8sBlocks.length === 0) return new Map();
+  for (const block of k8sBlocks) namespaces.add((await ctx.prepare(block, 1, signal)).namespace);
+  return findEarlierAttempts(ctx, namespaces, signal);
+}
+
+/**
  * Reads the Jobs an earlier run of this pipeline run left behind in `namespaces`, by block uuid, oldest
  * attempt first. Only Jobs with this run's full identity count (see `runJobOf`). Their pods (one list
  * per namespace, when it has any of them) tell the precise reason of a failure, whether it was the

@@ -1,11 +1,16 @@
 import type { BlockDefinition } from '../config/index.js';
 import { runAttempt } from './dag-attempt.js';
 import { BlockStates } from './dag-block-states.js';
-import { deleteRunJobs } from './dag-cleanup.js';
+import { cleanUpRun } from './dag-cleanup.js';
 import type { DagContext } from './dag-context.js';
-import { type EarlierAttempt, findEarlierAttempts, NO_RETRY } from './dag-resume.js';
+import { type EarlierAttempt, NO_RETRY, readEarlierRun } from './dag-resume.js';
 import { type NextAttempt, nextAttempt } from './dag-retry.js';
-import { leftRunningRecord, NOT_STARTED_CLOSED } from './pipeline-close.js';
+import {
+  leftRunningRecord,
+  NOT_STARTED_CLOSED,
+  notStartedRecord,
+  stoppedLocalRecord,
+} from './pipeline-close.js';
 import { attemptOf, pipelineStatus, setTermination } from './pipeline-records.js';
 import { type AttemptRecord, DEFAULT_INFRASTRUCTURE_RETRIES, type PipelineResult } from './pipeline-types.js';
 import type { BlockDetection } from './types.js';
@@ -113,18 +118,10 @@ export class DagRun {
     return AbortSignal.any([this.abort.signal, this.closing.signal]);
   }
 
-  /**
-   * Every k8s block's config is resolved up front (an invalid one stops the run before any Job exists),
-   * which also tells the namespaces to look for an earlier run's Jobs in.
-   */
+  /** See {@link readEarlierRun}; adds the namespaces of the run's blocks. */
   private async earlierAttempts(): Promise<Map<string, EarlierAttempt[]>> {
-    const k8sBlocks = this.ctx.pipeline.blocks.filter((b) => this.ctx.isK8s(b));
-    if (k8sBlocks.length === 0 || this.isClosed) return new Map();
-    const signal = this.stopSignal;
-    for (const block of k8sBlocks) {
-      this.namespaces.add((await this.ctx.prepare(block, 1, signal)).namespace);
-    }
-    const earlier = await findEarlierAttempts(this.ctx, this.namespaces, signal);
+    if (this.isClosed) return new Map();
+    const earlier = await readEarlierRun(this.ctx, this.namespaces, this.stopSignal);
     this.jobsMayExist = earlier.size > 0;
     return earlier;
   }
@@ -310,50 +307,32 @@ export class DagRun {
     this.closing.abort();
     const now = this.ctx.clock.now();
     for (const [uuid, current] of this.running) {
-      const record: AttemptRecord = current.local
-        ? {
-            attempt: current.attempt,
-            status: 'cancelled',
-            reason: 'CANCELLED',
-            message: `The executor was closed while attempt ${current.attempt} ran; the local block was stopped.`,
-            startedAt: current.startedAt,
-            finishedAt: now,
-          }
-        : leftRunningRecord(current.attempt, current.jobName, current.startedAt, now);
+      const { attempt, startedAt } = current;
+      const record = current.local
+        ? stoppedLocalRecord(attempt, startedAt, now)
+        : leftRunningRecord(attempt, current.jobName, startedAt, now);
       this.blocks.outcome(uuid).attempts.push(record);
       this.blocks.finish(uuid, 'cancelled', record);
     }
     this.running.clear();
     // A success seen is recorded already; a failure seen is recorded now, and its retry not started.
-    for (const [uuid, current] of this.draining) {
-      if (current.detected?.status !== 'failed') continue;
-      const record = attemptOf(current.attempt, current.detected);
-      const block = this.ctx.block(uuid)!;
-      this.blocks.outcome(uuid).attempts.push(record);
-      setTermination(this.blocks.outcome(uuid), current.detected);
-      const next = this.nextAfterFailure(block);
+    for (const [uuid, { attempt, detected }] of this.draining) {
+      if (detected?.status !== 'failed') continue;
+      const record = attemptOf(attempt, detected);
+      const outcome = this.blocks.outcome(uuid);
+      outcome.attempts.push(record);
+      setTermination(outcome, detected);
+      const next = this.nextAfterFailure(this.ctx.block(uuid)!);
       if (next.kind === 'none') this.blocks.finish(uuid, 'failed', record);
-      else
-        this.blocks.finish(uuid, 'cancelled', {
-          attempt: next.attempt,
-          status: 'cancelled',
-          reason: 'CANCELLED',
-          message: `Attempt ${next.attempt} was not started: the executor was closed.`,
-          startedAt: now,
-          finishedAt: now,
-        });
+      else this.blocks.finish(uuid, 'cancelled', notStartedRecord(next.attempt, now));
     }
     this.draining.clear();
     for (const uuid of this.delayed) {
-      const attempt = this.nextAttempt.get(uuid) ?? 1;
-      this.blocks.finish(uuid, 'cancelled', {
-        attempt,
-        status: 'cancelled',
-        reason: 'CANCELLED',
-        message: `Attempt ${attempt} was not started: the executor was closed during the retry delay.`,
-        startedAt: now,
-        finishedAt: now,
-      });
+      this.blocks.finish(
+        uuid,
+        'cancelled',
+        notStartedRecord(this.nextAttempt.get(uuid) ?? 1, now, 'the retry delay'),
+      );
     }
     this.delayed.clear();
     this.poke();
@@ -371,7 +350,6 @@ export class DagRun {
   /** Deletes every Job of this run once it is over (unless asked to keep them); says what is left. */
   private async cleanup(): Promise<string | undefined> {
     if (this.ctx.settings.keepJobs || !this.jobsMayExist) return undefined;
-    const problems = await deleteRunJobs(this.ctx, this.namespaces, this.closing.signal);
-    return problems.length > 0 ? `Deleting the run's Jobs failed: ${problems.join('; ')}.` : undefined;
+    return cleanUpRun(this.ctx, this.namespaces, this.closing.signal);
   }
 }
