@@ -29,7 +29,8 @@ export interface ExecutorOptions {
   logTailLines?: number;
   /**
    * How long log streams may drain after a Job's final state was seen, for the last lines to arrive
-   * (`onDetected` is called before it; cut short by a cancel or {@link K8sBlockExecutor.close}). @default 2000
+   * (`onDetected` is called before it; a cancel or {@link K8sBlockExecutor.close} cuts it short).
+   * @default 2000
    */
   logDrainMs?: number;
   /** Shared watches; pass one to share them between several executors. @default one per executor */

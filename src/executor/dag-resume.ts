@@ -28,7 +28,7 @@ export interface EarlierAttempt {
 export interface StartingPoint {
   /** The attempts an earlier run finished, as records (`fromEarlierRun`). */
   attempts: AttemptRecord[];
-  /** Set when the block is already over: its status, the record that decided it, and its termination fields. */
+  /** Set when the block is already over: its status, the record that decided it, its termination fields. */
   finished?: { status: 'succeeded' | 'failed'; record: AttemptRecord; termination: TerminationFields };
   /** The attempt to run next, when it is not the first. */
   nextAttempt?: number;

@@ -19,7 +19,7 @@ export function attemptOf(attempt: number, result: BlockResult | BlockDetection)
   };
 }
 
-/** Puts the termination fields of a block's latest attempt on its outcome (none: those of an earlier attempt go). */
+/** Puts the termination fields of a block's latest attempt on its outcome, replacing an earlier attempt's. */
 export function setTermination(outcome: BlockOutcome, fields: TerminationFields): void {
   delete outcome.terminationMessage;
   delete outcome.output;

@@ -54,8 +54,8 @@ export interface AttemptRecord {
   adopted?: boolean;
   /**
    * Set when the attempt failed because the cluster ended its pod (preemption, eviction, node drain,
-   * node lost): the next attempt, when it runs, did not use the block's `retry_config`, up to the
-   * executor's `infrastructureRetries`.
+   * node lost): the block is run again without using its `retry_config`, within the executor's
+   * `infrastructureRetries`.
    */
   infrastructure?: InfrastructureCause;
   /** True when a previous run already finished this attempt and it was not run again. */

@@ -1,7 +1,8 @@
-import { newestPod, type PodRecord, summarizePod } from '../monitor/pod-summary.js';
+import { newestPod, summarizePod } from '../monitor/pod-summary.js';
 import type { BlockState, Observation } from '../monitor/types.js';
 import type { HubSubscription, WatchHub } from '../monitor/watch-hub.js';
 import type { Clock } from '../ports/clock.js';
+import type { Pod } from '../types/kube.js';
 
 /**
  * Listens to one Job's pods on the shared watch while the Job is followed, for a success seen before
@@ -10,7 +11,8 @@ import type { Clock } from '../ports/clock.js';
  * on the watch costs no request, and this subscription keeps the shared watch open meanwhile.
  */
 export class PodEndWait {
-  private readonly seen = new Map<string, PodRecord>();
+  /** The latest observation of each pod of the Job (summarized only when needed). */
+  private readonly seen = new Map<string, { pod: Pod; at: number }>();
   private readonly subscription: HubSubscription;
   private wake: (() => void) | undefined;
 
@@ -62,13 +64,15 @@ export class PodEndWait {
     if (observation.kind !== 'pod') return;
     const name = observation.pod.metadata.name;
     if (!name) return;
-    this.seen.set(name, summarizePod(observation.pod, observation.at, this.seen.get(name)));
+    this.seen.set(name, { pod: observation.pod, at: observation.at });
     this.wake?.();
   }
 
   /** `state` with the newest pod seen, when that pod shows the container's successful end. */
   private ended(state: BlockState, container: string, uid: string | undefined): BlockState | undefined {
-    const ours = [...this.seen.values()].filter((p) => !uid || !p.ownerUid || p.ownerUid === uid);
+    const ours = [...this.seen.values()]
+      .map(({ pod, at }) => summarizePod(pod, at, state.pods[pod.metadata.name ?? '']))
+      .filter((p) => !uid || !p.ownerUid || p.ownerUid === uid);
     const current = newestPod(ours);
     if (current?.phase !== 'Succeeded' || current.terminated?.containerName !== container) return undefined;
     const exit = current.terminated;

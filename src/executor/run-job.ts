@@ -54,8 +54,9 @@ export const CREATE_SETTLE_MS = 30_000;
 
 /**
  * Creates (or adopts) a Job, follows it to a final state through the shared watch (reported at once
- * through `onDetected`), captures its diagnostics, and cleans up. Failures of the block are results; only problems that make the run
- * impossible (API errors, a foreign Job with our name, a namespace that cannot be listed) are thrown.
+ * through `onDetected`), captures its diagnostics, and cleans up. Failures of the block are results;
+ * only problems that make the run impossible (API errors, a foreign Job with our name, a namespace that
+ * cannot be listed) are thrown.
  * Every delete names the uid of the Job this run created or adopted: no other Job is ever deleted.
  */
 export async function runPreparedJob(

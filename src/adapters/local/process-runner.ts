@@ -202,7 +202,7 @@ class LocalProcess {
     });
   }
 
-  /** The first 4096 bytes the process wrote to its termination message file (whole characters); removes the file. */
+  /** The first 4096 bytes (whole characters) of the process's termination message file; removes it. */
   private async readTerminationMessage(): Promise<string | undefined> {
     const dir = this.terminationDir;
     if (!dir) return undefined;
