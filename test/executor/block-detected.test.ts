@@ -125,6 +125,19 @@ describe('ExecuteOptions.onDetected', () => {
     expect(await work).toMatchObject({ status: 'succeeded', lastLogLines: ['one', 'two'] });
   });
 
+  it('a run after a close drains as usual: each close cuts only the drains of the runs before it', async () => {
+    const { clock, executor } = setup((client, c) => kwokLike(client, c).jobClient);
+    executor.close();
+    let detectedAt: number | undefined;
+    const work = executor.execute(RUN, {
+      onLog: () => undefined,
+      onDetected: () => (detectedAt = clock.now()),
+    });
+    await drive(clock, work, 50);
+    executor.close();
+    expect(clock.now() - detectedAt!).toBeGreaterThanOrEqual(2000);
+  });
+
   /** The Pods watch delivers a pod's end `delayMs` late (`undefined`: never, as if lost). */
   const lateEnds =
     (delayMs: number | undefined) =>
