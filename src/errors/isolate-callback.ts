@@ -1,5 +1,5 @@
 /** The user callbacks the SDK calls. */
-export type CallbackName = 'onEvent' | 'onLog' | 'onHubEvent' | 'onDetected' | 'telemetry';
+export type CallbackName = 'onEvent' | 'onLog' | 'onDetected' | 'onHubEvent' | 'telemetry';
 
 /** Receives a user callback's failure. @default a process warning `K8S_EXECUTOR_CALLBACK_THREW`, once per callback */
 export type CallbackErrorSink = (error: unknown, callback: CallbackName) => void;

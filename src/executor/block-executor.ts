@@ -27,7 +27,11 @@ export interface ExecutorOptions {
   monitorPolicy?: Partial<MonitorPolicy>;
   /** Log lines kept in each result. @default 50 */
   logTailLines?: number;
-  /** How long log streams may drain after a Job ends. @default 2000 */
+  /**
+   * How long log streams may drain after a Job's final state was seen, for the last lines to arrive
+   * (`onDetected` is called before it; a cancel or {@link K8sBlockExecutor.close} cuts it short).
+   * @default 2000
+   */
   logDrainMs?: number;
   /** Shared watches; pass one to share them between several executors. @default one per executor */
   watchHubs?: WatchHubs;
@@ -48,6 +52,8 @@ export interface ExecutorOptions {
 export class K8sBlockExecutor {
   private readonly deps: JobRunnerDeps;
   private readonly ownsHubs: boolean;
+  /** Aborted by {@link close}; a new one serves the runs after it. */
+  private closing = new AbortController();
   private serverPod: Promise<ServerPod | undefined> | undefined;
 
   constructor(private readonly options: ExecutorOptions) {
@@ -66,6 +72,7 @@ export class K8sBlockExecutor {
       policy: { ...defaultMonitorPolicy, ...options.monitorPolicy },
       logTailLines: options.logTailLines ?? 50,
       logDrainMs: options.logDrainMs ?? 2000,
+      closed: this.closing.signal,
     };
   }
 
@@ -122,8 +129,15 @@ export class K8sBlockExecutor {
     return this.build('pipeline', identity, run, snapshot, signal);
   }
 
-  /** Stops the shared watches (when this executor created them). */
+  /**
+   * Stops the shared watches (when this executor created them). Runs still following their Job reject
+   * with `CANCELLED` and leave it running; runs whose Job already ended stop their log drain at once and
+   * resolve with their result.
+   */
   close(): void {
+    this.closing.abort();
+    this.closing = new AbortController();
+    this.deps.closed = this.closing.signal;
     if (this.ownsHubs) this.deps.hubs.close();
   }
 

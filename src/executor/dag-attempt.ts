@@ -1,12 +1,13 @@
 import type { BlockDefinition } from '../config/index.js';
 import { isK8sExecutorError } from '../errors/base.js';
 import type { ErrorCode } from '../errors/codes.js';
+import type { TerminationFields } from './block-output.js';
 import type { DagContext } from './dag-context.js';
 import { type AttemptJobLookup, lookUpAttemptJob } from './dag-lookup.js';
 import { isClosedError } from './pipeline-close.js';
 import { attemptOf } from './pipeline-records.js';
 import type { AttemptRecord, BlockRunStatus } from './pipeline-types.js';
-import type { BlockEvent, BlockResult, LogLine, WarningEvent } from './types.js';
+import type { BlockDetection, BlockEvent, BlockResult, LogLine, WarningEvent } from './types.js';
 
 /** How one attempt of one block ended. */
 export interface AttemptResult {
@@ -15,6 +16,8 @@ export interface AttemptResult {
   lastLogLines: string[];
   /** Warning events of its Job and pods (on failure). */
   warningEvents: WarningEvent[];
+  /** Its termination message and output. */
+  termination: TerminationFields;
   /** The namespace of its Job, when known. */
   namespace?: string;
   /** True when no further attempt may start: retrying cannot help, or this attempt's Job may still run. */
@@ -35,6 +38,10 @@ export interface AttemptHooks {
   onEvent(event: BlockEvent): void;
   /** The attempt's log lines; undefined when nobody listens (then no log is streamed). */
   onLog: ((line: LogLine) => void) | undefined;
+  /** The attempt's Job reached its final state (its drain and diagnostics follow). */
+  onDetected(detection: BlockDetection): void;
+  /** The `output` of each upstream block that has one, by uuid (the run variable `upstream_outputs`). */
+  upstreamOutputs: Readonly<Record<string, unknown>>;
 }
 
 /** Errors that say this attempt created nothing: no lookup is needed. */
@@ -59,12 +66,8 @@ export async function runAttempt(
   if (ctx.isK8s(block)) return runK8s(ctx, block, attempt, hooks);
   const signal = AbortSignal.any([hooks.signal, hooks.closed]);
   try {
-    return {
-      record: await runLocal(ctx, block, attempt, signal, hooks),
-      lastLogLines: [],
-      warningEvents: [],
-      final: false,
-    };
+    const { record, termination } = await runLocal(ctx, block, attempt, signal, hooks);
+    return { record, lastLogLines: [], warningEvents: [], termination, final: false };
   } catch (error) {
     return failure(ctx, attempt, error);
   }
@@ -84,11 +87,20 @@ async function runK8s(
 ): Promise<AttemptResult> {
   for (let adoptions = 0; ; adoptions++) {
     let error: unknown;
+    let detected: BlockDetection | undefined;
     try {
-      return succeeded(attempt, await execute(ctx, block, attempt, hooks));
+      return succeeded(
+        attempt,
+        await execute(ctx, block, attempt, hooks, (detection) => {
+          detected = detection;
+          hooks.onDetected(detection);
+        }),
+      );
     } catch (thrown) {
       error = thrown;
     }
+    // The block executor resolves once the final state was seen; should it reject anyway, that state stands.
+    if (detected) return succeeded(attempt, { ...detected, lastLogLines: [], warningEvents: [] });
     if (hooks.closed.aborted || isClosedError(error, hooks.signal)) return interrupted(ctx, attempt, error);
     const code = codeOf(error);
     if (hooks.signal.aborted || (code && KNOWN_NOT_CREATED.includes(code)))
@@ -96,7 +108,7 @@ async function runK8s(
     const signal = AbortSignal.any([hooks.signal, hooks.closed]);
     let lookup: AttemptJobLookup;
     try {
-      lookup = await lookUpAttemptJob(ctx, block, attempt, signal);
+      lookup = await lookUpAttemptJob(ctx, block, attempt, signal, hooks.upstreamOutputs);
     } catch (lookupError) {
       if (hooks.closed.aborted) return interrupted(ctx, attempt, error);
       if (hooks.signal.aborted) return failure(ctx, attempt, error);
@@ -129,10 +141,17 @@ async function runK8s(
   }
 }
 
-function execute(ctx: DagContext, block: BlockDefinition, attempt: number, hooks: AttemptHooks) {
-  return ctx.blocks.execute(ctx.blockRun(block, attempt), {
+function execute(
+  ctx: DagContext,
+  block: BlockDefinition,
+  attempt: number,
+  hooks: AttemptHooks,
+  onDetected: (detection: BlockDetection) => void,
+) {
+  return ctx.blocks.execute(ctx.blockRun(block, attempt, hooks.upstreamOutputs), {
     snapshot: ctx.snapshot,
     signal: hooks.signal,
+    onDetected,
     // Jobs stay until the run ends: a resumed run reads them to know what already happened.
     keepJob: true,
     onEvent: (event) => {
@@ -144,11 +163,17 @@ function execute(ctx: DagContext, block: BlockDefinition, attempt: number, hooks
 }
 
 function succeeded(attempt: number, result: BlockResult): AttemptResult {
+  const { terminationMessage, output, outputError } = result;
   return {
     record: attemptOf(attempt, result),
     namespace: result.namespace,
     lastLogLines: result.lastLogLines,
     warningEvents: result.warningEvents,
+    termination: {
+      ...(terminationMessage !== undefined ? { terminationMessage } : {}),
+      ...(Object.hasOwn(result, 'output') ? { output } : {}),
+      ...(outputError !== undefined ? { outputError } : {}),
+    },
     final: false,
   };
 }
@@ -174,6 +199,7 @@ function failure(
     },
     lastLogLines: [],
     warningEvents: [],
+    termination: {},
     ...(extra.namespace ? { namespace: extra.namespace } : {}),
     final: extra.final ?? (code !== undefined && NOT_RETRIED.includes(code)),
   };
@@ -197,17 +223,20 @@ async function runLocal(
   attempt: number,
   signal: AbortSignal,
   hooks: AttemptHooks,
-): Promise<AttemptRecord> {
+): Promise<{ record: AttemptRecord; termination: TerminationFields }> {
   const runner = ctx.settings.localRunner;
   const startedAt = ctx.clock.now();
   if (!runner) {
     return {
-      attempt,
-      status: 'failed',
-      reason: 'JOB_FAILED',
-      message: `Block "${block.uuid}" has executor_type "${block.executorType}" and no local runner was given: pass \`localRunner\` to K8sPipelineExecutor, or set executor_type: k8s.`,
-      startedAt,
-      finishedAt: startedAt,
+      record: {
+        attempt,
+        status: 'failed',
+        reason: 'JOB_FAILED',
+        message: `Block "${block.uuid}" has executor_type "${block.executorType}" and no local runner was given: pass \`localRunner\` to K8sPipelineExecutor, or set executor_type: k8s.`,
+        startedAt,
+        finishedAt: startedAt,
+      },
+      termination: {},
     };
   }
   hooks.onStatus('running');
@@ -220,13 +249,13 @@ async function runLocal(
     blockRunId: ctx.blockRunId(block.uuid),
     ...(request.triggerName !== undefined ? { triggerName: request.triggerName } : {}),
     attempt,
-    variables: request.variables ?? {},
+    variables: ctx.blockRun(block, attempt, hooks.upstreamOutputs).variables ?? {},
     signal,
     onLog: (line) => onLog?.({ jobName: `local:${block.uuid}`, podName: 'local', line }),
   });
   const finishedAt = ctx.clock.now();
   const cancelled = signal.aborted && result.status === 'failed';
-  return {
+  const record: AttemptRecord = {
     attempt,
     status: cancelled ? 'cancelled' : result.status,
     ...(cancelled
@@ -239,4 +268,6 @@ async function runLocal(
     startedAt,
     finishedAt,
   };
+  const hasOutput = record.status === 'succeeded' && Object.hasOwn(result, 'output');
+  return { record, termination: hasOutput ? { output: result.output } : {} };
 }

@@ -1,7 +1,13 @@
 import type { BlockDefinition } from '../config/index.js';
 import type { DagContext } from './dag-context.js';
 import { type EarlierAttempt, startingPoint } from './dag-resume.js';
-import type { AttemptRecord, BlockOutcome, BlockRunStatus } from './pipeline-types.js';
+import { setTermination } from './pipeline-records.js';
+import {
+  type AttemptRecord,
+  type BlockOutcome,
+  type BlockRunStatus,
+  DEFAULT_INFRASTRUCTURE_RETRIES,
+} from './pipeline-types.js';
 
 /**
  * Where each block of one DAG run stands and what it did: its status (each change reported as a
@@ -32,7 +38,8 @@ export class BlockStates {
    * when it is not the first.
    */
   restore(block: BlockDefinition, earlier: EarlierAttempt[]): number | undefined {
-    const start = startingPoint(block, earlier, this.ctx.clock.now());
+    const bound = this.ctx.settings.infrastructureRetries ?? DEFAULT_INFRASTRUCTURE_RETRIES;
+    const start = startingPoint(block, earlier, this.ctx.clock.now(), bound);
     this.outcomes.set(block.uuid, {
       uuid: block.uuid,
       executor: this.ctx.isK8s(block) ? 'k8s' : 'local',
@@ -42,7 +49,10 @@ export class BlockStates {
       warningEvents: [],
     });
     this.statuses.set(block.uuid, 'waiting');
-    if (start.finished) this.finish(block.uuid, start.finished.status, start.finished.record);
+    if (start.finished) {
+      setTermination(this.outcome(block.uuid), start.finished.termination);
+      this.finish(block.uuid, start.finished.status, start.finished.record);
+    }
     return start.nextAttempt;
   }
 
@@ -69,6 +79,16 @@ export class BlockStates {
     else delete outcome.message;
     outcome.finishedAt = record.finishedAt;
     this.set(uuid, status, record.attempt, record.message);
+  }
+
+  /** The `output` of each upstream block of `block` that succeeded with one, by uuid. */
+  upstreamOutputs(block: BlockDefinition): Record<string, unknown> {
+    const outputs: Record<string, unknown> = {};
+    for (const uuid of block.upstream) {
+      const outcome = this.outcomes.get(uuid);
+      if (outcome?.status === 'succeeded' && Object.hasOwn(outcome, 'output')) outputs[uuid] = outcome.output;
+    }
+    return outputs;
   }
 
   /** The blocks waiting whose upstream blocks all succeeded, in pipeline order. */

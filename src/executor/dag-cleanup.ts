@@ -42,3 +42,13 @@ export async function deleteRunJobs(
   }
   return problems;
 }
+
+/** {@link deleteRunJobs}, said as the run's `cleanupError`: undefined when every Job went. */
+export async function cleanUpRun(
+  ctx: DagContext,
+  namespaces: ReadonlySet<string>,
+  closed: AbortSignal,
+): Promise<string | undefined> {
+  const problems = await deleteRunJobs(ctx, namespaces, closed);
+  return problems.length > 0 ? `Deleting the run's Jobs failed: ${problems.join('; ')}.` : undefined;
+}

@@ -44,11 +44,31 @@ export interface DagContext {
   isK8s(block: BlockDefinition): boolean;
   /** The block run id of a block: the request's, else `<pipelineRunId>-<blockUuid>`. */
   blockRunId(uuid: string): string;
-  /** The block run of one attempt, as the block executor takes it. */
-  blockRun(block: BlockDefinition, attempt: number): BlockRun;
+  /**
+   * The block run of one attempt, as the block executor takes it. A block with upstream blocks gets the
+   * run variable {@link UPSTREAM_OUTPUTS} (`upstreamOutputs`, by upstream uuid; `{}` when none is given).
+   */
+  blockRun(
+    block: BlockDefinition,
+    attempt: number,
+    upstreamOutputs?: Readonly<Record<string, unknown>>,
+  ): BlockRun;
   /** Builds one attempt's Job exactly as running it would (same identity, same variables), creating nothing. */
-  prepare(block: BlockDefinition, attempt: number, signal?: AbortSignal): Promise<PreparedRun>;
+  prepare(
+    block: BlockDefinition,
+    attempt: number,
+    signal?: AbortSignal,
+    upstreamOutputs?: Readonly<Record<string, unknown>>,
+  ): Promise<PreparedRun>;
 }
+
+/**
+ * The run variable that gives a block the `output` of each upstream block that has one, by upstream
+ * uuid: `{{ variables('upstream_outputs') }}` renders it as JSON, and Mage's command passes it in
+ * `--runtime-vars`. Set for every block with upstream blocks (`{}` when none has an output); it wins over
+ * a caller variable of the same name.
+ */
+export const UPSTREAM_OUTPUTS = 'upstream_outputs';
 
 /** The context of one run of `pipeline`. */
 export function dagContext(input: {
@@ -66,17 +86,27 @@ export function dagContext(input: {
   const blockRunId = (uuid: string) => blockRunIdOf(request, uuid);
   checkBlockOverrides(request, pipeline);
   const own = (uuid: string) => request.blockOverrides?.[uuid];
-  const blockRun = (block: BlockDefinition, attempt: number): BlockRun => ({
-    pipelineUuid: request.pipelineUuid,
-    blockUuid: block.uuid,
-    pipelineRunId: request.pipelineRunId,
-    blockRunId: blockRunId(block.uuid),
-    attempt,
-    ...(request.triggerName !== undefined ? { triggerName: request.triggerName } : {}),
-    ...(request.variables ? { variables: request.variables } : {}),
-    ...(request.overrides ? { overrides: request.overrides } : {}),
-    ...(own(block.uuid) ? { blockOverrides: own(block.uuid) } : {}),
-  });
+  const blockRun = (
+    block: BlockDefinition,
+    attempt: number,
+    upstreamOutputs: Readonly<Record<string, unknown>> = {},
+  ): BlockRun => {
+    const variables =
+      block.upstream.length > 0
+        ? { ...request.variables, [UPSTREAM_OUTPUTS]: upstreamOutputs }
+        : request.variables;
+    return {
+      pipelineUuid: request.pipelineUuid,
+      blockUuid: block.uuid,
+      pipelineRunId: request.pipelineRunId,
+      blockRunId: blockRunId(block.uuid),
+      attempt,
+      ...(request.triggerName !== undefined ? { triggerName: request.triggerName } : {}),
+      ...(variables ? { variables } : {}),
+      ...(request.overrides ? { overrides: request.overrides } : {}),
+      ...(own(block.uuid) ? { blockOverrides: own(block.uuid) } : {}),
+    };
+  };
   const { runOptions, ...rest } = input;
   const emit = isolateCallback('onEvent', runOptions.onEvent);
   return {
@@ -90,7 +120,8 @@ export function dagContext(input: {
     isK8s: (block) => k8sTypes.has(block.executorType.toLowerCase()),
     blockRunId,
     blockRun,
-    prepare: (block, attempt, signal) => blocks.prepare(blockRun(block, attempt), snapshot, signal),
+    prepare: (block, attempt, signal, upstreamOutputs) =>
+      blocks.prepare(blockRun(block, attempt, upstreamOutputs), snapshot, signal),
   };
 }
 

@@ -1,6 +1,6 @@
 import type { BlockDefinition } from '../config/index.js';
 import { IDENTITY_KEYS, isJobOfRun, managedSelector, toLabelValue } from '../naming/labels.js';
-import type { Job } from '../types/kube.js';
+import type { Job, Pod } from '../types/kube.js';
 import { withTransientRetries } from './dag-api.js';
 import type { DagContext } from './dag-context.js';
 
@@ -62,4 +62,12 @@ export async function listRunJobs(
     ctx.jobClient.listJobs(namespace, runSelector(ctx), signal ? { signal } : {}),
   );
   return list.items.flatMap((job) => runJobOf(ctx, job) ?? []);
+}
+
+/** Every pod of this run's Jobs in `namespace` (the pods carry the Jobs' labels; match them by owner uid). */
+export async function listRunPods(ctx: DagContext, namespace: string, signal?: AbortSignal): Promise<Pod[]> {
+  const list = await withTransientRetries(ctx.clock, signal, () =>
+    ctx.jobClient.listPods(namespace, runSelector(ctx), signal ? { signal } : {}),
+  );
+  return list.items;
 }

@@ -27,8 +27,9 @@ export async function lookUpAttemptJob(
   block: BlockDefinition,
   attempt: number,
   signal: AbortSignal,
+  upstreamOutputs: Readonly<Record<string, unknown>>,
 ): Promise<AttemptJobLookup> {
-  const { jobName, namespace } = await ctx.prepare(block, attempt, signal);
+  const { jobName, namespace } = await ctx.prepare(block, attempt, signal, upstreamOutputs);
   const job = await withTransientRetries(ctx.clock, signal, () =>
     ctx.jobClient.getJob(namespace, jobName, { signal }),
   );

@@ -1,9 +1,14 @@
 import type { BlockDefinition, RetryConfig } from '../config/index.js';
 import type { ErrorCode } from '../errors/codes.js';
-import { jobOutcome } from '../monitor/job-outcome.js';
+import { type InfrastructureCause, infrastructureCause, jobOutcome } from '../monitor/job-outcome.js';
+import { newestPod, type PodRecord, summarizePod } from '../monitor/pod-summary.js';
 import { initialBlockState } from '../monitor/reduce.js';
+import type { BlockState } from '../monitor/types.js';
+import type { Job, Pod } from '../types/kube.js';
+import { type TerminationFields, terminationFields } from './block-output.js';
 import type { DagContext } from './dag-context.js';
-import { listRunJobs } from './dag-identity.js';
+import { listRunJobs, listRunPods } from './dag-identity.js';
+import { nextAttempt } from './dag-retry.js';
 import type { AttemptRecord } from './pipeline-types.js';
 
 /** What an earlier run of the same pipeline run left behind for one block. */
@@ -11,16 +16,20 @@ export interface EarlierAttempt {
   attempt: number;
   state: 'succeeded' | 'failed' | 'active';
   jobName: string;
-  /** Why it failed, as far as the Job's conditions tell (its pods may be gone). */
+  /** Why it failed, from the Job's conditions and its last failed pod (when its pods are still there). */
   reason?: ErrorCode;
+  /** Set when it failed for an infrastructure reason (its pods tell). */
+  infrastructure?: InfrastructureCause;
+  /** Its termination message and, when it succeeded, its output (from its pod, when still there). */
+  termination: TerminationFields;
 }
 
 /** Where a block starts, given what an earlier run left. */
 export interface StartingPoint {
   /** The attempts an earlier run finished, as records (`fromEarlierRun`). */
   attempts: AttemptRecord[];
-  /** Set when the block is already over: its status and the record that decided it. */
-  finished?: { status: 'succeeded' | 'failed'; record: AttemptRecord };
+  /** Set when the block is already over: its status, the record that decided it, its termination fields. */
+  finished?: { status: 'succeeded' | 'failed'; record: AttemptRecord; termination: TerminationFields };
   /** The attempt to run next, when it is not the first. */
   nextAttempt?: number;
 }
@@ -34,8 +43,26 @@ export const NO_RETRY: RetryConfig = {
 };
 
 /**
+ * Resolves every k8s block's config up front (an invalid one stops the run before any Job exists),
+ * which tells the namespaces of the run (added to `namespaces`), then reads what an earlier run of the
+ * same pipeline run left there (see {@link findEarlierAttempts}).
+ */
+export async function readEarlierRun(
+  ctx: DagContext,
+  namespaces: Set<string>,
+  signal: AbortSignal,
+): Promise<Map<string, EarlierAttempt[]>> {
+  const k8sBlocks = ctx.pipeline.blocks.filter((b) => ctx.isK8s(b));
+  if (k8sBlocks.length === 0) return new Map();
+  for (const block of k8sBlocks) namespaces.add((await ctx.prepare(block, 1, signal)).namespace);
+  return findEarlierAttempts(ctx, namespaces, signal);
+}
+
+/**
  * Reads the Jobs an earlier run of this pipeline run left behind in `namespaces`, by block uuid, oldest
- * attempt first. Only Jobs with this run's full identity count (see `runJobOf`).
+ * attempt first. Only Jobs with this run's full identity count (see `runJobOf`). Their pods (one list
+ * per namespace, when it has any of them) tell the precise reason of a failure, whether it was the
+ * infrastructure's, and a success's output.
  */
 export async function findEarlierAttempts(
   ctx: DagContext,
@@ -44,14 +71,21 @@ export async function findEarlierAttempts(
 ): Promise<Map<string, EarlierAttempt[]>> {
   const found = new Map<string, EarlierAttempt[]>();
   for (const namespace of namespaces) {
-    for (const { job, block, attempt } of await listRunJobs(ctx, namespace, signal)) {
+    const jobs = await listRunJobs(ctx, namespace, signal);
+    const pods = jobs.length > 0 ? await listRunPods(ctx, namespace, signal) : [];
+    for (const { job, block, attempt } of jobs) {
       const jobName = job.metadata.name ?? '';
-      const outcome = jobOutcome(job, initialBlockState(jobName, 0));
+      const state = finalStateOf(job, pods, ctx.clock.now());
+      const phase = state.phase === 'succeeded' || state.phase === 'failed' ? state.phase : 'active';
+      const infrastructure = infrastructureCause(state);
+      const container = job.spec?.template.spec.containers[0]?.name ?? '';
       const entry: EarlierAttempt = {
         attempt,
         jobName,
-        state: outcome?.phase ?? 'active',
-        ...(outcome?.phase === 'failed' ? { reason: outcome.reason } : {}),
+        state: phase,
+        ...(phase === 'failed' && state.reason ? { reason: state.reason } : {}),
+        ...(infrastructure ? { infrastructure } : {}),
+        termination: phase === 'active' ? {} : terminationFields(state, container),
       };
       found.set(
         block.uuid,
@@ -62,12 +96,36 @@ export async function findEarlierAttempts(
   return found;
 }
 
+/** A Job's state as its conditions and its pods (those it owns) tell it now; not final while it runs. */
+function finalStateOf(job: Job, pods: readonly Pod[], at: number): BlockState {
+  const uid = job.metadata.uid;
+  const records: PodRecord[] = pods
+    .filter((pod) => !uid || pod.metadata.ownerReferences?.some((o) => o.uid === uid))
+    .map((pod) => summarizePod(pod, at));
+  const current = newestPod(records);
+  const base = initialBlockState(job.metadata.name ?? '', at, uid ? { uid } : undefined);
+  const seen: BlockState = {
+    ...base,
+    pods: Object.fromEntries(records.map((r) => [r.name, r])),
+    failedPods: Math.max(job.status?.failed ?? 0, records.filter((r) => r.phase === 'Failed').length),
+    ...(current ? { currentPod: current.name } : {}),
+  };
+  const outcome = jobOutcome(job, seen);
+  return outcome ? { ...seen, ...outcome, finishedAt: at } : seen;
+}
+
 /**
  * A block's starting point from what an earlier run did: the latest attempt succeeded → done; still
- * active → run that same attempt (create → 409 → adopt); failed → the next attempt if `retry_config`
- * allows, else failed for good.
+ * active → run that same attempt (create → 409 → adopt); failed → the next attempt if the retry rules
+ * allow (`retry_config`, and infrastructure failures within `infrastructureRetries`; see `nextAttempt`),
+ * else failed for good.
  */
-export function startingPoint(block: BlockDefinition, earlier: EarlierAttempt[], now: number): StartingPoint {
+export function startingPoint(
+  block: BlockDefinition,
+  earlier: EarlierAttempt[],
+  now: number,
+  infrastructureRetries: number,
+): StartingPoint {
   const attempts: AttemptRecord[] = earlier
     .filter((e) => e.state !== 'active')
     .map((e) => ({
@@ -80,16 +138,19 @@ export function startingPoint(block: BlockDefinition, earlier: EarlierAttempt[],
             message: `Attempt ${e.attempt} failed in an earlier run (Job ${e.jobName}).`,
           }
         : {}),
+      ...(e.infrastructure ? { infrastructure: e.infrastructure } : {}),
       fromEarlierRun: true,
       startedAt: now,
       finishedAt: now,
     }));
   const last = earlier.at(-1);
   if (!last) return { attempts };
-  if (last.state === 'succeeded')
-    return { attempts, finished: { status: 'succeeded', record: attempts.at(-1)! } };
+  const finished = (status: 'succeeded' | 'failed') => ({
+    attempts,
+    finished: { status, record: attempts.at(-1)!, termination: last.termination },
+  });
+  if (last.state === 'succeeded') return finished('succeeded');
   if (last.state === 'active') return { attempts, nextAttempt: last.attempt };
-  const retry = block.retry ?? NO_RETRY;
-  if (last.attempt + 1 <= retry.retries + 1) return { attempts, nextAttempt: last.attempt + 1 };
-  return { attempts, finished: { status: 'failed', record: attempts.at(-1)! } };
+  const next = nextAttempt(block.retry ?? NO_RETRY, infrastructureRetries, attempts);
+  return next.kind === 'none' ? finished('failed') : { attempts, nextAttempt: next.attempt };
 }

@@ -1,13 +1,19 @@
 import type { BlockDefinition } from '../config/index.js';
 import { runAttempt } from './dag-attempt.js';
 import { BlockStates } from './dag-block-states.js';
-import { deleteRunJobs } from './dag-cleanup.js';
+import { cleanUpRun } from './dag-cleanup.js';
 import type { DagContext } from './dag-context.js';
-import { type EarlierAttempt, findEarlierAttempts, NO_RETRY } from './dag-resume.js';
-import { leftRunningRecord, NOT_STARTED_CLOSED } from './pipeline-close.js';
-import { pipelineStatus } from './pipeline-records.js';
-import type { AttemptRecord, PipelineResult } from './pipeline-types.js';
-import { retryDelayMs } from './retry-delay.js';
+import { type EarlierAttempt, NO_RETRY, readEarlierRun } from './dag-resume.js';
+import { type NextAttempt, nextAttempt } from './dag-retry.js';
+import {
+  leftRunningRecord,
+  NOT_STARTED_CLOSED,
+  notStartedRecord,
+  stoppedLocalRecord,
+} from './pipeline-close.js';
+import { attemptOf, pipelineStatus, setTermination } from './pipeline-records.js';
+import { type AttemptRecord, DEFAULT_INFRASTRUCTURE_RETRIES, type PipelineResult } from './pipeline-types.js';
+import type { BlockDetection } from './types.js';
 
 /** The attempt a block is running now. */
 interface RunningAttempt {
@@ -16,6 +22,8 @@ interface RunningAttempt {
   local: boolean;
   /** The Job's name, once the block executor reported it (`submitted` or `adopted`). */
   jobName?: string;
+  /** The Job's final state, once seen: the attempt holds no slot any more while its result comes. */
+  detected?: BlockDetection;
 }
 
 /**
@@ -29,7 +37,14 @@ export class DagRun {
   private readonly ready: string[] = [];
   /** Blocks waiting for a retry delay. */
   private readonly delayed = new Set<string>();
+  /** Attempts whose Job runs: each holds a concurrency slot. */
   private readonly running = new Map<string, RunningAttempt>();
+  /**
+   * Attempts whose Job's final state was seen and whose result (log drain, diagnostics) is still on its
+   * way: a success is already recorded and its downstream blocks started; a failure is decided once the
+   * result is in. They hold no slot.
+   */
+  private readonly draining = new Map<string, RunningAttempt>();
   /** The run's cancel: running Jobs are deleted. */
   private readonly abort = new AbortController();
   /** The executor's close (a shutdown): nothing more starts, nothing is deleted. */
@@ -103,18 +118,10 @@ export class DagRun {
     return AbortSignal.any([this.abort.signal, this.closing.signal]);
   }
 
-  /**
-   * Every k8s block's config is resolved up front (an invalid one stops the run before any Job exists),
-   * which also tells the namespaces to look for an earlier run's Jobs in.
-   */
+  /** See {@link readEarlierRun}; adds the namespaces of the run's blocks. */
   private async earlierAttempts(): Promise<Map<string, EarlierAttempt[]>> {
-    const k8sBlocks = this.ctx.pipeline.blocks.filter((b) => this.ctx.isK8s(b));
-    if (k8sBlocks.length === 0 || this.isClosed) return new Map();
-    const signal = this.stopSignal;
-    for (const block of k8sBlocks) {
-      this.namespaces.add((await this.ctx.prepare(block, 1, signal)).namespace);
-    }
-    const earlier = await findEarlierAttempts(this.ctx, this.namespaces, signal);
+    if (this.isClosed) return new Map();
+    const earlier = await readEarlierRun(this.ctx, this.namespaces, this.stopSignal);
     this.jobsMayExist = earlier.size > 0;
     return earlier;
   }
@@ -171,13 +178,14 @@ export class DagRun {
     this.running.set(uuid, current);
     if (!local) this.jobsMayExist = true;
     // After a close the attempt goes on unobserved: its events belong to a run that already ended.
-    const live = () => this.running.get(uuid) === current;
+    const live = () => this.running.get(uuid) === current || this.draining.get(uuid) === current;
     this.blocks.set(uuid, 'submitted', attempt);
     if (!live()) return; // closed from the callback: nothing was started
     const { onLog } = this.ctx;
     const result = await runAttempt(this.ctx, block, attempt, {
       signal: this.abort.signal,
       closed: this.closing.signal,
+      upstreamOutputs: this.blocks.upstreamOutputs(block),
       onStatus: (status) => {
         if (live()) this.blocks.set(uuid, status, attempt);
       },
@@ -191,6 +199,9 @@ export class DagRun {
             if (live()) onLog(uuid, line);
           }
         : undefined,
+      onDetected: (detection) => {
+        if (live()) this.detected(block, current, detection);
+      },
     });
     if (!live()) return; // the close already recorded this attempt
     if (result.interrupted) {
@@ -199,12 +210,36 @@ export class DagRun {
       return;
     }
     this.running.delete(uuid);
+    this.draining.delete(uuid);
     if (result.namespace) this.namespaces.add(result.namespace);
     if (result.final) this.nextAttempt.set(uuid, Number.POSITIVE_INFINITY);
-    outcome.attempts.push(result.record);
     outcome.lastLogLines = result.lastLogLines;
     outcome.warningEvents = result.warningEvents;
+    if (current.detected?.status === 'succeeded') return; // recorded when it was seen
+    outcome.attempts.push(result.record);
+    setTermination(outcome, result.termination);
     this.settle(block, result.record);
+  }
+
+  /**
+   * An attempt's Job reached its final state: it frees its slot at once. A success is final: it is
+   * recorded and the blocks it unblocks start now, while its log drain and cleanup go on. A failure waits
+   * for its result (its diagnostics) before its retry or the skipping of its downstream blocks.
+   */
+  private detected(block: BlockDefinition, current: RunningAttempt, detection: BlockDetection): void {
+    const uuid = block.uuid;
+    current.detected = detection;
+    this.running.delete(uuid);
+    this.draining.set(uuid, current);
+    this.namespaces.add(detection.namespace);
+    if (detection.status === 'succeeded') {
+      const record = attemptOf(current.attempt, detection);
+      const outcome = this.blocks.outcome(uuid);
+      outcome.attempts.push(record);
+      setTermination(outcome, detection);
+      this.settle(block, record);
+    }
+    this.poke();
   }
 
   private settle(block: BlockDefinition, record: AttemptRecord): void {
@@ -217,27 +252,25 @@ export class DagRun {
       this.blocks.finish(block.uuid, 'cancelled', record);
       return;
     }
-    const retry = block.retry ?? NO_RETRY;
-    const next = record.attempt + 1;
-    const allowed =
-      this.nextAttempt.get(block.uuid) !== Number.POSITIVE_INFINITY && next <= retry.retries + 1;
-    if (!allowed) {
+    const next = this.nextAfterFailure(block);
+    if (next.kind === 'none') {
       this.blocks.finish(block.uuid, 'failed', record);
       this.blocks.skipBlockedDownstream();
       return;
     }
-    const delayMs = retryDelayMs(retry, next);
+    const { attempt, delayMs } = next;
     const uuid = block.uuid;
-    this.nextAttempt.set(uuid, next);
+    this.nextAttempt.set(uuid, attempt);
     // In `delayed` from here on: a close (even from the callbacks below) records the block and removes it.
     this.delayed.add(uuid);
-    this.blocks.set(uuid, 'retrying', next, record.message);
+    this.blocks.set(uuid, 'retrying', attempt, record.message);
     this.ctx.emit({
       type: 'retry-scheduled',
       blockUuid: uuid,
-      nextAttempt: next,
+      nextAttempt: attempt,
       delayMs,
       at: this.ctx.clock.now(),
+      ...(next.kind === 'infrastructure' ? { infrastructure: next.cause } : {}),
     });
     if (!this.delayed.has(uuid)) return;
     this.ctx.clock
@@ -257,6 +290,13 @@ export class DagRun {
       .finally(() => this.poke());
   }
 
+  /** What follows the block's latest attempt, which failed (see `nextAttempt`). */
+  private nextAfterFailure(block: BlockDefinition): NextAttempt {
+    if (this.nextAttempt.get(block.uuid) === Number.POSITIVE_INFINITY) return { kind: 'none' };
+    const bound = this.ctx.settings.infrastructureRetries ?? DEFAULT_INFRASTRUCTURE_RETRIES;
+    return nextAttempt(block.retry ?? NO_RETRY, bound, this.blocks.outcome(block.uuid).attempts);
+  }
+
   /**
    * The executor was closed (or its watches, under a running attempt): every running attempt is
    * recorded as left running (its Job keeps running, to be adopted by the next run; a local block's
@@ -267,30 +307,32 @@ export class DagRun {
     this.closing.abort();
     const now = this.ctx.clock.now();
     for (const [uuid, current] of this.running) {
-      const record: AttemptRecord = current.local
-        ? {
-            attempt: current.attempt,
-            status: 'cancelled',
-            reason: 'CANCELLED',
-            message: `The executor was closed while attempt ${current.attempt} ran; the local block was stopped.`,
-            startedAt: current.startedAt,
-            finishedAt: now,
-          }
-        : leftRunningRecord(current.attempt, current.jobName, current.startedAt, now);
+      const { attempt, startedAt } = current;
+      const record = current.local
+        ? stoppedLocalRecord(attempt, startedAt, now)
+        : leftRunningRecord(attempt, current.jobName, startedAt, now);
       this.blocks.outcome(uuid).attempts.push(record);
       this.blocks.finish(uuid, 'cancelled', record);
     }
     this.running.clear();
+    // A success seen is recorded already; a failure seen is recorded now, and its retry not started.
+    for (const [uuid, { attempt, detected }] of this.draining) {
+      if (detected?.status !== 'failed') continue;
+      const record = attemptOf(attempt, detected);
+      const outcome = this.blocks.outcome(uuid);
+      outcome.attempts.push(record);
+      setTermination(outcome, detected);
+      const next = this.nextAfterFailure(this.ctx.block(uuid)!);
+      if (next.kind === 'none') this.blocks.finish(uuid, 'failed', record);
+      else this.blocks.finish(uuid, 'cancelled', notStartedRecord(next.attempt, now));
+    }
+    this.draining.clear();
     for (const uuid of this.delayed) {
-      const attempt = this.nextAttempt.get(uuid) ?? 1;
-      this.blocks.finish(uuid, 'cancelled', {
-        attempt,
-        status: 'cancelled',
-        reason: 'CANCELLED',
-        message: `Attempt ${attempt} was not started: the executor was closed during the retry delay.`,
-        startedAt: now,
-        finishedAt: now,
-      });
+      this.blocks.finish(
+        uuid,
+        'cancelled',
+        notStartedRecord(this.nextAttempt.get(uuid) ?? 1, now, 'the retry delay'),
+      );
     }
     this.delayed.clear();
     this.poke();
@@ -308,7 +350,6 @@ export class DagRun {
   /** Deletes every Job of this run once it is over (unless asked to keep them); says what is left. */
   private async cleanup(): Promise<string | undefined> {
     if (this.ctx.settings.keepJobs || !this.jobsMayExist) return undefined;
-    const problems = await deleteRunJobs(this.ctx, this.namespaces, this.closing.signal);
-    return problems.length > 0 ? `Deleting the run's Jobs failed: ${problems.join('; ')}.` : undefined;
+    return cleanUpRun(this.ctx, this.namespaces, this.closing.signal);
   }
 }

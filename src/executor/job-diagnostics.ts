@@ -1,3 +1,4 @@
+import { newestPod, type PodRecord, summarizePod } from '../monitor/pod-summary.js';
 import type { BlockState } from '../monitor/types.js';
 import type { JobClient } from '../ports/job-client.js';
 import type { KubeEvent } from '../types/kube.js';
@@ -39,4 +40,39 @@ export async function collectWarnings(
       count: e.count ?? 1,
     })),
   );
+}
+
+/**
+ * A succeeded state with the Job's pods read once more: for a success seen (the Job's condition, on
+ * the Jobs watch) before its pod's end (on the Pods watch), which carries the exit code and the
+ * termination message. Only pods of this Job (`uid`) count. Never rejects: the state as it was.
+ */
+export async function withPodsRead(
+  jobClient: JobClient,
+  namespace: string,
+  state: BlockState,
+  uid: string | undefined,
+  at: number,
+): Promise<BlockState> {
+  try {
+    const { items } = await jobClient.listPods(namespace, `job-name=${state.jobName}`);
+    const pods: Record<string, PodRecord> = { ...state.pods };
+    for (const pod of items) {
+      const record = summarizePod(pod, at, pods[pod.metadata.name ?? '']);
+      if (record.name === '' || (uid && record.ownerUid && record.ownerUid !== uid)) continue;
+      pods[record.name] = record;
+    }
+    const current = newestPod(Object.values(pods));
+    const exit = current?.phase === 'Succeeded' ? current.terminated : undefined;
+    return {
+      ...state,
+      pods,
+      ...(current ? { currentPod: current.name } : {}),
+      ...(state.exitCode === undefined && exit
+        ? { exitCode: exit.exitCode, containerName: exit.containerName }
+        : {}),
+    };
+  } catch {
+    return state;
+  }
 }

@@ -1,10 +1,12 @@
 import type { ErrorCode } from '../errors/codes.js';
+import { infrastructureCause } from '../monitor/job-outcome.js';
 import type { BlockState } from '../monitor/types.js';
+import { terminationFields } from './block-output.js';
 import { type Cleanup, cleanupSentence, deleteRunJob, needsAttention } from './job-cleanup.js';
 import { collectWarnings, readTail } from './job-diagnostics.js';
 import type { LogFollower } from './log-follower.js';
 import type { JobRunnerDeps, PreparedJob } from './run-job.js';
-import type { BlockResult, ExecuteOptions } from './types.js';
+import type { BlockDetection, BlockResult, ExecuteOptions } from './types.js';
 
 /** Reasons decided before the Job itself failed: the Job must be deleted or it could still run later. */
 const FAIL_FAST: ReadonlySet<ErrorCode> = new Set([
@@ -14,40 +16,18 @@ const FAIL_FAST: ReadonlySet<ErrorCode> = new Set([
   'POD_CREATE_FAILED',
 ]);
 
-/** The end of a Job followed to its final state: last log lines, warnings, cleanup, the result. */
-export async function finishedResult(
-  deps: JobRunnerDeps,
+/** What the final state says, the moment it is seen: the result without its diagnostics. */
+export function detectionOf(
   prepared: PreparedJob,
-  options: ExecuteOptions,
-  run: {
-    state: BlockState;
-    submittedAt: number;
-    adopted: boolean;
-    uid: string | undefined;
-    follower: LogFollower;
-  },
-): Promise<BlockResult> {
-  const { jobClient, clock } = deps;
+  state: BlockState,
+  run: { submittedAt: number; adopted: boolean; now: number },
+): BlockDetection {
   const { namespace, jobName } = prepared;
-  const { state, submittedAt, follower } = run;
-  const failed = state.phase === 'failed';
-  const drain = new AbortController();
-  await follower.finish(state, clock.sleep(deps.logDrainMs, drain.signal));
-  drain.abort();
-  const logs = await lastLogs(deps, prepared, state, follower);
-  const warningEvents = failed ? await collectWarnings(jobClient, namespace, jobName, state) : [];
-
-  let cleanupError: string | undefined;
-  const ttlSet = prepared.job.spec?.ttlSecondsAfterFinished !== undefined;
-  const failFast = failed && state.reason !== undefined && FAIL_FAST.has(state.reason);
-  if (failFast || (!options.keepJob && !ttlSet)) {
-    const cleanup = await deleteRunJob(jobClient, namespace, jobName, run.uid, 'Background');
-    if (cleanup.kind === 'failed') cleanupError = cleanup.error;
-  }
-
-  const finishedAt = state.finishedAt ?? clock.now();
+  const { submittedAt } = run;
+  const finishedAt = state.finishedAt ?? run.now;
+  const infrastructure = infrastructureCause(state);
   return {
-    status: failed ? 'failed' : 'succeeded',
+    status: state.phase === 'failed' ? 'failed' : 'succeeded',
     jobName,
     namespace,
     ...(state.reason ? { reason: state.reason } : {}),
@@ -61,10 +41,47 @@ export async function finishedResult(
       finishedAt,
       durationMs: finishedAt - submittedAt,
     },
-    ...logs,
-    warningEvents,
-    ...(cleanupError ? { cleanupError } : {}),
+    ...terminationFields(state, prepared.containerName),
+    ...(infrastructure ? { infrastructure } : {}),
   };
+}
+
+/**
+ * The end of a Job followed to its final state: the log drain (at most `logDrainMs`, cut short by a
+ * cancel or the executor's close), the last log lines, warnings, cleanup, the result.
+ */
+export async function finishedResult(
+  deps: JobRunnerDeps,
+  prepared: PreparedJob,
+  options: ExecuteOptions,
+  run: {
+    state: BlockState;
+    detection: BlockDetection;
+    uid: string | undefined;
+    follower: LogFollower;
+    /** The executor's close, as it was when the run started. */
+    closed: AbortSignal;
+  },
+): Promise<BlockResult> {
+  const { jobClient, clock } = deps;
+  const { namespace, jobName } = prepared;
+  const { state, detection, follower } = run;
+  const failed = detection.status === 'failed';
+  const drain = new AbortController();
+  const stopDrain = AbortSignal.any([drain.signal, run.closed, ...(options.signal ? [options.signal] : [])]);
+  await follower.finish(state, clock.sleep(deps.logDrainMs, stopDrain));
+  drain.abort();
+  const logs = await lastLogs(deps, prepared, state, follower);
+  const warningEvents = failed ? await collectWarnings(jobClient, namespace, jobName, state) : [];
+
+  let cleanupError: string | undefined;
+  const ttlSet = prepared.job.spec?.ttlSecondsAfterFinished !== undefined;
+  const failFast = failed && state.reason !== undefined && FAIL_FAST.has(state.reason);
+  if (failFast || (!options.keepJob && !ttlSet)) {
+    const cleanup = await deleteRunJob(jobClient, namespace, jobName, run.uid, 'Background');
+    if (cleanup.kind === 'failed') cleanupError = cleanup.error;
+  }
+  return { ...detection, ...logs, warningEvents, ...(cleanupError ? { cleanupError } : {}) };
 }
 
 /**

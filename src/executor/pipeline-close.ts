@@ -30,6 +30,33 @@ export function leftRunningRecord(
   };
 }
 
+/** The record of a local (non-k8s) block's attempt stopped by a close: there is nothing to adopt. */
+export function stoppedLocalRecord(attempt: number, startedAt: number, now: number): AttemptRecord {
+  return {
+    attempt,
+    status: 'cancelled',
+    reason: 'CANCELLED',
+    message: `The executor was closed while attempt ${attempt} ran; the local block was stopped.`,
+    startedAt,
+    finishedAt: now,
+  };
+}
+
+/**
+ * The record that ends a block whose next attempt a close kept from starting (`during`: when, e.g.
+ * `the retry delay`). It is not one of the block's attempts: that attempt never ran.
+ */
+export function notStartedRecord(attempt: number, now: number, during?: string): AttemptRecord {
+  return {
+    attempt,
+    status: 'cancelled',
+    reason: 'CANCELLED',
+    message: `Attempt ${attempt} was not started: the executor was closed${during ? ` during ${during}` : ''}.`,
+    startedAt: now,
+    finishedAt: now,
+  };
+}
+
 /**
  * Whether `execute()` rejected because the executor's watches were closed (`CANCELLED` without the
  * run's own signal aborted): a shutdown, whoever closed them.

@@ -4,7 +4,7 @@ import type { Clock } from '../ports/clock.js';
 import type { ConfigSnapshot } from '../ports/config-source.js';
 import type { K8sBlockExecutor } from './block-executor.js';
 import { CLOSED, isClosedError, leftRunningRecord, untilClosed } from './pipeline-close.js';
-import { attemptOf } from './pipeline-records.js';
+import { attemptOf, setTermination } from './pipeline-records.js';
 import type { BlockOutcome, PipelineResult, PipelineRun, PipelineRunOptions } from './pipeline-types.js';
 import type { BlockResult } from './types.js';
 
@@ -81,6 +81,7 @@ export async function runSingleJob(
     startedAt: attempt.startedAt,
     finishedAt: attempt.finishedAt,
   };
+  if (result !== CLOSED) setTermination(outcome, result);
   return {
     status: attempt.status,
     pipelineUuid: run.pipelineUuid,

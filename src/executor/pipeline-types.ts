@@ -1,7 +1,8 @@
 import type { ConfigOverrides } from '../config/overrides.js';
 import type { ErrorCode } from '../errors/codes.js';
+import type { InfrastructureCause } from '../monitor/job-outcome.js';
 import type { ExecutorOptions } from './block-executor.js';
-import type { BlockEvent, LogLine, WarningEvent } from './types.js';
+import type { BlockDetection, BlockEvent, LogLine, WarningEvent } from './types.js';
 
 /** Settings of a pipeline executor, on top of the block executor's ports. */
 export interface PipelineExecutorOptions extends ExecutorOptions {
@@ -18,7 +19,16 @@ export interface PipelineExecutorOptions extends ExecutorOptions {
   keepJobs?: boolean;
   /** Executor types run as Jobs. @default ['k8s'] */
   k8sExecutorTypes?: readonly string[];
+  /**
+   * How many times a block is run again, at once, after an attempt that failed for an infrastructure
+   * reason (its pod preempted, evicted, drained, or lost with its node: `AttemptRecord.infrastructure`),
+   * without using its `retry_config`. Past this bound such failures count as ordinary ones. @default 3
+   */
+  infrastructureRetries?: number;
 }
+
+/** The bound of {@link PipelineExecutorOptions.infrastructureRetries} when none is given. */
+export const DEFAULT_INFRASTRUCTURE_RETRIES = 3;
 
 /** Where a block of a pipeline run stands. */
 export type BlockRunStatus =
@@ -43,6 +53,12 @@ export interface AttemptRecord {
   exitCode?: number;
   /** True when the attempt's Job already existed (resume). */
   adopted?: boolean;
+  /**
+   * Set when the attempt failed because the cluster ended its pod (preemption, eviction, node drain,
+   * node lost): the block is run again without using its `retry_config`, within the executor's
+   * `infrastructureRetries`.
+   */
+  infrastructure?: InfrastructureCause;
   /** True when a previous run already finished this attempt and it was not run again. */
   fromEarlierRun?: boolean;
   /**
@@ -57,8 +73,12 @@ export interface AttemptRecord {
   finishedAt: number;
 }
 
-/** How one block of a pipeline run ended. */
-export interface BlockOutcome {
+/**
+ * How one block of a pipeline run ended. `terminationMessage`, `output` and `outputError` are those of
+ * its last attempt (see {@link BlockDetection}); a succeeded block's `output` is what its downstream
+ * blocks get in the run variable `upstream_outputs` (docs/pipelines.md).
+ */
+export interface BlockOutcome extends Pick<BlockDetection, 'terminationMessage' | 'output' | 'outputError'> {
   uuid: string;
   /** `k8s` blocks run as Jobs; others through the local runner. */
   executor: 'k8s' | 'local';
@@ -107,7 +127,15 @@ export type PipelineEvent =
       message?: string;
     }
   | { type: 'block-event'; blockUuid: string; event: BlockEvent }
-  | { type: 'retry-scheduled'; blockUuid: string; nextAttempt: number; delayMs: number; at: number };
+  | {
+      type: 'retry-scheduled';
+      blockUuid: string;
+      nextAttempt: number;
+      delayMs: number;
+      at: number;
+      /** Set when the retry is for an infrastructure failure (it does not use `retry_config`). */
+      infrastructure?: InfrastructureCause;
+    };
 
 /** What a local (non-k8s) block gets. */
 export interface LocalBlockContext {
@@ -119,15 +147,19 @@ export interface LocalBlockContext {
   /** The trigger's name, when the run has one. */
   triggerName?: string;
   attempt: number;
+  /** The run's variables; with upstream blocks, `upstream_outputs` too. */
   variables: Readonly<Record<string, unknown>>;
   signal: AbortSignal;
   onLog: (line: string) => void;
 }
 
-/** Runs blocks whose executor type is not `k8s`, supplied by the caller. */
+/**
+ * Runs blocks whose executor type is not `k8s`, supplied by the caller. A succeeded block's `output`
+ * (any JSON value) reaches its downstream blocks as a k8s block's does (`upstream_outputs`).
+ */
 export type LocalBlockRunner = (
   context: LocalBlockContext,
-) => Promise<{ status: 'succeeded' | 'failed'; message?: string; exitCode?: number }>;
+) => Promise<{ status: 'succeeded' | 'failed'; message?: string; exitCode?: number; output?: unknown }>;
 
 /** Options of one pipeline run. */
 export interface PipelineRunOptions {

@@ -8,10 +8,13 @@ import type { Clock } from '../ports/clock.js';
 import type { JobClient } from '../ports/job-client.js';
 import type { Job } from '../types/kube.js';
 import type { RunIdentity } from '../types/run.js';
+import { terminationSeen } from './block-output.js';
 import { type Cleanup, deleteRunJob } from './job-cleanup.js';
-import { cancelledResult, finishedResult } from './job-result.js';
+import { withPodsRead } from './job-diagnostics.js';
+import { cancelledResult, detectionOf, finishedResult } from './job-result.js';
 import { readRunJob, type Submission, submitJob } from './job-submission.js';
 import { LogFollower } from './log-follower.js';
+import { PodEndWait } from './pod-end-wait.js';
 import type { BlockEvent, BlockResult, ExecuteOptions } from './types.js';
 
 /** What running one Job needs from its executor. */
@@ -24,6 +27,11 @@ export interface JobRunnerDeps {
   logTailLines: number;
   /** How long to let log streams drain after the final state before stopping them. */
   logDrainMs: number;
+  /**
+   * Aborts when the executor is closed: a drain in progress stops waiting. Each close puts a new signal
+   * here for the runs that start after it; a run reads it when it starts.
+   */
+  closed: AbortSignal;
 }
 
 /** A built Job and who it is for. */
@@ -45,9 +53,10 @@ export interface PreparedJob {
 export const CREATE_SETTLE_MS = 30_000;
 
 /**
- * Creates (or adopts) a Job, follows it to a final state through the shared watch, captures its
- * diagnostics, and cleans up. Failures of the block are results; only problems that make the run
- * impossible (API errors, a foreign Job with our name, a namespace that cannot be listed) are thrown.
+ * Creates (or adopts) a Job, follows it to a final state through the shared watch (reported at once
+ * through `onDetected`), captures its diagnostics, and cleans up. Failures of the block are results;
+ * only problems that make the run impossible (API errors, a foreign Job with our name, a namespace that
+ * cannot be listed) are thrown.
  * Every delete names the uid of the Job this run created or adopted: no other Job is ever deleted.
  */
 export async function runPreparedJob(
@@ -55,7 +64,7 @@ export async function runPreparedJob(
   prepared: PreparedJob,
   options: ExecuteOptions = {},
 ): Promise<BlockResult> {
-  const { jobClient, clock } = deps;
+  const { jobClient, clock, closed } = deps;
   const { namespace, jobName } = prepared;
   const { signal } = options;
   const onEvent = isolateCallback('onEvent', options.onEvent);
@@ -90,10 +99,12 @@ export async function runPreparedJob(
     keepLines: deps.logTailLines,
     onLog: isolateCallback('onLog', options.onLog),
   });
+  const hub = deps.hubs.hub(namespace);
+  const podEnd = new PodEndWait(hub, jobName, clock);
   let state: BlockState;
   try {
     state = await followJob({
-      hub: deps.hubs.hub(namespace),
+      hub,
       jobName,
       clock,
       policy: deps.policy,
@@ -107,6 +118,7 @@ export async function runPreparedJob(
       onState: (s) => follower.observe(s),
     });
   } catch (error) {
+    podEnd.dispose();
     await follower.abort();
     if (signal?.aborted) {
       const cleanup = await deleteRunJob(jobClient, namespace, jobName, uid, 'Foreground');
@@ -132,7 +144,36 @@ export async function runPreparedJob(
       `Job "${jobName}" in namespace "${namespace}" was left running: once the access is fixed, run the same block run again to adopt it, or delete it with \`kubectl delete job ${jobName} -n ${namespace}\`.`,
     );
   }
-  return finishedResult(deps, prepared, options, { state, submittedAt, adopted, uid, follower });
+  state = await withPodEnd(deps, prepared, state, {
+    podEnd,
+    uid,
+    stop: AbortSignal.any([closed, ...(signal ? [signal] : [])]),
+  });
+  const detection = detectionOf(prepared, state, { submittedAt, adopted, now: clock.now() });
+  isolateCallback('onDetected', options.onDetected)?.(detection);
+  return finishedResult(deps, prepared, options, { state, detection, uid, follower, closed });
+}
+
+/**
+ * A success seen before its pod's end (the Jobs watch ahead of the Pods watch): waits for that end on
+ * the shared watch, at most `podOutcomeGraceMs`, else reads the Job's pods once, for the exit code and
+ * the termination message. Any other state is returned as it is. Disposes `podEnd`.
+ */
+async function withPodEnd(
+  deps: JobRunnerDeps,
+  prepared: PreparedJob,
+  state: BlockState,
+  run: { podEnd: PodEndWait; uid: string | undefined; stop: AbortSignal },
+): Promise<BlockState> {
+  const { podEnd, uid, stop } = run;
+  try {
+    if (state.phase !== 'succeeded' || terminationSeen(state, prepared.containerName)) return state;
+    const seen = await podEnd.until(state, prepared.containerName, uid, deps.policy.podOutcomeGraceMs, stop);
+    if (seen || stop.aborted) return seen ?? state;
+    return await withPodsRead(deps.jobClient, prepared.namespace, state, uid, deps.clock.now());
+  } finally {
+    podEnd.dispose();
+  }
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { ConfigOverrides } from '../config/overrides.js';
 import type { ErrorCode } from '../errors/codes.js';
+import type { InfrastructureCause } from '../monitor/job-outcome.js';
 import type { BlockPhase, BlockState } from '../monitor/types.js';
 
 /** One block run, as the orchestrator knows it. */
@@ -85,6 +86,14 @@ export interface ExecuteOptions {
    * cut streams, which are resumed). A throw is reported once (a process warning) and changes nothing.
    */
   onLog?: (line: LogLine) => void;
+  /**
+   * Called once, the moment the monitor sees the Job's final state (`succeeded` or `failed`), with
+   * everything known then: before the log drain (`logDrainMs`), the diagnostics and the cleanup, which
+   * still land in the result `execute()` resolves with. An orchestrator can start what depends on a
+   * success right away (the pipeline executor does). Not called for a run that is cancelled before its
+   * final state or that rejects. A throw is reported once (a process warning) and changes nothing.
+   */
+  onDetected?: (detection: BlockDetection) => void;
   /** Keep the Job after it finished (for debugging). @default false */
   keepJob?: boolean;
 }
@@ -98,15 +107,18 @@ export interface WarningEvent {
   count: number;
 }
 
-/** How a block run ended. */
-export interface BlockResult {
+/**
+ * What is known of a block run the moment its Job's final state is seen (see
+ * {@link ExecuteOptions.onDetected}): the outcome, without the diagnostics captured after it.
+ */
+export interface BlockDetection {
   /** The final status. */
-  status: 'succeeded' | 'failed' | 'cancelled';
+  status: 'succeeded' | 'failed';
   /** The Job's name. */
   jobName: string;
   /** The Job's namespace. */
   namespace: string;
-  /** Why it failed or was cancelled (stable code, see docs/errors.md). */
+  /** Why it failed (in a result: or was cancelled); a stable code, see docs/errors.md. */
   reason?: ErrorCode;
   /** One clear sentence about the reason. */
   message?: string;
@@ -118,6 +130,35 @@ export interface BlockResult {
   failedPods: number;
   /** Timings, in ms since the epoch (from the Clock). */
   timings: { submittedAt: number; startedAt?: number; finishedAt: number; durationMs: number };
+  /**
+   * The main container's termination message (`state.terminated.message`): what the block wrote to its
+   * `terminationMessagePath` (`/dev/termination-log`), or, with `terminationMessagePolicy:
+   * FallbackToLogsOnError` and a failed container that wrote nothing, the end of its log. At most 4096
+   * bytes (Kubernetes' own bound per container; a longer one is cut to that). Absent when empty.
+   */
+  terminationMessage?: string;
+  /**
+   * The termination message of a succeeded block parsed as JSON (an object, an array or a scalar): a
+   * small result for what runs next. Absent when the block failed, wrote no message, or the message is
+   * not JSON. Bounded by the termination message: at most 4096 bytes of JSON.
+   */
+  output?: unknown;
+  /**
+   * Set when a succeeded block's termination message looks like a JSON document (starts with `{` or
+   * `[`) but does not parse (often: cut at 4096 bytes): why there is no `output`.
+   */
+  outputError?: string;
+  /**
+   * Set when the block failed because the cluster ended its pod (preemption, eviction, node drain,
+   * node lost; see docs/pipelines.md): the reason code stays as precise as ever, this says why.
+   */
+  infrastructure?: InfrastructureCause;
+}
+
+/** How a block run ended. */
+export interface BlockResult extends Omit<BlockDetection, 'status'> {
+  /** The final status. */
+  status: 'succeeded' | 'failed' | 'cancelled';
   /** The last log lines of the newest pod (captured before cleanup). */
   lastLogLines: string[];
   /**

@@ -8,6 +8,83 @@ export type JobOutcome =
   | { phase: 'succeeded'; exitCode?: number; containerName?: string }
   | { phase: 'failed'; reason: ErrorCode; message: string; exitCode?: number; containerName?: string };
 
+/**
+ * Why an attempt failed for a reason of the cluster rather than of the block: its pod was preempted,
+ * evicted, drained, or lost with its node. Retrying elsewhere can help; the block's code is not at fault.
+ */
+export interface InfrastructureCause {
+  /** The pod it happened to (the Job's last failed pod). */
+  pod: string;
+  /**
+   * Where Kubernetes said so: the pod's `DisruptionTarget` condition, or the pod's status reason (the
+   * kubelet's eviction or node shutdown, the node controller's `NodeLost`, a refused admission).
+   */
+  source: 'DisruptionTarget' | 'podReason';
+  /**
+   * Kubernetes' own reason: `PreemptionByScheduler`, `EvictionByEvictionAPI`, `DeletionByTaintManager`,
+   * `DeletionByPodGC`, `TerminationByKubelet` (DisruptionTarget), or `Evicted`, `Preempting`, `NodeLost`,
+   * `Terminated`, `Shutdown`, `UnexpectedAdmissionError`, `NodeAffinity`, `OutOf<resource>` (pod status).
+   */
+  reason: string;
+  /** Kubernetes' message, when it gave one. */
+  message?: string;
+}
+
+/**
+ * Pod status reasons that the node or the kubelet sets when it, not the container, ended the pod:
+ * node-pressure eviction, critical-pod preemption, a lost node, a node shutdown (`Terminated`, formerly
+ * `Shutdown`), and a pod the kubelet refused to admit after scheduling (`OutOfcpu`, `NodeAffinity`, ...).
+ */
+const INFRASTRUCTURE_POD_REASONS: ReadonlySet<string> = new Set([
+  'Evicted',
+  'Preempting',
+  'NodeLost',
+  'Terminated',
+  'Shutdown',
+  'UnexpectedAdmissionError',
+  'NodeAffinity',
+]);
+
+/**
+ * Failure reasons that a pod's end decides (the Job ran out of pod retries, or a podFailurePolicy rule
+ * matched): only those can have an infrastructure cause. Deadlines, waiting bounds and OOM kills are the
+ * block's own (its config or its code), whatever happened to the pod.
+ */
+const POD_DECIDED_REASONS: ReadonlySet<ErrorCode> = new Set([
+  'EVICTED',
+  'EXIT_CODE',
+  'BACKOFF_LIMIT_EXCEEDED',
+  'POD_FAILURE_POLICY',
+]);
+
+/**
+ * The infrastructure cause of a failed block, from its last failed pod, or undefined when the failure
+ * is the block's own (or the block did not fail). The reason code stays what it is (`EVICTED`,
+ * `EXIT_CODE` with the exit code of the stopped container, ...): this says, beside it, that the cluster
+ * ended the pod. A `DisruptionTarget=True` condition wins over the pod's status reason.
+ */
+export function infrastructureCause(state: BlockState): InfrastructureCause | undefined {
+  if (state.phase !== 'failed' || !state.reason || !POD_DECIDED_REASONS.has(state.reason)) return undefined;
+  const pod = lastFailedPod(state);
+  if (!pod) return undefined;
+  if (pod.disruption) {
+    return {
+      pod: pod.name,
+      source: 'DisruptionTarget',
+      reason: pod.disruption.reason,
+      ...(pod.disruption.message ? { message: pod.disruption.message } : {}),
+    };
+  }
+  const reason = pod.podReason;
+  if (!reason || !(INFRASTRUCTURE_POD_REASONS.has(reason) || reason.startsWith('OutOf'))) return undefined;
+  return {
+    pod: pod.name,
+    source: 'podReason',
+    reason,
+    ...(pod.podMessage ? { message: pod.podMessage } : {}),
+  };
+}
+
 /** The Kubernetes default when a Job has no `backoffLimit`. */
 const KUBERNETES_DEFAULT_BACKOFF_LIMIT = 6;
 

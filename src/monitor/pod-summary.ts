@@ -21,6 +21,12 @@ export interface PodRecord extends PodSummary {
    * not a failure of the block and never the one a replacement is waited for.
    */
   preempted?: boolean;
+  /**
+   * The pod's `DisruptionTarget=True` condition (Kubernetes ≥ 1.26): the cluster is ending it, not the
+   * block: preemption, an eviction through the API (node drain), a taint of its node, the pod
+   * garbage collector after the node was lost, or the kubelet (node pressure, node shutdown).
+   */
+  disruption?: { reason: string; message?: string };
 }
 
 /** Image pull reasons the kubelet alternates between; one continuous wait for the grace period. */
@@ -61,6 +67,7 @@ export function summarizePod(pod: Pod, at: number, previous?: PodRecord): PodRec
   const waitingReason = waiting?.state?.waiting?.reason;
   const terminated = terminatedContainer(pod, main);
   const scheduled = status.conditions?.find((c) => c.type === 'PodScheduled');
+  const disruption = status.conditions?.find((c) => c.type === 'DisruptionTarget' && c.status === 'True');
   const started = statuses.find((s) => s.state?.running || s.state?.terminated);
   const startedText = started?.state?.running?.startedAt ?? started?.state?.terminated?.startedAt;
   const ownerUid = pod.metadata.ownerReferences?.find((o) => o.controller && o.kind === 'Job')?.uid;
@@ -98,6 +105,12 @@ export function summarizePod(pod: Pod, at: number, previous?: PodRecord): PodRec
   }
   if (status.reason) record.podReason = status.reason;
   if (status.message) record.podMessage = status.message;
+  if (disruption) {
+    record.disruption = {
+      reason: disruption.reason ?? 'DisruptionTarget',
+      ...(disruption.message ? { message: disruption.message } : {}),
+    };
+  }
   if (phase === 'Pending' && scheduled?.status === 'False' && scheduled.reason === 'Unschedulable') {
     record.unschedulable = {
       ...(scheduled.message ? { message: scheduled.message } : {}),

@@ -34,6 +34,17 @@ export interface PodScript {
   oomKilled?: boolean;
   /** End evicted: pod phase Failed, reason `Evicted`, with this message. */
   evicted?: { message: string };
+  /**
+   * End disrupted: the pod gets a `DisruptionTarget=True` condition with this reason
+   * (`PreemptionByScheduler`, `EvictionByEvictionAPI`, `DeletionByTaintManager`, `DeletionByPodGC`,
+   * `TerminationByKubelet`) and its container stops as with SIGTERM (exit code 143).
+   */
+  disrupted?: { reason: string; message?: string };
+  /**
+   * What the container writes to its termination message file (`terminationMessagePath`): it becomes
+   * the terminated state's message (cut to 4096 bytes), as the kubelet reports it.
+   */
+  terminationMessage?: string;
   /** Run until killed (for deadlines and cancellation). */
   hang?: boolean;
   /**
@@ -146,8 +157,13 @@ async function play(
       podFailure: { reason: 'Evicted', message: script.evicted.message },
     };
   }
-  if (script.oomKilled) return { exitCode: 137, reason: 'OOMKilled' };
-  return { exitCode: script.exitCode ?? 0 };
+  if (script.disrupted) {
+    const { reason, message } = script.disrupted;
+    return { exitCode: 143, reason: 'Error', disruption: { reason, message: message ?? reason } };
+  }
+  const written = script.terminationMessage !== undefined ? { message: script.terminationMessage } : {};
+  if (script.oomKilled) return { exitCode: 137, reason: 'OOMKilled', ...written };
+  return { exitCode: script.exitCode ?? 0, ...written };
 }
 
 function forever(signal: AbortSignal): Promise<never> {

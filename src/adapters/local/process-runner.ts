@@ -1,7 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { stat } from 'node:fs/promises';
-import { constants } from 'node:os';
+import { mkdtemp, open, rm, stat } from 'node:fs/promises';
+import { constants, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Readable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 import type { Clock } from '../../ports/clock.js';
 import type { Pod } from '../../types/kube.js';
 import { containerEnv, expandReferences } from './container-env.js';
@@ -26,11 +28,23 @@ export interface ProcessRunnerOptions {
 export const LOCAL_SETTING_IGNORED = 'LocalSettingIgnored';
 
 /**
+ * The variable that gives a local process the path of its termination message file. A local process
+ * cannot write the container's `terminationMessagePath` (`/dev/termination-log` needs root and would be
+ * shared by every process), so each one gets a file of its own in a temporary folder instead.
+ */
+export const TERMINATION_MESSAGE_PATH_ENV = 'K8S_EXECUTOR_TERMINATION_MESSAGE_PATH';
+
+/** The kubelet reads at most this much of a termination message file (bytes). */
+const TERMINATION_FILE_BYTES = 4096;
+
+/**
  * Runs each pod's first container as a local child process: `command` + `args` (with `$(VAR)`
  * references expanded), in its own process group so that stopping it reaches every process it started
  * (SIGTERM, then SIGKILL after a grace). stdout and stderr lines become the pod's log; the exit code
  * becomes the container's terminated state (128 + n for a signal n; 127 when the command cannot be found).
  * When the main process ends, whatever it left running in its group is killed, as when a container stops.
+ * What the process wrote to the file named by {@link TERMINATION_MESSAGE_PATH_ENV} (its first 4096
+ * bytes, as the kubelet reads a termination message) becomes the terminated state's message.
  */
 export class ProcessRunner implements PodRunner {
   private running = 0;
@@ -65,6 +79,8 @@ export class ProcessRunner implements PodRunner {
 /** One container's process, from launch to exit. */
 class LocalProcess {
   private child: ChildProcess | undefined;
+  /** The folder of the process's termination message file, while it exists. */
+  private terminationDir: string | undefined;
   private exited = false;
   private killSignal: NodeJS.Signals | undefined;
   private readonly graceTimer = new AbortController();
@@ -111,7 +127,9 @@ class LocalProcess {
       this.finish({ exitCode: 128 + signalNumber(this.killSignal), reason: 'Error' });
       return;
     }
-    this.spawn(argv[0], argv.slice(1), cwd, env);
+    this.terminationDir = await mkdtemp(join(tmpdir(), 'k8s-executor-termination-'));
+    const messagePath = join(this.terminationDir, 'termination-log');
+    this.spawn(argv[0], argv.slice(1), cwd, { ...env, [TERMINATION_MESSAGE_PATH_ENV]: messagePath });
   }
 
   kill(signal: NodeJS.Signals, beforeLaunch: boolean): void {
@@ -144,6 +162,7 @@ class LocalProcess {
       if (child.pid !== undefined) return; // an error after spawn (a failed kill): the exit still comes
       const exitCode = error.code === 'ENOENT' ? 127 : 126;
       const why = error.code === 'ENOENT' ? 'executable file not found in $PATH' : error.message;
+      void this.removeTerminationDir();
       this.finish({
         exitCode,
         reason: 'StartError',
@@ -159,10 +178,11 @@ class LocalProcess {
       const graceEnd = this.options.clock
         .sleep(this.options.killGraceMs, this.graceTimer.signal)
         .catch(() => undefined);
-      void Promise.race([drained, graceEnd]).then(() => {
+      void Promise.race([drained, graceEnd]).then(async () => {
         child.stdout?.destroy();
         child.stderr?.destroy();
-        this.finish({ exitCode });
+        const message = await this.readTerminationMessage();
+        this.finish({ exitCode, ...(message ? { message } : {}) });
       });
     });
   }
@@ -184,6 +204,33 @@ class LocalProcess {
       stream.once('close', end);
       stream.once('error', end);
     });
+  }
+
+  /** The first 4096 bytes (whole characters) of the process's termination message file; removes it. */
+  private async readTerminationMessage(): Promise<string | undefined> {
+    const dir = this.terminationDir;
+    if (!dir) return undefined;
+    try {
+      const file = await open(join(dir, 'termination-log'), 'r');
+      try {
+        const buffer = Buffer.alloc(TERMINATION_FILE_BYTES);
+        const { bytesRead } = await file.read(buffer, 0, TERMINATION_FILE_BYTES, 0);
+        // A character cut at the bound is dropped, not turned into a replacement character.
+        return new StringDecoder('utf8').write(buffer.subarray(0, bytesRead)) || undefined;
+      } finally {
+        await file.close();
+      }
+    } catch {
+      return undefined; // Nothing written.
+    } finally {
+      await this.removeTerminationDir();
+    }
+  }
+
+  private async removeTerminationDir(): Promise<void> {
+    const dir = this.terminationDir;
+    this.terminationDir = undefined;
+    if (dir) await rm(dir, { recursive: true, force: true }).catch(() => undefined);
   }
 
   private finish(exit: ContainerExit): void {

@@ -193,9 +193,10 @@ describe('LocalJobClient', () => {
       HOSTNAME: pod!.metadata.name,
     });
     expect(seen.SECRET).toBeUndefined();
-    // nothing else of this process's environment leaks in
+    // nothing else of this process's environment leaks in (beside the termination message file's path)
     const base = ['PATH', 'HOME'].filter((k) => process.env[k] !== undefined);
-    expect(Object.keys(seen).sort()).toEqual([...base, 'DERIVED', 'EXTRA', 'GREETING', 'HOSTNAME'].sort());
+    const own = ['DERIVED', 'EXTRA', 'GREETING', 'HOSTNAME', 'K8S_EXECUTOR_TERMINATION_MESSAGE_PATH'];
+    expect(Object.keys(seen).sort()).toEqual([...base, ...own].sort());
     const events = await c.listWarningEvents(NS, { kind: 'Pod', name: pod!.metadata.name! });
     expect(events.map((e) => e.reason)).toEqual(['LocalSettingIgnored']);
     expect(events[0]?.message).toContain('env SECRET uses valueFrom');

@@ -11,6 +11,7 @@ import {
   waiting,
 } from './pod-status.js';
 import { podKey, rfc3339, type SimState } from './sim-state.js';
+import { FALLBACK_LOG_LINES, terminationMessage } from './termination-message.js';
 
 export { SIM_NODE_NAME } from './pod-status.js';
 
@@ -200,7 +201,13 @@ export class JobController {
       },
       onExit: (exit) => {
         if (pod.exited) return;
-        const updated = this.updatePod(runtime, pod, (p) => terminated(p, exit, clock.now()));
+        const updated = this.updatePod(runtime, pod, (p) => {
+          const message = terminationMessage(p, exit, () =>
+            logs.read(key, { tailLines: FALLBACK_LOG_LINES }),
+          );
+          const { message: _written, ...rest } = exit;
+          return terminated(p, { ...rest, ...(message ? { message } : {}) }, clock.now());
+        });
         pod.exited = true;
         pod.markExited();
         logs.close(key);

@@ -6,10 +6,19 @@ export interface ContainerExit {
   exitCode: number;
   /** The terminated reason: `Completed`, `Error`, `OOMKilled`, `StartError`... @default `Completed` for 0, else `Error` */
   reason?: string;
-  /** A message for the terminated state (why it could not start, for instance). */
+  /**
+   * The terminated state's message: what the container wrote to its termination message file, or why
+   * it could not start. The Job controller cuts it to 4096 bytes and, for a container that wrote
+   * nothing and failed under `terminationMessagePolicy: FallbackToLogsOnError`, uses its log's end.
+   */
   message?: string;
   /** A pod-level failure (such as `Evicted`): the pod fails with this reason whatever the exit code. */
   podFailure?: { reason: string; message: string };
+  /**
+   * The pod got a `DisruptionTarget=True` condition before it ended (preemption, an eviction through
+   * the API, a node drain or taint, the pod garbage collector), with this reason and message.
+   */
+  disruption?: { reason: string; message: string };
 }
 
 /**

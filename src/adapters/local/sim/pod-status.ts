@@ -164,6 +164,9 @@ export function terminated(pod: Pod, exit: ContainerExit, now: number): Pod {
       ...(exit.podFailure ? { reason: exit.podFailure.reason, message: exit.podFailure.message } : {}),
       startTime: pod.status?.startTime ?? at,
       conditions: [
+        ...(exit.disruption
+          ? [podCondition('DisruptionTarget', 'True', at, exit.disruption.reason, exit.disruption.message)]
+          : []),
         podCondition('Initialized', 'True', at, notReady),
         podCondition('Ready', 'False', at, notReady),
         podCondition('ContainersReady', 'False', at, notReady),
