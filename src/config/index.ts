@@ -18,6 +18,7 @@ export {
 } from './pipeline.js';
 export { DISRUPTION_POLICY } from './pod-failure-policy.js';
 export { type ResolveInput, resolveConfig } from './resolve.js';
+export { UPSTREAM_OUTPUTS } from './resolve-stage.js';
 export type {
   CommandPreset,
   ExecutorConfig,

@@ -244,8 +244,19 @@ function runVariables(
   set('block_run_id', identity.blockRunId);
   set('trigger_name', identity.triggerName);
   set('attempt', identity.attempt ?? 1);
+  // Every block run has it, so a template using it resolves in `render`, `validate` and `preflight` too;
+  // a DAG run passes the real outputs of the block's upstream blocks.
+  if (identity.blockUuid !== undefined && !Object.hasOwn(out, UPSTREAM_OUTPUTS)) out[UPSTREAM_OUTPUTS] = {};
   return out;
 }
+
+/**
+ * The run variable that gives a block the `output` of each upstream block that has one, by upstream
+ * uuid: `{{ variables('upstream_outputs') }}` renders it as JSON, and Mage's command passes it in
+ * `--runtime-vars`. A DAG run sets it for every block with upstream blocks (`{}` when none has an
+ * output), winning over a caller variable of the same name; any other block run has `{}`.
+ */
+export const UPSTREAM_OUTPUTS = 'upstream_outputs';
 
 /** Freezes `value` and everything below it that is not frozen yet (frozen parts are already whole). */
 function deepFreeze<T>(value: T): T {

@@ -1,4 +1,4 @@
-import type { BlockDefinition, PipelineDefinition } from '../config/index.js';
+import { type BlockDefinition, type PipelineDefinition, UPSTREAM_OUTPUTS } from '../config/index.js';
 import { ConfigError } from '../errors/config-error.js';
 import { isolateCallback } from '../errors/isolate-callback.js';
 import type { Clock } from '../ports/clock.js';
@@ -61,14 +61,6 @@ export interface DagContext {
     upstreamOutputs?: Readonly<Record<string, unknown>>,
   ): Promise<PreparedRun>;
 }
-
-/**
- * The run variable that gives a block the `output` of each upstream block that has one, by upstream
- * uuid: `{{ variables('upstream_outputs') }}` renders it as JSON, and Mage's command passes it in
- * `--runtime-vars`. Set for every block with upstream blocks (`{}` when none has an output); it wins over
- * a caller variable of the same name.
- */
-export const UPSTREAM_OUTPUTS = 'upstream_outputs';
 
 /** The context of one run of `pipeline`. */
 export function dagContext(input: {
