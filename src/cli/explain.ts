@@ -5,7 +5,7 @@ import { formatTable, terminalWidth } from './table.js';
 
 /**
  * `explain`: each resolved field with the layer, file and line that set it. On a terminal the table fits its
- * width (`columns`): long values wrap first, then sources; neither is ever cut. Piped, lines are as long as
+ * width (`columns`): long values wrap first, then sources, then field paths; none is ever cut. Piped, lines are as long as
  * the cells.
  */
 export async function explainCommand(
@@ -25,7 +25,7 @@ export async function explainCommand(
       r.origin.layer,
       sourceOf(r.origin),
     ]),
-    { ...(columns !== undefined ? { width: columns } : {}), fit: [1, 3] },
+    { ...(columns !== undefined ? { width: columns } : {}), fit: [1, 3, 0] },
   );
   return `Job ${prepared.jobName} in namespace ${prepared.namespace}\n\n${table}`;
 }

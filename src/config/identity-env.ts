@@ -25,7 +25,16 @@ export const POD_IDENTITY_ENV_NAMES = Object.freeze({
   nodeIp: 'K8S_EXECUTOR_NODE_IP',
   /** The pod's service account (`spec.serviceAccountName`). */
   serviceAccount: 'K8S_EXECUTOR_SERVICE_ACCOUNT',
+  /**
+   * Where to write the block's result (the container's `terminationMessagePath`, `/dev/termination-log` by
+   * default): a small JSON document written there comes back as the block's `output` (docs/runtime.md).
+   * The local backend points it at a file of each process's own.
+   */
+  terminationMessagePath: 'K8S_EXECUTOR_TERMINATION_MESSAGE_PATH',
 } as const);
+
+/** Kubernetes' default `terminationMessagePath`. */
+const DEFAULT_TERMINATION_MESSAGE_PATH = '/dev/termination-log';
 
 const fieldRef = (name: string, fieldPath: string): JsonObject => ({
   name,
@@ -41,6 +50,7 @@ export const POD_IDENTITY_ENV: readonly JsonObject[] = [
   fieldRef(POD_IDENTITY_ENV_NAMES.nodeName, 'spec.nodeName'),
   fieldRef(POD_IDENTITY_ENV_NAMES.nodeIp, 'status.hostIP'),
   fieldRef(POD_IDENTITY_ENV_NAMES.serviceAccount, 'spec.serviceAccountName'),
+  { name: POD_IDENTITY_ENV_NAMES.terminationMessagePath, value: DEFAULT_TERMINATION_MESSAGE_PATH },
 ];
 
 /**
@@ -51,7 +61,13 @@ export function withPodIdentityEnv(tree: Tree<FieldOrigin>): Tree<FieldOrigin> {
   const container = isPlainObject(tree.value.container) ? tree.value.container : {};
   const env = Array.isArray(container.env) ? container.env : [];
   const set = new Set(env.flatMap((item) => (isPlainObject(item) ? [item.name] : [])));
-  const added = POD_IDENTITY_ENV.filter((item) => !set.has(item.name)).map((item) => structuredClone(item));
+  // The result file's variable names the container's own path when the config moved it.
+  const messagePath = container.terminationMessagePath;
+  const added = POD_IDENTITY_ENV.filter((item) => !set.has(item.name)).map((item) =>
+    item.name === POD_IDENTITY_ENV_NAMES.terminationMessagePath && typeof messagePath === 'string'
+      ? { name: item.name, value: messagePath }
+      : structuredClone(item),
+  );
   if (added.length === 0) return tree;
   const origins = new Map(tree.origins);
   for (const item of added)

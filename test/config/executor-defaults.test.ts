@@ -54,6 +54,7 @@ describe('pod identity env (built-in)', () => {
         name: 'K8S_EXECUTOR_SERVICE_ACCOUNT',
         valueFrom: { fieldRef: { fieldPath: 'spec.serviceAccountName' } },
       },
+      { name: 'K8S_EXECUTOR_TERMINATION_MESSAGE_PATH', value: '/dev/termination-log' },
     ]);
     expect(Object.values(POD_IDENTITY_ENV_NAMES)).toEqual(envNames(config.container.env));
   });

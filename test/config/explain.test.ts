@@ -32,6 +32,7 @@ pod:
       'container.env[K8S_EXECUTOR_POD_NAME]',
       'container.env[K8S_EXECUTOR_POD_UID]',
       'container.env[K8S_EXECUTOR_SERVICE_ACCOUNT]',
+      'container.env[K8S_EXECUTOR_TERMINATION_MESSAGE_PATH]',
       'container.image',
       'container.imagePullPolicy',
       'container.name',

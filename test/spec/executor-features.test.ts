@@ -40,6 +40,7 @@ describe('Jobs with the executor features', () => {
         'K8S_EXECUTOR_NODE_NAME',
         'K8S_EXECUTOR_NODE_IP',
         'K8S_EXECUTOR_SERVICE_ACCOUNT',
+        'K8S_EXECUTOR_TERMINATION_MESSAGE_PATH',
       ]);
       expect(containerOf(job).terminationMessagePolicy).toBe('FallbackToLogsOnError');
       expect(job.spec?.podFailurePolicy).toEqual({

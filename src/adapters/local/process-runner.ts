@@ -4,6 +4,7 @@ import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
+import { POD_IDENTITY_ENV_NAMES } from '../../config/identity-env.js';
 import type { Clock } from '../../ports/clock.js';
 import type { Pod } from '../../types/kube.js';
 import { containerEnv, expandReferences } from './container-env.js';
@@ -32,7 +33,7 @@ export const LOCAL_SETTING_IGNORED = 'LocalSettingIgnored';
  * cannot write the container's `terminationMessagePath` (`/dev/termination-log` needs root and would be
  * shared by every process), so each one gets a file of its own in a temporary folder instead.
  */
-export const TERMINATION_MESSAGE_PATH_ENV = 'K8S_EXECUTOR_TERMINATION_MESSAGE_PATH';
+export const TERMINATION_MESSAGE_PATH_ENV = POD_IDENTITY_ENV_NAMES.terminationMessagePath;
 
 /** The kubelet reads at most this much of a termination message file (bytes). */
 const TERMINATION_FILE_BYTES = 4096;
