@@ -161,6 +161,22 @@ export function describeConfigChange(change: ConfigChange): string {
   return `${change.path} ${what}${change.origin ? `, ${setBy(change.origin)}` : ''}`;
 }
 
+/**
+ * The lines of a drift: one per changed field ({@link describeConfigChange}), or one line saying that
+ * the pod template changed when no field can be named (a record without its field list, or a change
+ * the field list does not show). Empty when nothing changed.
+ * @example describeConfigDrift(drift) // ['container.resources.limits.memory 2Gi → 4Gi, set in metadata.yaml:14']
+ */
+export function describeConfigDrift(drift: ConfigDrift): string[] {
+  if (!drift.changed) return [];
+  if (drift.changes.length > 0) return drift.changes.map(describeConfigChange);
+  return [
+    drift.fieldsKnown
+      ? 'the pod template changed (no recorded field differs)'
+      : 'the pod template changed (its fields were too many to record)',
+  ];
+}
+
 /** Where a value is set, as a phrase: `set in file:line`, `set by --set cpu=4`, `the built-in default`. */
 function setBy(origin: FieldOrigin): string {
   const { location, layer, sourcePath } = origin;
