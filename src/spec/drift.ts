@@ -14,7 +14,8 @@ import { sortKeys, stableJson } from './stable-json.js';
  * `app.kubernetes.io/managed-by` are left out; the Job's name and the Job-level fields (`backoffLimit`,
  * Kueue labels, ...) are not part of the pod template. Everything else is in: labels, annotations, the
  * container (env included: the executor's own variables are downward-API references, the same in every
- * Job) and the pod spec. Values templated from `{{ attempt }}` differ between attempts and count as drift.
+ * Job) and the pod spec. Values templated from `{{ attempt }}` differ between attempts: a resumed run
+ * compares an attempt's record with the config resolved for that same attempt (src/executor/dag-drift.ts).
  */
 
 /** A Job's pod template. */
