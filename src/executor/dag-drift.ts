@@ -1,6 +1,6 @@
 import type { BlockDefinition } from '../config/index.js';
 import { ConfigError } from '../errors/config-error.js';
-import { configDrift, describeConfigDrift, recordedConfig } from '../spec/drift.js';
+import { type ConfigRecord, configDrift, describeConfigDrift, recordedConfig } from '../spec/drift.js';
 import type { DagContext } from './dag-context.js';
 import type { BlockDrift, EarlierAttempt } from './dag-resume.js';
 
@@ -27,29 +27,30 @@ export async function findConfigDrift(
   for (const block of ctx.pipeline.blocks) {
     const latest = earlier.get(block.uuid)?.at(-1);
     if (!latest?.config || !ctx.isK8s(block)) continue;
-    const changes = await changesSince(ctx, block, latest, earlier, signal);
+    const changes = await changesSince(ctx, block, latest.attempt, latest.config, earlier, signal);
     if (changes.length > 0) found.set(block.uuid, { changes, rerun: mayRerun(ctx, block.uuid) });
   }
   return found;
 }
 
-/** The lines of what changed since `latest` (none when nothing did, or when it cannot be told). */
+/** The lines of what changed since `attempt`'s record (none when nothing did, or when it cannot be told). */
 async function changesSince(
   ctx: DagContext,
   block: BlockDefinition,
-  latest: EarlierAttempt,
+  attempt: number,
+  record: ConfigRecord,
   earlier: ReadonlyMap<string, readonly EarlierAttempt[]>,
   signal: AbortSignal,
 ): Promise<string[]> {
   const { outputs, unknown } = earlierUpstreamOutputs(block, earlier);
   try {
-    const now = await ctx.prepare(block, latest.attempt, signal, outputs);
-    const drift = configDrift(latest.config!, now.job, now.resolved.provenance);
+    const now = await ctx.prepare(block, attempt, signal, outputs);
+    const drift = configDrift(record, now.job, now.resolved.provenance);
     if (!drift?.changed) return [];
     if (unknown.length > 0) {
       // Does the pod template depend on the outputs not known? Then the comparison cannot tell.
       const probe = { ...outputs, ...Object.fromEntries(unknown.map((u) => [u, { unknown: u }])) };
-      const probed = await ctx.prepare(block, latest.attempt, signal, probe);
+      const probed = await ctx.prepare(block, attempt, signal, probe);
       if (recordedConfig(probed.job)?.hash !== recordedConfig(now.job)?.hash) return [];
     }
     return describeConfigDrift(drift);

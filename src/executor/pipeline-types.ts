@@ -71,7 +71,7 @@ export interface AttemptRecord {
    * attempt's Job was made from a config other than the block's config now, resolved for the same
    * attempt and run ids: one line per changed field (`container.resources.limits.memory 2Gi → 4Gi, set
    * in pipelines/etl/metadata.yaml:14`). A Job without a config record (an older version's) is never
-   * reported (docs/pipelines.md, "Config drift").
+   * reported (docs/pipelines.md, "Config drift on resume").
    */
   configDrift?: string[];
   /** When the attempt was submitted (ms, the Clock's time). */
@@ -161,10 +161,10 @@ export interface ConfigDriftEvent {
   /** How that attempt stood when the run resumed. */
   earlier: 'succeeded' | 'failed' | 'active';
   /**
-   * What the run does about it: `kept` (its outcome stands: a success, or a failure with no retry
-   * left, not run again without {@link PipelineRun.rerunChanged}); `rerun` (a new attempt runs the
-   * config now, as asked); `adopted` (it is still running: it is followed as it is, a warning); `retried`
-   * (it failed: the next attempt runs the config now).
+   * What the run does about it: `kept` (its outcome stands: a success not run again without
+   * {@link PipelineRun.rerunChanged}, or a failure with no retry left); `rerun` (a new attempt runs the
+   * config now, as asked); `adopted` (it is still running: it is followed as it is, a warning);
+   * `retried` (it failed: the next attempt runs the config now).
    */
   action: 'kept' | 'rerun' | 'adopted' | 'retried';
   /** One line per changed field, as {@link AttemptRecord.configDrift}. */
@@ -226,10 +226,11 @@ export interface PipelineRun {
    */
   blockOverrides?: Readonly<Record<string, ConfigOverrides>>;
   /**
-   * Resuming (DAG mode): run again, as a new attempt, the blocks whose earlier attempt finished
-   * (succeeded, or failed with no retry left) and whose config changed since (the CLI's
-   * `--rerun-changed`): `true` for every such block, or the uuids of the blocks it may run again.
-   * Without it such a block's outcome stands and the change is reported (a `config-drift` event).
+   * Resuming (DAG mode): run again, as a new attempt with its whole `retry_config`, the blocks that
+   * succeeded in an earlier run and whose config changed since (the CLI's `--rerun-changed`): `true`
+   * for every such block, or the uuids of the blocks it may run again. Without it such a block stays
+   * succeeded and the change is reported (a `config-drift` event). A running or failed block is not
+   * concerned: it is adopted, or retried with the config now, as always.
    * A uuid the pipeline does not have is a ConfigError (`UNKNOWN_BLOCK`) before any Job is created.
    * @default false
    */
