@@ -28,6 +28,8 @@ export interface CliArgs {
   timeline?: string;
   mode?: 'dag' | 'single-job';
   keepJobs: boolean;
+  /** `--rerun-changed`: a resumed run runs again the succeeded blocks whose config changed. */
+  rerunChanged: boolean;
   kubeconfig?: string;
   context?: string;
   debug: boolean;
@@ -160,6 +162,7 @@ export function parseCliArgs(argv: string[]): CliArgs {
     ...(concurrency !== undefined ? { concurrency } : {}),
     ...(mode !== undefined ? { mode } : {}),
     keepJobs: values['keep-jobs'] === true,
+    rerunChanged: values['rerun-changed'] === true,
     debug: values.debug === true,
     help: values.help === true,
     version: values.version === true,

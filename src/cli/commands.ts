@@ -65,6 +65,10 @@ export const OPTIONS = {
     help: 'dag: one Job per block (default); single-job: the pipeline as one Job',
   },
   'keep-jobs': { type: 'boolean', help: 'keep the Jobs after the run (for debugging)' },
+  'rerun-changed': {
+    type: 'boolean',
+    help: 'resuming a run: run again the blocks that succeeded in it and whose config changed since',
+  },
   kubeconfig: {
     type: 'string',
     value: 'FILE',
@@ -163,12 +167,16 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
       'namespace',
       'timeline',
       'keep-jobs',
+      'rerun-changed',
       'kubeconfig',
       'context',
     ],
     notes: [
       "Each block's command comes from its resolved config (container.command/args).",
       '--set and --set-block override the config of the Jobs (--set-block in dag mode only).',
+      'Running the same --pipeline-run-id again resumes it: finished blocks are kept, running Jobs adopted.',
+      'A block whose config changed since its earlier attempt is reported (each field, where it is set);',
+      'a succeeded one is run again only with --rerun-changed (dag mode only).',
       'Ctrl-C (or SIGTERM) deletes the Jobs this run created and exits 130.',
     ],
     exitCodes: '0 succeeded, 1 a block failed, 2 usage or config error, 130 cancelled',

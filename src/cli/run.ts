@@ -5,7 +5,7 @@ import { FsConfigSource } from '../adapters/fs/fs-config-source.js';
 import { commandBlockRunner } from '../adapters/local/command-block-runner.js';
 import { readPipeline, runModeOf } from '../config/index.js';
 import { createExecutors, type Executors } from '../create.js';
-import type { PipelineResult } from '../executor/pipeline-types.js';
+import type { ConfigDriftEvent, PipelineResult } from '../executor/pipeline-types.js';
 import { systemClock } from '../ports/clock.js';
 import { type CliArgs, required, usageError } from './args.js';
 import { localBackendWarnings } from './local-warnings.js';
@@ -33,6 +33,8 @@ export async function runCommand(
   const mode = runModeOf(pipeline, args.mode);
   if (mode === 'single-job' && args.setBlocks.length > 0)
     throw usageError('--set-block is for dag runs: a single-job run has no block Jobs (use --set)', 'run');
+  if (mode === 'single-job' && args.rerunChanged)
+    throw usageError('--rerun-changed is for dag runs: a single-job run has no block Jobs', 'run');
   const overrides = runOverrides(args);
   const perBlock = blockOverrides(
     args,
@@ -45,6 +47,7 @@ export async function runCommand(
     ...(args.trigger !== undefined ? { triggerName: args.trigger } : {}),
     ...(overrides.length > 0 ? { overrides } : {}),
     ...(Object.keys(perBlock).length > 0 ? { blockOverrides: perBlock } : {}),
+    ...(args.rerunChanged ? { rerunChanged: true } : {}),
   };
   // The local runner resolves blocks through the same executor it is part of, so it is bound late.
   let executors: Executors | undefined;
@@ -87,7 +90,10 @@ export async function runCommand(
     }
     result = await executors.pipelines.run(run, {
       signal,
-      onEvent: (e) => started().onEvent(e),
+      onEvent: (e) => {
+        started().onEvent(e);
+        if (e.type === 'config-drift') for (const line of driftLines(e)) started().log(e.blockUuid, line);
+      },
       onLog: (block, line) => started().log(block, line.line),
     });
   } finally {
@@ -109,6 +115,20 @@ export async function runCommand(
     }
   }
   return result.status === 'succeeded' ? 0 : 1;
+}
+
+/** What a `config-drift` event says, as lines above the progress rows. */
+export function driftLines(event: ConfigDriftEvent): string[] {
+  const what: Record<ConfigDriftEvent['action'], string> = {
+    kept: `its outcome stands${event.earlier === 'succeeded' ? ' (--rerun-changed runs it again)' : ''}`,
+    rerun: `run again as attempt ${event.attempt + 1}`,
+    adopted: 'it is still running and is followed as it is',
+    retried: `attempt ${event.attempt + 1} runs the config now`,
+  };
+  return [
+    `warning: config changed since attempt ${event.attempt} (${event.earlier}, Job ${event.jobName}); ${what[event.action]}:`,
+    ...event.changes.map((change) => `  ${change}`),
+  ];
 }
 
 /** Throws a usage error unless `file` can be created or overwritten. */

@@ -1,6 +1,6 @@
 import type { BlockDefinition } from '../config/index.js';
 import type { DagContext } from './dag-context.js';
-import { type EarlierAttempt, startingPoint } from './dag-resume.js';
+import { type BlockDrift, type EarlierAttempt, type StartingPoint, startingPoint } from './dag-resume.js';
 import { setTermination } from './pipeline-records.js';
 import {
   type AttemptRecord,
@@ -34,12 +34,15 @@ export class BlockStates {
   }
 
   /**
-   * Starts a block from what an earlier run did (see `startingPoint`); resolves the attempt to run next
-   * when it is not the first.
+   * Starts a block from what an earlier run did (see `startingPoint`), reporting a drift of its config
+   * first (a `config-drift` event); returns where it starts (the attempt to run next, when it is not
+   * the first).
    */
-  restore(block: BlockDefinition, earlier: EarlierAttempt[]): number | undefined {
+  restore(block: BlockDefinition, earlier: EarlierAttempt[], drift?: BlockDrift): StartingPoint {
     const bound = this.ctx.settings.infrastructureRetries ?? DEFAULT_INFRASTRUCTURE_RETRIES;
-    const start = startingPoint(block, earlier, this.ctx.clock.now(), bound);
+    const now = this.ctx.clock.now();
+    const start = startingPoint(block, earlier, now, bound, drift);
+    if (start.drift) this.ctx.emit({ type: 'config-drift', blockUuid: block.uuid, ...start.drift, at: now });
     this.outcomes.set(block.uuid, {
       uuid: block.uuid,
       executor: this.ctx.isK8s(block) ? 'k8s' : 'local',
@@ -53,7 +56,7 @@ export class BlockStates {
       setTermination(this.outcome(block.uuid), start.finished.termination);
       this.finish(block.uuid, start.finished.status, start.finished.record);
     }
-    return start.nextAttempt;
+    return start;
   }
 
   /** Sets a block's status and reports it. */

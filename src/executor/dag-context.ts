@@ -76,7 +76,7 @@ export function dagContext(input: {
   const byUuid = new Map(pipeline.blocks.map((b) => [b.uuid, b]));
   const k8sTypes = new Set((settings.k8sExecutorTypes ?? ['k8s']).map((t) => t.toLowerCase()));
   const blockRunId = (uuid: string) => blockRunIdOf(request, uuid);
-  checkBlockOverrides(request, pipeline);
+  checkBlockUuids(request, pipeline);
   const own = (uuid: string) => request.blockOverrides?.[uuid];
   const blockRun = (
     block: BlockDefinition,
@@ -117,16 +117,26 @@ export function dagContext(input: {
   };
 }
 
-/** @throws ConfigError (`UNKNOWN_BLOCK`) for a uuid of `blockOverrides` that the pipeline does not have. */
-function checkBlockOverrides(request: PipelineRun, pipeline: PipelineDefinition): void {
+/**
+ * @throws ConfigError (`UNKNOWN_BLOCK`) for a uuid of `blockOverrides` or of a `rerunChanged` list that
+ *   the pipeline does not have.
+ */
+function checkBlockUuids(request: PipelineRun, pipeline: PipelineDefinition): void {
   const known = pipeline.blocks.map((b) => b.uuid);
-  const unknown = Object.keys(request.blockOverrides ?? {}).filter((uuid) => !known.includes(uuid));
+  const named = [
+    ...Object.keys(request.blockOverrides ?? {}).map((uuid) => ({ uuid, path: 'blockOverrides' })),
+    ...(typeof request.rerunChanged === 'object' ? request.rerunChanged : []).map((uuid) => ({
+      uuid,
+      path: 'rerunChanged',
+    })),
+  ];
+  const unknown = named.filter(({ uuid }) => !known.includes(uuid));
   if (unknown.length === 0) return;
   throw new ConfigError(
-    unknown.map((uuid) => ({
+    unknown.map(({ uuid, path }) => ({
       code: 'UNKNOWN_BLOCK' as const,
-      path: 'blockOverrides',
-      message: `blockOverrides names block "${uuid}", which pipeline "${pipeline.uuid}" does not have: the blocks are ${known.map((k) => `"${k}"`).join(', ') || 'none'}.`,
+      path,
+      message: `${path} names block "${uuid}", which pipeline "${pipeline.uuid}" does not have: the blocks are ${known.map((k) => `"${k}"`).join(', ') || 'none'}.`,
     })),
   );
 }

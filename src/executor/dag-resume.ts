@@ -4,12 +4,13 @@ import { type InfrastructureCause, infrastructureCause, jobOutcome } from '../mo
 import { newestPod, type PodRecord, summarizePod } from '../monitor/pod-summary.js';
 import { initialBlockState } from '../monitor/reduce.js';
 import type { BlockState } from '../monitor/types.js';
+import { type ConfigRecord, recordedConfig } from '../spec/drift.js';
 import type { Job, Pod } from '../types/kube.js';
-import { type TerminationFields, terminationFields } from './block-output.js';
+import { type TerminationFields, terminationFields, terminationSeen } from './block-output.js';
 import type { DagContext } from './dag-context.js';
 import { listRunJobs, listRunPods } from './dag-identity.js';
 import { nextAttempt } from './dag-retry.js';
-import type { AttemptRecord } from './pipeline-types.js';
+import type { AttemptRecord, ConfigDriftEvent } from './pipeline-types.js';
 
 /** What an earlier run of the same pipeline run left behind for one block. */
 export interface EarlierAttempt {
@@ -22,6 +23,18 @@ export interface EarlierAttempt {
   infrastructure?: InfrastructureCause;
   /** Its termination message and, when it succeeded, its output (from its pod, when still there). */
   termination: TerminationFields;
+  /** Whether its block container's end was read from its pod (then `termination` is all there is). */
+  terminationKnown: boolean;
+  /** The config record on its Job; undefined for a Job made by a version without one. */
+  config?: ConfigRecord;
+}
+
+/** A block's latest earlier attempt was made from another config than the block's now. */
+export interface BlockDrift {
+  /** One line per changed field. */
+  changes: string[];
+  /** Whether the run may run the block again for it (`rerunChanged`). */
+  rerun: boolean;
 }
 
 /** Where a block starts, given what an earlier run left. */
@@ -32,6 +45,8 @@ export interface StartingPoint {
   finished?: { status: 'succeeded' | 'failed'; record: AttemptRecord; termination: TerminationFields };
   /** The attempt to run next, when it is not the first. */
   nextAttempt?: number;
+  /** Set when the latest earlier attempt's config differs from the block's now: what to report. */
+  drift?: Omit<ConfigDriftEvent, 'type' | 'blockUuid' | 'at'>;
 }
 
 /** The retry policy of a block without `retry_config`: one attempt. */
@@ -79,6 +94,7 @@ export async function findEarlierAttempts(
       const phase = state.phase === 'succeeded' || state.phase === 'failed' ? state.phase : 'active';
       const infrastructure = infrastructureCause(state);
       const container = job.spec?.template.spec.containers[0]?.name ?? '';
+      const config = recordedConfig(job);
       const entry: EarlierAttempt = {
         attempt,
         jobName,
@@ -86,6 +102,8 @@ export async function findEarlierAttempts(
         ...(phase === 'failed' && state.reason ? { reason: state.reason } : {}),
         ...(infrastructure ? { infrastructure } : {}),
         termination: phase === 'active' ? {} : terminationFields(state, container),
+        terminationKnown: phase !== 'active' && terminationSeen(state, container),
+        ...(config ? { config } : {}),
       };
       found.set(
         block.uuid,
@@ -118,14 +136,18 @@ function finalStateOf(job: Job, pods: readonly Pod[], at: number): BlockState {
  * A block's starting point from what an earlier run did: the latest attempt succeeded → done; still
  * active → run that same attempt (create → 409 → adopt); failed → the next attempt if the retry rules
  * allow (`retry_config`, and infrastructure failures within `infrastructureRetries`; see `nextAttempt`),
- * else failed for good.
+ * else failed for good. With `drift` (the latest attempt's config differs from the block's now), that
+ * attempt's record carries the changes, and a succeeded block that may be run again for it starts a
+ * new attempt instead.
  */
 export function startingPoint(
   block: BlockDefinition,
   earlier: EarlierAttempt[],
   now: number,
   infrastructureRetries: number,
+  drift?: BlockDrift,
 ): StartingPoint {
+  const last = earlier.at(-1);
   const attempts: AttemptRecord[] = earlier
     .filter((e) => e.state !== 'active')
     .map((e) => ({
@@ -140,17 +162,35 @@ export function startingPoint(
         : {}),
       ...(e.infrastructure ? { infrastructure: e.infrastructure } : {}),
       fromEarlierRun: true,
+      ...(drift && e === last ? { configDrift: drift.changes } : {}),
       startedAt: now,
       finishedAt: now,
     }));
-  const last = earlier.at(-1);
   if (!last) return { attempts };
+  const report = (action: ConfigDriftEvent['action']) =>
+    drift
+      ? {
+          drift: {
+            attempt: last.attempt,
+            jobName: last.jobName,
+            earlier: last.state,
+            action,
+            changes: drift.changes,
+          },
+        }
+      : {};
   const finished = (status: 'succeeded' | 'failed') => ({
     attempts,
     finished: { status, record: attempts.at(-1)!, termination: last.termination },
+    ...report('kept'),
   });
-  if (last.state === 'succeeded') return finished('succeeded');
-  if (last.state === 'active') return { attempts, nextAttempt: last.attempt };
+  if (last.state === 'active') return { attempts, nextAttempt: last.attempt, ...report('adopted') };
+  if (last.state === 'succeeded') {
+    if (!drift?.rerun) return finished('succeeded');
+    return { attempts, nextAttempt: last.attempt + 1, ...report('rerun') };
+  }
   const next = nextAttempt(block.retry ?? NO_RETRY, infrastructureRetries, attempts);
-  return next.kind === 'none' ? finished('failed') : { attempts, nextAttempt: next.attempt };
+  return next.kind === 'none'
+    ? finished('failed')
+    : { attempts, nextAttempt: next.attempt, ...report('retried') };
 }

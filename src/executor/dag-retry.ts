@@ -17,6 +17,8 @@ export type NextAttempt =
  * earlier run included). Failures for an infrastructure reason (`infrastructure` set) are retried at
  * once without counting against `retry_config`, the first `infrastructureRetries` of them; every other
  * failure (and each one past that bound) uses one of `retry.retries`, whose delay counts only those.
+ * A success ends a try: only the attempts after the latest succeeded one count (a block run again
+ * after it succeeded, for a config change, has its whole `retry_config` again).
  * Pure: a resumed run decides from the same records as the run that made them.
  */
 export function nextAttempt(
@@ -24,7 +26,8 @@ export function nextAttempt(
   infrastructureRetries: number,
   attempts: readonly AttemptRecord[],
 ): NextAttempt {
-  const failures = attempts.filter((a) => a.status === 'failed');
+  const base = attempts.findLast((a) => a.status === 'succeeded')?.attempt ?? 0;
+  const failures = attempts.filter((a) => a.status === 'failed' && a.attempt > base);
   const last = failures.at(-1);
   if (!last) return { kind: 'none' };
   let infrastructure = 0;
@@ -38,7 +41,7 @@ export function nextAttempt(
     return { kind: 'infrastructure', attempt, delayMs: 0, cause: last.infrastructure };
   // Attempts are numbered 1, 2, ... across runs: one whose record is missing (its Job is gone) counts
   // as an ordinary failure.
-  const ordinary = last.attempt - infrastructure;
+  const ordinary = last.attempt - base - infrastructure;
   if (ordinary > retry.retries) return { kind: 'none' };
   return { kind: 'retry', attempt, delayMs: retryDelayMs(retry, ordinary + 1) };
 }

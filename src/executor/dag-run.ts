@@ -3,7 +3,8 @@ import { runAttempt } from './dag-attempt.js';
 import { BlockStates } from './dag-block-states.js';
 import { cleanUpRun } from './dag-cleanup.js';
 import type { DagContext } from './dag-context.js';
-import { type EarlierAttempt, NO_RETRY, readEarlierRun } from './dag-resume.js';
+import { findConfigDrift } from './dag-drift.js';
+import { type BlockDrift, type EarlierAttempt, NO_RETRY, readEarlierRun } from './dag-resume.js';
 import { type NextAttempt, nextAttempt } from './dag-retry.js';
 import {
   leftRunningRecord,
@@ -51,6 +52,8 @@ export class DagRun {
   private readonly closing = new AbortController();
   /** Every namespace this run's Jobs live in (for resume and cleanup). */
   private readonly namespaces = new Set<string>();
+  /** The changes of a block whose running earlier attempt is adopted although its config changed. */
+  private readonly adoptedDrift = new Map<string, { attempt: number; changes: string[] }>();
   /** Whether any Job of this run may exist (an earlier run's, or an attempt started): cleanup is needed. */
   private jobsMayExist = false;
   /** A bug in the bookkeeping itself, rethrown by {@link execute} rather than lost. */
@@ -77,13 +80,15 @@ export class DagRun {
     let cleanupError: string | undefined;
     try {
       // Cancelled or closed before it began: no Job is created, every block ends cancelled by the loop.
-      const earlier = await this.earlierAttempts().catch((error: unknown) => {
-        if (this.abort.signal.aborted || this.isClosed) return new Map<string, EarlierAttempt[]>();
+      const { earlier, drift } = await this.earlierAttempts().catch((error: unknown) => {
+        if (this.abort.signal.aborted || this.isClosed) return { earlier: new Map(), drift: new Map() };
         throw error;
       });
       for (const block of pipeline.blocks) {
-        const next = this.blocks.restore(block, earlier.get(block.uuid) ?? []);
-        if (next !== undefined) this.nextAttempt.set(block.uuid, next);
+        const start = this.blocks.restore(block, earlier.get(block.uuid) ?? [], drift.get(block.uuid));
+        if (start.nextAttempt !== undefined) this.nextAttempt.set(block.uuid, start.nextAttempt);
+        // A running attempt is adopted as it is: its record carries the drift.
+        if (start.drift?.action === 'adopted') this.adoptedDrift.set(block.uuid, start.drift);
       }
       this.blocks.skipBlockedDownstream();
       this.enqueueReady();
@@ -118,12 +123,26 @@ export class DagRun {
     return AbortSignal.any([this.abort.signal, this.closing.signal]);
   }
 
-  /** See {@link readEarlierRun}; adds the namespaces of the run's blocks. */
-  private async earlierAttempts(): Promise<Map<string, EarlierAttempt[]>> {
-    if (this.isClosed) return new Map();
+  /**
+   * See {@link readEarlierRun} (adds the namespaces of the run's blocks) and {@link findConfigDrift}:
+   * what an earlier run left, and which of its blocks' configs changed since.
+   */
+  private async earlierAttempts(): Promise<{
+    earlier: Map<string, EarlierAttempt[]>;
+    drift: Map<string, BlockDrift>;
+  }> {
+    if (this.isClosed) return { earlier: new Map(), drift: new Map() };
     const earlier = await readEarlierRun(this.ctx, this.namespaces, this.stopSignal);
     this.jobsMayExist = earlier.size > 0;
-    return earlier;
+    const drift = await findConfigDrift(this.ctx, earlier, this.stopSignal);
+    return { earlier, drift };
+  }
+
+  /** `record` with the drift of its config when it is the adopted attempt of a drifted block. */
+  private withDrift(uuid: string, record: AttemptRecord): AttemptRecord {
+    const drift = this.adoptedDrift.get(uuid);
+    if (drift?.attempt !== record.attempt || !record.adopted) return record;
+    return { ...record, configDrift: drift.changes };
   }
 
   /** The loop: start ready blocks up to the concurrency limit; wait until something changes; repeat. */
@@ -216,9 +235,10 @@ export class DagRun {
     outcome.lastLogLines = result.lastLogLines;
     outcome.warningEvents = result.warningEvents;
     if (current.detected?.status === 'succeeded') return; // recorded when it was seen
-    outcome.attempts.push(result.record);
+    const record = this.withDrift(uuid, result.record);
+    outcome.attempts.push(record);
     setTermination(outcome, result.termination);
-    this.settle(block, result.record);
+    this.settle(block, record);
   }
 
   /**
@@ -233,7 +253,7 @@ export class DagRun {
     this.draining.set(uuid, current);
     this.namespaces.add(detection.namespace);
     if (detection.status === 'succeeded') {
-      const record = attemptOf(current.attempt, detection);
+      const record = this.withDrift(uuid, attemptOf(current.attempt, detection));
       const outcome = this.blocks.outcome(uuid);
       outcome.attempts.push(record);
       setTermination(outcome, detection);
@@ -318,7 +338,7 @@ export class DagRun {
     // A success seen is recorded already; a failure seen is recorded now, and its retry not started.
     for (const [uuid, { attempt, detected }] of this.draining) {
       if (detected?.status !== 'failed') continue;
-      const record = attemptOf(attempt, detected);
+      const record = this.withDrift(uuid, attemptOf(attempt, detected));
       const outcome = this.blocks.outcome(uuid);
       outcome.attempts.push(record);
       setTermination(outcome, detected);

@@ -66,6 +66,14 @@ export interface AttemptRecord {
    * deleted and keeps running; running the same pipeline run again adopts it.
    */
   leftRunning?: boolean;
+  /**
+   * Set by a resumed run on the attempt an earlier run made (or, running, that it adopted) when that
+   * attempt's Job was made from a config other than the block's config now, resolved for the same
+   * attempt and run ids: one line per changed field (`container.resources.limits.memory 2Gi → 4Gi, set
+   * in pipelines/etl/metadata.yaml:14`). A Job without a config record (an older version's) is never
+   * reported (docs/pipelines.md, "Config drift on resume").
+   */
+  configDrift?: string[];
   /** When the attempt was submitted (ms, the Clock's time). */
   startedAt: number;
   /** When its container started running, when it did (between `startedAt` and this it was queued or pending). */
@@ -135,7 +143,34 @@ export type PipelineEvent =
       at: number;
       /** Set when the retry is for an infrastructure failure (it does not use `retry_config`). */
       infrastructure?: InfrastructureCause;
-    };
+    }
+  | ConfigDriftEvent;
+
+/**
+ * A resumed run found that an earlier attempt of a block was made from a config other than the
+ * block's config now (see {@link AttemptRecord.configDrift}); sent before the block starts or is
+ * restored, once per block.
+ */
+export interface ConfigDriftEvent {
+  type: 'config-drift';
+  blockUuid: string;
+  /** The earlier attempt whose Job's config differs (the block's latest). */
+  attempt: number;
+  /** That attempt's Job. */
+  jobName: string;
+  /** How that attempt stood when the run resumed. */
+  earlier: 'succeeded' | 'failed' | 'active';
+  /**
+   * What the run does about it: `kept` (its outcome stands: a success not run again without
+   * {@link PipelineRun.rerunChanged}, or a failure with no retry left); `rerun` (a new attempt runs the
+   * config now, as asked); `adopted` (it is still running: it is followed as it is, a warning);
+   * `retried` (it failed: the next attempt runs the config now).
+   */
+  action: 'kept' | 'rerun' | 'adopted' | 'retried';
+  /** One line per changed field, as {@link AttemptRecord.configDrift}. */
+  changes: string[];
+  at: number;
+}
 
 /** What a local (non-k8s) block gets. */
 export interface LocalBlockContext {
@@ -190,6 +225,16 @@ export interface PipelineRun {
    * A uuid the pipeline does not have is a ConfigError (`UNKNOWN_BLOCK`) before any Job is created.
    */
   blockOverrides?: Readonly<Record<string, ConfigOverrides>>;
+  /**
+   * Resuming (DAG mode): run again, as a new attempt with its whole `retry_config`, the blocks that
+   * succeeded in an earlier run and whose config changed since (the CLI's `--rerun-changed`): `true`
+   * for every such block, or the uuids of the blocks it may run again. Without it such a block stays
+   * succeeded and the change is reported (a `config-drift` event). A running or failed block is not
+   * concerned: it is adopted, or retried with the config now, as always.
+   * A uuid the pipeline does not have is a ConfigError (`UNKNOWN_BLOCK`) before any Job is created.
+   * @default false
+   */
+  rerunChanged?: boolean | readonly string[];
 }
 
 /** The block run id a pipeline run gives a block: its entry in `blockRunIds`, else `<pipelineRunId>-<blockUuid>`. */

@@ -14,7 +14,8 @@ import { sortKeys, stableJson } from './stable-json.js';
  * `app.kubernetes.io/managed-by` are left out; the Job's name and the Job-level fields (`backoffLimit`,
  * Kueue labels, ...) are not part of the pod template. Everything else is in: labels, annotations, the
  * container (env included: the executor's own variables are downward-API references, the same in every
- * Job) and the pod spec. Values templated from `{{ attempt }}` differ between attempts and count as drift.
+ * Job) and the pod spec. Values templated from `{{ attempt }}` differ between attempts: a resumed run
+ * compares an attempt's record with the config resolved for that same attempt (src/executor/dag-drift.ts).
  */
 
 /** A Job's pod template. */
@@ -159,6 +160,22 @@ export function describeConfigChange(change: ConfigChange): string {
         : 'changed'
     : `${change.before ?? '(not set)'} → ${change.after ?? '(not set)'}`;
   return `${change.path} ${what}${change.origin ? `, ${setBy(change.origin)}` : ''}`;
+}
+
+/**
+ * The lines of a drift: one per changed field ({@link describeConfigChange}), or one line saying that
+ * the pod template changed when no field can be named (a record without its field list, or a change
+ * the field list does not show). Empty when nothing changed.
+ * @example describeConfigDrift(drift) // ['container.resources.limits.memory 2Gi → 4Gi, set in metadata.yaml:14']
+ */
+export function describeConfigDrift(drift: ConfigDrift): string[] {
+  if (!drift.changed) return [];
+  if (drift.changes.length > 0) return drift.changes.map(describeConfigChange);
+  return [
+    drift.fieldsKnown
+      ? 'the pod template changed (no recorded field differs)'
+      : 'the pod template changed (its fields were too many to record)',
+  ];
 }
 
 /** Where a value is set, as a phrase: `set in file:line`, `set by --set cpu=4`, `the built-in default`. */

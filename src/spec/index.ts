@@ -15,6 +15,7 @@ export {
   configDrift,
   configRecordOf,
   describeConfigChange,
+  describeConfigDrift,
   type PodTemplate,
   recordedConfig,
 } from './drift.js';
