@@ -8,6 +8,17 @@ export interface K8sExecutorErrorOptions {
   cause?: unknown;
   /** What the user can do about it; appended to the message. */
   hint?: string;
+  /** The Job the SDK left running on purpose when it threw this error (see {@link K8sExecutorError.jobLeftRunning}). */
+  jobLeftRunning?: JobLeftRunning;
+}
+
+/** A Job that was left running on purpose: it may still finish. */
+export interface JobLeftRunning {
+  namespace: string;
+  /** The Job's name. */
+  name: string;
+  /** The Job's uid, when known (delete with it as a precondition, so another Job of the name is left alone). */
+  uid?: string;
 }
 
 /**
@@ -20,6 +31,12 @@ export class K8sExecutorError extends Error {
   readonly code: ErrorCode;
   /** What the user can do about it, when known. */
   readonly hint: string | undefined;
+  /**
+   * Set when the run's Job was left running on purpose as this error was thrown (its namespace could no
+   * longer be observed, or the executor was closed): it may still finish. Executing the same block run
+   * again adopts it; deleting it is the caller's choice. The SDK never deletes it afterwards.
+   */
+  readonly jobLeftRunning: JobLeftRunning | undefined;
   readonly [BRAND] = true;
 
   constructor(code: ErrorCode, message: string, options: K8sExecutorErrorOptions = {}) {
@@ -27,6 +44,7 @@ export class K8sExecutorError extends Error {
     this.name = 'K8sExecutorError';
     this.code = code;
     this.hint = options.hint;
+    this.jobLeftRunning = options.jobLeftRunning;
   }
 }
 

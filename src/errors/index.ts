@@ -1,5 +1,10 @@
 export { ApiError, type ApiOperation } from './api-error.js';
-export { isK8sExecutorError, K8sExecutorError, type K8sExecutorErrorOptions } from './base.js';
+export {
+  isK8sExecutorError,
+  type JobLeftRunning,
+  K8sExecutorError,
+  type K8sExecutorErrorOptions,
+} from './base.js';
 export { type ErrorCode, ErrorCodes } from './codes.js';
 export {
   ConfigError,

@@ -4,6 +4,7 @@ import type { ErrorCode } from '../errors/codes.js';
 import type { TerminationFields } from './block-output.js';
 import type { DagContext } from './dag-context.js';
 import { type AttemptJobLookup, lookUpAttemptJob } from './dag-lookup.js';
+import { jobLeftRunningBy } from './left-running.js';
 import { isClosedError } from './pipeline-close.js';
 import { attemptOf } from './pipeline-records.js';
 import type { AttemptRecord, BlockRunStatus } from './pipeline-types.js';
@@ -102,6 +103,16 @@ async function runK8s(
     // The block executor resolves once the final state was seen; should it reject anyway, that state stands.
     if (detected) return succeeded(attempt, { ...detected, lastLogLines: [], warningEvents: [] });
     if (hooks.closed.aborted || isClosedError(error, hooks.signal)) return interrupted(ctx, attempt, error);
+    // Left running on purpose (its namespace cannot be observed): not looked up, not retried, never deleted.
+    const left = jobLeftRunningBy(error);
+    if (left) {
+      return failure(ctx, attempt, error, {
+        final: true,
+        namespace: left.namespace,
+        jobName: left.name,
+        leftRunning: true,
+      });
+    }
     const code = codeOf(error);
     if (hooks.signal.aborted || (code && KNOWN_NOT_CREATED.includes(code)))
       return failure(ctx, attempt, error);
@@ -183,7 +194,14 @@ function failure(
   ctx: DagContext,
   attempt: number,
   error: unknown,
-  extra: { final?: boolean; reason?: ErrorCode; note?: string; namespace?: string; jobName?: string } = {},
+  extra: {
+    final?: boolean;
+    reason?: ErrorCode;
+    note?: string;
+    namespace?: string;
+    jobName?: string;
+    leftRunning?: boolean;
+  } = {},
 ): AttemptResult {
   const now = ctx.clock.now();
   const code = codeOf(error);
@@ -194,6 +212,7 @@ function failure(
       status: 'failed',
       reason: extra.reason ?? code ?? 'JOB_FAILED',
       message: extra.note ? `${messageOf(error)} ${extra.note}` : messageOf(error),
+      ...(extra.leftRunning ? { leftRunning: true } : {}),
       startedAt: now,
       finishedAt: now,
     },

@@ -4,8 +4,9 @@ import type { DagContext } from './dag-context.js';
 import { listRunJobs } from './dag-identity.js';
 
 /**
- * Deletes every Job of this run once it is over: found by the run's labels and full identity in each
- * of its namespaces, not by the attempts it recorded, so a Job whose create answer was lost goes too.
+ * Deletes every Job of this run once it is over, but those named in `keep` (left running on purpose):
+ * found by the run's labels and full identity in each of its namespaces, not by the attempts it
+ * recorded, so a Job whose create answer was lost goes too.
  * Each delete names the uid it listed, so a newer Job of the same name is left alone. A close
  * (`closed`) stops the retries: the deletes already sent are awaited, the rest is left. Resolves what
  * could not be deleted (empty when all went), never rejects.
@@ -14,6 +15,7 @@ export async function deleteRunJobs(
   ctx: DagContext,
   namespaces: ReadonlySet<string>,
   closed: AbortSignal,
+  keep: ReadonlySet<string> = new Set(),
 ): Promise<string[]> {
   const problems: string[] = [];
   const why = (error: unknown) =>
@@ -24,20 +26,22 @@ export async function deleteRunJobs(
       return [];
     });
     await Promise.all(
-      jobs.map(({ job }) => {
-        const name = job.metadata.name!;
-        const uid = job.metadata.uid;
-        return withTransientRetries(ctx.clock, closed, () =>
-          ctx.jobClient.deleteJob(namespace, name, {
-            propagationPolicy: 'Background',
-            ...(uid ? { uid } : {}),
-          }),
-        ).catch((error: unknown) => {
-          // A conflict on the uid precondition: the Job of that name is another one now, not ours to delete.
-          if (isK8sExecutorError(error) && error.code === 'API_CONFLICT') return;
-          problems.push(`Job "${name}" of namespace "${namespace}" (${why(error)})`);
-        });
-      }),
+      jobs
+        .filter(({ job }) => !keep.has(job.metadata.name!))
+        .map(({ job }) => {
+          const name = job.metadata.name!;
+          const uid = job.metadata.uid;
+          return withTransientRetries(ctx.clock, closed, () =>
+            ctx.jobClient.deleteJob(namespace, name, {
+              propagationPolicy: 'Background',
+              ...(uid ? { uid } : {}),
+            }),
+          ).catch((error: unknown) => {
+            // A conflict on the uid precondition: the Job of that name is another one now, not ours to delete.
+            if (isK8sExecutorError(error) && error.code === 'API_CONFLICT') return;
+            problems.push(`Job "${name}" of namespace "${namespace}" (${why(error)})`);
+          });
+        }),
     );
   }
   return problems;
@@ -48,7 +52,8 @@ export async function cleanUpRun(
   ctx: DagContext,
   namespaces: ReadonlySet<string>,
   closed: AbortSignal,
+  keep?: ReadonlySet<string>,
 ): Promise<string | undefined> {
-  const problems = await deleteRunJobs(ctx, namespaces, closed);
+  const problems = await deleteRunJobs(ctx, namespaces, closed, keep);
   return problems.length > 0 ? `Deleting the run's Jobs failed: ${problems.join('; ')}.` : undefined;
 }

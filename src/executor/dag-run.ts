@@ -367,9 +367,19 @@ export class DagRun {
     this.blocks.cancelNotStarted(this.ready.splice(0), message, (uuid) => this.nextAttempt.get(uuid) ?? 1);
   }
 
-  /** Deletes every Job of this run once it is over (unless asked to keep them); says what is left. */
+  /**
+   * Deletes every Job of this run once it is over (unless asked to keep them), except those it left
+   * running on purpose (their namespace could not be observed: they may still finish, and are the
+   * user's to adopt or delete); says what is left.
+   */
   private async cleanup(): Promise<string | undefined> {
     if (this.ctx.settings.keepJobs || !this.jobsMayExist) return undefined;
-    return cleanUpRun(this.ctx, this.namespaces, this.closing.signal);
+    const leftRunning = new Set(
+      this.blocks
+        .all()
+        .flatMap((outcome) => outcome.attempts)
+        .flatMap((attempt) => (attempt.leftRunning && attempt.jobName ? [attempt.jobName] : [])),
+    );
+    return cleanUpRun(this.ctx, this.namespaces, this.closing.signal, leftRunning);
   }
 }

@@ -1,7 +1,6 @@
 import { isK8sExecutorError, K8sExecutorError } from '../errors/base.js';
 import { isolateCallback } from '../errors/isolate-callback.js';
 import { followJob } from '../monitor/follow-job.js';
-import { withMessage } from '../monitor/list-health.js';
 import type { BlockState, MonitorPolicy } from '../monitor/types.js';
 import type { WatchHubs } from '../monitor/watch-hub.js';
 import type { Clock } from '../ports/clock.js';
@@ -13,6 +12,7 @@ import { type Cleanup, deleteRunJob } from './job-cleanup.js';
 import { withPodsRead } from './job-diagnostics.js';
 import { cancelledResult, detectionOf, finishedResult } from './job-result.js';
 import { readRunJob, type Submission, submitJob } from './job-submission.js';
+import { leavingJobRunning } from './left-running.js';
 import { LogFollower } from './log-follower.js';
 import { PodEndWait } from './pod-end-wait.js';
 import type { BlockEvent, BlockResult, ExecuteOptions } from './types.js';
@@ -134,13 +134,15 @@ export async function runPreparedJob(
         {
           cause: error,
           hint: 'Execute the same block run again (same ids and attempt) to adopt it, or delete it.',
+          jobLeftRunning: { namespace, name: jobName, ...(uid ? { uid } : {}) },
         },
       );
     }
     // The Job cannot be followed (its namespace cannot be listed). It may well finish: whether to
     // delete it is the user's choice, never ours.
-    throw withMessage(
+    throw leavingJobRunning(
       error,
+      { namespace, name: jobName, ...(uid ? { uid } : {}) },
       `Job "${jobName}" in namespace "${namespace}" was left running: once the access is fixed, run the same block run again to adopt it, or delete it with \`kubectl delete job ${jobName} -n ${namespace}\`.`,
     );
   }
