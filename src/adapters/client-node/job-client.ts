@@ -39,6 +39,9 @@ const EVENTS = { resource: 'events', group: '' } as const;
  * const job = await jobs.getJob('ml', 'mage-data-prep-block-42');
  */
 export class ClientNodeJobClient implements JobClient {
+  /** Watches pass `sendInitialEvents` on: the API server serves streaming lists (or refuses them, 422). */
+  readonly supportsWatchList = true;
+
   constructor(private readonly api: KubeApi) {}
 
   /**
@@ -94,6 +97,9 @@ export class ClientNodeJobClient implements JobClient {
   /**
    * Watches Jobs (`watch=true`, bookmarks on by default). Resolves when the stream ends, whether the
    * server closed it (timeoutSeconds) or the connection dropped: resume from the last resourceVersion.
+   * With `sendInitialEvents`, a streaming list: `sendInitialEvents=true&resourceVersionMatch=NotOlderThan`
+   * (and `resourceVersion` only when given: unset asks for the latest state); its BOOKMARKs come as the
+   * server sent them, the `k8s.io/initial-events-end` annotation included.
    *
    * @throws ApiError `API_GONE` for HTTP 410 and for an in-stream ERROR event with code 410.
    * @throws the signal's reason when aborted.
@@ -302,6 +308,9 @@ export class ClientNodeJobClient implements JobClient {
           resourceVersion: options.resourceVersion || undefined,
           allowWatchBookmarks: options.allowBookmarks ?? true,
           timeoutSeconds: options.timeoutSeconds,
+          ...(options.sendInitialEvents
+            ? { sendInitialEvents: true, resourceVersionMatch: 'NotOlderThan' }
+            : {}),
         },
         signal,
       });
