@@ -71,6 +71,9 @@ describe('a chain of 10 blocks', () => {
     const { status, counts, shared } = await chainOfTen('refuse');
     expect(status).toBe('succeeded');
     expect(counts).toEqual({ listJobs: 1, listPods: 1, watchJobs: 2, watchPods: 2 });
-    expect(shared.filter((c) => c.sendInitialEvents).map((c) => c.method)).toEqual(['watchJobs', 'watchPods']);
+    expect(shared.filter((c) => c.sendInitialEvents).map((c) => c.method)).toEqual([
+      'watchJobs',
+      'watchPods',
+    ]);
   });
 });
