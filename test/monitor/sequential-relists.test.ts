@@ -76,4 +76,11 @@ describe('a chain of 10 blocks', () => {
       'watchPods',
     ]);
   });
+
+  it('with a server that ignores streaming lists (before 1.27): given up after the bound, then list + watch, remembered', async () => {
+    const { status, counts, shared } = await chainOfTen('ignore');
+    expect(status).toBe('succeeded');
+    expect(counts).toEqual({ listJobs: 1, listPods: 1, watchJobs: 2, watchPods: 2 });
+    expect(shared.filter((c) => c.sendInitialEvents)).toHaveLength(2);
+  });
 });
