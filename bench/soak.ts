@@ -120,8 +120,8 @@ export function renderSoak(o: SoakOutcome): string {
       `${round(o.heapGrowthKiBPer1000)} KiB per 1,000 blocks (${round(growthOverRun)} MiB over the run)`,
     ],
     [
-      'RSS after the warm-up → at the end (peak)',
-      `${round(o.rssAfterWarmUpMiB)} → ${round(o.rssAtEndMiB)} MiB (${round(o.maxRssMiB)} MiB)`,
+      'RSS after loading the SDK; after the warm-up → at the end (peak)',
+      `${round(o.baselineRssMiB)} MiB; ${round(o.rssAfterWarmUpMiB)} → ${round(o.rssAtEndMiB)} MiB (${round(o.maxRssMiB)} MiB)`,
     ],
     [
       'Held by the hub at the end',
