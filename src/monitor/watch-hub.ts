@@ -103,8 +103,9 @@ export class WatchHub {
    * Observations for one Job and its pods (pods matched by the `batch.kubernetes.io/job-name` or
    * `job-name` label, or their controlling Job). Starts the shared sync+watch on the first subscriber
    * (or joins the one still open from earlier subscribers), and stops it `idleTimeoutMs` after the
-   * last one leaves. Replays the cached Job and pods of that name at once, synchronously, before
-   * returning; when the namespace is known to be unlistable right now, tells so at once too.
+   * last one leaves. Replays the cached pods and Job of that name at once, synchronously, before
+   * returning (once the first sync of both caches is over: until then nothing is delivered, then the
+   * cache is); when the namespace is known to be unlistable right now, tells so at once too.
    */
   subscribe(jobName: string, listener: (observation: Observation) => void): HubSubscription {
     let forJob = this.listeners.get(jobName);

@@ -78,8 +78,8 @@ export interface LoadedClientNodeAdapters {
  * @throws K8sExecutorError `NO_CLUSTER` (from the first call, not from here) when no kubeconfig or
  *   in-cluster service account exists; the message says what was looked for.
  * @example
- * const { jobClient, defaultNamespace } = createClientNodeAdapters({ context: 'staging', qps: 10 });
- * const jobs = await jobClient.listJobs(defaultNamespace(), 'app.kubernetes.io/managed-by=k8s-executor');
+ * const { jobClient } = createClientNodeAdapters({ context: 'staging', qps: 10 });
+ * const jobs = await jobClient.listJobs('ml', 'app.kubernetes.io/managed-by=k8s-executor');
  */
 export function createClientNodeAdapters(options: ClientNodeOptions = {}): LoadedClientNodeAdapters {
   const env = options.env ?? process.env;

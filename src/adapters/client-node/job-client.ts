@@ -34,6 +34,9 @@ const EVENTS = { resource: 'events', group: '' } as const;
  * rate-limited, retried when transient and classified into `ApiError` by the {@link KubeApi} it is
  * given; objects are returned as the plain JSON the server sent (camelCase, RFC 3339 timestamps).
  *
+ * The package hands it out through `createClientNodeAdapters` (lazily: a JobClient that loads this one
+ * on its first call) and exports it as a type.
+ *
  * @example
  * const jobs = new ClientNodeJobClient(new KubeApi({ kubeconfig: loadKubeconfig() }));
  * const job = await jobs.getJob('ml', 'mage-data-prep-block-42');
