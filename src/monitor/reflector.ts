@@ -91,7 +91,7 @@ const MIN_HEALTHY_WATCH_MS = 1000;
  * - a failed list → list again after the reconnect backoff; see {@link ListHealth} for when the
  *   follows are told that the namespace cannot be observed;
  * - error → wait the reconnect backoff (reset once events flow), then watch again;
- * - 410 Gone → list again and diff against the cache: what changed and what was deleted during the
+ * - 410 Gone → sync again and diff against the cache: what changed and what was deleted during the
  *   gap is reported;
  * - 3 failures in a row, or an error that retrying cannot fix (403) → also list every
  *   `pollIntervalMs` through the same diff, until the watch works again (see {@link WatchRecovery}).

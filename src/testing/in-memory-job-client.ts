@@ -59,7 +59,8 @@ export interface InMemoryJobClientOptions {
  * A JobClient with a simulated API server and Job controller inside, for tests: Jobs get pods named
  * `<job>-<5 chars>` that play {@link PodScript}s on the clock, reach `Complete` or `Failed`
  * (`BackoffLimitExceeded`, `DeadlineExceeded`) like on a real cluster, and can be watched from a
- * resourceVersion (with a BOOKMARK every minute). It records every call and can inject API errors, drop
+ * resourceVersion (with a BOOKMARK every minute) or, with the `watchList` option, synced by streaming
+ * list (`sendInitialEvents`: served, refused or ignored). It records every call and can inject API errors, drop
  * watches, expire the watch history, cut log streams and suspend or resume Jobs (Kueue). Log reads
  * honour `timestamps`, `sinceTime` (inclusive, whole seconds as the API server passes it on) and
  * `tailLines`; deletes honour `uid` (`preconditions.uid`). Everything it returns is a copy.
