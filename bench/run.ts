@@ -8,12 +8,19 @@ import { cpus, loadavg, platform, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { type BenchResults, renderNumbers } from './report.js';
 import { DEFAULT_RATE_LIMIT, measureCore, measureRoundTrip, runBlocks, runDag } from './scenarios.js';
+import { renderSoak, runSoak, type SoakOutcome } from './soak.js';
 import { scriptPlan } from './workload.js';
 
 const ROOT = process.cwd();
 /** `--quick`: every scenario scaled down about tenfold, results to quick.json, docs untouched (a smoke run). */
 const QUICK = process.argv.includes('--quick');
 const scale = (full: number, quick: number) => (QUICK ? quick : full);
+/** `--soak-only`: only the soak, printed, docs and results untouched. */
+const SOAK_ONLY = process.argv.includes('--soak-only');
+/** `--soak-blocks=N`: the soak's length (default: 100,000, or 3,000 with `--quick`). */
+const SOAK_BLOCKS = Number(
+  process.argv.find((a) => a.startsWith('--soak-blocks='))?.split('=')[1] ?? Number.NaN,
+);
 const START = '<!-- bench:numbers:start -->';
 const END = '<!-- bench:numbers:end -->';
 
@@ -32,6 +39,10 @@ async function main(): Promise<void> {
     loadAverageAtStart: loadavg().map((l) => Math.round(l * 100) / 100),
   };
   log(`${machine.cpu} x${machine.cores}, Node ${machine.node}, load ${machine.loadAverageAtStart.join(' ')}`);
+  if (SOAK_ONLY) {
+    console.log(renderSoak(await soak()));
+    return;
+  }
 
   // The 60 s blocks mostly wait: they run in the background while the short scenarios are measured.
   const longMs = scale(60_000, 6000);
@@ -88,6 +99,8 @@ async function main(): Promise<void> {
   log(`pure core: resolve + name + build for ${coreMs / 1000} s`);
   const core = await measureCore(coreMs);
 
+  const soakResult = await soak();
+
   const results: BenchResults = {
     machine: { ...machine, loadAverageAtEnd: loadavg().map((l) => Math.round(l * 100) / 100) },
     roundTrip,
@@ -100,10 +113,11 @@ async function main(): Promise<void> {
   };
   mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
   const file = QUICK ? 'bench/results/quick.json' : 'bench/results/latest.json';
-  writeFileSync(join(ROOT, file), `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(join(ROOT, file), `${JSON.stringify({ ...results, soak: soakResult }, null, 2)}\n`);
   log(`wrote ${file}`);
+  const numbers = `${renderNumbers(results)}\n\n${renderSoak(soakResult)}`;
   if (QUICK) {
-    console.log(renderNumbers(results));
+    console.log(numbers);
     return;
   }
 
@@ -112,9 +126,15 @@ async function main(): Promise<void> {
   const start = doc.indexOf(START);
   const end = doc.indexOf(END);
   if (start < 0 || end < start) throw new Error(`docs/performance.md has no ${START} ... ${END} section`);
-  const numbers = renderNumbers(results);
   writeFileSync(docPath, `${doc.slice(0, start + START.length)}\n${numbers}\n${doc.slice(end)}`);
   log('updated docs/performance.md');
+}
+
+/** The soak of a day's blocks (100,000; 3,000 with `--quick`; `--soak-blocks=N`). */
+function soak(): Promise<SoakOutcome> {
+  const blocks = Number.isInteger(SOAK_BLOCKS) && SOAK_BLOCKS > 0 ? SOAK_BLOCKS : scale(100_000, 3000);
+  log(`soak: ${blocks} short blocks, 50 at a time, logs followed, memory sampled after GC`);
+  return runSoak({ blocks, concurrency: 50 });
 }
 
 main().catch((error: unknown) => {

@@ -6,7 +6,12 @@ import { defineConfig } from 'tsup';
  * type stripping cannot run. Dependencies (client-node, yaml, ...) stay external, as for users.
  */
 export default defineConfig({
-  entry: { run: 'bench/run.ts', worker: 'bench/worker.ts', core: 'bench/core.ts' },
+  entry: {
+    run: 'bench/run.ts',
+    worker: 'bench/worker.ts',
+    core: 'bench/core.ts',
+    'soak-worker': 'bench/soak-worker.ts',
+  },
   outDir: 'node_modules/.cache/k8s-executor-bench',
   format: ['esm'],
   target: 'node22',

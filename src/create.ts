@@ -1,24 +1,26 @@
-import type { ClientNodeOptions } from './adapters/client-node/index.js';
+import { type ClientNodeOptions, createClientNodeAdapters } from './adapters/client-node/lazy.js';
 import { FsConfigSource } from './adapters/fs/fs-config-source.js';
 import { LocalJobClient } from './adapters/local/local-job-client.js';
 import { K8sBlockExecutor } from './executor/block-executor.js';
 import { K8sPipelineExecutor, type PipelineExecutorOptions } from './executor/pipeline-executor.js';
-import { type HubEvent, WatchHubs } from './monitor/watch-hub.js';
+import { type WatchHubSettings, WatchHubs } from './monitor/watch-hub.js';
 import { managedSelector } from './naming/labels.js';
 import { type Clock, systemClock } from './ports/clock.js';
 import type { ConfigSource } from './ports/config-source.js';
 import type { JobClient } from './ports/job-client.js';
-import type { PodIntrospector, ServerPod } from './ports/pod-introspector.js';
 
 /**
- * Options of {@link createExecutors}: the executors' settings, the backend, and (Kubernetes backend) every
+ * Options of {@link createExecutors}: the executors' settings, the backend, the settings of the shared
+ * watches ({@link WatchHubSettings}: `idleTimeoutMs`, `silentWatchMs`, `unlistableTimeoutMs`,
+ * `pollIntervalMs`, `reconnect`, `watchTimeoutSeconds`, `onHubEvent`), and (Kubernetes backend) every
  * setting of the client-node adapter ({@link ClientNodeOptions}: `kubeconfigPath`, `context`, `qps`,
- * `burst`, `retry`, `requestTimeoutMs`, ...), passed through as given, so a setting the adapter gains
+ * `burst`, `retry`, `requestTimeoutMs`, ...), both passed through as given, so a setting they gain
  * later needs no change here. The factory supplies the adapter's clock and environment itself.
  */
 export interface CreateExecutorsOptions
   extends Omit<PipelineExecutorOptions, 'configSource' | 'jobClient' | 'watchHubs'>,
-    Omit<ClientNodeOptions, 'clock' | 'env'> {
+    Omit<ClientNodeOptions, 'clock' | 'env'>,
+    WatchHubSettings {
   /** The Mage project directory (holds `metadata.yaml` and `pipelines/`). */
   projectDir: string;
   /** `kubernetes`: the cluster of the kubeconfig; `local`: each Job's command as a child process. @default 'kubernetes' */
@@ -37,8 +39,6 @@ export interface CreateExecutorsOptions
   localEnv?: Record<string, string>;
   /** Where config comes from. @default an `FsConfigSource` over `projectDir` */
   configSource?: ConfigSource;
-  /** Diagnostics of the shared watches: relists, reconnects, poll fallback, API errors (a forbidden `watch`...). */
-  onHubEvent?: (event: HubEvent) => void;
 }
 
 /** Executors wired to the real adapters, sharing one set of watches. */
@@ -86,15 +86,17 @@ export function createExecutors(options: CreateExecutorsOptions): Executors {
     jobClient = local;
     closeBackend = () => local.close();
   } else {
-    const adapters = lazyClientNode({ ...options, clock, env });
+    // Every option goes to the adapter, which reads only its own settings; client-node loads on first use.
+    const adapters = createClientNodeAdapters({ ...options, clock, env });
     jobClient = adapters.jobClient;
     if (options.inheritServerPod !== false) podIntrospector ??= adapters.podIntrospector;
   }
+  // The hubs read their own settings (WatchHubSettings) among the options, as the adapter does.
   const watchHubs = new WatchHubs({
+    ...options,
     jobClient,
     clock,
     labelSelector: managedSelector(),
-    ...(options.onHubEvent ? { onHubEvent: options.onHubEvent } : {}),
   });
   const shared = {
     ...options,
@@ -118,68 +120,4 @@ export function createExecutors(options: CreateExecutorsOptions): Executors {
       await closeBackend();
     },
   };
-}
-
-type ClientNodeAdapters = ReturnType<
-  typeof import('./adapters/client-node/index.js')['createClientNodeAdapters']
->;
-
-/**
- * Ports whose first call loads client-node and the kubeconfig. Every option is handed to the adapter,
- * which reads only its own settings.
- */
-function lazyClientNode(options: ClientNodeOptions): {
-  jobClient: JobClient;
-  podIntrospector: PodIntrospector;
-} {
-  let loaded: Promise<ClientNodeAdapters> | undefined;
-  const adapters = () => {
-    loaded ??= import('./adapters/client-node/index.js').then((m) => m.createClientNodeAdapters(options));
-    return loaded;
-  };
-  const podIntrospector: PodIntrospector = {
-    currentPod: async (signal?: AbortSignal): Promise<ServerPod | undefined> =>
-      (await adapters()).podIntrospector.currentPod(signal),
-  };
-  return { jobClient: new LazyJobClient(async () => (await adapters()).jobClient), podIntrospector };
-}
-
-/**
- * A JobClient that gets the real one on its first call. An ordinary object with exactly the JobClient
- * methods: in particular it has no `then`, so it can be returned from an async function or resolve a
- * promise like any value.
- */
-class LazyJobClient implements JobClient {
-  constructor(private readonly real: () => Promise<JobClient>) {}
-
-  async createJob(...args: Parameters<JobClient['createJob']>) {
-    return (await this.real()).createJob(...args);
-  }
-  async getJob(...args: Parameters<JobClient['getJob']>) {
-    return (await this.real()).getJob(...args);
-  }
-  async listJobs(...args: Parameters<JobClient['listJobs']>) {
-    return (await this.real()).listJobs(...args);
-  }
-  async watchJobs(...args: Parameters<JobClient['watchJobs']>) {
-    return (await this.real()).watchJobs(...args);
-  }
-  async deleteJob(...args: Parameters<JobClient['deleteJob']>) {
-    return (await this.real()).deleteJob(...args);
-  }
-  async listPods(...args: Parameters<JobClient['listPods']>) {
-    return (await this.real()).listPods(...args);
-  }
-  async watchPods(...args: Parameters<JobClient['watchPods']>) {
-    return (await this.real()).watchPods(...args);
-  }
-  async readPodLog(...args: Parameters<JobClient['readPodLog']>) {
-    return (await this.real()).readPodLog(...args);
-  }
-  async followPodLog(...args: Parameters<JobClient['followPodLog']>) {
-    return (await this.real()).followPodLog(...args);
-  }
-  async listWarningEvents(...args: Parameters<JobClient['listWarningEvents']>) {
-    return (await this.real()).listWarningEvents(...args);
-  }
 }

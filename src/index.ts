@@ -6,10 +6,11 @@ import './node-version.js';
  * `k8s-executor/testing`.
  */
 export {
-  ClientNodeJobClient,
+  type ClientNodeAdapters,
+  type ClientNodeJobClient,
   type ClientNodeOptions,
   createClientNodeAdapters,
-} from './adapters/client-node/index.js';
+} from './adapters/client-node/lazy.js';
 export { FsConfigSource, type FsConfigSourceOptions } from './adapters/fs/fs-config-source.js';
 export { parseYamlDocument } from './adapters/fs/parse-yaml-document.js';
 export { type CommandBlockRunnerOptions, commandBlockRunner } from './adapters/local/command-block-runner.js';

@@ -10,10 +10,13 @@ export type {
   PodSummary,
 } from './types.js';
 export {
+  DEFAULT_IDLE_TIMEOUT_MS,
   type HubEvent,
   type HubSubscription,
   WatchHub,
   type WatchHubOptions,
+  type WatchHubSettings,
+  type WatchHubSizes,
   type WatchHubStats,
   WatchHubs,
 } from './watch-hub.js';

@@ -2,40 +2,27 @@ import { isK8sExecutorError } from '../errors/base.js';
 import type { Clock } from '../ports/clock.js';
 import type { ListResult } from '../ports/job-client.js';
 import type { ObjectMeta, WatchEvent } from '../types/kube.js';
-import { ReconnectBackoff, type ReconnectBackoffOptions } from './backoff.js';
-import { isTransient, type ListHealth, type Unlistable } from './list-health.js';
-import { PollFallback } from './poll-fallback.js';
+import type { ReconnectBackoffOptions } from './backoff.js';
+import type { CacheChange, HubEvent, ReflectorStat } from './hub-event.js';
+import type { ListHealth, Unlistable } from './list-health.js';
+import { nameOf, ObjectCache } from './object-cache.js';
 import { isNewerVersion } from './resource-version.js';
 import { abortWhenSilent } from './silent-watch.js';
+import {
+  InitialEvents,
+  isInitialEventsEnd,
+  STREAMING_LIST_BOUND_MS,
+  type StreamingLists,
+} from './streaming-list.js';
+import { WatchRecovery } from './watch-recovery.js';
 
-/** Something the hub reports about its watches. Never thrown: the hub keeps going. */
-export interface HubEvent {
-  /**
-   * What happened: a list done, a watch started or ended, a watch silent past `silentWatchMs` (stopped
-   * and resumed), a 410 relist, a backoff wait, polling started, an error.
-   */
-  type:
-    | 'listed'
-    | 'watch-started'
-    | 'watch-ended'
-    | 'watch-silent'
-    | 'relist'
-    | 'reconnect-wait'
-    | 'poll-fallback'
-    | 'error';
-  /** Which of the two shared watches. */
-  resource: 'jobs' | 'pods';
-  /** One line for a log. */
-  detail?: string;
-  /** The error, for `error` events. */
-  error?: unknown;
+export type { CacheChange, HubEvent, ReflectorStat } from './hub-event.js';
+
+/** Why the follows were last told that nothing can be observed, and with what error. */
+export interface Refusal {
+  error: unknown;
+  why: Unlistable;
 }
-
-/** A change of one cached object. */
-export type CacheChange<T> = { type: 'upsert'; object: T } | { type: 'delete'; object: T };
-
-/** The counters a reflector bumps. */
-export type ReflectorStat = 'lists' | 'watches' | 'relists' | 'reconnects' | 'polls';
 
 /** What a {@link Reflector} needs. */
 export interface ReflectorOptions<T extends { metadata: ObjectMeta }> {
@@ -43,10 +30,25 @@ export interface ReflectorOptions<T extends { metadata: ObjectMeta }> {
   resource: 'jobs' | 'pods';
   /** Every wait goes through it. */
   clock: Clock;
-  /** Lists the objects (with their collection's resourceVersion). */
-  list(signal: AbortSignal): Promise<ListResult<T>>;
-  /** Watches from `resourceVersion`; resolves when the server ends the stream. */
-  watch(onEvent: (event: WatchEvent<T>) => void, resourceVersion: string, signal: AbortSignal): Promise<void>;
+  /**
+   * Lists the objects (with their collection's resourceVersion); `resourceVersion` is the list's:
+   * `"0"` (any state the API server has cached) or undefined (the latest).
+   */
+  list(signal: AbortSignal, resourceVersion: string | undefined): Promise<ListResult<T>>;
+  /**
+   * Watches from `resourceVersion`; resolves when the server ends the stream. `streamingList`: a
+   * streaming list (`sendInitialEvents`) from the latest state instead.
+   */
+  watch(
+    onEvent: (event: WatchEvent<T>) => void,
+    resourceVersion: string,
+    signal: AbortSignal,
+    streamingList: boolean,
+  ): Promise<void>;
+  /** Whether to sync with streaming lists; told when the server refuses or ignores one. */
+  streamingLists: StreamingLists;
+  /** What of each object is kept (applied to every listed and watched object before it is cached). */
+  transform(object: T): T;
   /** The reconnect backoff. */
   reconnect: ReconnectBackoffOptions;
   /** The period of the polling fallback. */
@@ -66,10 +68,9 @@ export interface ReflectorOptions<T extends { metadata: ObjectMeta }> {
    * the list health's whole bound: nothing can be observed. Told again on each such failure after.
    */
   onUnlistable(error: unknown, why: Unlistable): void;
+  /** Told after each sync (list or streaming list) that worked, and after each list that failed. */
+  onSyncOutcome(): void;
 }
-
-/** Consecutive watch failures after which lists are polled while the watch keeps retrying. */
-const FAILURES_BEFORE_POLLING = 3;
 
 /** A watch that ends normally sooner than this without any event is treated as a failure (no hot loop). */
 const MIN_HEALTHY_WATCH_MS = 1000;
@@ -78,43 +79,52 @@ const MIN_HEALTHY_WATCH_MS = 1000;
  * Keeps a cache of one resource in step with the API server, client-go reflector style, and reports
  * each change once:
  *
- * - list (remember its resourceVersion) → watch from it, with bookmarks;
+ * - sync: a streaming list when {@link StreamingLists} allows it (its initial events, up to the
+ *   initial-events-end bookmark, stand for a list; the same stream then goes on as the watch), else
+ *   (or when the streaming list ends before its initial events did) a list: the first one with
+ *   `resourceVersion=0` (served from the API server's watch cache), later ones (after a 410, polls)
+ *   the latest state; the objects go through `transform` before they are cached;
+ * - watch from the resourceVersion of the sync, with bookmarks;
  * - normal end of a watch (server timeout, dropped connection), or a watch silent (no event, no
  *   bookmark) for `silentWatchMs` → watch again at once from the last resourceVersion seen (event or
  *   bookmark);
  * - a failed list → list again after the reconnect backoff; see {@link ListHealth} for when the
  *   follows are told that the namespace cannot be observed;
  * - error → wait the reconnect backoff (reset once events flow), then watch again;
- * - 410 Gone → list again and diff against the cache: what changed and what was deleted during the
+ * - 410 Gone → sync again and diff against the cache: what changed and what was deleted during the
  *   gap is reported;
- * - {@link FAILURES_BEFORE_POLLING} failures in a row, or an error that retrying cannot fix (403) →
- *   also list every `pollIntervalMs` through the same diff, until the watch works again.
+ * - 3 failures in a row, or an error that retrying cannot fix (403) → also list every
+ *   `pollIntervalMs` through the same diff, until the watch works again (see {@link WatchRecovery}).
  *
- * Objects are deduplicated by resourceVersion, so replays and relists never report a stale object.
+ * Objects are deduplicated by resourceVersion (see {@link ObjectCache}).
  */
 export class Reflector<T extends { metadata: ObjectMeta }> {
-  private readonly cache = new Map<string, T>();
+  private readonly cache: ObjectCache<T>;
   private resourceVersion: string | undefined;
-  private backoff: ReconnectBackoff;
-  private failures = 0;
-  private goneInARow = 0;
   private eventsInWatch = 0;
   private heardAt = 0;
-  private readonly polls: PollFallback;
+  private readonly recovery: WatchRecovery;
+  /** Whether a sync (list or streaming list) ever worked: the first list may come from the watch cache. */
+  private everSynced = false;
+  /** Whether a list failed before any sync worked. */
+  private firstSyncFailed = false;
+  private lastRefusal: Refusal | undefined;
+  /** The initial phase of the streaming list being read, until its end bookmark. */
+  private initial: InitialEvents | undefined;
 
   constructor(private readonly options: ReflectorOptions<T>) {
-    this.backoff = ReconnectBackoff.create(options.reconnect);
-    this.polls = new PollFallback({
+    this.cache = new ObjectCache(options.onChange);
+    this.recovery = new WatchRecovery({
       clock: options.clock,
-      intervalMs: options.pollIntervalMs,
-      poll: (signal) => {
-        options.count('polls');
-        return this.list(signal);
-      },
-      onError: (error) => {
+      reconnect: options.reconnect,
+      pollIntervalMs: options.pollIntervalMs,
+      poll: (signal) => this.list(signal, undefined),
+      onPollError: (error) => {
         this.report({ type: 'error', detail: 'poll failed', error });
         this.listFailed(error);
       },
+      report: (event) => this.report(event),
+      count: (stat) => options.count(stat),
     });
   }
 
@@ -128,6 +138,29 @@ export class Reflector<T extends { metadata: ObjectMeta }> {
     return this.cache.values();
   }
 
+  /** How many objects are cached. */
+  get size(): number {
+    return this.cache.size;
+  }
+
+  /** Whether a list or streaming list ever worked. */
+  get synced(): boolean {
+    return this.everSynced;
+  }
+
+  /** Whether the first sync is over: it worked, or a list failed (it is retried). */
+  get firstSyncOver(): boolean {
+    return this.everSynced || this.firstSyncFailed;
+  }
+
+  /**
+   * The last refusal the follows were told about (see `onUnlistable`), while no list has worked since:
+   * a new follow is told at once instead of at the next refused list.
+   */
+  get refusal(): Refusal | undefined {
+    return this.lastRefusal;
+  }
+
   /** Lists and watches until `signal` aborts. Never rejects. */
   async run(signal: AbortSignal): Promise<void> {
     try {
@@ -135,19 +168,23 @@ export class Reflector<T extends { metadata: ObjectMeta }> {
     } catch (error) {
       if (!signal.aborted) this.report({ type: 'error', detail: 'the watch loop stopped', error });
     } finally {
-      this.polls.stop();
+      this.recovery.stop();
     }
   }
 
   private async loop(signal: AbortSignal): Promise<void> {
     while (!signal.aborted) {
       if (this.resourceVersion === undefined) {
+        if (this.options.streamingLists.usable && (await this.streamingList(signal))) continue;
+        if (signal.aborted) return;
         try {
-          await this.list(signal);
+          await this.list(signal, this.everSynced ? undefined : '0');
         } catch (error) {
           if (signal.aborted) return;
           this.listFailed(error);
-          await this.failed(error, signal);
+          this.firstSyncFailed = !this.everSynced;
+          this.options.onSyncOutcome();
+          await this.recovery.failed(error, signal);
           continue;
         }
       }
@@ -155,12 +192,54 @@ export class Reflector<T extends { metadata: ObjectMeta }> {
     }
   }
 
-  private async watchOnce(from: string, signal: AbortSignal): Promise<void> {
+  /**
+   * A streaming list, whose stream then goes on as the watch: true once its initial events were
+   * delivered (whenever the stream ends after that), false when it ended before (the caller lists).
+   */
+  private async streamingList(signal: AbortSignal): Promise<boolean> {
+    const initial = new InitialEvents();
+    this.initial = initial;
+    this.options.count('watchLists');
+    const bound = new AbortController();
+    this.options.clock.sleep(STREAMING_LIST_BOUND_MS, AbortSignal.any([signal, bound.signal])).then(
+      () => {
+        if (!initial.done)
+          this.giveUpStreaming(
+            initial,
+            `no initial-events-end bookmark within ${STREAMING_LIST_BOUND_MS} ms`,
+          );
+      },
+      () => undefined,
+    );
+    try {
+      await this.watchOnce('', signal, initial);
+    } finally {
+      bound.abort();
+      this.initial = undefined;
+    }
+    return initial.done;
+  }
+
+  /** The server refused or ignored a streaming list: stop this one, and list from now on. */
+  private giveUpStreaming(initial: InitialEvents, why: string, error?: unknown): void {
+    this.options.streamingLists.giveUp();
+    this.report({
+      type: 'watch-list-fallback',
+      detail: `streaming lists not used any more (${why}): list, then watch`,
+      ...(error !== undefined ? { error } : {}),
+    });
+    initial.stop.abort(new Error(why));
+  }
+
+  private async watchOnce(from: string, signal: AbortSignal, initial?: InitialEvents): Promise<void> {
     const started = this.options.clock.now();
     this.eventsInWatch = 0;
     this.heardAt = started;
     this.options.count('watches');
-    this.report({ type: 'watch-started', detail: `from resourceVersion ${from}` });
+    this.report({
+      type: 'watch-started',
+      detail: initial ? 'streaming list of the latest state' : `from resourceVersion ${from}`,
+    });
     const silence = new AbortController();
     const stopWatchdog = new AbortController();
     void abortWhenSilent(
@@ -174,10 +253,18 @@ export class Reflector<T extends { metadata: ObjectMeta }> {
       await this.options.watch(
         (event) => this.onWatchEvent(event, signal),
         from,
-        AbortSignal.any([signal, silence.signal]),
+        AbortSignal.any([signal, silence.signal, ...(initial ? [initial.stop.signal] : [])]),
+        initial !== undefined,
       );
     } catch (error) {
       if (signal.aborted) return;
+      if (initial && !initial.done) {
+        // Whatever stopped it, the caller lists now; only a refusal says the server cannot stream.
+        if (isInvalid(error)) this.giveUpStreaming(initial, 'the server refused it', error);
+        else if (!initial.stop.signal.aborted)
+          this.report({ type: 'error', detail: 'the streaming list failed: listing instead', error });
+        return;
+      }
       if (silence.signal.aborted) {
         // No event and no bookmark for too long: the connection is dead without saying so. Resume.
         this.report({
@@ -187,95 +274,97 @@ export class Reflector<T extends { metadata: ObjectMeta }> {
         return;
       }
       if (isGone(error)) {
-        await this.gone(signal);
+        this.options.count('relists');
+        this.report({
+          type: 'relist',
+          detail: `resourceVersion ${this.resourceVersion} is too old (410 Gone)`,
+        });
+        this.resourceVersion = undefined;
+        await this.recovery.gone(signal);
         return;
       }
-      await this.failed(error, signal);
+      await this.recovery.failed(error, signal);
       return;
     } finally {
       stopWatchdog.abort();
     }
     if (signal.aborted) return;
     this.report({ type: 'watch-ended', detail: `after ${this.eventsInWatch} events` });
+    if (initial && !initial.done) return;
     if (this.eventsInWatch === 0 && this.options.clock.now() - started < MIN_HEALTHY_WATCH_MS) {
-      await this.waitBackoff(signal, 'the watch ended at once without events');
+      await this.recovery.waitBackoff(signal, 'the watch ended at once without events');
       return;
     }
-    this.healthy();
+    this.recovery.healthy();
   }
 
   private onWatchEvent(event: WatchEvent<T>, signal: AbortSignal): void {
     if (signal.aborted) return;
     this.heardAt = this.options.clock.now();
     this.eventsInWatch++;
-    this.healthy();
     const version = event.object.metadata.resourceVersion;
-    if (event.type === 'DELETED') this.remove(event.object);
-    else if (event.type !== 'BOOKMARK') this.upsert(event.object);
+    const initial = this.initial;
+    if (initial && !initial.done) {
+      if (isInitialEventsEnd(event)) this.initialEventsDone(initial, version);
+      else if (event.type === 'BOOKMARK')
+        this.giveUpStreaming(initial, 'the server sent a bookmark that does not end the initial events');
+      else if (event.type === 'DELETED') this.cache.remove(event.object);
+      else {
+        initial.seen.add(nameOf(event.object));
+        this.cache.upsert(this.options.transform(event.object));
+      }
+      return;
+    }
+    this.recovery.healthy();
+    if (event.type === 'DELETED') this.cache.remove(event.object);
+    else if (event.type !== 'BOOKMARK') this.cache.upsert(this.options.transform(event.object));
     if (version) this.resourceVersion = version;
   }
 
-  /** 410: the resourceVersion is too old. Relist at once; a second 410 in a row backs off first. */
-  private async gone(signal: AbortSignal): Promise<void> {
-    this.options.count('relists');
-    this.report({ type: 'relist', detail: `resourceVersion ${this.resourceVersion} is too old (410 Gone)` });
-    this.resourceVersion = undefined;
-    this.goneInARow++;
-    if (this.goneInARow > 1) await this.waitBackoff(signal, '410 Gone again right after a relist');
-  }
-
-  private async failed(error: unknown, signal: AbortSignal): Promise<void> {
-    this.failures++;
-    this.report({ type: 'error', detail: `failure ${this.failures} in a row`, error });
-    if (!this.polls.active && (this.failures >= FAILURES_BEFORE_POLLING || !isTransient(error))) {
-      this.report({ type: 'poll-fallback', detail: `listing every ${this.options.pollIntervalMs} ms` });
-      this.polls.start(signal);
-    }
-    await this.waitBackoff(signal, `after failure ${this.failures}`);
-  }
-
-  private async waitBackoff(signal: AbortSignal, why: string): Promise<void> {
-    const delay = this.backoff.delayMs;
-    this.backoff = this.backoff.next();
-    this.options.count('reconnects');
-    this.report({ type: 'reconnect-wait', detail: `${delay} ms, ${why}` });
-    await this.options.clock.sleep(delay, signal);
-  }
-
-  /** The watch works: forget failures, stop polling. */
-  private healthy(): void {
-    this.backoff = this.backoff.reset();
-    this.failures = 0;
-    this.goneInARow = 0;
-    this.polls.stop();
+  /**
+   * The initial events of a streaming list are all in: like a list at `version`, cached objects it did
+   * not deliver were deleted (unless a newer event delivered them).
+   */
+  private initialEventsDone(initial: InitialEvents, version: string | undefined): void {
+    initial.done = true;
+    this.cache.forgetUnlisted(initial.seen, version);
+    this.resourceVersion = version ?? this.resourceVersion;
+    this.listWorked();
+    this.recovery.healthy();
+    this.report({
+      type: 'listed',
+      detail: `${initial.seen.size} objects by streaming list at resourceVersion ${version}`,
+    });
   }
 
   /** Tells the follows when a failed list makes the resource unobservable (see {@link ListHealth}). */
   private listFailed(error: unknown): void {
     const why = this.options.listHealth.failed(error, this.options.clock.now());
-    if (why) this.options.onUnlistable(error, why);
+    if (!why) return;
+    this.lastRefusal = { error, why };
+    this.options.onUnlistable(error, why);
   }
 
-  /** Lists and diffs the result against the cache. */
-  private async list(signal: AbortSignal): Promise<void> {
-    this.options.count('lists');
-    const result = await this.options.list(signal);
-    if (signal.aborted) return;
+  /** A list or streaming list worked: the resource is listable. */
+  private listWorked(): void {
     this.options.listHealth.listed();
+    this.everSynced = true;
+    this.lastRefusal = undefined;
+    this.options.onSyncOutcome();
+  }
+
+  /** Lists at `resourceVersion` and diffs the result against the cache. */
+  private async list(signal: AbortSignal, resourceVersion: string | undefined): Promise<void> {
+    this.options.count('lists');
+    const result = await this.options.list(signal, resourceVersion);
+    if (signal.aborted) return;
     const listed = new Set<string>();
     for (const object of result.items) {
       listed.add(nameOf(object));
-      this.upsert(object);
+      this.cache.upsert(this.options.transform(object));
     }
-    for (const cached of [...this.cache.values()]) {
-      // An object the list does not know may be newer than the list (a watch event beat it): keep it.
-      if (
-        !listed.has(nameOf(cached)) &&
-        !isNewerVersion(cached.metadata.resourceVersion, result.resourceVersion)
-      ) {
-        this.remove(cached);
-      }
-    }
+    this.cache.forgetUnlisted(listed, result.resourceVersion);
+    this.listWorked();
     if (this.resourceVersion === undefined || !isNewerVersion(this.resourceVersion, result.resourceVersion)) {
       this.resourceVersion = result.resourceVersion;
     }
@@ -283,29 +372,6 @@ export class Reflector<T extends { metadata: ObjectMeta }> {
       type: 'listed',
       detail: `${result.items.length} objects at resourceVersion ${result.resourceVersion}`,
     });
-  }
-
-  private upsert(object: T): void {
-    const name = nameOf(object);
-    const cached = this.cache.get(name);
-    const version = object.metadata.resourceVersion;
-    if (
-      cached &&
-      (version === cached.metadata.resourceVersion ||
-        isNewerVersion(cached.metadata.resourceVersion, version))
-    ) {
-      return;
-    }
-    this.cache.set(name, object);
-    this.options.onChange({ type: 'upsert', object });
-  }
-
-  private remove(object: T): void {
-    const name = nameOf(object);
-    const cached = this.cache.get(name);
-    if (!cached) return;
-    this.cache.delete(name);
-    this.options.onChange({ type: 'delete', object: cached });
   }
 
   private report(event: Omit<HubEvent, 'resource'>): void {
@@ -318,10 +384,11 @@ export class Reflector<T extends { metadata: ObjectMeta }> {
   }
 }
 
-function nameOf(object: { metadata: ObjectMeta }): string {
-  return object.metadata.name ?? '';
-}
-
 function isGone(error: unknown): boolean {
   return isK8sExecutorError(error) && error.code === 'API_GONE';
+}
+
+/** 400/422: the server refuses the request as such (a streaming list it does not serve). */
+function isInvalid(error: unknown): boolean {
+  return isK8sExecutorError(error) && error.code === 'API_INVALID';
 }

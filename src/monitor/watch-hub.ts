@@ -1,85 +1,58 @@
 import { K8sExecutorError } from '../errors/base.js';
 import { isolateCallback } from '../errors/isolate-callback.js';
-import type { Clock } from '../ports/clock.js';
-import type { JobClient } from '../ports/job-client.js';
 import type { Job, Pod } from '../types/kube.js';
-import { ListHealth, type Unlistable, withMessage } from './list-health.js';
-import { type CacheChange, type HubEvent, Reflector, type ReflectorStat } from './reflector.js';
+import type { CacheChange, HubEvent, ReflectorStat } from './hub-event.js';
+import { leanJob, leanPod } from './lean-objects.js';
+import { ListHealth, withMessage } from './list-health.js';
+import { Reflector, type Refusal } from './reflector.js';
+import { StreamingLists } from './streaming-list.js';
 import type { Observation } from './types.js';
+import {
+  DEFAULT_IDLE_TIMEOUT_MS,
+  DEFAULT_SILENT_WATCH_MS,
+  DEFAULT_UNLISTABLE_TIMEOUT_MS,
+  type HubSubscription,
+  type WatchHubOptions,
+  type WatchHubSizes,
+  type WatchHubStats,
+} from './watch-hub-options.js';
 
-export type { HubEvent } from './reflector.js';
-
-/** Settings of a {@link WatchHub}. */
-export interface WatchHubOptions {
-  /** Where the Jobs and pods are listed and watched. */
-  jobClient: JobClient;
-  /** Every wait (backoff, polling) goes through it. */
-  clock: Clock;
-  /** The namespace watched. */
-  namespace: string;
-  /** Which Jobs and pods, e.g. `app.kubernetes.io/managed-by=k8s-executor`. */
-  labelSelector: string;
-  /** Reconnect backoff after a failed watch. @default { initialMs: 1000, maxMs: 30_000 } */
-  reconnect?: { initialMs?: number; maxMs?: number };
-  /** How often lists are polled while the watch keeps failing. @default 10_000 */
-  pollIntervalMs?: number;
-  /** Server-side timeout of each watch request, after which it is resumed. @default 300 */
-  watchTimeoutSeconds?: number;
-  /**
-   * A watch that delivers no event and no bookmark this long is treated as broken (a connection that
-   * died without closing) and resumed. The API server sends a bookmark about once a minute to watches
-   * that ask for them, as ours do. @default 75_000
-   */
-  silentWatchMs?: number;
-  /**
-   * How long a namespace that was listable may have every list refused (401, 403, 404) before the
-   * blocks followed there fail; a single refused list is only retried. A namespace never listed fails
-   * them at the first refusal (RBAC missing). @default 300_000 (5 min)
-   */
-  unlistableTimeoutMs?: number;
-  /** Reports lists, (re)watches, waits and errors: for logs and metrics. A throw is reported once and ignored. */
-  onHubEvent?: (event: HubEvent) => void;
-}
-
-/** The default of {@link WatchHubOptions.silentWatchMs}: the API server's one-minute bookmarks, plus slack. */
-export const DEFAULT_SILENT_WATCH_MS = 75_000;
-
-/** The default of {@link WatchHubOptions.unlistableTimeoutMs}. */
-export const DEFAULT_UNLISTABLE_TIMEOUT_MS = 300_000;
-
-/** Counters of a hub's API traffic. */
-export interface WatchHubStats {
-  /** List calls of any kind (first list, relists, polls). */
-  lists: number;
-  /** Watch requests started. */
-  watches: number;
-  /** Relists forced by 410 Gone. */
-  relists: number;
-  /** Backoff waits before a watch was retried. */
-  reconnects: number;
-  /** Lists made by the polling fallback. */
-  polls: number;
-}
-
-/** A subscription; `dispose()` is idempotent. */
-export interface HubSubscription {
-  dispose(): void;
-}
+export type { HubEvent } from './hub-event.js';
+export {
+  DEFAULT_IDLE_TIMEOUT_MS,
+  DEFAULT_SILENT_WATCH_MS,
+  DEFAULT_UNLISTABLE_TIMEOUT_MS,
+  type HubSubscription,
+  type WatchHubOptions,
+  type WatchHubSettings,
+  type WatchHubSizes,
+  type WatchHubStats,
+} from './watch-hub-options.js';
 
 type Listener = (observation: Observation) => void;
 
-/** One run of the shared watches, from the first subscriber to the last. */
+/** One run of the shared watches, from the first subscriber to the end of the idle time after the last. */
 interface Session {
   stop: AbortController;
   jobs: Reflector<Job>;
   pods: Reflector<Pod>;
+  /** Aborted when a subscriber comes back before the idle time is over. */
+  idle?: AbortController;
+  /**
+   * Whether observations reach the subscribers: from the end of the first sync of both caches (so a
+   * Job seen finished is never delivered before its pods, which come on the other stream), or as soon
+   * as one of them failed its first list.
+   */
+  delivering: boolean;
 }
 
 /**
  * ONE Jobs watch and ONE Pods watch for a namespace and a label selector, shared by every block
  * running there: the API cost does not grow with the number of blocks. The watches start with the
- * first subscriber and stop with the last; see `Reflector` for the list/watch/410/backoff/polling
- * rules. Errors go to `onHubEvent` and never crash the process.
+ * first subscriber and stop `idleTimeoutMs` after the last one left (at once when they never listed),
+ * so consecutive blocks share them too; see `Reflector` for the sync/watch/410/backoff/polling rules.
+ * The caches keep lean copies of the objects (see `leanJob`/`leanPod`). Errors go to `onHubEvent` and
+ * never crash the process.
  *
  * @example
  * const hub = new WatchHub({ jobClient, clock, namespace: 'etl', labelSelector: 'app.kubernetes.io/managed-by=k8s-executor' });
@@ -88,9 +61,18 @@ interface Session {
  */
 export class WatchHub {
   private readonly listeners = new Map<string, Set<Listener>>();
-  private readonly counters: WatchHubStats = { lists: 0, watches: 0, relists: 0, reconnects: 0, polls: 0 };
+  private readonly counters: WatchHubStats = {
+    lists: 0,
+    watches: 0,
+    watchLists: 0,
+    relists: 0,
+    reconnects: 0,
+    polls: 0,
+  };
   /** Whether Jobs and Pods can be listed: outlives sessions, so a new session's first list is not "the first". */
   private readonly health: Readonly<Record<'jobs' | 'pods', ListHealth>>;
+  /** Whether to sync with streaming lists: outlives sessions, so a refusal is remembered. */
+  private readonly streamingLists: StreamingLists;
   private readonly onHubEvent: ((event: HubEvent) => void) | undefined;
   private session: Session | undefined;
 
@@ -98,6 +80,7 @@ export class WatchHub {
   constructor(private readonly options: WatchHubOptions) {
     const bound = options.unlistableTimeoutMs ?? DEFAULT_UNLISTABLE_TIMEOUT_MS;
     this.health = { jobs: new ListHealth(bound), pods: new ListHealth(bound) };
+    this.streamingLists = new StreamingLists(options.jobClient.supportsWatchList === true);
     this.onHubEvent = isolateCallback('onHubEvent', options.onHubEvent);
   }
 
@@ -106,11 +89,23 @@ export class WatchHub {
     return { ...this.counters };
   }
 
+  /** What the hub holds now (for tests and soak runs: nothing grows with the blocks that ended). */
+  get sizes(): Readonly<WatchHubSizes> {
+    return {
+      subscribedJobs: this.listeners.size,
+      cachedJobs: this.session?.jobs.size ?? 0,
+      cachedPods: this.session?.pods.size ?? 0,
+      watching: this.session !== undefined,
+    };
+  }
+
   /**
    * Observations for one Job and its pods (pods matched by the `batch.kubernetes.io/job-name` or
-   * `job-name` label, or their controlling Job). Starts the shared list+watch on the first subscriber
-   * and stops it when the last one leaves. Replays the cached Job and pods of that name at once,
-   * synchronously, before returning.
+   * `job-name` label, or their controlling Job). Starts the shared sync+watch on the first subscriber
+   * (or joins the one still open from earlier subscribers), and stops it `idleTimeoutMs` after the
+   * last one leaves. Replays the cached pods and Job of that name at once, synchronously, before
+   * returning (once the first sync of both caches is over: until then nothing is delivered, then the
+   * cache is); when the namespace is known to be unlistable right now, tells so at once too.
    */
   subscribe(jobName: string, listener: (observation: Observation) => void): HubSubscription {
     let forJob = this.listeners.get(jobName);
@@ -120,8 +115,14 @@ export class WatchHub {
     }
     const own: Listener = (o) => listener(o);
     forJob.add(own);
-    if (this.session) this.replay(this.session, jobName, own);
-    else this.session = this.start();
+    if (this.session) {
+      this.session.idle?.abort();
+      this.session.idle = undefined;
+      if (this.session.delivering) this.replay(this.session, jobName, own);
+      this.tellRefusal(this.session, own);
+    } else {
+      this.session = this.start();
+    }
     let disposed = false;
     return {
       dispose: () => {
@@ -133,8 +134,8 @@ export class WatchHub {
   }
 
   /**
-   * Stops the watches and forgets every subscriber, telling each that its Job can no longer be
-   * observed (so no follow waits forever). A later `subscribe` starts afresh.
+   * Stops the watches at once (idle or not) and forgets every subscriber, telling each that its Job
+   * can no longer be observed (so no follow waits forever). A later `subscribe` starts afresh.
    */
   close(): void {
     const at = this.options.clock.now();
@@ -149,7 +150,29 @@ export class WatchHub {
     const forJob = this.listeners.get(jobName);
     forJob?.delete(listener);
     if (forJob?.size === 0) this.listeners.delete(jobName);
-    if (this.listeners.size === 0) this.stop();
+    if (this.listeners.size === 0) this.idle();
+  }
+
+  /**
+   * The last subscriber left: keep the watches for `idleTimeoutMs`, unless they never listed (a new
+   * subscriber then gets a fresh first list, which fails fast when the namespace is not listable).
+   */
+  private idle(): void {
+    const session = this.session;
+    if (!session) return;
+    const idleMs = this.options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
+    if (idleMs <= 0 || !session.jobs.synced || !session.pods.synced) {
+      this.stop();
+      return;
+    }
+    const idle = new AbortController();
+    session.idle = idle;
+    this.options.clock.sleep(idleMs, AbortSignal.any([idle.signal, session.stop.signal])).then(
+      () => {
+        if (this.session === session && session.idle === idle) this.stop();
+      },
+      () => undefined, // a subscriber came back, or the hub was closed
+    );
   }
 
   private start(): Session {
@@ -164,28 +187,35 @@ export class WatchHub {
       count: (stat: ReflectorStat) => {
         this.counters[stat]++;
       },
+      streamingLists: this.streamingLists,
+      onSyncOutcome: () => this.maybeDeliver(),
     };
     // Every follow of this namespace is blind: tell them all, so none waits for what it cannot see.
-    const onUnlistable = (resource: 'jobs' | 'pods') => (error: unknown, why: Unlistable) => {
-      const at = clock.now();
-      const unobservable = why === 'bound' ? withMessage(error, this.refusedFor(resource)) : error;
-      for (const jobName of [...this.listeners.keys()])
-        this.deliver(jobName, { kind: 'unobservable', error: unobservable, at });
+    const onUnlistable = (resource: 'jobs' | 'pods') => (error: unknown, why: Refusal['why']) => {
+      const unobservable = this.unobservable(resource, { error, why });
+      for (const jobName of [...this.listeners.keys()]) this.deliver(jobName, unobservable);
     };
-    const watchOptions = (resourceVersion: string, signal: AbortSignal) => ({
+    const listOptions = (signal: AbortSignal, resourceVersion: string | undefined) => ({
+      signal,
+      ...(resourceVersion !== undefined ? { resourceVersion } : {}),
+    });
+    const watchOptions = (resourceVersion: string, signal: AbortSignal, streamingList: boolean) => ({
       labelSelector,
       resourceVersion,
       allowBookmarks: true,
       timeoutSeconds: this.options.watchTimeoutSeconds ?? 300,
       signal,
+      ...(streamingList ? { sendInitialEvents: true } : {}),
     });
     const jobs = new Reflector<Job>({
       ...common,
       resource: 'jobs',
       listHealth: this.health.jobs,
       onUnlistable: onUnlistable('jobs'),
-      list: (signal) => jobClient.listJobs(namespace, labelSelector, { signal }),
-      watch: (onEvent, rv, signal) => jobClient.watchJobs(namespace, onEvent, watchOptions(rv, signal)),
+      list: (signal, rv) => jobClient.listJobs(namespace, labelSelector, listOptions(signal, rv)),
+      watch: (onEvent, rv, signal, streaming) =>
+        jobClient.watchJobs(namespace, onEvent, watchOptions(rv, signal, streaming)),
+      transform: leanJob,
       onChange: (change) => this.deliverJob(change),
     });
     const pods = new Reflector<Pod>({
@@ -193,13 +223,25 @@ export class WatchHub {
       resource: 'pods',
       listHealth: this.health.pods,
       onUnlistable: onUnlistable('pods'),
-      list: (signal) => jobClient.listPods(namespace, labelSelector, { signal }),
-      watch: (onEvent, rv, signal) => jobClient.watchPods(namespace, onEvent, watchOptions(rv, signal)),
+      list: (signal, rv) => jobClient.listPods(namespace, labelSelector, listOptions(signal, rv)),
+      watch: (onEvent, rv, signal, streaming) =>
+        jobClient.watchPods(namespace, onEvent, watchOptions(rv, signal, streaming)),
+      transform: leanPod,
       onChange: (change) => this.deliverPod(change),
     });
     void jobs.run(stop.signal);
     void pods.run(stop.signal);
-    return { stop, jobs, pods };
+    return { stop, jobs, pods, delivering: false };
+  }
+
+  /** Starts the deliveries once both caches are past their first sync: each subscriber gets the cache. */
+  private maybeDeliver(): void {
+    const session = this.session;
+    if (!session || session.delivering || !session.jobs.firstSyncOver || !session.pods.firstSyncOver) return;
+    session.delivering = true;
+    for (const [jobName, listeners] of [...this.listeners]) {
+      for (const listener of [...listeners]) this.replay(session, jobName, listener);
+    }
   }
 
   private stop(): void {
@@ -207,18 +249,29 @@ export class WatchHub {
     this.session = undefined;
   }
 
-  private refusedFor(resource: 'jobs' | 'pods'): string {
+  /** What the follows are told when listing `resource` is refused. */
+  private unobservable(resource: 'jobs' | 'pods', refusal: Refusal): Observation {
     const bound = this.options.unlistableTimeoutMs ?? DEFAULT_UNLISTABLE_TIMEOUT_MS;
-    return `Every list of ${resource} in namespace "${this.options.namespace}" was refused for ${Math.round(bound / 1000)} s, so the blocks there cannot be followed.`;
+    const refusedFor = `Every list of ${resource} in namespace "${this.options.namespace}" was refused for ${Math.round(bound / 1000)} s, so the blocks there cannot be followed.`;
+    const error = refusal.why === 'bound' ? withMessage(refusal.error, refusedFor) : refusal.error;
+    return { kind: 'unobservable', error, at: this.options.clock.now() };
   }
 
+  /** The cached pods of `jobName`, then its Job: a finished Job's pods are known before it ends the follow. */
   private replay(session: Session, jobName: string, listener: Listener): void {
     const at = this.options.clock.now();
-    const job = session.jobs.get(jobName);
-    if (job) this.call(listener, { kind: 'job', job, at });
     for (const pod of session.pods.values()) {
       if (jobNameOfPod(pod) === jobName) this.call(listener, { kind: 'pod', pod, at });
     }
+    const job = session.jobs.get(jobName);
+    if (job) this.call(listener, { kind: 'job', job, at });
+  }
+
+  /** A new subscriber of a session that cannot list right now is told at once, as a new session would tell it. */
+  private tellRefusal(session: Session, listener: Listener): void {
+    const refused = session.jobs.refusal ? 'jobs' : session.pods.refusal ? 'pods' : undefined;
+    const refusal = refused && session[refused].refusal;
+    if (refused && refusal) this.call(listener, this.unobservable(refused, refusal));
   }
 
   private deliverJob(change: CacheChange<Job>): void {
@@ -248,6 +301,8 @@ export class WatchHub {
 
   private deliver(jobName: string | undefined, observation: Observation): void {
     if (jobName === undefined) return;
+    // Before both caches synced, the cache is delivered whole when they are (`maybeDeliver`).
+    if (observation.kind !== 'unobservable' && !this.session?.delivering) return;
     for (const listener of [...(this.listeners.get(jobName) ?? [])]) this.call(listener, observation);
   }
 
@@ -283,7 +338,7 @@ export class WatchHubs {
     return hub;
   }
 
-  /** Closes every hub. */
+  /** Closes every hub: their watches stop at once, idle or not. */
   close(): void {
     for (const hub of this.hubs.values()) hub.close();
     this.hubs.clear();

@@ -37,6 +37,18 @@ export interface WatchOptions extends CallOptions {
   allowBookmarks?: boolean;
   /** Server-side timeout of the watch request, in seconds. */
   timeoutSeconds?: number;
+  /**
+   * Ask for a streaming list (the API server's "watch-list": `sendInitialEvents=true` with
+   * `resourceVersionMatch=NotOlderThan`): the watch starts with one `ADDED` event per object that
+   * exists (at least as recent as `resourceVersion`, or the latest state when it is unset), then a
+   * `BOOKMARK` whose `metadata.annotations["k8s.io/initial-events-end"]` is `"true"` and whose
+   * resourceVersion is the one of that state, then goes on as any watch. It replaces a list: the API
+   * server answers it from its watch cache, object by object, without reading everything from etcd
+   * at once. A server without the feature refuses it with `API_INVALID` (422, Kubernetes < 1.32 by
+   * default), and one that does not know it (before 1.27) sends no such bookmark. Only send it to a
+   * client whose {@link JobClient.supportsWatchList} is true. @default false
+   */
+  sendInitialEvents?: boolean;
 }
 
 /** Options of a log read. */
@@ -84,6 +96,12 @@ export interface DeleteOptions extends CallOptions {
  * client library's own error. An aborted call rejects with the signal's reason.
  */
 export interface JobClient {
+  /**
+   * True when `watchJobs`/`watchPods` pass {@link WatchOptions.sendInitialEvents} on to the server (which
+   * may still refuse it). The watch hub asks for streaming lists only from such a client; the others are
+   * listed, then watched. @default false
+   */
+  readonly supportsWatchList?: boolean;
   /** Creates a Job. Rejects with `API_CONFLICT` when a Job of that name exists. `dryRun` asks for server-side validation only. */
   createJob(namespace: string, job: Job, options?: CallOptions & { dryRun?: boolean }): Promise<Job>;
   /** Reads a Job; resolves undefined when it does not exist. */

@@ -1,11 +1,12 @@
 import type { LogTimestamps } from '../adapters/local/sim/pod-logs.js';
-import { SimCluster } from '../adapters/local/sim/sim-cluster.js';
+import { SimCluster, type WatchListSupport } from '../adapters/local/sim/sim-cluster.js';
 import type { ApiError } from '../errors/api-error.js';
 import { type Clock, systemClock } from '../ports/clock.js';
 import type {
   CallOptions,
   DeleteOptions,
   JobClient,
+  ListOptions,
   ListResult,
   LogOptions,
   WatchOptions,
@@ -22,6 +23,10 @@ export interface CallRecord {
   readonly name?: string;
   /** The label selector of a list or watch. */
   readonly labelSelector?: string;
+  /** The `resourceVersion` a list or watch asked for, when it asked for one. */
+  readonly resourceVersion?: string;
+  /** True for a streaming list (a watch with `sendInitialEvents`). */
+  readonly sendInitialEvents?: true;
   /** The clock's `now()` when the call was made. */
   readonly at: number;
 }
@@ -41,13 +46,21 @@ export interface InMemoryJobClientOptions {
    * after the one before) or `clock` (the clock's millisecond: lines written together share it). @default 'distinct'
    */
   logTimestamps?: LogTimestamps;
+  /**
+   * Make the double a client of an API server with streaming lists (`supportsWatchList` true): one that
+   * serves them (`serve`, Kubernetes >= 1.32), refuses them with 422 (`refuse`, the feature off) or
+   * ignores the option (`ignore`, before 1.27). @default unset: `supportsWatchList` is false, the watch
+   * hub lists then watches
+   */
+  watchList?: WatchListSupport;
 }
 
 /**
  * A JobClient with a simulated API server and Job controller inside, for tests: Jobs get pods named
  * `<job>-<5 chars>` that play {@link PodScript}s on the clock, reach `Complete` or `Failed`
  * (`BackoffLimitExceeded`, `DeadlineExceeded`) like on a real cluster, and can be watched from a
- * resourceVersion (with a BOOKMARK every minute). It records every call and can inject API errors, drop
+ * resourceVersion (with a BOOKMARK every minute) or, with the `watchList` option, synced by streaming
+ * list (`sendInitialEvents`: served, refused or ignored). It records every call and can inject API errors, drop
  * watches, expire the watch history, cut log streams and suspend or resume Jobs (Kueue). Log reads
  * honour `timestamps`, `sinceTime` (inclusive, whole seconds as the API server passes it on) and
  * `tailLines`; deletes honour `uid` (`preconditions.uid`). Everything it returns is a copy.
@@ -63,6 +76,8 @@ export interface InMemoryJobClientOptions {
  * client.jobs()[0]?.status?.conditions; // FailureTarget, Failed (BackoffLimitExceeded)
  */
 export class InMemoryJobClient implements JobClient {
+  /** True when {@link InMemoryJobClientOptions.watchList} is set. */
+  readonly supportsWatchList: boolean;
   private readonly cluster: SimCluster;
   private readonly clock: Clock;
   private readonly scripts = new Map<string, PodScript[]>();
@@ -80,11 +95,13 @@ export class InMemoryJobClient implements JobClient {
       this.clock,
       (jobName) => this.scripts.get(jobName) ?? this.defaultScript,
     );
+    this.supportsWatchList = options.watchList !== undefined;
     this.cluster = new SimCluster({
       clock: this.clock,
       runner,
       ...(options.seed !== undefined ? { seed: options.seed } : {}),
       ...(options.logTimestamps !== undefined ? { logTimestamps: options.logTimestamps } : {}),
+      ...(options.watchList !== undefined ? { watchList: options.watchList } : {}),
     });
   }
 
@@ -185,8 +202,9 @@ export class InMemoryJobClient implements JobClient {
     );
   }
 
-  listJobs(namespace: string, labelSelector: string, options?: CallOptions): Promise<ListResult<Job>> {
-    return this.call({ method: 'listJobs', namespace, labelSelector }, () =>
+  listJobs(namespace: string, labelSelector: string, options?: ListOptions): Promise<ListResult<Job>> {
+    const { resourceVersion } = options ?? {};
+    return this.call({ method: 'listJobs', namespace, labelSelector, resourceVersion }, () =>
       this.cluster.listJobs(namespace, labelSelector, options),
     );
   }
@@ -196,7 +214,7 @@ export class InMemoryJobClient implements JobClient {
     onEvent: (event: WatchEvent<Job>) => void,
     options: WatchOptions,
   ): Promise<void> {
-    return this.call({ method: 'watchJobs', namespace, labelSelector: options.labelSelector }, () =>
+    return this.call({ method: 'watchJobs', namespace, ...watchCall(options) }, () =>
       this.cluster.watchJobs(namespace, onEvent, options),
     );
   }
@@ -208,8 +226,9 @@ export class InMemoryJobClient implements JobClient {
     );
   }
 
-  listPods(namespace: string, labelSelector: string, options?: CallOptions): Promise<ListResult<Pod>> {
-    return this.call({ method: 'listPods', namespace, labelSelector }, () =>
+  listPods(namespace: string, labelSelector: string, options?: ListOptions): Promise<ListResult<Pod>> {
+    const { resourceVersion } = options ?? {};
+    return this.call({ method: 'listPods', namespace, labelSelector, resourceVersion }, () =>
       this.cluster.listPods(namespace, labelSelector, options),
     );
   }
@@ -219,7 +238,7 @@ export class InMemoryJobClient implements JobClient {
     onEvent: (event: WatchEvent<Pod>) => void,
     options: WatchOptions,
   ): Promise<void> {
-    return this.call({ method: 'watchPods', namespace, labelSelector: options.labelSelector }, () =>
+    return this.call({ method: 'watchPods', namespace, ...watchCall(options) }, () =>
       this.cluster.watchPods(namespace, onEvent, options),
     );
   }
@@ -253,9 +272,10 @@ export class InMemoryJobClient implements JobClient {
 
   /** Records the call, then rejects with an injected error or runs it. */
   private call<T>(
-    request: Omit<CallRecord, 'at' | 'name' | 'labelSelector'> & {
+    request: Pick<CallRecord, 'method' | 'namespace' | 'sendInitialEvents'> & {
       name?: string | undefined;
       labelSelector?: string | undefined;
+      resourceVersion?: string | undefined;
     },
     run: () => Promise<T>,
   ): Promise<T> {
@@ -264,6 +284,8 @@ export class InMemoryJobClient implements JobClient {
       namespace: request.namespace,
       ...(request.name !== undefined ? { name: request.name } : {}),
       ...(request.labelSelector !== undefined ? { labelSelector: request.labelSelector } : {}),
+      ...(request.resourceVersion !== undefined ? { resourceVersion: request.resourceVersion } : {}),
+      ...(request.sendInitialEvents ? { sendInitialEvents: true as const } : {}),
       at: this.clock.now(),
     };
     this.callLog.push(record);
@@ -284,4 +306,16 @@ export class InMemoryJobClient implements JobClient {
     }
     return undefined;
   }
+}
+
+/** What a call record keeps of a watch's options. */
+function watchCall(options: WatchOptions): Pick<CallRecord, 'sendInitialEvents'> & {
+  labelSelector?: string | undefined;
+  resourceVersion?: string | undefined;
+} {
+  return {
+    labelSelector: options.labelSelector,
+    resourceVersion: options.resourceVersion,
+    ...(options.sendInitialEvents ? { sendInitialEvents: true as const } : {}),
+  };
 }

@@ -18,7 +18,7 @@ async function advance(clock: FakeClock, ms: number, stepMs = 1000): Promise<voi
   for (let t = 0; t < ms; t += stepMs) await clock.advance(stepMs);
 }
 
-it('the run\'s cleanup leaves the Jobs it reported as left running for an unlistable namespace', async () => {
+it("the run's cleanup leaves the Jobs it reported as left running for an unlistable namespace", async () => {
   const clock = new FakeClock();
   const jobClient = new InMemoryJobClient({ clock });
   for (const block of ['a', 'b']) jobClient.script(`mage-data-prep-block-7-${block}`, [{ runMs: 2 * HOUR }]);

@@ -29,6 +29,8 @@ function setup() {
     namespace: NAMESPACE,
     labelSelector: 'app=x',
     silentWatchMs: Number.POSITIVE_INFINITY,
+    // The watches stop with the last subscriber: "lets the watch go" shows the follow let go of its own.
+    idleTimeoutMs: 0,
   });
   return { clock, client, hub };
 }

@@ -5,7 +5,7 @@
  */
 import { ApiError } from '../../src/errors/api-error.js';
 import type { ErrorCode } from '../../src/errors/codes.js';
-import type { JobClient, ListResult, WatchOptions } from '../../src/ports/job-client.js';
+import type { JobClient, ListOptions, ListResult, WatchOptions } from '../../src/ports/job-client.js';
 import type { Job, Pod, WatchEvent } from '../../src/types/kube.js';
 
 export class ScriptedWatch<T> {
@@ -76,6 +76,12 @@ export const forbidden = () => apiError('API_FORBIDDEN', 403, false);
 export const unauthorized = () => apiError('API_UNAUTHORIZED', 401, false);
 
 export class ScriptedJobClient implements JobClient {
+  /** Whether the hub may ask for streaming lists (the test then plays them on the watch). */
+  supportsWatchList = false;
+  /** When set, a streaming list is refused with it (as an API server with the WatchList feature off). */
+  watchListRefusal: unknown;
+  /** The options of every list, in order. */
+  readonly listOptions: ListOptions[] = [];
   /** Server state answered by lists, by name. */
   readonly jobs = new Map<string, Job>();
   readonly pods = new Map<string, Pod>();
@@ -115,13 +121,15 @@ export class ScriptedJobClient implements JobClient {
     this.pods.set(pod.metadata.name ?? '', pod);
   }
 
-  listJobs(): Promise<ListResult<Job>> {
+  listJobs(_namespace: string, _selector: string, options: ListOptions = {}): Promise<ListResult<Job>> {
     this.calls.push('listJobs');
+    this.listOptions.push(options);
     return this.answer([...this.jobs.values()], this.jobListFailures);
   }
 
-  listPods(): Promise<ListResult<Pod>> {
+  listPods(_namespace: string, _selector: string, options: ListOptions = {}): Promise<ListResult<Pod>> {
     this.calls.push('listPods');
+    this.listOptions.push(options);
     return this.answer([...this.pods.values()], this.podListFailures);
   }
 
@@ -131,6 +139,7 @@ export class ScriptedJobClient implements JobClient {
     options: WatchOptions,
   ): Promise<void> {
     this.calls.push('watchJobs');
+    if (options.sendInitialEvents && this.watchListRefusal) return Promise.reject(this.watchListRefusal);
     const watch = new ScriptedWatch(onEvent, options);
     this.jobWatches.push(watch);
     return watch.done;
@@ -142,6 +151,7 @@ export class ScriptedJobClient implements JobClient {
     options: WatchOptions,
   ): Promise<void> {
     this.calls.push('watchPods');
+    if (options.sendInitialEvents && this.watchListRefusal) return Promise.reject(this.watchListRefusal);
     const watch = new ScriptedWatch(onEvent, options);
     this.podWatches.push(watch);
     return watch.done;

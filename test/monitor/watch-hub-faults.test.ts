@@ -108,7 +108,7 @@ describe('WatchHub: a refused list', () => {
   });
 
   it('remembers across sessions that the namespace was listable', async () => {
-    const { client, hub, clock } = setup();
+    const { client, hub, clock } = setup({ idleTimeoutMs: 0 });
     const first = follow(hub);
     await flushMicrotasks();
     first.sub.dispose();

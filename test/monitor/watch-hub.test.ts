@@ -74,31 +74,43 @@ describe('WatchHub: one shared watch', () => {
     expect(subs[7]?.seen).toEqual(['job job-7@90', 'job job-7@101', 'pod job-7-x2k9d@102']);
     expect(subs.filter((s) => s.seen.length > 0)).toHaveLength(1);
 
-    // A late subscriber gets the cache at once, without any new call.
+    // A late subscriber gets the cache at once, without any new call: the pods first, then the Job.
     const late = record(hub, 'job-7');
-    expect(late.seen).toEqual(['job job-7@101', 'pod job-7-x2k9d@102']);
+    expect(late.seen).toEqual(['pod job-7-x2k9d@102', 'job job-7@101']);
     expect(client.calls).toHaveLength(4);
-    expect(hub.stats).toEqual({ lists: 2, watches: 2, relists: 0, reconnects: 0, polls: 0 });
+    expect(hub.stats).toEqual({ lists: 2, watches: 2, watchLists: 0, relists: 0, reconnects: 0, polls: 0 });
   });
 
-  it('stops both watches when the last subscriber leaves, and starts afresh after', async () => {
-    const { client, hub, clock } = setup();
+  it('keeps both watches for idleTimeoutMs after the last subscriber leaves, then stops them and starts afresh after', async () => {
+    const { client, hub, clock } = setup({ idleTimeoutMs: 60_000 });
     const a = record(hub, 'job-1');
     const b = record(hub, 'job-2');
     await flushMicrotasks();
 
     a.sub.dispose();
-    expect(client.jobWatch.aborted).toBe(false);
     b.sub.dispose();
     b.sub.dispose();
+    await clock.advance(59_999);
+    expect([client.jobWatch.aborted, client.podWatch.aborted]).toEqual([false, false]);
+    await clock.advance(1);
     expect([client.jobWatch.aborted, client.podWatch.aborted]).toEqual([true, true]);
     await clock.advance(600_000);
     expect(client.calls).toHaveLength(4);
     expect(clock.pendingSleeps).toBe(0);
+    expect(hub.sizes).toEqual({ subscribedJobs: 0, cachedJobs: 0, cachedPods: 0, watching: false });
 
     record(hub, 'job-1');
     await flushMicrotasks();
     expect([client.count('listJobs'), client.count('watchJobs')]).toEqual([2, 2]);
+  });
+
+  it('with idleTimeoutMs 0, stops both watches with the last subscriber', async () => {
+    const { client, hub, clock } = setup({ idleTimeoutMs: 0 });
+    const a = record(hub, 'job-1');
+    await flushMicrotasks();
+    a.sub.dispose();
+    expect([client.jobWatch.aborted, client.podWatch.aborted]).toEqual([true, true]);
+    expect(clock.pendingSleeps).toBe(0);
   });
 
   it('reports a throwing subscriber and keeps serving the others', async () => {
@@ -169,7 +181,8 @@ describe('WatchHub: resume, relist, dedupe', () => {
     await flushMicrotasks();
 
     expect(a?.seen).toEqual(['job job-a@10', 'job job-a@50']);
-    expect(b?.seen).toEqual(['job job-b@11', 'pod job-b-7fz2q@13', 'job-deleted', 'pod-deleted job-b-7fz2q']);
+    // The first sync reaches the subscribers once both caches have it: pods first, then the Job.
+    expect(b?.seen).toEqual(['pod job-b-7fz2q@13', 'job job-b@11', 'job-deleted', 'pod-deleted job-b-7fz2q']);
     expect(c?.seen).toEqual(['job job-c@51']);
     expect(d?.seen).toEqual(['job job-d@12']);
     expect(client.jobWatch.options.resourceVersion).toBe('60');

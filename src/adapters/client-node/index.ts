@@ -56,8 +56,8 @@ export interface ClientNodeOptions {
   onDebug?: (message: string) => void;
 }
 
-/** What {@link createClientNodeAdapters} returns. */
-export interface ClientNodeAdapters {
+/** What {@link createClientNodeAdapters} returns (the public, lazy form is in `./lazy.ts`). */
+export interface LoadedClientNodeAdapters {
   /** The JobClient of the configured cluster. */
   jobClient: JobClient;
   /** Finds the pod this process runs in. */
@@ -74,17 +74,19 @@ export interface ClientNodeAdapters {
 }
 
 /**
- * Wires the client-node adapters of a real cluster. Lazy: nothing is read and no request is sent until
- * the first call; the kubeconfig is loaded once and shared, as are the rate limit, the keep-alive
- * connection pool, the refreshed credentials and the call counts.
+ * Wires the client-node adapters of a real cluster, with client-node loaded (importing this module
+ * loads it). The package exports the lazy form of `./lazy.ts`, which imports this module on first use.
+ * Nothing is read and no request is sent until the first call; the kubeconfig is loaded once and
+ * shared, as are the rate limit, the keep-alive connection pool, the refreshed credentials and the
+ * call counts.
  *
  * @throws K8sExecutorError `NO_CLUSTER` (from the first call, not from here) when no kubeconfig or
  *   in-cluster service account exists; the message says what was looked for.
  * @example
- * const { jobClient, defaultNamespace } = createClientNodeAdapters({ context: 'staging', qps: 10 });
- * const jobs = await jobClient.listJobs(defaultNamespace(), 'app.kubernetes.io/managed-by=k8s-executor');
+ * const { jobClient } = createClientNodeAdapters({ context: 'staging', qps: 10 });
+ * const jobs = await jobClient.listJobs('ml', 'app.kubernetes.io/managed-by=k8s-executor');
  */
-export function createClientNodeAdapters(options: ClientNodeOptions = {}): ClientNodeAdapters {
+export function createClientNodeAdapters(options: ClientNodeOptions = {}): LoadedClientNodeAdapters {
   const env = options.env ?? process.env;
   let loaded: LoadedKubeconfig | undefined;
   const kubeconfig = () => {

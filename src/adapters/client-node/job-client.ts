@@ -34,11 +34,17 @@ const EVENTS = { resource: 'events', group: '' } as const;
  * rate-limited, retried when transient and classified into `ApiError` by the {@link KubeApi} it is
  * given; objects are returned as the plain JSON the server sent (camelCase, RFC 3339 timestamps).
  *
+ * The package hands it out through `createClientNodeAdapters` (lazily: a JobClient that loads this one
+ * on its first call) and exports it as a type.
+ *
  * @example
  * const jobs = new ClientNodeJobClient(new KubeApi({ kubeconfig: loadKubeconfig() }));
  * const job = await jobs.getJob('ml', 'mage-data-prep-block-42');
  */
 export class ClientNodeJobClient implements JobClient {
+  /** Watches pass `sendInitialEvents` on: the API server serves streaming lists (or refuses them, 422). */
+  readonly supportsWatchList = true;
+
   constructor(private readonly api: KubeApi) {}
 
   /**
@@ -100,6 +106,9 @@ export class ClientNodeJobClient implements JobClient {
   /**
    * Watches Jobs (`watch=true`, bookmarks on by default). Resolves when the stream ends, whether the
    * server closed it (timeoutSeconds) or the connection dropped: resume from the last resourceVersion.
+   * With `sendInitialEvents`, a streaming list: `sendInitialEvents=true&resourceVersionMatch=NotOlderThan`
+   * (and `resourceVersion` only when given: unset asks for the latest state); its BOOKMARKs come as the
+   * server sent them, the `k8s.io/initial-events-end` annotation included.
    *
    * @throws ApiError `API_GONE` for HTTP 410 and for an in-stream ERROR event with code 410.
    * @throws the signal's reason when aborted.
@@ -308,6 +317,9 @@ export class ClientNodeJobClient implements JobClient {
           resourceVersion: options.resourceVersion || undefined,
           allowWatchBookmarks: options.allowBookmarks ?? true,
           timeoutSeconds: options.timeoutSeconds,
+          ...(options.sendInitialEvents
+            ? { sendInitialEvents: true, resourceVersionMatch: 'NotOlderThan' }
+            : {}),
         },
         signal,
       });

@@ -1,5 +1,5 @@
 import type { SimCluster } from '../../../src/adapters/local/sim/sim-cluster.js';
-import type { DeleteOptions, LogOptions } from '../../../src/ports/job-client.js';
+import type { DeleteOptions, ListOptions, LogOptions } from '../../../src/ports/job-client.js';
 import type { Job } from '../../../src/types/kube.js';
 import type { Counters } from './counters.js';
 import { errorReply, json, type Reply, statusReply } from './replies.js';
@@ -26,7 +26,7 @@ export async function serve(
         return job ? json(200, job) : statusReply(404, 'NotFound', `jobs.batch "${name}" not found`);
       }
       case 'list jobs': {
-        const list = await cluster.listJobs(namespace, query.get('labelSelector') ?? '');
+        const list = await cluster.listJobs(namespace, query.get('labelSelector') ?? '', listOptions(query));
         return json(200, {
           kind: 'JobList',
           apiVersion: 'batch/v1',
@@ -46,7 +46,7 @@ export async function serve(
           : statusReply(404, 'NotFound', `jobs.batch "${name}" not found`);
       }
       case 'list pods': {
-        const list = await cluster.listPods(namespace, query.get('labelSelector') ?? '');
+        const list = await cluster.listPods(namespace, query.get('labelSelector') ?? '', listOptions(query));
         return json(200, {
           kind: 'PodList',
           apiVersion: 'v1',
@@ -75,6 +75,16 @@ export async function serve(
   } catch (error) {
     return errorReply(error);
   }
+}
+
+/**
+ * The list options of a query: its `resourceVersion` (any: the state served is always the newest).
+ * `limit` is not read: every list is answered whole, without a continue token, as the API server
+ * answers a list with `resourceVersion=0` from its watch cache.
+ */
+function listOptions(query: URLSearchParams): ListOptions {
+  const resourceVersion = query.get('resourceVersion');
+  return resourceVersion !== null ? { resourceVersion } : {};
 }
 
 /** The log options of a query: `container`, `tailLines`, `sinceTime`, `timestamps`. */

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SimCluster } from '../../../src/adapters/local/sim/sim-cluster.js';
+import { SimCluster, type WatchListSupport } from '../../../src/adapters/local/sim/sim-cluster.js';
 import { type Clock, systemClock } from '../../../src/ports/clock.js';
 import { type PodScript, ScriptedPodRunner } from '../../../src/testing/pod-script.js';
 import type { Job } from '../../../src/types/kube.js';
@@ -48,6 +48,12 @@ export interface FakeApiServerOptions {
   watchDropEveryMs?: number;
   /** The kubeconfig context's namespace. @default 'default' */
   namespace?: string;
+  /**
+   * What a streaming list (`sendInitialEvents=true`, which the client-node adapter asks for) gets:
+   * served as Kubernetes >= 1.32 does, refused with 422 as 1.27 to 1.31 do by default, or ignored as
+   * older servers do. @default 'refuse'
+   */
+  watchList?: WatchListSupport;
 }
 
 /** What the server saw. Keys of `byCall` and `faults` are `"<verb> <resource>"`, as the adapter's `apiCalls()`. */
@@ -117,7 +123,8 @@ export interface FakeApiServer {
  * Starts a fake Kubernetes API server on 127.0.0.1 (a free port) that serves exactly the requests the
  * client-node adapter sends: Jobs create/get/list/watch/delete, pods list/watch, pod logs (plain and
  * follow), warning events. Behind it is the {@link SimCluster} (versioned store, Job controller,
- * resumable watches, 410 past the history) with pods that play {@link PodScript}s on `clock`. On top
+ * resumable watches, 410 past the history, streaming lists served, refused or ignored, lists at any
+ * `resourceVersion`) with pods that play {@link PodScript}s on `clock`. On top
  * of it: latency, a fault plan (5xx, 429 + Retry-After, one-off 401/403, connection resets, before or
  * after the work is done), watch drops, history expiry, log stream cuts (now, or every N ms), a bearer
  * token that rotates (optionally through a token file), Jobs suspended and resumed (Kueue), deletes with
@@ -148,9 +155,11 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
     // Only called when a pod exits, long after `sim` exists.
     (namespace, name): Promise<Job | undefined> => sim.getJob(namespace, name),
   );
+  const watchList = options.watchList ?? 'refuse';
   const sim: SimCluster = new SimCluster({
     clock,
     runner: recorder,
+    watchList,
     seed: options.seed ?? 1,
     ...(options.watchHistory !== undefined ? { watchHistory: options.watchHistory } : {}),
   });
@@ -185,7 +194,7 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
       return;
     }
     if (route.verb === 'watch') {
-      await serveWatch(sim, route, req, res, counters, open);
+      await serveWatch(sim, watchList, route, req, res, counters, open);
       return;
     }
     if (route.streaming) {

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { SimCluster } from '../../../src/adapters/local/sim/sim-cluster.js';
+import type { SimCluster, WatchListSupport } from '../../../src/adapters/local/sim/sim-cluster.js';
 import type { Counters } from './counters.js';
-import { errorReply, send, statusBody, statusOf } from './replies.js';
+import { errorReply, send, sendStatus, statusBody, statusOf } from './replies.js';
 import type { Route } from './routes.js';
 import { logOptions } from './serve.js';
 
@@ -13,16 +13,29 @@ export interface OpenStreams {
 
 /**
  * A watch: `200` then one JSON event per line (BOOKMARKs every minute when `allowWatchBookmarks`); a
- * too-old resourceVersion gets an in-stream ERROR 410, as the API server sends it.
+ * too-old resourceVersion gets an in-stream ERROR 410, as the API server sends it. A streaming list
+ * (`sendInitialEvents=true`) is served, refused or ignored as the cluster's `watchList` says; like the
+ * API server, it is refused before the stream starts (422) when `resourceVersionMatch` is not
+ * `NotOlderThan`, or when the cluster refuses streaming lists.
  */
 export async function serveWatch(
   cluster: SimCluster,
+  watchList: WatchListSupport,
   route: Route,
   req: IncomingMessage,
   res: ServerResponse,
   counters: Counters,
   open: OpenStreams,
 ): Promise<void> {
+  const { query, namespace } = route;
+  const streamingList = query.get('sendInitialEvents') === 'true';
+  if (streamingList) {
+    const refusal = watchListRefusal(query, watchList);
+    if (refusal) {
+      sendStatus(res, 422, 'Invalid', refusal);
+      return;
+    }
+  }
   const stop = new AbortController();
   res.on('close', () => {
     stop.abort();
@@ -33,7 +46,6 @@ export async function serveWatch(
   res.flushHeaders();
   open.watches.add(res);
   counters.watchOpened(open.watches.size);
-  const { query, namespace } = route;
   const timeout = query.get('timeoutSeconds');
   const write = (event: unknown) => {
     if (!res.destroyed) res.write(`${JSON.stringify(event)}\n`);
@@ -42,6 +54,7 @@ export async function serveWatch(
     labelSelector: query.get('labelSelector') ?? '',
     resourceVersion: query.get('resourceVersion') ?? '',
     allowBookmarks: query.get('allowWatchBookmarks') === 'true',
+    ...(streamingList ? { sendInitialEvents: true } : {}),
     signal: stop.signal,
     ...(timeout !== null ? { timeoutSeconds: Number(timeout) } : {}),
   };
@@ -95,4 +108,24 @@ export async function serveLogFollow(
     // Aborted by the client, or the pod went away: the stream just ends.
   }
   if (!res.destroyed) res.end();
+}
+
+/** Why the API server refuses a streaming list before it starts (422), or undefined when it does not. */
+function watchListRefusal(query: URLSearchParams, watchList: WatchListSupport): string | undefined {
+  if (watchList === 'ignore') return undefined;
+  const invalid = (field: string, why: string) =>
+    `ListOptions.meta.k8s.io "" is invalid: ${field}: Forbidden: ${why}`;
+  if (watchList === 'refuse')
+    return invalid(
+      'sendInitialEvents',
+      'sendInitialEvents is forbidden for watch unless the WatchList feature gate is enabled',
+    );
+  if (query.get('resourceVersionMatch') !== 'NotOlderThan')
+    return invalid(
+      'resourceVersionMatch',
+      'sendInitialEvents requires setting resourceVersionMatch to NotOlderThan',
+    );
+  if (query.get('allowWatchBookmarks') !== 'true')
+    return invalid('allowWatchBookmarks', 'sendInitialEvents requires setting allowWatchBookmarks to true');
+  return undefined;
 }

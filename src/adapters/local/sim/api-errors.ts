@@ -62,6 +62,19 @@ export function gone(op: ApiOperation, requested: number, oldest: number): ApiEr
   });
 }
 
+/**
+ * `504 Timeout` for a list or streaming list at a resourceVersion newer than the server has: the API
+ * server waits about 3 s for its watch cache to catch up, then answers this; retrying may help.
+ */
+export function tooLargeResourceVersion(op: ApiOperation, requested: number, current: number): ApiError {
+  return new ApiError('API_UNAVAILABLE', `Too large resource version: ${requested}, current: ${current}.`, {
+    status: 504,
+    operation: op,
+    transient: true,
+    hint: 'Retry: the API server’s cache has not caught up with that resourceVersion yet.',
+  });
+}
+
 function kindOf(op: ApiOperation): string {
   return op.resource === 'jobs' ? 'jobs.batch' : op.resource;
 }

@@ -4,6 +4,7 @@ import type {
   CallOptions,
   DeleteOptions,
   JobClient,
+  ListOptions,
   ListResult,
   LogOptions,
   WatchOptions,
@@ -16,6 +17,7 @@ import {
   preconditionFailed,
   type SimResource,
   simOperation,
+  tooLargeResourceVersion,
 } from './api-errors.js';
 import { EventRecorder } from './event-recorder.js';
 import { admitJob, validateJob } from './job-admission.js';
@@ -30,6 +32,16 @@ import { RevisionCounter, type StoredObject, VersionedStore, type WatchStream } 
 
 /** How often a watch that asked for bookmarks gets one, as the API server's watch cache sends them. */
 export const BOOKMARK_PERIOD_MS = 60_000;
+
+/** The annotation of the BOOKMARK that ends the initial events of a streaming list. */
+export const INITIAL_EVENTS_END_ANNOTATION = 'k8s.io/initial-events-end';
+
+/**
+ * What the simulated API server does with a streaming list (`WatchOptions.sendInitialEvents`):
+ * `serve` it (Kubernetes >= 1.32 by default), `refuse` it with 422 Invalid (the WatchList feature off,
+ * 1.27 to 1.31 by default), or `ignore` the option and serve a plain watch (before 1.27).
+ */
+export type WatchListSupport = 'serve' | 'refuse' | 'ignore';
 
 /** Options of a {@link SimCluster}. */
 export interface SimClusterOptions {
@@ -47,11 +59,14 @@ export interface SimClusterOptions {
   maxLogLines?: number;
   /** How log lines are timed (see {@link LogTimestamps}). @default 'distinct' */
   logTimestamps?: LogTimestamps;
+  /** What a streaming list gets (see {@link WatchListSupport}). @default 'serve' */
+  watchList?: WatchListSupport;
 }
 
 /**
  * A small, faithful stand-in for the Kubernetes API server and Job controller: versioned Jobs and Pods,
- * label-selected lists, resumable watches (410 Gone past the kept history, a BOOKMARK a minute), Job and
+ * label-selected lists (any `resourceVersion`: its state is always the newest), resumable watches (410
+ * Gone past the kept history, a BOOKMARK a minute), streaming lists (see {@link WatchListSupport}), Job and
  * pod lifecycles (`spec.suspend` included), deletes with a uid precondition, warning events and pod logs
  * (timestamps, inclusive `sinceTime`, streams that can be cut). What a pod's container does is up to the {@link PodRunner}: child
  * processes for the local backend, scripts on a clock for the in-memory test double.
@@ -61,6 +76,7 @@ export class SimCluster implements JobClient {
   private readonly state: SimState;
   private readonly controller: JobController;
   private readonly requireImage: boolean;
+  private readonly watchList: WatchListSupport;
 
   constructor(options: SimClusterOptions) {
     const revisions = new RevisionCounter();
@@ -75,6 +91,7 @@ export class SimCluster implements JobClient {
     };
     this.controller = new JobController(this.state, options.runner);
     this.requireImage = options.requireImage ?? true;
+    this.watchList = options.watchList ?? 'serve';
   }
 
   async createJob(
@@ -109,7 +126,7 @@ export class SimCluster implements JobClient {
   async listJobs(
     namespace: string,
     labelSelector: string,
-    options: CallOptions = {},
+    options: ListOptions = {},
   ): Promise<ListResult<Job>> {
     return this.list(this.state.jobs, 'jobs', namespace, labelSelector, options);
   }
@@ -146,7 +163,7 @@ export class SimCluster implements JobClient {
   async listPods(
     namespace: string,
     labelSelector: string,
-    options: CallOptions = {},
+    options: ListOptions = {},
   ): Promise<ListResult<Pod>> {
     return this.list(this.state.pods, 'pods', namespace, labelSelector, options);
   }
@@ -239,15 +256,22 @@ export class SimCluster implements JobClient {
     this.dropWatches();
   }
 
+  /**
+   * A list of the newest state, whatever `resourceVersion` asks (unset: the latest; `"0"`: any; a
+   * version: at least that recent), but a version newer than any handed out: the API server waits a
+   * few seconds for its cache, then answers 504.
+   */
   private async list<T extends StoredObject>(
     store: VersionedStore<T>,
     resource: SimResource,
     namespace: string,
     labelSelector: string,
-    options: CallOptions,
+    options: ListOptions,
   ): Promise<ListResult<T>> {
     options.signal?.throwIfAborted();
-    const selector = this.parseSelector(labelSelector, simOperation('list', resource, namespace));
+    const op = simOperation('list', resource, namespace);
+    const selector = this.parseSelector(labelSelector, op);
+    this.notTooLarge(this.parseResourceVersion(options.resourceVersion, op), op);
     return {
       items: store.list({ namespace, selector }),
       resourceVersion: String(this.state.revisions.current),
@@ -268,9 +292,19 @@ export class SimCluster implements JobClient {
     try {
       const selector = this.parseSelector(options.labelSelector ?? '', op);
       const from = this.parseResourceVersion(options.resourceVersion, op);
-      const oldest = from === undefined ? undefined : store.tooOld(from);
+      const streamingList = this.streamingList(options, op);
+      if (streamingList) this.notTooLarge(from, op);
+      const oldest = from === undefined || streamingList ? undefined : store.tooOld(from);
       if (from !== undefined && oldest !== undefined) throw gone(op, from, oldest);
-      const stream = store.watch({ namespace, selector }, from, onEvent);
+      // A streaming list starts with the newest state (synthetic ADDED events), as a watch without a version.
+      const stream = store.watch({ namespace, selector }, streamingList ? undefined : from, onEvent);
+      if (streamingList) {
+        const resourceVersion = String(this.state.revisions.current);
+        stream.bookmark({
+          ...type,
+          metadata: { resourceVersion, annotations: { [INITIAL_EVENTS_END_ANNOTATION]: 'true' } },
+        } as unknown as T);
+      }
       const stop = new AbortController();
       const onAbort = () => stream.fail(signal?.reason);
       signal?.addEventListener('abort', onAbort, { once: true });
@@ -306,6 +340,35 @@ export class SimCluster implements JobClient {
     } catch {
       // The watch ended.
     }
+  }
+
+  /**
+   * Whether the watch is a streaming list to serve; throws 422 as the API server does when it refuses
+   * one (the feature off, or without the bookmarks that end its initial events).
+   */
+  private streamingList(options: WatchOptions, op: ApiOperation): boolean {
+    if (!options.sendInitialEvents || this.watchList === 'ignore') return false;
+    if (this.watchList === 'refuse') {
+      throw invalid(
+        op,
+        'ListOptions.meta.k8s.io "" is invalid: sendInitialEvents: Forbidden: sendInitialEvents is forbidden for watch unless the WatchList feature gate is enabled.',
+        'List, then watch from the list’s resourceVersion.',
+      );
+    }
+    if (options.allowBookmarks === false) {
+      throw invalid(
+        op,
+        'ListOptions.meta.k8s.io "" is invalid: allowWatchBookmarks: Forbidden: sendInitialEvents requires setting allowWatchBookmarks to true.',
+        'Ask for bookmarks with a streaming list.',
+      );
+    }
+    return true;
+  }
+
+  /** Throws the API server's 504 for a version newer than any handed out. */
+  private notTooLarge(version: number | undefined, op: ApiOperation): void {
+    const current = this.state.revisions.current;
+    if (version !== undefined && version > current) throw tooLargeResourceVersion(op, version, current);
   }
 
   private parseSelector(labelSelector: string, op: ApiOperation): LabelSelector {

@@ -1,0 +1,127 @@
+import type { Condition, Container, ContainerStatus, Job, ObjectMeta, Pod } from '../types/kube.js';
+
+/**
+ * What the watch hub keeps of each Job and Pod it caches: the fields the monitor reads, nothing else
+ * (client-go's informer `TransformFunc`, Argo's `StripManagedFields`). Applied to every object as it
+ * arrives from a list or a watch, before it enters the cache, so a full object (managedFields, the pod
+ * template with its env, volumes, tolerations, status details) lives only as long as one event.
+ *
+ * The fields kept are those read by `reduce.ts`, `job-outcome.ts`, `pod-summary.ts`,
+ * `waiting-bounds.ts` and the hub's routing (which Job a pod belongs to); the executor reads only the
+ * monitor's `BlockState`. A field the monitor starts reading must be added here:
+ * `test/monitor/lean-objects.test.ts` runs the reducer on full and on lean objects and wants identical
+ * states.
+ */
+
+/** The labels that name a pod's Job (the hub routes pods by them). */
+const POD_LABELS = ['batch.kubernetes.io/job-name', 'job-name'] as const;
+
+/** A Job with only what the monitor reads: identity, `suspend`, the retry and deadline limits, its status. */
+export function leanJob(job: Job): Job {
+  const spec = job.spec;
+  return {
+    metadata: leanMeta(job.metadata, []),
+    ...(spec
+      ? {
+          spec: {
+            ...defined('suspend', spec.suspend),
+            ...defined('backoffLimit', spec.backoffLimit),
+            ...defined('activeDeadlineSeconds', spec.activeDeadlineSeconds),
+            // The type wants a template; its pod spec is never read by the monitor.
+            template: { spec: { containers: [] } },
+          },
+        }
+      : {}),
+    ...(job.status ? { status: job.status } : {}),
+  };
+}
+
+/**
+ * A Pod with only what the monitor reads: identity and owner, the names, images and memory limits of
+ * its containers (init containers included), the node it runs on (for diagnostics), and its status:
+ * phase, reason and message, conditions, and each container's state.
+ */
+export function leanPod(pod: Pod): Pod {
+  const { spec, status } = pod;
+  return {
+    metadata: leanMeta(pod.metadata, POD_LABELS),
+    ...(spec
+      ? {
+          spec: {
+            containers: spec.containers.map(leanContainer),
+            ...(spec.initContainers ? { initContainers: spec.initContainers.map(leanContainer) } : {}),
+            ...defined('nodeName', spec.nodeName),
+          },
+        }
+      : {}),
+    ...(status
+      ? {
+          status: {
+            ...defined('phase', status.phase),
+            ...defined('reason', status.reason),
+            ...defined('message', status.message),
+            ...(status.conditions ? { conditions: status.conditions.map(leanCondition) } : {}),
+            ...(status.containerStatuses
+              ? { containerStatuses: status.containerStatuses.map(leanContainerStatus) }
+              : {}),
+            ...(status.initContainerStatuses
+              ? { initContainerStatuses: status.initContainerStatuses.map(leanContainerStatus) }
+              : {}),
+          },
+        }
+      : {}),
+  };
+}
+
+function leanMeta(meta: ObjectMeta, keepLabels: readonly string[]): ObjectMeta {
+  const labels: Record<string, string> = {};
+  for (const key of keepLabels) {
+    const value = meta.labels?.[key];
+    if (value !== undefined) labels[key] = value;
+  }
+  const owner = meta.ownerReferences?.find((o) => o.controller && o.kind === 'Job');
+  return {
+    ...defined('name', meta.name),
+    ...defined('namespace', meta.namespace),
+    ...defined('uid', meta.uid),
+    ...defined('resourceVersion', meta.resourceVersion),
+    ...defined('creationTimestamp', meta.creationTimestamp),
+    ...defined('deletionTimestamp', meta.deletionTimestamp),
+    ...(Object.keys(labels).length > 0 ? { labels } : {}),
+    ...(owner
+      ? { ownerReferences: [{ kind: owner.kind, name: owner.name, uid: owner.uid, controller: true }] }
+      : {}),
+  };
+}
+
+function leanContainer(container: Container): Container {
+  const memory = container.resources?.limits?.memory;
+  return {
+    name: container.name,
+    ...defined('image', container.image),
+    ...(memory !== undefined ? { resources: { limits: { memory } } } : {}),
+  };
+}
+
+function leanContainerStatus(status: ContainerStatus): ContainerStatus {
+  return {
+    name: status.name,
+    ...defined('image', status.image),
+    ...defined('state', status.state),
+  };
+}
+
+function leanCondition(condition: Condition): Condition {
+  return {
+    type: condition.type,
+    status: condition.status,
+    ...defined('reason', condition.reason),
+    ...defined('message', condition.message),
+    ...defined('lastTransitionTime', condition.lastTransitionTime),
+  };
+}
+
+/** `{ [key]: value }`, or `{}` when the value is undefined (the objects never hold undefined). */
+function defined<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
+}

@@ -1,0 +1,139 @@
+/**
+ * The built package loads `@kubernetes/client-node` (and undici) only when a cluster is used: importing
+ * `k8s-executor` (ESM or CommonJS), `k8s-executor/testing`, a run on the local backend and the CLI's
+ * `render`/`validate` never load them. Each case runs in a child Node process preloaded with a tracer
+ * of every module it loads (`load-tracer.mjs`). The package is built first, from the sources, with the
+ * project's tsup config (declarations left out), into `node_modules/.cache/`.
+ */
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { build } from 'tsup';
+import { beforeAll, describe, expect, it } from 'vitest';
+import tsupConfig from '../../tsup.config.js';
+
+const ROOT = resolve(import.meta.dirname, '..', '..');
+const OUT = join(ROOT, 'node_modules', '.cache', 'k8s-executor-package-test');
+const TRACER = join(import.meta.dirname, 'load-tracer.mjs');
+const run = promisify(execFile);
+
+/** Modules of client-node or undici among the loaded URLs. */
+const heavy = (modules: string[]) =>
+  modules.filter((url) => /\/node_modules\/(@kubernetes\/client-node|undici)\//.test(url));
+
+/** Runs `args` in a child Node process with the tracer; returns its stdout and the modules it loaded. */
+async function traced(args: string[]): Promise<{ stdout: string; modules: string[] }> {
+  const { stdout } = await run(process.execPath, ['--import', pathToFileURL(TRACER).href, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, KUBECONFIG: join(OUT, 'no-such-kubeconfig') },
+  });
+  const marker = stdout.lastIndexOf('\nMODULES ');
+  expect(marker, stdout).toBeGreaterThanOrEqual(0);
+  return {
+    stdout: stdout.slice(0, marker),
+    modules: JSON.parse(stdout.slice(marker + '\nMODULES '.length)) as string[],
+  };
+}
+
+/** Runs an ES module script (its text) in a traced child process. */
+function script(text: string): Promise<{ stdout: string; modules: string[] }> {
+  return traced(['--input-type=module', '--eval', text]);
+}
+
+const dist = (file: string) => pathToFileURL(join(OUT, file)).href;
+
+beforeAll(async () => {
+  await build({ ...tsupConfig, outDir: OUT, dts: false, sourcemap: false, silent: true });
+}, 180_000);
+
+describe('the built package loads client-node only when a cluster is used', () => {
+  it("import('k8s-executor') loads neither client-node nor undici", async () => {
+    const { stdout, modules } = await script(
+      `const m = await import(${JSON.stringify(dist('index.js'))}); console.log(typeof m.createExecutors, typeof m.createClientNodeAdapters);`,
+    );
+    expect(stdout.trim()).toBe('function function');
+    expect(modules.some((url) => url.endsWith('/index.js'))).toBe(true);
+    expect(heavy(modules)).toEqual([]);
+  });
+
+  it("require('k8s-executor') (CommonJS) loads neither", async () => {
+    const { stdout, modules } = await traced([
+      '--eval',
+      `const m = require(${JSON.stringify(join(OUT, 'index.cjs'))}); console.log(typeof m.createExecutors);`,
+    ]);
+    expect(stdout.trim()).toBe('function');
+    expect(heavy(modules)).toEqual([]);
+  });
+
+  it('k8s-executor/testing, used, loads neither', async () => {
+    const { stdout, modules } = await script(`
+      const { InMemoryJobClient } = await import(${JSON.stringify(dist('testing/index.js'))});
+      const client = new InMemoryJobClient();
+      const job = { metadata: { name: 'j' }, spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'x' }] } } } };
+      await client.createJob('default', job);
+      console.log((await client.listJobs('default', '')).items.length);
+      await client.close();
+    `);
+    expect(stdout.trim()).toBe('1');
+    expect(heavy(modules)).toEqual([]);
+  });
+
+  it('a pipeline run on the local backend loads neither', async () => {
+    const projectDir = mkdtempSync(join(tmpdir(), 'k8s-executor-lazy-'));
+    writeFileSync(
+      join(projectDir, 'metadata.yaml'),
+      'executor_type: k8s\nk8s_executor_config:\n  container:\n    image: busybox\n    command: ["sh", "-c", "echo hi from {{ block_uuid }}"]\n',
+    );
+    const pipeline = join(projectDir, 'pipelines', 'p');
+    mkdirSync(pipeline, { recursive: true });
+    writeFileSync(
+      join(pipeline, 'metadata.yaml'),
+      'uuid: p\nblocks:\n  - uuid: a\n  - uuid: b\n    upstream_blocks: [a]\n',
+    );
+    const { stdout, modules } = await script(`
+      const { createExecutors } = await import(${JSON.stringify(dist('index.js'))});
+      const executors = createExecutors({ projectDir: ${JSON.stringify(projectDir)}, backend: 'local', logDrainMs: 10 });
+      const result = await executors.pipelines.run({ pipelineUuid: 'p', pipelineRunId: 1 });
+      await executors.close();
+      console.log(result.status);
+    `);
+    expect(stdout.trim()).toBe('succeeded');
+    expect(heavy(modules)).toEqual([]);
+  });
+
+  it.each([
+    [
+      'render',
+      [
+        'render',
+        '--project',
+        'examples/demo-project',
+        '--pipeline',
+        'etl_demo',
+        '--block',
+        'extract_users',
+        '--block-run-id',
+        '1',
+      ],
+    ],
+    ['validate', ['validate', '--project', 'examples/demo-project']],
+  ])('the CLI’s %s loads neither', async (_name, args) => {
+    const { modules } = await traced([join(OUT, 'cli', 'main.js'), ...args]);
+    expect(modules.some((url) => url.includes('/cli'))).toBe(true);
+    expect(heavy(modules)).toEqual([]);
+  });
+
+  it('the first call of a port does load client-node (the tracer sees it)', async () => {
+    const { stdout, modules } = await script(`
+      const { createClientNodeAdapters } = await import(${JSON.stringify(dist('index.js'))});
+      const { jobClient } = createClientNodeAdapters({ kubeconfigPath: ${JSON.stringify(join(OUT, 'no-such-kubeconfig'))} });
+      const error = await jobClient.getJob('default', 'x').catch((e) => e);
+      console.log(error.code);
+    `);
+    expect(stdout.trim()).toBe('NO_CLUSTER');
+    expect(heavy(modules).length).toBeGreaterThan(0);
+  });
+});
