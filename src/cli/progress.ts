@@ -1,4 +1,5 @@
 import type { BlockRunStatus, PipelineEvent } from '../executor/pipeline-types.js';
+import { type InfrastructureCause, infrastructureEvent } from '../monitor/job-outcome.js';
 
 interface Row {
   status: BlockRunStatus;
@@ -7,12 +8,15 @@ interface Row {
   until?: number;
   /** Why the last attempt failed, kept for the retry line. */
   failure?: string;
+  /** Set while the attempt runs that follows an infrastructure failure: what happened to the one before. */
+  infrastructure?: string;
 }
 
 const FINAL: ReadonlySet<BlockRunStatus> = new Set(['succeeded', 'failed', 'skipped', 'cancelled']);
 const COLOR: Partial<Record<BlockRunStatus, string>> = {
   succeeded: '\x1b[32m',
   failed: '\x1b[31m',
+  queued: '\x1b[35m',
   running: '\x1b[36m',
   retrying: '\x1b[33m',
   skipped: '\x1b[90m',
@@ -28,9 +32,11 @@ export interface ProgressOptions {
 
 /**
  * Live progress of a pipeline run: on a terminal, one row per block redrawn in place with its state
- * and elapsed time; otherwise one plain line per change (for logs and CI). A state never goes back
- * within an attempt: when a pod ends, the monitor reports `pending` until the Job starts another pod or
- * fails, and that step back is not shown. A retry is one line.
+ * and elapsed time; otherwise one plain line per change (for logs and CI). `queued` is a Job held by
+ * its queue (Kueue), `pending` one admitted or created with no container running yet. A state never
+ * goes back within an attempt but to `queued` (a preemption): when a pod ends, the monitor reports
+ * `pending` until the Job starts another pod or fails, and that step back is not shown. A retry is one
+ * line; one after an infrastructure failure says so, and that it does not count against retry_config.
  */
 export class ProgressView {
   private readonly rows = new Map<string, Row>();
@@ -59,12 +65,11 @@ export class ProgressView {
   onEvent(event: PipelineEvent): void {
     if (event.type === 'retry-scheduled') {
       const row = this.rows.get(event.blockUuid);
-      if (!this.live) {
-        const why = row?.failure ? ` — ${row.failure}` : '';
-        this.line(
-          `${event.blockUuid}: attempt ${event.nextAttempt - 1} failed, retry ${event.nextAttempt} in ${(event.delayMs / 1000).toFixed(1)} s${why}`,
-        );
-      }
+      const cause = event.infrastructure;
+      if (row && cause) row.infrastructure = `${infrastructureEvent(cause)} (infrastructure)`;
+      if (this.live) this.draw();
+      else
+        this.line(`${event.blockUuid}: ${retryLine(event.nextAttempt, event.delayMs, row?.failure, cause)}`);
       return;
     }
     if (event.type !== 'block-status') return;
@@ -74,6 +79,8 @@ export class ProgressView {
     if (event.status === 'submitted' && row.since === undefined) row.since = event.at;
     if (FINAL.has(event.status)) row.until = event.at;
     else delete row.until;
+    if (FINAL.has(event.status) || (event.status === 'retrying' && event.attempt !== row.attempt))
+      delete row.infrastructure;
     row.status = event.status;
     row.attempt = event.attempt;
     if (event.status === 'retrying') {
@@ -119,11 +126,28 @@ export class ProgressView {
       const attempt = row.attempt > 1 ? ` #${row.attempt}` : '';
       const state = (row.status + attempt).padEnd(14);
       const colour = this.options.color ? COLOR[row.status] : undefined;
-      return `  ${b.padEnd(width)}  ${colour ? `${colour}${state}${RESET}` : state} ${elapsed}`.trimEnd();
+      const note = row.infrastructure ? `  after attempt ${row.attempt - 1} ${row.infrastructure}` : '';
+      return `  ${b.padEnd(width)}  ${colour ? `${colour}${state}${RESET}` : state} ${elapsed.padEnd(8)}${note}`.trimEnd();
     });
     this.out.write(`${lines.join('\n')}\n`);
     this.drawn = lines.length;
   }
+}
+
+/**
+ * The line of a retry: `attempt 1 failed, retry 2 in 1.0 s — <why>`, or after an infrastructure failure
+ * `attempt 1 evicted (infrastructure), retry 2 at once — does not count against retry_config — Evicted: <message>`.
+ */
+function retryLine(
+  next: number,
+  delayMs: number,
+  failure: string | undefined,
+  cause: InfrastructureCause | undefined,
+): string {
+  const when = delayMs === 0 ? 'at once' : `in ${(delayMs / 1000).toFixed(1)} s`;
+  if (!cause) return `attempt ${next - 1} failed, retry ${next} ${when}${failure ? ` — ${failure}` : ''}`;
+  const said = `${cause.reason}${cause.message ? `: ${cause.message}` : ''}`;
+  return `attempt ${next - 1} ${infrastructureEvent(cause)} (infrastructure), retry ${next} ${when} — does not count against retry_config — ${said}`;
 }
 
 function attemptSuffix(attempt: number): string {

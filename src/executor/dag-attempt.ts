@@ -33,7 +33,7 @@ export interface AttemptHooks {
   signal: AbortSignal;
   /** Aborts when the executor is closed: stop, delete nothing, start nothing. */
   closed: AbortSignal;
-  /** The block's status changed (`pending`, `running`). */
+  /** The block's status changed (`queued`, `pending`, `running`). */
   onStatus(status: BlockRunStatus): void;
   /** A lifecycle event of the attempt's Job. */
   onEvent(event: BlockEvent): void;
@@ -167,7 +167,8 @@ function execute(
     keepJob: true,
     onEvent: (event) => {
       hooks.onEvent(event);
-      if (event.type === 'pending' || event.type === 'running') hooks.onStatus(event.type);
+      if (event.type === 'queued' || event.type === 'pending' || event.type === 'running')
+        hooks.onStatus(event.type);
     },
     ...(hooks.onLog ? { onLog: hooks.onLog } : {}),
   });

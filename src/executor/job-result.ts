@@ -1,12 +1,13 @@
 import type { ErrorCode } from '../errors/codes.js';
 import { infrastructureCause } from '../monitor/job-outcome.js';
+import { queueTimes } from '../monitor/queue-times.js';
 import type { BlockState } from '../monitor/types.js';
 import { terminationFields } from './block-output.js';
 import { type Cleanup, cleanupSentence, deleteRunJob, needsAttention } from './job-cleanup.js';
 import { collectWarnings, readTail } from './job-diagnostics.js';
 import type { LogFollower } from './log-follower.js';
 import type { JobRunnerDeps, PreparedJob } from './run-job.js';
-import type { BlockDetection, BlockResult, ExecuteOptions } from './types.js';
+import type { BlockDetection, BlockResult, BlockTimings, ExecuteOptions } from './types.js';
 
 /** Reasons decided before the Job itself failed: the Job must be deleted or it could still run later. */
 const FAIL_FAST: ReadonlySet<ErrorCode> = new Set([
@@ -35,12 +36,7 @@ export function detectionOf(
     ...(state.exitCode !== undefined ? { exitCode: state.exitCode } : {}),
     adopted: run.adopted,
     failedPods: state.failedPods,
-    timings: {
-      submittedAt,
-      ...(state.startedAt !== undefined ? { startedAt: state.startedAt } : {}),
-      finishedAt,
-      durationMs: finishedAt - submittedAt,
-    },
+    timings: timingsOf(submittedAt, finishedAt, state),
     ...terminationFields(state, prepared.containerName),
     ...(infrastructure ? { infrastructure } : {}),
   };
@@ -109,9 +105,32 @@ async function lastLogs(
   return { lastLogLines: tail.length > 0 ? tail : follower.lastLines() };
 }
 
+/**
+ * The timings of a run that ended at `finishedAt`: with its state (when the Job was followed), when its
+ * container started and how long it was queued, a suspension still in progress counted until the end.
+ */
+export function timingsOf(submittedAt: number, finishedAt: number, state?: BlockState): BlockTimings {
+  const queue = state ? queueTimes(state, finishedAt) : undefined;
+  return {
+    submittedAt,
+    ...(state?.startedAt !== undefined ? { startedAt: state.startedAt } : {}),
+    finishedAt,
+    durationMs: finishedAt - submittedAt,
+    ...(queue ?? {}),
+  };
+}
+
+/** The result of a cancelled run; `state` is the monitor's last one, when the Job was being followed. */
 export function cancelledResult(
   prepared: PreparedJob,
-  run: { submittedAt: number; finishedAt: number; when: string; cleanup: Cleanup; adopted: boolean },
+  run: {
+    submittedAt: number;
+    finishedAt: number;
+    when: string;
+    cleanup: Cleanup;
+    adopted: boolean;
+    state?: BlockState;
+  },
 ): BlockResult {
   const { namespace, jobName } = prepared;
   const sentence = cleanupSentence(run.cleanup, namespace, jobName);
@@ -123,11 +142,7 @@ export function cancelledResult(
     message: `Cancelled ${run.when}. ${sentence}`,
     adopted: run.adopted,
     failedPods: 0,
-    timings: {
-      submittedAt: run.submittedAt,
-      finishedAt: run.finishedAt,
-      durationMs: run.finishedAt - run.submittedAt,
-    },
+    timings: timingsOf(run.submittedAt, run.finishedAt, run.state),
     lastLogLines: [],
     warningEvents: [],
     ...(needsAttention(run.cleanup) ? { cleanupError: sentence } : {}),

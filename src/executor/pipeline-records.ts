@@ -15,6 +15,9 @@ export function attemptOf(attempt: number, result: BlockResult | BlockDetection)
     ...(result.infrastructure ? { infrastructure: result.infrastructure } : {}),
     startedAt: result.timings.submittedAt,
     ...(result.timings.startedAt !== undefined ? { runningAt: result.timings.startedAt } : {}),
+    ...(result.timings.queued
+      ? { queued: result.timings.queued, queuedMs: result.timings.queuedMs ?? 0 }
+      : {}),
     finishedAt: result.timings.finishedAt,
   };
 }

@@ -5,8 +5,23 @@ import type { ConfigSnapshot } from '../ports/config-source.js';
 import type { K8sBlockExecutor } from './block-executor.js';
 import { CLOSED, isClosedError, leftRunningRecord, untilClosed } from './pipeline-close.js';
 import { attemptOf, setTermination } from './pipeline-records.js';
-import type { BlockOutcome, PipelineResult, PipelineRun, PipelineRunOptions } from './pipeline-types.js';
-import type { BlockResult } from './types.js';
+import type {
+  BlockOutcome,
+  BlockRunStatus,
+  PipelineResult,
+  PipelineRun,
+  PipelineRunOptions,
+} from './pipeline-types.js';
+import type { BlockEvent, BlockResult } from './types.js';
+
+/** The block status a lifecycle event of the pipeline's Job reports, as a DAG block's would. */
+const STATUS_OF: Partial<Record<BlockEvent['type'], BlockRunStatus>> = {
+  submitted: 'submitted',
+  adopted: 'submitted',
+  queued: 'queued',
+  pending: 'pending',
+  running: 'running',
+};
 
 /** What a single-job run needs from its executor. */
 export interface SingleJobDeps {
@@ -18,8 +33,10 @@ export interface SingleJobDeps {
 }
 
 /**
- * Runs the whole pipeline as one Job (Mage's pipeline executor) and reports it as a one-block result.
- * A close of the executor resolves at once with the Job left running (`closed`, attempt `leftRunning`).
+ * Runs the whole pipeline as one Job (Mage's pipeline executor) and reports it as a one-block result,
+ * the block being the pipeline: its `block-status` events (`submitted`, `queued`, `pending`, `running`,
+ * then its final status) are those of a DAG block. A close of the executor resolves at once with the Job
+ * left running (`closed`, attempt `leftRunning`), reporting nothing more.
  */
 export async function runSingleJob(
   deps: SingleJobDeps,
@@ -32,6 +49,17 @@ export async function runSingleJob(
   const startedAt = clock.now();
   const onEvent = isolateCallback('onEvent', options.onEvent);
   const onLog = isolateCallback('onLog', options.onLog);
+  const status = (value: BlockRunStatus, message?: string) => {
+    if (closed.aborted) return;
+    onEvent?.({
+      type: 'block-status',
+      blockUuid: pipeline.uuid,
+      status: value,
+      attempt: 1,
+      at: clock.now(),
+      ...(message ? { message } : {}),
+    });
+  };
   let jobName: string | undefined;
   let result: BlockResult | typeof CLOSED = CLOSED;
   if (!closed.aborted) {
@@ -56,6 +84,8 @@ export async function runSingleJob(
         onEvent: (event) => {
           if (event.type === 'submitted' || event.type === 'adopted') jobName = event.jobName;
           if (!closed.aborted) onEvent?.({ type: 'block-event', blockUuid: pipeline.uuid, event });
+          const next = STATUS_OF[event.type];
+          if (next) status(next);
         },
         keepJob: deps.keepJobs,
       },
@@ -82,6 +112,7 @@ export async function runSingleJob(
     finishedAt: attempt.finishedAt,
   };
   if (result !== CLOSED) setTermination(outcome, result);
+  status(attempt.status, attempt.message);
   return {
     status: attempt.status,
     pipelineUuid: run.pipelineUuid,

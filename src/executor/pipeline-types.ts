@@ -1,6 +1,7 @@
 import type { ConfigOverrides } from '../config/overrides.js';
 import type { ErrorCode } from '../errors/codes.js';
 import type { InfrastructureCause } from '../monitor/job-outcome.js';
+import type { TimeInterval } from '../monitor/types.js';
 import type { ExecutorOptions } from './block-executor.js';
 import type { BlockDetection, BlockEvent, LogLine, WarningEvent } from './types.js';
 
@@ -30,10 +31,15 @@ export interface PipelineExecutorOptions extends ExecutorOptions {
 /** The bound of {@link PipelineExecutorOptions.infrastructureRetries} when none is given. */
 export const DEFAULT_INFRASTRUCTURE_RETRIES = 3;
 
-/** Where a block of a pipeline run stands. */
+/**
+ * Where a block of a pipeline run stands. `queued`: its Job is suspended (a queue such as Kueue holds
+ * it, or preempted it; it holds its concurrency slot meanwhile); `pending`: created or admitted, no
+ * container running yet.
+ */
 export type BlockRunStatus =
   | 'waiting'
   | 'submitted'
+  | 'queued'
   | 'pending'
   | 'running'
   | 'retrying'
@@ -76,8 +82,18 @@ export interface AttemptRecord {
   configDrift?: string[];
   /** When the attempt was submitted (ms, the Clock's time). */
   startedAt: number;
-  /** When its container started running, when it did (between `startedAt` and this it was queued or pending). */
+  /**
+   * When its first container started running, when it did: between `startedAt` and this, outside the
+   * {@link queued} intervals, it was pending.
+   */
   runningAt?: number;
+  /**
+   * Every interval its Job was suspended (held by a queue such as Kueue), in order; a preempted Job has
+   * one more per preemption. Absent when it was never queued.
+   */
+  queued?: TimeInterval[];
+  /** The total length of {@link queued} (ms). */
+  queuedMs?: number;
   finishedAt: number;
 }
 

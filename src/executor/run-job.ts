@@ -71,8 +71,17 @@ export async function runPreparedJob(
   const emit = (type: BlockEvent['type'], state?: BlockState) =>
     onEvent?.({ type, jobName, namespace, at: clock.now(), ...(state ? { state } : {}) });
   const submittedAt = clock.now();
+  /** The monitor's last state, while the Job is followed: a cancel still reports the time queued. */
+  let followed: BlockState | undefined;
   const cancelled = (when: string, cleanup: Cleanup, adopted = false) =>
-    cancelledResult(prepared, { submittedAt, finishedAt: clock.now(), when, cleanup, adopted });
+    cancelledResult(prepared, {
+      submittedAt,
+      finishedAt: clock.now(),
+      when,
+      cleanup,
+      adopted,
+      ...(followed ? { state: followed } : {}),
+    });
 
   if (signal?.aborted) return cancelled('before submission', { kind: 'not-submitted' });
 
@@ -115,7 +124,10 @@ export async function runPreparedJob(
       },
       ...(signal ? { signal } : {}),
       onTransition: (t) => emit(t.to, t.state),
-      onState: (s) => follower.observe(s),
+      onState: (s) => {
+        followed = s;
+        follower.observe(s);
+      },
     });
   } catch (error) {
     podEnd.dispose();

@@ -1,7 +1,7 @@
 import type { ConfigOverrides } from '../config/overrides.js';
 import type { ErrorCode } from '../errors/codes.js';
 import type { InfrastructureCause } from '../monitor/job-outcome.js';
-import type { BlockPhase, BlockState } from '../monitor/types.js';
+import type { BlockPhase, BlockState, TimeInterval } from '../monitor/types.js';
 
 /** One block run, as the orchestrator knows it. */
 export interface BlockRun {
@@ -58,9 +58,34 @@ export interface LogLine {
   line: string;
 }
 
+/**
+ * When a block run went through its phases, in ms since the epoch (from the Clock). The queue fields are
+ * set only for a Job that was seen suspended (`queued`: Kueue held it, or held it again after a preemption).
+ */
+export interface BlockTimings {
+  /** When the Job was created (or adopted). */
+  submittedAt: number;
+  /** When its first container started, when one did. */
+  startedAt?: number;
+  /** When its final state was seen (or the run was cancelled). */
+  finishedAt: number;
+  /** `finishedAt - submittedAt`. */
+  durationMs: number;
+  /** Every interval the Job was suspended, in order: one per time it was queued (a preempted Job has several). */
+  queued?: TimeInterval[];
+  /** The total length of {@link queued}: the time the block waited in its queue. */
+  queuedMs?: number;
+  /** When the Job first left the queue (was admitted); absent when it never did. */
+  admittedAt?: number;
+}
+
 /** A block's lifecycle event, for progress displays and metrics. */
 export interface BlockEvent {
-  /** What happened. `adopted` = the Job already existed for this run (resume) and is being followed. */
+  /**
+   * What happened. `adopted` = the Job already existed for this run (resume) and is being followed;
+   * `queued` = the Job is suspended (a queue such as Kueue holds it, or preempted it), `pending` = admitted
+   * or created, no container running yet.
+   */
   type: 'submitted' | 'adopted' | BlockPhase | 'cancelled';
   /** The Job's name. */
   jobName: string;
@@ -129,7 +154,7 @@ export interface BlockDetection {
   /** Pods that failed before the end (retries used by `backoffLimit`). */
   failedPods: number;
   /** Timings, in ms since the epoch (from the Clock). */
-  timings: { submittedAt: number; startedAt?: number; finishedAt: number; durationMs: number };
+  timings: BlockTimings;
   /**
    * The main container's termination message (`state.terminated.message`): what the block wrote to its
    * `terminationMessagePath` (`/dev/termination-log`), or, with `terminationMessagePolicy:

@@ -85,6 +85,32 @@ export function infrastructureCause(state: BlockState): InfrastructureCause | un
   };
 }
 
+/**
+ * What happened to the pod, in a few words for a progress line or a chart: `evicted`, `preempted`,
+ * `deleted by a node taint`, `lost with its node`, `stopped by its node`, `refused by its node`.
+ */
+export function infrastructureEvent(cause: InfrastructureCause): string {
+  switch (cause.reason) {
+    case 'PreemptionByScheduler':
+    case 'Preempting':
+      return 'preempted';
+    case 'EvictionByEvictionAPI':
+    case 'Evicted':
+      return 'evicted';
+    case 'DeletionByTaintManager':
+      return 'deleted by a node taint';
+    case 'DeletionByPodGC':
+    case 'NodeLost':
+      return 'lost with its node';
+    case 'TerminationByKubelet':
+    case 'Terminated':
+    case 'Shutdown':
+      return 'stopped by its node';
+    default:
+      return cause.source === 'podReason' ? 'refused by its node' : 'ended by the cluster';
+  }
+}
+
 /** The Kubernetes default when a Job has no `backoffLimit`. */
 const KUBERNETES_DEFAULT_BACKOFF_LIMIT = 6;
 

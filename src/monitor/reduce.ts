@@ -82,6 +82,9 @@ export function isFinalPhase(phase: BlockPhase): boolean {
  * Phases: `submitted` (no pod yet) → `pending` (the newest pod exists, nothing runs; also after a pod
  * failed while the Job may still retry) → `running` (a container runs, or the pod succeeded and the
  * Job is about to complete) → `succeeded` | `failed`. A replacement pod goes back to pending/running.
+ * A suspended Job (`spec.suspend: true`: Kueue holds it) is `queued`, whatever its pods; once admitted
+ * it is `pending` until a container runs, then `running`; a preempted Job (suspended again) goes back
+ * to `queued`. Each suspension lifted is kept in `queued` (the one in progress is `suspendedSince`).
  *
  * Final states:
  * - from the Job's conditions (see `jobOutcome`): `Complete`/`SuccessCriteriaMet` → succeeded;
@@ -163,11 +166,11 @@ function applyJob(state: BlockState, job: Job, at: number, policy: MonitorPolicy
       message: `Job "${state.jobName}" was deleted and replaced by another Job of the same name (uid ${uid}) before it finished; make sure one run does not start twice, then re-run the block.`,
     });
   }
-  const seen: BlockState = {
+  const seen: BlockState = derive({
     ...withSuspension(state, job.spec?.suspend === true, at),
     ...(uid ? { jobUid: uid } : {}),
     failedPods: Math.max(state.failedPods, job.status?.failed ?? 0),
-  };
+  });
   const outcome = jobOutcome(job, seen);
   if (!outcome) return settle(seen, at, policy);
   if (
@@ -185,23 +188,26 @@ function applyJob(state: BlockState, job: Job, at: number, policy: MonitorPolicy
   return { ...rest, ...details, phase, finishedAt: at };
 }
 
-/** Tracks `spec.suspend`: since when it holds, and when it was last lifted. */
+/** Tracks `spec.suspend`: since when it holds, each suspension lifted, and when it was last lifted. */
 function withSuspension(state: BlockState, suspended: boolean, at: number): BlockState {
   if (suspended) return state.suspendedSince === undefined ? { ...state, suspendedSince: at } : state;
   if (state.suspendedSince === undefined) return state;
-  const { suspendedSince: _lifted, ...rest } = state;
-  return { ...rest, resumedAt: at };
+  const { suspendedSince: from, ...rest } = state;
+  return { ...rest, queued: [...(state.queued ?? []), { from, to: at }], resumedAt: at };
 }
 
 /** What deciding a Job's outcome reads: the state never keeps the pod template (env values may be secrets). */
 function outcomeFields(job: Job): Job {
   const { name, uid } = job.metadata;
   const { backoffLimit, activeDeadlineSeconds } = job.spec ?? {};
+  const suspend = job.spec?.suspend;
   return {
     metadata: { ...(name ? { name } : {}), ...(uid ? { uid } : {}) },
     spec: {
       ...(backoffLimit !== undefined ? { backoffLimit } : {}),
       ...(activeDeadlineSeconds !== undefined ? { activeDeadlineSeconds } : {}),
+      // Re-deciding a held failure must not read as the Job's admission.
+      ...(typeof suspend === 'boolean' ? { suspend } : {}),
       template: { spec: { containers: [] } },
     },
     ...(job.status ? { status: job.status } : {}),
@@ -239,20 +245,36 @@ function whileSuspended(state: BlockState, record: PodRecord): PodRecord {
   return { ...record, preempted: true };
 }
 
-/** The state with new pod records and what follows from them: current pod, phase, counts, start. */
+/** The state with new pod records and what follows from them. */
 function withPods(state: BlockState, pods: Readonly<Record<string, PodRecord>>): BlockState {
-  const current = newestPod(Object.values(pods));
-  const failed = Object.values(pods).filter(isFailedPod).length;
-  const phase = current ? podBlockPhase(current) : 'submitted';
+  return derive({ ...state, pods });
+}
+
+/** What follows from the pods and the suspension of a non-final state: current pod, phase, counts, start. */
+function derive(state: BlockState): BlockState {
+  if (isFinalPhase(state.phase)) return state;
+  const pods = Object.values(state.pods);
+  const current = newestPod(pods);
+  const failed = pods.filter(isFailedPod).length;
+  const phase = blockPhase(state, current);
   const startedAt = state.startedAt ?? (phase === 'running' ? current?.startedAt : undefined);
   return {
     ...state,
-    pods,
     phase,
     failedPods: Math.max(state.failedPods, failed),
     ...(current ? { currentPod: current.name } : {}),
     ...(startedAt !== undefined ? { startedAt } : {}),
   };
+}
+
+/**
+ * A suspended Job is queued, whatever its pods (a preempted pod may still be stopping). Without a pod,
+ * a Job admitted from the queue is pending (its pod is on its way), one never queued just submitted.
+ */
+function blockPhase(state: BlockState, current: PodRecord | undefined): BlockPhase {
+  if (state.suspendedSince !== undefined) return 'queued';
+  if (current) return podBlockPhase(current);
+  return state.resumedAt !== undefined ? 'pending' : 'submitted';
 }
 
 function podBlockPhase(pod: PodRecord): BlockPhase {

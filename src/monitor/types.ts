@@ -1,8 +1,19 @@
 import type { ErrorCode } from '../errors/codes.js';
 import type { Job, Pod } from '../types/kube.js';
 
-/** Where a block's Job stands. */
-export type BlockPhase = 'submitted' | 'pending' | 'running' | 'succeeded' | 'failed';
+/**
+ * Where a block's Job stands. `submitted`: created, no pod yet; `queued`: the Job is suspended
+ * (`spec.suspend: true`: a queue such as Kueue holds it until it is admitted, or holds it again after
+ * preempting it); `pending`: admitted or created, nothing runs yet (no pod, or a pod not started);
+ * `running`: a container runs; then `succeeded` or `failed`.
+ */
+export type BlockPhase = 'submitted' | 'queued' | 'pending' | 'running' | 'succeeded' | 'failed';
+
+/** A span of time (ms, the Clock's time), `from` ≤ `to`. */
+export interface TimeInterval {
+  from: number;
+  to: number;
+}
 
 /** Timeouts and graces of the monitor. Every waiting state has a bound. */
 export interface MonitorPolicy {
@@ -81,8 +92,13 @@ export interface BlockState {
    * when the wait began (bounded by `podOutcomeGraceMs`).
    */
   heldFailure?: { job: Job; since: number };
-  /** Since when the Job is suspended (`spec.suspend: true`), while it is. */
+  /** Since when the Job is suspended (`spec.suspend: true`), while it is: the phase is `queued`. */
   suspendedSince?: number;
+  /**
+   * Each earlier suspension that was lifted (the Job admitted), in order: one per time it was queued, a
+   * preempted Job has several. The one in progress is {@link suspendedSince}.
+   */
+  queued?: readonly TimeInterval[];
   /** When the Job was last resumed after being suspended: the no-pod bound counts from here. */
   resumedAt?: number;
 }

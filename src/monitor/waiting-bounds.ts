@@ -51,7 +51,7 @@ export function waitingBounds(state: BlockState, policy: MonitorPolicy): Waiting
   const pod: PodRecord | undefined = newestPod(
     Object.values(state.pods).filter((p: PodRecord) => !p.preempted),
   );
-  // Suspended (queued, or queued again after a preemption): only the queue's bound, whatever pods existed.
+  // Suspended (phase `queued`, also again after a preemption): only the queue's bound, whatever pods existed.
   if (state.suspendedSince !== undefined) {
     return [
       {

@@ -5,11 +5,12 @@ import { pathToFileURL } from 'node:url';
 import type { Browser, Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderTimeline } from '../../src/cli/timeline/html.js';
-import { timelineRun, timelineUpstream } from '../cli/timeline-fixture.js';
+import { kueueRun, kueueUpstream, timelineRun, timelineUpstream } from '../cli/timeline-fixture.js';
 import { findChromium, launchChromium } from './browser.js';
 
 const chromium = findChromium();
 const SCREENSHOT = join(process.cwd(), '.ci', 'results', 'timeline.png');
+const KUEUE_SCREENSHOT = join(process.cwd(), '.ci', 'results', 'timeline-kueue.png');
 if (!chromium) {
   console.warn(
     'browser tests skipped: no Chromium found (install Debian\'s "chromium" package, or set CHROMIUM_PATH)',
@@ -26,28 +27,41 @@ interface Box {
 describe.skipIf(!chromium)('the timeline in headless Chromium', () => {
   let session: Awaited<ReturnType<typeof launchChromium>>;
   let page: Page;
+  /** The page of a run on a cluster with Kueue: queued segments, an infrastructure failure. */
+  let kueuePage: Page;
   const problems: string[] = [];
   const requests: string[] = [];
 
   beforeAll(async () => {
     session = await launchChromium(chromium!);
     const browser: Browser = session.browser;
-    page = await browser.newPage();
-    page.on('pageerror', (error) => problems.push(`pageerror: ${String(error)}`));
-    page.on('console', (message) => {
-      if (message.type() === 'error') problems.push(`console: ${message.text()}`);
-    });
-    page.on('request', (request) => requests.push(request.url()));
     const dir = mkdtempSync(join(tmpdir(), 'k8s-executor-timeline-'));
-    const file = join(dir, 'timeline.html');
-    writeFileSync(file, renderTimeline(timelineRun, { upstream: timelineUpstream }));
-    await page.goto(pathToFileURL(file).href, { waitUntil: 'load' });
+    const open = async (name: string, html: string) => {
+      const opened = await browser.newPage();
+      opened.on('pageerror', (error) => problems.push(`pageerror: ${String(error)}`));
+      opened.on('console', (message) => {
+        if (message.type() === 'error') problems.push(`console: ${message.text()}`);
+      });
+      opened.on('request', (request) => requests.push(request.url()));
+      const file = join(dir, name);
+      writeFileSync(file, html);
+      await opened.goto(pathToFileURL(file).href, { waitUntil: 'load' });
+      return opened;
+    };
+    page = await open('timeline.html', renderTimeline(timelineRun, { upstream: timelineUpstream }));
+    kueuePage = await open('kueue.html', renderTimeline(kueueRun, { upstream: kueueUpstream }));
   }, 60_000);
 
   afterAll(async () => {
-    if (page) {
-      mkdirSync(join(process.cwd(), '.ci', 'results'), { recursive: true });
-      await page.screenshot({ path: SCREENSHOT, fullPage: true });
+    mkdirSync(join(process.cwd(), '.ci', 'results'), { recursive: true });
+    // A background tab paints no frame to capture: each page is brought to the front first.
+    for (const [shown, path] of [
+      [page, SCREENSHOT],
+      [kueuePage, KUEUE_SCREENSHOT],
+    ] as const) {
+      if (!shown) continue;
+      await shown.bringToFront();
+      await shown.screenshot({ path, fullPage: true });
     }
     await session?.close();
   });
@@ -176,5 +190,77 @@ describe.skipIf(!chromium)('the timeline in headless Chromium', () => {
       (el) => el.ownerDocument.defaultView!.getComputedStyle(el).boxShadow,
     );
     expect(outline).not.toBe('none');
+  });
+  it('draws the time a Job was held by its queue as queued segments, distinct from pending and running', async () => {
+    const kinds = await kueuePage.$eval('[data-block="train_gpu"] .attempt', (el) =>
+      [...el.querySelectorAll('.seg')].map((s) => ({
+        kind: s.getAttribute('data-kind'),
+        width: s.getBoundingClientRect().width,
+        look: `${el.ownerDocument.defaultView!.getComputedStyle(s).backgroundImage} ${el.ownerDocument.defaultView!.getComputedStyle(s).backgroundColor}`,
+      })),
+    );
+    // Queued until admitted, pending, running, queued again when preempted, running after re-admission.
+    expect(kinds.map((k) => k.kind)).toEqual(['queued', 'pending', 'running', 'queued', 'running']);
+    for (const k of kinds) expect(k.width, k.kind ?? '').toBeGreaterThan(0);
+    const look = (kind: string) => kinds.find((k) => k.kind === kind)!.look;
+    expect(new Set([look('queued'), look('pending'), look('running')]).size).toBe(3);
+    // Lengths in proportion: 20 s queued is ten times the 2 s pending.
+    expect(kinds[0]!.width / kinds[1]!.width).toBeCloseTo(10, 0);
+    const queuedLegend = await kueuePage.$eval('[data-legend="queued"]', (el) => el.textContent);
+    expect(queuedLegend).toMatch(/queued/);
+    expect(await kueuePage.$eval('[data-stat="queued / pending / running"]', (el) => el.textContent)).toMatch(
+      /35 s \/ 5\.0 s \/ 59 s/,
+    );
+    expect(await kueuePage.$eval('[data-block="train_gpu"] .attempt-label', (el) => el.textContent)).toBe(
+      'queued 35 s · 1 m 10 s',
+    );
+  });
+
+  it('marks an attempt that failed for an infrastructure reason and writes the cause under its bar', async () => {
+    const bars = await kueuePage.$$eval('[data-block="load"] .attempt', (els) =>
+      els.map((el) => ({
+        attempt: el.getAttribute('data-attempt'),
+        infrastructure: el.getAttribute('data-infrastructure'),
+        outline: el.ownerDocument.defaultView!.getComputedStyle(el).outlineStyle,
+        box: (({ x, y, width, height }) => ({ x, y, width, height }))(el.getBoundingClientRect()),
+      })),
+    );
+    expect(bars.map((b) => [b.attempt, b.infrastructure, b.outline])).toEqual([
+      ['1', 'Evicted', 'dashed'],
+      ['2', null, 'none'],
+    ]);
+    const labels = await kueuePage.$$eval('[data-block="load"] .attempt-label', (els) =>
+      els.map((el) => ({
+        text: el.textContent,
+        marked: el.querySelector('.infra-mark') !== null,
+        box: (({ x, y, width, height }) => ({ x, y, width, height }))(el.getBoundingClientRect()),
+        visible:
+          el.ownerDocument.defaultView!.getComputedStyle(el).visibility === 'visible' &&
+          el.getBoundingClientRect().width > 0,
+      })),
+    );
+    expect(labels.map((l) => [l.text, l.marked])).toEqual([
+      ['⚡#1 · EVICTED · infrastructure: evicted · 7.0 s', true],
+      ['#2 · 12 s', false],
+    ]);
+    const [first, second] = labels as [(typeof labels)[0], (typeof labels)[0]];
+    for (const l of labels) expect(l.visible, l.text ?? '').toBe(true);
+    // Under its own bar, and clear of the next attempt's label.
+    expect(first.box.y).toBeGreaterThanOrEqual(bars[0]!.box.y + bars[0]!.box.height);
+    const apart =
+      first.box.x + first.box.width <= second.box.x || first.box.y + first.box.height <= second.box.y;
+    expect(apart).toBe(true);
+    const hover = await kueuePage.$eval('[data-block="load"] .attempt[data-attempt="1"]', (el) =>
+      el.getAttribute('title'),
+    );
+    expect(hover).toContain(
+      'infrastructure: pod mage-data-prep-block-2-load-x7k2p evicted (podReason Evicted',
+    );
+    expect(await kueuePage.$eval('[data-legend="infrastructure"]', (el) => el.textContent)).toMatch(
+      /infrastructure reason/,
+    );
+    expect(await kueuePage.$eval('[data-stat="attempts"]', (el) => el.textContent)).toMatch(
+      /4[\s\S]*1 retry \(1 infrastructure\)/,
+    );
   });
 });

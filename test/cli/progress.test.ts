@@ -44,6 +44,36 @@ describe('plain progress (not a terminal)', () => {
     );
   });
 
+  it('shows queued apart from pending, and a preempted block queued again, then pending and running', () => {
+    const { progress, text } = view(false);
+    const steps = ['submitted', 'queued', 'pending', 'running', 'queued', 'pending', 'running', 'succeeded'];
+    for (const s of steps) progress.onEvent(status('load', s));
+    expect(text()).toBe(`${steps.map((s) => `load: ${s}`).join('\n')}\n`);
+  });
+
+  it('says a retry after an infrastructure failure is at once and does not count against retry_config', () => {
+    const { progress, text } = view(false);
+    progress.onEvent(status('load', 'running'));
+    progress.onEvent(status('load', 'retrying', 2, 'Pod "p" was evicted by the kubelet: ...'));
+    progress.onEvent({
+      type: 'retry-scheduled',
+      blockUuid: 'load',
+      nextAttempt: 2,
+      delayMs: 0,
+      at: 0,
+      infrastructure: {
+        pod: 'p',
+        source: 'podReason',
+        reason: 'Evicted',
+        message: 'The node was low on resource: memory.',
+      },
+    });
+    progress.onEvent(status('load', 'running', 2));
+    expect(text()).toBe(
+      'load: running\nload: attempt 1 evicted (infrastructure), retry 2 at once — does not count against retry_config — Evicted: The node was low on resource: memory.\nload: running (attempt 2)\n',
+    );
+  });
+
   it('does not repeat the state in its message', () => {
     const { progress, text } = view(false);
     progress.onEvent(status('report', 'skipped', 1, 'Skipped: upstream block "load" did not succeed.'));
@@ -62,6 +92,27 @@ describe('live progress (a terminal)', () => {
     coloured.progress.onEvent(status('load', 'running'));
     coloured.progress.stop();
     expect(coloured.text()).toContain('\x1b[36mrunning');
+  });
+
+  it('notes on the row of the next attempt that the previous one ended for an infrastructure reason', () => {
+    const live = view(true);
+    live.progress.onEvent(status('load', 'running'));
+    live.progress.onEvent(status('load', 'retrying', 2, 'preempted'));
+    live.progress.onEvent({
+      type: 'retry-scheduled',
+      blockUuid: 'load',
+      nextAttempt: 2,
+      delayMs: 0,
+      at: 0,
+      infrastructure: { pod: 'p', source: 'DisruptionTarget', reason: 'PreemptionByScheduler' },
+    });
+    live.progress.onEvent(status('load', 'running', 2));
+    const lastFrame = () => live.text().split('\x1b[2A\x1b[0J').at(-1)!;
+    expect(lastFrame()).toMatch(/load\s+running #2\s+after attempt 1 preempted \(infrastructure\)$/m);
+    live.progress.onEvent(status('load', 'succeeded', 2));
+    live.progress.stop();
+    expect(lastFrame()).not.toContain('infrastructure');
+    expect(lastFrame()).toMatch(/load\s+succeeded #2/);
   });
 
   it('colours only a terminal without NO_COLOR', () => {

@@ -181,3 +181,104 @@ export const timelineUpstream: Record<string, string[]> = {
   revenue_report: ['train_model'],
   notify: ['revenue_report'],
 };
+
+/**
+ * A run on a cluster with Kueue: a GPU block held by its queue, admitted, preempted and admitted again;
+ * a block evicted (an infrastructure failure) and run again at once; a block after both.
+ */
+export const kueueRun: PipelineResult = {
+  status: 'succeeded',
+  pipelineUuid: 'gpu_training',
+  pipelineRunId: '2024-05-02',
+  mode: 'dag',
+  startedAt: T,
+  finishedAt: T + 80_000,
+  blocks: [
+    {
+      uuid: 'load',
+      executor: 'k8s',
+      status: 'succeeded',
+      attempts: [
+        {
+          attempt: 1,
+          jobName: 'mage-data-prep-block-2-load',
+          status: 'failed',
+          reason: 'EVICTED',
+          message:
+            'Pod "mage-data-prep-block-2-load-x7k2p" was evicted by the kubelet: The node was low on resource: memory.',
+          infrastructure: {
+            pod: 'mage-data-prep-block-2-load-x7k2p',
+            source: 'podReason',
+            reason: 'Evicted',
+            message: 'The node was low on resource: memory.',
+          },
+          startedAt: T,
+          runningAt: T + 1000,
+          finishedAt: T + 7000,
+        },
+        {
+          attempt: 2,
+          jobName: 'mage-data-prep-block-2-load-attempt-2',
+          status: 'succeeded',
+          startedAt: T + 7000,
+          runningAt: T + 8000,
+          finishedAt: T + 19_000,
+        },
+      ],
+      lastLogLines: [],
+      warningEvents: [],
+      startedAt: T,
+      finishedAt: T + 19_000,
+    },
+    {
+      uuid: 'train_gpu',
+      executor: 'k8s',
+      status: 'succeeded',
+      attempts: [
+        {
+          attempt: 1,
+          jobName: 'mage-data-prep-block-2-train-gpu',
+          status: 'succeeded',
+          startedAt: T,
+          queued: [
+            { from: T, to: T + 20_000 },
+            { from: T + 40_000, to: T + 55_000 },
+          ],
+          queuedMs: 35_000,
+          runningAt: T + 22_000,
+          finishedAt: T + 70_000,
+        },
+      ],
+      lastLogLines: [],
+      warningEvents: [],
+      startedAt: T,
+      finishedAt: T + 70_000,
+    },
+    {
+      uuid: 'publish',
+      executor: 'k8s',
+      status: 'succeeded',
+      attempts: [
+        {
+          attempt: 1,
+          jobName: 'mage-data-prep-block-2-publish',
+          status: 'succeeded',
+          startedAt: T + 70_000,
+          runningAt: T + 71_000,
+          finishedAt: T + 80_000,
+        },
+      ],
+      lastLogLines: [],
+      warningEvents: [],
+      startedAt: T + 70_000,
+      finishedAt: T + 80_000,
+    },
+  ],
+};
+
+/** The DAG of {@link kueueRun}. */
+export const kueueUpstream: Record<string, string[]> = {
+  load: [],
+  train_gpu: [],
+  publish: ['load', 'train_gpu'],
+};

@@ -9,7 +9,7 @@ import {
   summarize,
 } from '../../src/cli/timeline/model.js';
 import type { AttemptRecord } from '../../src/executor/pipeline-types.js';
-import { timelineRun, timelineUpstream } from './timeline-fixture.js';
+import { kueueRun, timelineRun, timelineUpstream } from './timeline-fixture.js';
 
 const attempt = (over: Partial<AttemptRecord>): AttemptRecord => ({
   attempt: 1,
@@ -40,14 +40,49 @@ describe('attempt segments', () => {
     ]);
   });
 
-  it('puts a queued phase first once attempts carry queuedUntil, and clamps times into the attempt', () => {
-    expect(attemptSegments({ ...attempt({ runningAt: 3000 }), queuedUntil: 2000 }, 'k8s')).toEqual([
+  it('puts the queued phase first for a Job held by its queue, and clamps times into the attempt', () => {
+    expect(attemptSegments(attempt({ runningAt: 3000, queued: [{ from: 1000, to: 2000 }] }), 'k8s')).toEqual([
       { kind: 'queued', from: 1000, to: 2000 },
       { kind: 'pending', from: 2000, to: 3000 },
       { kind: 'running', from: 3000, to: 5000 },
     ]);
     expect(attemptSegments(attempt({ runningAt: 9000 }), 'k8s')).toEqual([
       { kind: 'pending', from: 1000, to: 5000 },
+    ]);
+    // Seen suspended a few ms after the create; queued until the end (failed at the suspended bound).
+    expect(
+      attemptSegments(
+        attempt({ status: 'failed', reason: 'UNSCHEDULABLE', queued: [{ from: 1004, to: 9000 }] }),
+        'k8s',
+      ),
+    ).toEqual([
+      { kind: 'pending', from: 1000, to: 1004 },
+      { kind: 'queued', from: 1004, to: 5000 },
+    ]);
+  });
+
+  it('queues a preempted attempt again; after its re-admission it counts as running, as a retried pod', () => {
+    const preempted = attempt({
+      runningAt: 1500,
+      finishedAt: 9000,
+      queued: [
+        { from: 1000, to: 1200 },
+        { from: 4000, to: 6000 },
+      ],
+    });
+    expect(attemptSegments(preempted, 'k8s')).toEqual([
+      { kind: 'queued', from: 1000, to: 1200 },
+      { kind: 'pending', from: 1200, to: 1500 },
+      { kind: 'running', from: 1500, to: 4000 },
+      { kind: 'queued', from: 4000, to: 6000 },
+      { kind: 'running', from: 6000, to: 9000 },
+    ]);
+    // A start that was not seen: all running outside the queue.
+    expect(attemptSegments({ ...preempted, runningAt: undefined } as AttemptRecord, 'k8s')).toEqual([
+      { kind: 'queued', from: 1000, to: 1200 },
+      { kind: 'running', from: 1200, to: 4000 },
+      { kind: 'queued', from: 4000, to: 6000 },
+      { kind: 'running', from: 6000, to: 9000 },
     ]);
   });
 
@@ -105,6 +140,23 @@ describe('summary and labels', () => {
     expect(attemptLabel(attempt({ status: 'cancelled' }), 1)).toBe('CANCELLED · 4.0 s');
   });
 
+  it('labels what the cluster did to an infrastructure failure, and the time queued', () => {
+    const [evicted, retried] = kueueRun.blocks.find((b) => b.uuid === 'load')!.attempts;
+    expect(attemptLabel(evicted!, 2)).toBe('#1 · EVICTED · infrastructure: evicted · 7.0 s');
+    expect(attemptLabel(retried!, 2)).toBe('#2 · 12 s');
+    const [train] = kueueRun.blocks.find((b) => b.uuid === 'train_gpu')!.attempts;
+    expect(attemptLabel(train!, 1)).toBe('queued 35 s · 1 m 10 s');
+  });
+
+  it('counts the time queued apart from pending, and the infrastructure failures', () => {
+    const s = summarize(kueueRun);
+    expect(s).toMatchObject({ queuedMs: 35_000, pendingMs: 5000, infrastructureFailures: 1, retries: 1 });
+    expect(s.queuedMs + s.pendingMs + s.runningMs).toBe(
+      kueueRun.blocks.flatMap((b) => b.attempts).reduce((sum, a) => sum + a.finishedAt - a.startedAt, 0),
+    );
+    expect(summarize(timelineRun).queuedMs).toBe(0);
+  });
+
   it('names the blocking upstream of a skipped block', () => {
     const [report, notify] = timelineRun.blocks.slice(6);
     expect(idleNote(report!, timelineRun)).toBe('skipped: upstream train_model failed');
@@ -120,6 +172,21 @@ describe('timeline page', () => {
   it('marks the critical path only when it knows the DAG', () => {
     expect(renderTimeline(timelineRun, { upstream: timelineUpstream })).toContain('class="row critical');
     expect(renderTimeline(timelineRun)).not.toContain('class="row critical');
+  });
+
+  it('marks infrastructure failures and draws queued segments, with their legend, only when there are some', () => {
+    const page = renderTimeline(kueueRun);
+    expect(page).toMatch(
+      /class="attempt failed infrastructure" data-attempt="1"[^>]*data-infrastructure="Evicted"/,
+    );
+    expect(page).toContain('data-kind="queued"');
+    expect(page).toContain('data-legend="queued"');
+    expect(page).toContain('data-legend="infrastructure"');
+    expect(page).toContain('data-stat="queued / pending / running"');
+    const plain = renderTimeline(timelineRun);
+    for (const absent of ['data-legend="queued"', 'data-legend="infrastructure"', 'data-kind="queued"'])
+      expect(plain).not.toContain(absent);
+    expect(plain).toContain('data-stat="pending / running"');
   });
 
   it('gives every attempt at least the minimum width and keeps it inside the chart', () => {

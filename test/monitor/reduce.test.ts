@@ -603,7 +603,7 @@ describe('suspended Jobs (Kueue and friends)', () => {
 
   it('does not fail a queued Job for having no pod, but bounds the queueing itself', () => {
     const queued = fold([jobAt(suspended('1', true), T0), { kind: 'tick', at: T0 + 10 * MIN }]);
-    expect(queued.state.phase).toBe('submitted');
+    expect(queued.state.phase).toBe('queued');
     expect(nextDeadline(queued.state, defaultMonitorPolicy)).toBe(T0 + 60 * MIN);
     const { state } = fold([jobAt(suspended('1', true), T0), { kind: 'tick', at: T0 + 60 * MIN }]);
     expect(state).toMatchObject({ phase: 'failed', reason: 'UNSCHEDULABLE' });
@@ -616,7 +616,7 @@ describe('suspended Jobs (Kueue and friends)', () => {
       jobAt(suspended('2', false), T0 + 30 * MIN),
       { kind: 'tick', at: T0 + 34 * MIN },
     ]);
-    expect(state.phase).toBe('submitted');
+    expect(state.phase).toBe('pending');
     expect(nextDeadline(state, defaultMonitorPolicy)).toBe(T0 + 35 * MIN);
   });
 });

@@ -1,4 +1,5 @@
 import type { BlockOutcome, PipelineResult } from '../../executor/pipeline-types.js';
+import { infrastructureEvent } from '../../monitor/job-outcome.js';
 import { plural } from '../words.js';
 import {
   attemptLabel,
@@ -55,10 +56,13 @@ code{font:12px ui-monospace,monospace;background:#f3f3f3;padding:0 4px;border-ra
 .seg.pending.succeeded{background:repeating-linear-gradient(135deg,#a9dcbb 0 4px,#d6efdf 4px 8px)}
 .seg.pending.failed{background:repeating-linear-gradient(135deg,#f0aaaa 0 4px,#f9d8d8 4px 8px)}
 .seg.pending.cancelled{background:repeating-linear-gradient(135deg,#cfcfcf 0 4px,#e8e8e8 4px 8px)}
-.seg.queued{background:repeating-linear-gradient(90deg,#b9c6d8 0 2px,#eef2f7 2px 5px)}
+.seg.queued{background:repeating-linear-gradient(90deg,#7d8fb0 0 2px,#e3e8f1 2px 5px)}
+.attempt.infrastructure{outline:2px dashed #c76d00;outline-offset:1px}
+.infra-mark{color:#c76d00;margin-right:3px}
 .attempt-label{position:absolute;font:11px/13px ui-monospace,'DejaVu Sans Mono',Menlo,Consolas,monospace;white-space:nowrap;color:#444}
 .attempt-label.failed,.attempt-label.cancelled{font-weight:600}
 .attempt-label.failed{color:#b02a2a}.attempt-label.cancelled{color:#666}
+.attempt-label.infrastructure{color:#9a5400}
 .idle-note{position:absolute;top:${BAR_TOP}px;font-size:12px;color:#777;font-style:italic;white-space:nowrap}
 .legend{display:flex;flex-wrap:wrap;gap:16px;margin-top:14px;font-size:12px;color:#444}
 .legend span{display:inline-flex;align-items:center;gap:6px}
@@ -68,9 +72,11 @@ code{font:12px ui-monospace,monospace;background:#f3f3f3;padding:0 4px;border-ra
 /**
  * A self-contained HTML page (no script, no external resource) that a person reads without hovering:
  * a summary (totals, slowest block, failures, critical path) above a chart with one row per block and
- * one bar per attempt, split into its pending and running phases, coloured by outcome; each attempt's
- * reason code and length are written under its bar, a skipped block names the upstream block that
- * stopped it, and the blocks of the critical path are outlined. Hovering adds the Job name and times.
+ * one bar per attempt, split into its queued, pending and running phases, coloured by outcome; each
+ * attempt's reason code and length are written under its bar (with what the cluster did to its pod
+ * when it failed for an infrastructure reason: such a bar has a dashed outline and its label a `⚡`),
+ * a skipped block names the upstream block that stopped it, and the blocks of the critical path are
+ * outlined. Hovering adds the Job name and times.
  */
 export function renderTimeline(result: PipelineResult, options: TimelineOptions = {}): string {
   const stats = summarize(result);
@@ -148,31 +154,46 @@ function renderRow(
           `<div class="seg ${s.kind} ${attempt.status}" data-kind="${s.kind}" style="flex:${Math.max(1, s.to - s.from)} 1 0" title="${s.kind} ${formatDuration(s.to - s.from)}"></div>`,
       )
       .join('');
+    const cause = attempt.infrastructure;
     const hover = [
       `${block.uuid} attempt ${attempt.attempt}: ${attempt.status}${attempt.reason ? ` (${attempt.reason})` : ''}`,
       ...(attempt.jobName ? [`Job ${attempt.jobName}`] : []),
       `${formatDuration(attempt.startedAt - result.startedAt)} → ${formatDuration(attempt.finishedAt - result.startedAt)}`,
+      ...(attempt.queuedMs ? [`queued ${formatDuration(attempt.queuedMs)} (held by its queue)`] : []),
+      ...(cause
+        ? [
+            `infrastructure: pod ${cause.pod} ${infrastructureEvent(cause)} (${cause.source} ${cause.reason}${cause.message ? `: ${cause.message}` : ''})`,
+          ]
+        : []),
       ...(attempt.message ? [attempt.message] : []),
     ].join('\n');
     const classes = [
       'attempt',
       attempt.status,
+      ...(cause ? ['infrastructure'] : []),
       ...(attempt.fromEarlierRun ? ['earlier'] : []),
       ...(critical ? ['critical'] : []),
     ];
+    const data = [
+      `data-attempt="${attempt.attempt}"`,
+      `data-status="${attempt.status}"`,
+      ...(attempt.reason ? [`data-reason="${attempt.reason}"`] : []),
+      ...(cause ? [`data-infrastructure="${escapeHtml(cause.reason)}"`] : []),
+    ].join(' ');
     parts.push(
-      `<div class="${classes.join(' ')}" data-attempt="${attempt.attempt}" data-status="${attempt.status}"${attempt.reason ? ` data-reason="${attempt.reason}"` : ''} style="left:${px(start)};width:${px(width)}" title="${escapeHtml(hover)}">${segments}</div>`,
+      `<div class="${classes.join(' ')}" ${data} style="left:${px(start)};width:${px(width)}" title="${escapeHtml(hover)}">${segments}</div>`,
     );
     // Labels go under the bar, on the first line where they do not run into the previous one.
     const label = attemptLabel(attempt, block.attempts.length);
-    const labelWidth = textWidth(label, CHAR_WIDTH);
+    const mark = cause ? '<span class="infra-mark">⚡</span>' : '';
+    const labelWidth = textWidth(label, CHAR_WIDTH) + (cause ? 2 * CHAR_WIDTH : 0);
     const left = Math.max(0, Math.min(start, CHART_WIDTH - labelWidth));
     let line = lineEnds.findIndex((end) => end + 8 <= left);
     if (line === -1) line = lineEnds.push(0) - 1;
     lineEnds[line] = left + labelWidth;
     const y = BAR_TOP + BAR_HEIGHT + 2 + line * LINE_HEIGHT;
     parts.push(
-      `<span class="attempt-label ${attempt.status}" data-attempt="${attempt.attempt}" style="left:${px(left)};top:${y}px">${escapeHtml(label)}</span>`,
+      `<span class="attempt-label ${attempt.status}${cause ? ' infrastructure' : ''}" data-attempt="${attempt.attempt}" style="left:${px(left)};top:${y}px">${mark}${escapeHtml(label)}</span>`,
     );
   }
   return { html: parts.join(''), height: BAR_TOP + BAR_HEIGHT + 6 + lineEnds.length * LINE_HEIGHT };
@@ -196,13 +217,21 @@ function renderSummary(stats: RunSummary, path: string[], result: PipelineResult
     stat(
       'Attempts',
       String(stats.attempts),
-      stats.retries > 0 ? plural(stats.retries, 'retry', 'retries') : 'no retry',
+      stats.retries > 0
+        ? `${plural(stats.retries, 'retry', 'retries')}${stats.infrastructureFailures > 0 ? ` (${stats.infrastructureFailures} infrastructure)` : ''}`
+        : 'no retry',
     ),
-    stat(
-      'Pending / running',
-      `${formatDuration(stats.pendingMs)} / ${formatDuration(stats.runningMs)}`,
-      'summed over attempts',
-    ),
+    stats.queuedMs > 0
+      ? stat(
+          'Queued / pending / running',
+          `${formatDuration(stats.queuedMs)} / ${formatDuration(stats.pendingMs)} / ${formatDuration(stats.runningMs)}`,
+          'summed over attempts',
+        )
+      : stat(
+          'Pending / running',
+          `${formatDuration(stats.pendingMs)} / ${formatDuration(stats.runningMs)}`,
+          'summed over attempts',
+        ),
     ...(stats.slowest ? [stat('Slowest block', stats.slowest.uuid, formatDuration(stats.slowest.ms))] : []),
     ...(path.length > 0 ? [stat('Critical path', path.join(' → '), formatDuration(pathSpan))] : []),
   ];
@@ -219,13 +248,22 @@ function renderSummary(stats: RunSummary, path: string[], result: PipelineResult
 }
 
 function renderLegend(result: PipelineResult, critical: boolean): string {
-  const statuses = new Set(result.blocks.flatMap((b) => b.attempts.map((a) => a.status)));
+  const attempts = result.blocks.flatMap((b) => b.attempts);
+  const statuses = new Set(attempts.map((a) => a.status));
   const items = [
+    ...(attempts.some((a) => a.queuedMs)
+      ? ['<span data-legend="queued"><i class="seg queued"></i>queued (suspended, held by its queue)</span>']
+      : []),
     '<span><i class="seg running succeeded"></i>running</span>',
     '<span><i class="seg pending succeeded"></i>pending (submitted, no container yet)</span>',
     ...(['failed', 'cancelled'] as const)
       .filter((s) => statuses.has(s))
       .map((s) => `<span><i class="seg running ${s}"></i>${s} attempt</span>`),
+    ...(attempts.some((a) => a.infrastructure)
+      ? [
+          '<span data-legend="infrastructure"><i style="outline:2px dashed #c76d00;outline-offset:-2px"></i>⚡ failed for an infrastructure reason (preempted, evicted, node lost)</span>',
+        ]
+      : []),
     ...(critical ? ['<span><i style="box-shadow:0 0 0 2px #1f3b73"></i>critical path</span>'] : []),
   ];
   return `<div class="legend">${items.join('')}</div>`;

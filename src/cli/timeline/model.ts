@@ -1,9 +1,10 @@
 import type { AttemptRecord, BlockOutcome, PipelineResult } from '../../executor/pipeline-types.js';
+import { infrastructureEvent } from '../../monitor/job-outcome.js';
 
 /**
- * One phase of an attempt on the time axis. `pending`: submitted, no container running yet (pod being
- * scheduled, image pulled); `running`: the container ran. A `queued` phase (a suspended Job waiting for
- * admission) will come first once attempts record when they were admitted.
+ * One phase of an attempt on the time axis. `queued`: its Job was suspended, held by a queue (Kueue)
+ * until admitted, or again after a preemption; `pending`: submitted or admitted, no container running
+ * yet (pod being scheduled, image pulled); `running`: the container ran.
  */
 export interface Segment {
   kind: 'queued' | 'pending' | 'running';
@@ -11,45 +12,51 @@ export interface Segment {
   to: number;
 }
 
-/**
- * The times of an attempt the chart uses. `queuedUntil` (when a suspended Job was admitted) is not
- * recorded by the executor yet; when it is, {@link AttemptRecord} carries it and the chart shows it.
- */
+/** The times of an attempt the chart uses. */
 export type AttemptTimes = Pick<
   AttemptRecord,
-  'startedAt' | 'runningAt' | 'finishedAt' | 'status' | 'exitCode'
-> & {
-  queuedUntil?: number;
-};
+  'startedAt' | 'runningAt' | 'finishedAt' | 'status' | 'exitCode' | 'queued'
+>;
 
 /**
- * The phases of one attempt, in order, empty ones left out. Without `runningAt` the attempt either
- * never started a container (all pending: an image that cannot be pulled, say) or its start was not
- * seen (a local block, a succeeded or exited attempt adopted from an earlier run): then it is all running.
+ * The phases of one attempt, in order, empty ones left out. Its `queued` intervals are queued; the rest
+ * is pending until its first container ran (`runningAt`), running after it. So the time between a
+ * re-admission after a preemption and the new pod's start counts as running, as a retried pod's does.
+ * Without `runningAt` the attempt either never started a container (all pending: an image that cannot be
+ * pulled, say) or its start was not seen (a local block, a succeeded or exited attempt adopted from an
+ * earlier run): then it is all running, outside its queued intervals.
  */
 export function attemptSegments(attempt: AttemptTimes, executor: BlockOutcome['executor']): Segment[] {
   const { startedAt, finishedAt } = attempt;
   const clamp = (t: number) => Math.min(Math.max(t, startedAt), finishedAt);
-  const queuedTo = attempt.queuedUntil !== undefined ? clamp(attempt.queuedUntil) : startedAt;
   const ran =
     attempt.runningAt !== undefined ||
     executor === 'local' ||
     attempt.status === 'succeeded' ||
     attempt.exitCode !== undefined;
-  const runFrom =
-    attempt.runningAt !== undefined
-      ? clamp(Math.max(attempt.runningAt, queuedTo))
-      : ran
-        ? queuedTo
-        : finishedAt;
-  const segments: Segment[] = [
-    { kind: 'queued', from: startedAt, to: queuedTo },
-    { kind: 'pending', from: queuedTo, to: runFrom },
-    { kind: 'running', from: runFrom, to: finishedAt },
-  ];
-  const shown = segments.filter((s) => s.to > s.from);
+  const runFrom = attempt.runningAt !== undefined ? clamp(attempt.runningAt) : ran ? startedAt : finishedAt;
+  const queued = (attempt.queued ?? [])
+    .map((q) => ({ from: clamp(q.from), to: clamp(q.to) }))
+    .filter((q) => q.to > q.from);
+  const cuts = [...new Set([startedAt, finishedAt, runFrom, ...queued.flatMap((q) => [q.from, q.to])])].sort(
+    (a, b) => a - b,
+  );
+  const segments: Segment[] = [];
+  for (const [i, from] of cuts.slice(0, -1).entries()) {
+    const to = cuts[i + 1]!;
+    const kind: Segment['kind'] = queued.some((q) => q.from <= from && to <= q.to)
+      ? 'queued'
+      : from < runFrom
+        ? 'pending'
+        : 'running';
+    const last = segments.at(-1);
+    if (last?.kind === kind) segments[segments.length - 1] = { ...last, to };
+    else segments.push({ kind, from, to });
+  }
   // A zero-length attempt still gets one (minimum-width) bar, in the phase it ended in.
-  return shown.length > 0 ? shown : [{ kind: ran ? 'running' : 'pending', from: startedAt, to: finishedAt }];
+  return segments.length > 0
+    ? segments
+    : [{ kind: ran ? 'running' : 'pending', from: startedAt, to: finishedAt }];
 }
 
 /**
@@ -90,7 +97,10 @@ export interface RunSummary {
   counts: Partial<Record<BlockOutcome['status'], number>>;
   attempts: number;
   retries: number;
+  /** Attempts that failed for an infrastructure reason (`AttemptRecord.infrastructure`). */
+  infrastructureFailures: number;
   /** Summed over every attempt. */
+  queuedMs: number;
   pendingMs: number;
   runningMs: number;
   slowest?: { uuid: string; ms: number };
@@ -101,17 +111,15 @@ export interface RunSummary {
 export function summarize(result: PipelineResult): RunSummary {
   const counts: RunSummary['counts'] = {};
   let attempts = 0;
-  let pendingMs = 0;
-  let runningMs = 0;
+  let infrastructureFailures = 0;
+  const ms: Record<Segment['kind'], number> = { queued: 0, pending: 0, running: 0 };
   let slowest: RunSummary['slowest'];
   for (const block of result.blocks) {
     counts[block.status] = (counts[block.status] ?? 0) + 1;
     attempts += block.attempts.length;
     for (const attempt of block.attempts) {
-      for (const s of attemptSegments(attempt, block.executor)) {
-        if (s.kind === 'running') runningMs += s.to - s.from;
-        else pendingMs += s.to - s.from;
-      }
+      if (attempt.infrastructure) infrastructureFailures++;
+      for (const s of attemptSegments(attempt, block.executor)) ms[s.kind] += s.to - s.from;
     }
     if (block.startedAt !== undefined && block.finishedAt !== undefined) {
       const ms = block.finishedAt - block.startedAt;
@@ -127,14 +135,20 @@ export function summarize(result: PipelineResult): RunSummary {
     counts,
     attempts,
     retries: attempts - ran,
-    pendingMs,
-    runningMs,
+    infrastructureFailures,
+    queuedMs: ms.queued,
+    pendingMs: ms.pending,
+    runningMs: ms.running,
     ...(slowest ? { slowest } : {}),
     failures,
   };
 }
 
-/** The words under an attempt's bar: its number (when retried), its reason and its length. */
+/**
+ * The words under an attempt's bar: its number (when retried), its reason, what the cluster did to its
+ * pod when it failed for an infrastructure reason (`infrastructure: evicted`), the time it was queued
+ * (when it was), and its length.
+ */
 export function attemptLabel(attempt: AttemptRecord, attemptsOfBlock: number): string {
   const parts: string[] = [];
   if (attemptsOfBlock > 1) parts.push(`#${attempt.attempt}`);
@@ -144,6 +158,8 @@ export function attemptLabel(attempt: AttemptRecord, attemptsOfBlock: number): s
       reason === 'EXIT_CODE' && attempt.exitCode !== undefined ? `EXIT_CODE ${attempt.exitCode}` : reason,
     );
   }
+  if (attempt.infrastructure) parts.push(`infrastructure: ${infrastructureEvent(attempt.infrastructure)}`);
+  if (attempt.queuedMs) parts.push(`queued ${formatDuration(attempt.queuedMs)}`);
   parts.push(formatDuration(attempt.finishedAt - attempt.startedAt));
   return parts.join(' · ');
 }
