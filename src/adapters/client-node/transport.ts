@@ -101,6 +101,7 @@ export class KubeTransport {
       if (dispatcher) context.setDispatcher(dispatcher);
     }
     const response = await this.http.send(context).toPromise();
+    request.onResponse?.(response.httpStatusCode);
     return { response, generation };
   }
 }
