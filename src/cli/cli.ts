@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { version } from '../../package.json';
 import { isK8sExecutorError } from '../errors/base.js';
-import { parseCliArgs, usageError } from './args.js';
+import { type CliArgs, parseCliArgs, usageError } from './args.js';
 import { helpText } from './commands.js';
 import { explainCommand } from './explain.js';
 import { preflightCommand } from './preflight.js';
@@ -54,6 +54,7 @@ export async function main(
       process.stderr.write(`${helpText()}\n`);
       return EXIT.usage;
     }
+    checkRunIds(args);
     if (args.project !== undefined) await checkProjectDir(args.project, args.command);
     switch (args.command) {
       case 'render':
@@ -118,6 +119,20 @@ async function withCancel(
 /** 141 (128 + SIGPIPE) when the reader went away; 1 for any other write error (a full disk, say). */
 function exitCodeOfLoss(loss: OutputLoss): number {
   return loss.code === 'EPIPE' ? EXIT.outputClosed : EXIT.failed;
+}
+
+/** An empty run id would give the Job a name without it (and every such run one identity). */
+function checkRunIds(args: CliArgs): void {
+  for (const [flag, value] of [
+    ['--pipeline-run-id', args.pipelineRunId],
+    ['--block-run-id', args.blockRunId],
+  ] as const) {
+    if (value !== undefined && value.trim() === '')
+      throw usageError(
+        `${flag} needs a run id, got "${value}" (the id the orchestrator assigned, such as 42)`,
+        args.command,
+      );
+  }
 }
 
 /** A `--project` that is not a directory is named as such, before anything reads inside it. */

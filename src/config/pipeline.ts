@@ -261,7 +261,18 @@ export function parsePipeline(
     );
   }
   const pipelineRetry = retryOf(undefined, root.retry_config, ['retry_config'], add);
-  const uuid = typeof root.uuid === 'string' ? root.uuid : lastFolder(document.file);
+  const folder = pipelineFolder(document.file);
+  const written = typeof root.uuid === 'string' ? root.uuid : undefined;
+  if (folder !== undefined && written !== undefined && written !== folder) {
+    const location = document.locate(['uuid']);
+    check.warnings.push({
+      code: 'PIPELINE_UUID_MISMATCH',
+      path: 'uuid',
+      message: `the pipeline's uuid "${written}" is not the name of its folder "${folder}": Mage knows a pipeline by its folder, and so does k8s-executor (run it with --pipeline ${folder}); set uuid: ${folder}, or rename the folder.`,
+      ...(location ? { location } : {}),
+    });
+  }
+  const uuid = folder ?? written ?? lastFolder(document.file);
   return {
     definition: {
       uuid,
@@ -306,4 +317,10 @@ function upstreamOf(value: unknown, path: DocumentPath, add: DocumentChecker['ad
 function lastFolder(file: string): string {
   const parts = file.split(/[/\\]/);
   return parts.at(-2) ?? file;
+}
+
+/** The `<uuid>` of a file `.../pipelines/<uuid>/metadata.yaml`, the pipeline's uuid for Mage. */
+function pipelineFolder(file: string): string | undefined {
+  const parts = file.split(/[/\\]/);
+  return parts.at(-3) === 'pipelines' ? parts.at(-2) : undefined;
 }
