@@ -55,9 +55,9 @@ const PLACEHOLDERS = { pipelineRunId: '0', triggerName: 'trigger', attempt: 1 } 
 /**
  * Every problem and warning of the snapshot's project and pipeline, checking what a run would do: the
  * files' own keys and structure, and the resolved config of every Job the run would create (each `k8s`
- * block in `dag` mode, the whole-pipeline Job in `single-job` mode; in `dag` mode also that no two blocks' Jobs
- * would get the same name), with placeholder identity values (run
- * ids `0`, trigger `trigger`, attempt 1) for templates. Without a pipeline, the project, template and policy
+ * block in `dag` mode, and that no two of them get the same Job name; the whole-pipeline Job in
+ * `single-job` mode), with placeholder identity values (run ids `0`, trigger `trigger`, attempt 1) for
+ * templates. Without a pipeline, the project, template and policy
  * layers are still checked (except for the image, as no Job would be built). Never throws.
  */
 export function checkSnapshot(
