@@ -177,9 +177,9 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
       'Running the same --pipeline-run-id again resumes it: finished blocks are kept, running Jobs adopted.',
       'A block whose config changed since its earlier attempt is reported (each field, where it is set);',
       'a succeeded one is run again only with --rerun-changed (dag mode only).',
-      'Ctrl-C (or SIGTERM) deletes the Jobs this run created and exits 130.',
+      'Ctrl-C, SIGTERM or SIGHUP, or a closed stdout, deletes the Jobs this run created (exit 130, 143, 129, 141).',
     ],
-    exitCodes: '0 succeeded, 1 a block failed, 2 usage or config error, 130 cancelled',
+    exitCodes: '0 succeeded, 1 a block failed, 2 usage or config error, 129/130/141/143 cancelled',
   },
   preflight: {
     summary: 'check every Job of a pipeline against the live cluster, creating nothing',
@@ -265,7 +265,7 @@ function overview(): string {
     '      --version  the version of k8s-executor',
     '      --debug    print stack traces',
     '',
-    'Exit codes: 0 ok, 1 run or validation failed, 2 usage or config error, 130 cancelled.',
+    'Exit codes: 0 ok, 1 run or validation failed, 2 usage or config error, 129/130/141/143 cancelled.',
     DOCS,
   ].join('\n');
 }

@@ -1,6 +1,7 @@
 import { type BlockDefinition, type PipelineDefinition, UPSTREAM_OUTPUTS } from '../config/index.js';
 import { ConfigError } from '../errors/config-error.js';
 import { isolateCallback } from '../errors/isolate-callback.js';
+import { runIdClashes } from '../naming/run-id-clashes.js';
 import type { Clock } from '../ports/clock.js';
 import type { ConfigSnapshot } from '../ports/config-source.js';
 import type { JobClient } from '../ports/job-client.js';
@@ -81,6 +82,7 @@ export function dagContext(input: {
   const k8sTypes = new Set((settings.k8sExecutorTypes ?? ['k8s']).map((t) => t.toLowerCase()));
   const blockRunId = (uuid: string) => blockRunIdOf(request, uuid);
   checkBlockUuids(request, pipeline);
+  checkJobNamesDistinct(pipeline, blockRunId, (block) => k8sTypes.has(block.executorType.toLowerCase()));
   const own = (uuid: string) => request.blockOverrides?.[uuid];
   const blockRun = (
     block: BlockDefinition,
@@ -141,6 +143,29 @@ function checkBlockUuids(request: PipelineRun, pipeline: PipelineDefinition): vo
       code: 'UNKNOWN_BLOCK' as const,
       path,
       message: `${path} names block "${uuid}", which pipeline "${pipeline.uuid}" does not have: the blocks are ${known.map((k) => `"${k}"`).join(', ') || 'none'}.`,
+    })),
+  );
+}
+
+/**
+ * @throws ConfigError (`INVALID_VALUE`) when two k8s blocks of the run would get one Job name: their block
+ * run ids differ only in case or `_`/`-` (docs/naming.md). Before any Job is created, rather than the second
+ * block failing with `JOB_NAME_COLLISION` while the first runs.
+ */
+function checkJobNamesDistinct(
+  pipeline: PipelineDefinition,
+  blockRunId: (uuid: string) => string,
+  isK8s: (block: BlockDefinition) => boolean,
+): void {
+  const clashes = runIdClashes(
+    pipeline.blocks.filter(isK8s).map((b) => [b.uuid, blockRunId(b.uuid)] as const),
+  );
+  if (clashes.length === 0) return;
+  throw new ConfigError(
+    clashes.map((uuids) => ({
+      code: 'INVALID_VALUE' as const,
+      path: 'blocks',
+      message: `Blocks ${uuids.map((u) => `"${u}"`).join(' and ')} of pipeline "${pipeline.uuid}" would get the same Job name (their block run ids differ only in case or "_"/"-"): rename one, or give them distinct blockRunIds.`,
     })),
   );
 }

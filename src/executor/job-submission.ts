@@ -120,7 +120,7 @@ function collision(prepared: PreparedJob, why: string): K8sExecutorError {
     'JOB_NAME_COLLISION',
     `A Job named "${prepared.jobName}" already exists in namespace "${prepared.namespace}" and ${why}.`,
     {
-      hint: 'Delete that Job, or set a different job_name_prefix or cluster id (MAGE_CLUSTER_UUID) so names do not collide.',
+      hint: 'Delete that Job, or set a different job_name_prefix or cluster id (MAGE_CLUSTER_UUID) so names do not collide; within one run, two run ids that differ only in case or `_`/`-` get one name (docs/naming.md).',
     },
   );
 }

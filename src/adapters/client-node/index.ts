@@ -36,6 +36,8 @@ export interface ClientNodeOptions {
    * headers within it, and then have no time limit. @default 30_000
    */
   requestTimeoutMs?: number;
+  /** An exec credential plugin still running after this long is killed and the request fails. @default requestTimeoutMs */
+  execTimeoutMs?: number;
   /**
    * Keep-alive connections to the API server shared by all non-streaming requests (create, get, list,
    * delete, log reads); more requests at once wait for a free connection, within their time limit.
@@ -97,6 +99,7 @@ export function createClientNodeAdapters(options: ClientNodeOptions = {}): Loade
       kubeconfigPath: options.kubeconfigPath,
       context: options.context,
       clock: options.clock,
+      execTimeoutMs: options.execTimeoutMs ?? options.requestTimeoutMs,
     });
     return loaded;
   };
