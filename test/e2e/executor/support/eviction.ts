@@ -1,8 +1,7 @@
 // A pod evicted through the API, as `kubectl drain` does it: the API server adds the pod's
 // `DisruptionTarget` condition (reason `EvictionByEvictionAPI`) and deletes it with its grace period;
 // KWOK then plays the kill (test/e2e/cluster/kwok-stages.yaml, pod-kill-on-delete: Failed, exit 137).
-import type { TestNamespace } from './cluster.js';
-import { eventually } from './cluster.js';
+import { eventually, type TestNamespace } from './cluster.js';
 
 /** Evicts one pod through the eviction subresource (a policy/v1 Eviction). */
 export async function evictPod(ns: TestNamespace, podName: string): Promise<void> {

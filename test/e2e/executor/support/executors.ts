@@ -68,8 +68,6 @@ export interface E2eExecutorOptions {
   onHubEvent?: (event: HubEvent) => void;
   /** The pipeline executor keeps every Job after a run. @default false */
   keepJobs?: boolean;
-  /** The pipeline executor's bound on infrastructure retries per block. @default 3 */
-  infrastructureRetries?: number;
 }
 
 /** A block and a pipeline executor over the real client-node adapter, sharing one set of watches. */
@@ -107,9 +105,6 @@ export function e2eExecutors(options: E2eExecutorOptions): E2eExecutors {
     pipelines: new K8sPipelineExecutor({
       ...shared,
       ...(options.keepJobs !== undefined ? { keepJobs: options.keepJobs } : {}),
-      ...(options.infrastructureRetries !== undefined
-        ? { infrastructureRetries: options.infrastructureRetries }
-        : {}),
     }),
     close: () => watchHubs.close(),
   };
