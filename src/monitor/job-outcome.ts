@@ -66,7 +66,11 @@ const POD_DECIDED_REASONS: ReadonlySet<ErrorCode> = new Set([
 export function infrastructureCause(state: BlockState): InfrastructureCause | undefined {
   if (state.phase !== 'failed' || !state.reason || !POD_DECIDED_REASONS.has(state.reason)) return undefined;
   const pod = lastFailedPod(state);
-  if (!pod) return undefined;
+  return pod ? podInfrastructureCause(pod) : undefined;
+}
+
+/** Whether the cluster rather than the block ended this failed pod, and how Kubernetes said so. */
+function podInfrastructureCause(pod: PodRecord): InfrastructureCause | undefined {
   if (pod.disruption) {
     return {
       pod: pod.name,
@@ -192,7 +196,7 @@ function backoffCause(
   state: BlockState,
 ): Extract<JobOutcome, { phase: 'failed' }> {
   const backoffLimit = job.spec?.backoffLimit ?? KUBERNETES_DEFAULT_BACKOFF_LIMIT;
-  const failedCount = Math.max(state.failedPods, job.status?.failed ?? 0, 1);
+  const failedCount = Math.max(countedFailures(job) ?? state.failedPods, 1);
   const tally = `after ${failedCount} of ${backoffLimit + 1} allowed pods failed`;
   const terminated = pod?.terminated;
   if (terminated?.reason === 'OOMKilled') {
@@ -220,10 +224,15 @@ function backoffCause(
     };
   }
   if (terminated && terminated.exitCode !== 0) {
+    // A container stopped because the cluster ended its pod (a drain, a preemption) did not fail on its own.
+    const cause = pod ? podInfrastructureCause(pod) : undefined;
+    const why = cause
+      ? `its pod was ${infrastructureEvent(cause)} (${cause.reason}${cause.message ? `: ${cause.message}` : ''}), not failed by the block's code; running it again can succeed`
+      : "the block's own code failed, see its last log lines";
     return {
       phase: 'failed',
       reason: 'EXIT_CODE',
-      message: `Container "${terminated.containerName}" exited with code ${terminated.exitCode} ${tally}; the block's own code failed, see its last log lines.`,
+      message: `Container "${terminated.containerName}" exited with code ${terminated.exitCode} ${tally}; ${why}.`,
     };
   }
   const which = pod ? ` (last failed pod "${pod.name}"${pod.podReason ? `: ${pod.podReason}` : ''})` : '';
@@ -232,6 +241,20 @@ function backoffCause(
     reason: 'BACKOFF_LIMIT_EXCEEDED',
     message: `Job "${state.jobName}" reached its backoffLimit of ${backoffLimit}: ${failedCount} pods failed${which}; see the pod events and logs in this result.`,
   };
+}
+
+/**
+ * How many pods the Job controller counted against `backoffLimit`: its `failed` count plus the failed
+ * pods it has not moved into it yet (`uncountedTerminatedPods.failed`: it may write `FailureTarget`
+ * first). A pod its podFailurePolicy ignores (by default, one lost to a disruption) is in neither, so
+ * this is the count the limit is about, not that of every pod seen failed. Undefined when the Job
+ * says nothing of it.
+ */
+function countedFailures(job: Job): number | undefined {
+  const uncounted = (job.status?.['uncountedTerminatedPods'] as { failed?: unknown } | undefined)?.failed;
+  const pending = Array.isArray(uncounted) ? uncounted.length : 0;
+  const failed = job.status?.failed;
+  return failed === undefined && pending === 0 ? undefined : (failed ?? 0) + pending;
 }
 
 /** The newest pod that failed. */

@@ -3,7 +3,7 @@ import { infrastructureCause } from '../../src/monitor/job-outcome.js';
 import { summarizePod } from '../../src/monitor/pod-summary.js';
 import { defaultMonitorPolicy, initialBlockState, reduce } from '../../src/monitor/reduce.js';
 import type { BlockState } from '../../src/monitor/types.js';
-import type { Pod } from '../../src/types/kube.js';
+import type { Job, Pod } from '../../src/types/kube.js';
 import { failedJob, iso, JOB_NAME, job, pod, T0, terminated } from './kube-fixtures.js';
 
 /** Whether a failed block failed because the cluster ended its pod (preemption, eviction, drain, node lost). */
@@ -59,6 +59,10 @@ describe('infrastructureCause', () => {
       disrupted(exited(143), 'PreemptionByScheduler', 'Preempted by a pod of priority 1000'),
     );
     expect(state).toMatchObject({ phase: 'failed', reason: 'EXIT_CODE', exitCode: 143 });
+    // The sentence does not blame the block's code for a container the cluster stopped.
+    expect(state.message).toBe(
+      'Container "mage-job-container" exited with code 143 after 1 of 1 allowed pods failed; its pod was preempted (PreemptionByScheduler: Preempted by a pod of priority 1000), not failed by the block\'s code; running it again can succeed.',
+    );
     expect(infrastructureCause(state)).toEqual({
       pod: 'p-1',
       source: 'DisruptionTarget',
@@ -81,6 +85,7 @@ describe('infrastructureCause', () => {
 
   it("says nothing of the block's own failures: an exit code, an OOM kill, a deadline, a success", () => {
     expect(infrastructureCause(failedWith(exited(1)))).toBeUndefined();
+    expect(failedWith(exited(1)).message).toContain("the block's own code failed, see its last log lines");
     expect(infrastructureCause(failedWith(exited(137, 'OOMKilled')))).toBeUndefined();
     const evictedPastDeadline = failedWith(
       pod({
@@ -137,5 +142,40 @@ describe('infrastructureCause', () => {
     state = reduce(state, { kind: 'job', job: failed, at: T0 + 9000 }, defaultMonitorPolicy);
     expect(state.reason).toBe('EXIT_CODE');
     expect(infrastructureCause(state)).toBeUndefined();
+  });
+
+  it('counts what the Job counted: a disruption its podFailurePolicy ignored is not one of the allowed pods', () => {
+    // Seen on the e2e control plane: an evicted pod (DisruptionTarget, ignored by the default policy),
+    // then its replacement exits 3; the Job counts 1 failure of backoffLimit 0, not 2.
+    const evicted = disrupted(exited(137), 'EvictionByEvictionAPI', 'Eviction API: evicting');
+    const second = pod({
+      name: 'p-2',
+      created: T0 + 6000,
+      rv: '12',
+      phase: 'Failed',
+      main: terminated(3, 'Error', T0 + 7000, T0 + 8000),
+    });
+    const failedAfter = (status: Partial<NonNullable<Job['status']>>) => {
+      let state = initialBlockState(JOB_NAME, T0);
+      state = reduce(state, { kind: 'pod', pod: evicted, at: T0 + 5000 }, defaultMonitorPolicy);
+      state = reduce(state, { kind: 'pod', pod: second, at: T0 + 8000 }, defaultMonitorPolicy);
+      const failed = failedJob({
+        rv: '20',
+        reason: 'BackoffLimitExceeded',
+        message: 'limit',
+        failed: 1,
+        at: T0 + 9000,
+      });
+      const job = { ...failed, status: { ...failed.status, ...status } };
+      return reduce(state, { kind: 'job', job, at: T0 + 9000 }, defaultMonitorPolicy);
+    };
+
+    const counted = failedAfter({ failed: 1 });
+    expect(counted).toMatchObject({ reason: 'EXIT_CODE', exitCode: 3 });
+    expect(counted.message).toContain('exited with code 3 after 1 of 1 allowed pods failed');
+    expect(infrastructureCause(counted)).toBeUndefined();
+    // FailureTarget written before the pod moved from uncountedTerminatedPods into failed: the same count.
+    const uncounted = failedAfter({ failed: 0, uncountedTerminatedPods: { failed: ['uid-p-2'] } });
+    expect(uncounted.message).toContain('after 1 of 1 allowed pods failed');
   });
 });

@@ -5,6 +5,8 @@ import { readFileSync } from 'node:fs';
  * pod's annotations (see `kwok-stages.yaml`); on any other cluster the annotations do nothing.
  *
  * - `succeed`: Running, then Succeeded (container terminated, exit 0, reason `Completed`).
+ *   With {@link FateOptions.terminationMessage}, the terminated container carries that `message`
+ *   (so do `fail` and `oom`).
  * - `fail`: Running, then Failed (terminated, exit `exitCode`, reason `Error`).
  * - `oom`: Running, then Failed (terminated, exit 137, reason `OOMKilled`).
  * - `image-pull`: stays Pending, container waiting with reason `ImagePullBackOff`.
@@ -18,6 +20,11 @@ export const FATE_ANNOTATION = 'e2e.k8s-executor/fate';
 export const EXIT_CODE_ANNOTATION = 'e2e.k8s-executor/exit-code';
 /** Pod annotation with how long the container runs before `succeed`/`fail`/`oom` end it. @default "1" */
 export const RUN_SECONDS_ANNOTATION = 'e2e.k8s-executor/run-seconds';
+/**
+ * Pod annotation with what the container "wrote" to its termination message file: KWOK copies it into
+ * `status.containerStatuses[*].state.terminated.message` when the pod ends (`succeed`, `fail`, `oom`).
+ */
+export const TERMINATION_MESSAGE_ANNOTATION = 'e2e.k8s-executor/termination-message';
 
 /** What a test wants to happen to the pods of one Job. */
 export interface FateOptions {
@@ -26,6 +33,8 @@ export interface FateOptions {
   readonly exitCode?: number;
   /** Seconds in Running before the container terminates. @default 1 */
   readonly runSeconds?: number;
+  /** The container's termination message when it terminates (`{"rows": 3}` makes a block's `output`). */
+  readonly terminationMessage?: string;
 }
 
 /**
@@ -41,6 +50,9 @@ export function fateAnnotations(options: FateOptions): Readonly<Record<string, s
     [FATE_ANNOTATION]: options.fate,
     ...(options.exitCode === undefined ? {} : { [EXIT_CODE_ANNOTATION]: String(options.exitCode) }),
     ...(options.runSeconds === undefined ? {} : { [RUN_SECONDS_ANNOTATION]: String(options.runSeconds) }),
+    ...(options.terminationMessage === undefined
+      ? {}
+      : { [TERMINATION_MESSAGE_ANNOTATION]: options.terminationMessage }),
   };
 }
 

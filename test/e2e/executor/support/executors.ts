@@ -22,6 +22,8 @@ export interface E2eBlock {
   readonly fate?: FateOptions;
   /** The block's `executor_config` (merged under the fate annotations). */
   readonly config?: Readonly<Record<string, unknown>>;
+  /** The block's Mage `retry_config` (`retries`, `delay`, ...). */
+  readonly retryConfig?: Readonly<Record<string, unknown>>;
 }
 
 /**
@@ -42,6 +44,7 @@ export function e2eProject(namespace: string, blocks: readonly E2eBlock[]): Reco
         type: 'transformer',
         upstream_blocks: [...(block.upstream ?? [])],
         executor_type: 'k8s',
+        ...(block.retryConfig ? { retry_config: block.retryConfig } : {}),
         executor_config: {
           ...block.config,
           ...(block.fate ? { metadata: { annotations: { ...fateAnnotations(block.fate) } } } : {}),
@@ -63,6 +66,8 @@ export interface E2eExecutorOptions {
   pollIntervalMs?: number;
   /** Receives the shared watches' diagnostics (errors included). */
   onHubEvent?: (event: HubEvent) => void;
+  /** The pipeline executor keeps every Job after a run. @default false */
+  keepJobs?: boolean;
 }
 
 /** A block and a pipeline executor over the real client-node adapter, sharing one set of watches. */
@@ -97,7 +102,17 @@ export function e2eExecutors(options: E2eExecutorOptions): E2eExecutors {
   };
   return {
     blocks: new K8sBlockExecutor(shared),
-    pipelines: new K8sPipelineExecutor(shared),
+    pipelines: new K8sPipelineExecutor({
+      ...shared,
+      ...(options.keepJobs !== undefined ? { keepJobs: options.keepJobs } : {}),
+    }),
     close: () => watchHubs.close(),
   };
+}
+
+/** The 1-based line of the first line of a project file's text that contains `needle`. */
+export function lineOf(text: string, needle: string): number {
+  const index = text.split('\n').findIndex((line) => line.includes(needle));
+  if (index < 0) throw new Error(`no line contains ${JSON.stringify(needle)}`);
+  return index + 1;
 }
