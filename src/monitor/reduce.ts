@@ -169,7 +169,7 @@ function applyJob(state: BlockState, job: Job, at: number, policy: MonitorPolicy
   const seen: BlockState = derive({
     ...withSuspension(state, job.spec?.suspend === true, at),
     ...(uid ? { jobUid: uid } : {}),
-    failedPods: Math.max(state.failedPods, job.status?.failed ?? 0),
+    ...(job.status?.failed !== undefined ? { jobFailed: job.status.failed } : {}),
   });
   const outcome = jobOutcome(job, seen);
   if (!outcome) return settle(seen, at, policy);
@@ -268,7 +268,8 @@ function derive(state: BlockState): BlockState {
   return {
     ...state,
     phase,
-    failedPods: Math.max(state.failedPods, failed),
+    // The Job's count once it has one (it knows which failures its podFailurePolicy ignored), else the pods'.
+    failedPods: state.jobFailed ?? Math.max(state.failedPods, failed),
     ...(current ? { currentPod: current.name } : {}),
     ...(startedAt !== undefined ? { startedAt } : {}),
   };

@@ -93,6 +93,11 @@ export interface BlockState {
   /** Count of failed pods seen (retries used). */
   failedPods: number;
   /**
+   * The Job's own count of failed pods (`status.failed`), once it reports one: the authority on what
+   * `backoffLimit` spent (pods a podFailurePolicy ignores, such as evicted ones, are not in it).
+   */
+  jobFailed?: number;
+  /**
    * Set while a Job failure waits for its last failed pod to be observed: the Job as last seen and
    * when the wait began (bounded by `podOutcomeGraceMs`).
    */

@@ -49,6 +49,36 @@ const runningPod = (name: string, created: number, rv: string) =>
   pod({ name, created, rv, phase: 'Running', main: running(created + 5 * S) });
 
 describe('reduce: success', () => {
+  it('counts failed pods as the Job does: an evicted pod its podFailurePolicy ignored is no retry spent', () => {
+    const { state } = fold([
+      jobAt(created, T0),
+      podAt(
+        pod({
+          name: 'p1',
+          created: T0 + S,
+          rv: '1002',
+          phase: 'Failed',
+          main: terminated(137, 'Error', T0 + 2 * S, T0 + 9 * S),
+        }),
+        T0 + 10 * S,
+      ),
+      jobAt(job({ rv: '1003', status: { active: 1, failed: 0 } }), T0 + 11 * S),
+      podAt(runningPod('p2', T0 + 12 * S, '1004'), T0 + 17 * S),
+      podAt(
+        pod({
+          name: 'p2',
+          created: T0 + 12 * S,
+          rv: '1005',
+          phase: 'Succeeded',
+          main: terminated(0, 'Completed', T0 + 17 * S, T0 + 30 * S),
+        }),
+        T0 + 31 * S,
+      ),
+      jobAt(completedJob('1006', T0 + 32 * S), T0 + 32 * S),
+    ]);
+    expect(state).toMatchObject({ phase: 'succeeded', failedPods: 0, currentPod: 'p2' });
+  });
+
   it('ends succeeded on Complete=True, through pending and running', () => {
     const { state, phases } = fold([
       jobAt(created, T0),

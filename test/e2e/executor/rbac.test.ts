@@ -205,25 +205,30 @@ describe.skipIf(!fatesAvailable())('RBAC: the documented minimal Role, as a Serv
     }
   });
 
-  // Without `list` nothing can be observed: the hub tells every follow, and `execute` fails at once
-  // with the classified 403 (PRODUCT.md §7), leaving the Job it created running (docs/runtime.md: deleting
-  // it is the user's choice; the test deletes it in `finally`).
-  it('without "list" on jobs: API_FORBIDDEN at once instead of waiting forever', async () => {
+  // Without `list` on jobs: the API server's streaming list (Kubernetes >= 1.32) syncs the shared watch with
+  // `watch` alone, so a block still runs to its end; a pipeline run, whose resume needs to list the run's
+  // Jobs by label, fails at once with the classified 403 (after trying twice more) and creates nothing.
+  it('without "list" on jobs: a block still runs (streaming list); a pipeline run fails at once, API_FORBIDDEN', async () => {
     await grantAllBut('list');
     const executors = executorsAsServiceAccount();
-    // Bounded by the test, not by the executor: the block itself is done in about 2 s.
-    const bound = AbortSignal.timeout(15_000);
+    const bound = AbortSignal.timeout(60_000);
     try {
-      const outcome = await executors.blocks.execute(runOf('no-list'), { signal: bound }).then(
-        (result) => result,
-        (e: unknown) => e,
-      );
+      const block = await executors.blocks.execute(runOf('no-list'), { signal: bound });
+      expect(block.status).toBe('succeeded');
 
+      const outcome = await executors.pipelines
+        .run({ pipelineUuid: E2E_PIPELINE, pipelineRunId: 'no-list' }, { signal: bound })
+        .then(
+          (result) => result,
+          (e: unknown) => e,
+        );
       expect(outcome).toMatchObject({
         code: 'API_FORBIDDEN',
         operation: { verb: 'list', resource: 'jobs', group: 'batch', namespace: ns.name },
       });
       expect((outcome as ApiError).message).toContain('cannot "list" "jobs" (group "batch")');
+      const created = await ns.batch.listNamespacedJob({ namespace: ns.name });
+      expect(created.items.map((j) => j.metadata?.name)).not.toContain('mage-data-prep-block-no-list-step');
     } finally {
       executors.close();
       await ns.batch
