@@ -1,4 +1,5 @@
 import type { ApiCallStats } from '../src/adapters/client-node/call-policy.js';
+import type { ProjectTarget } from './workload.js';
 
 /** One block of a generated workload: its uuid and the blocks it waits for. */
 export interface WorkloadBlock {
@@ -16,15 +17,33 @@ export interface RateLimit {
 export type WorkerTask =
   /** Sequential dry-run creates: the round-trip time of one API request. */
   | { kind: 'rtt'; kubeconfigPath: string; samples: number }
-  /** `count` independent blocks through one K8sBlockExecutor, all started at once. */
-  | { kind: 'blocks'; kubeconfigPath: string; count: number; withLogs: boolean; rateLimit: RateLimit }
-  /** One DAG pipeline run through K8sPipelineExecutor. */
+  /**
+   * `count` independent blocks through one K8sBlockExecutor, all started at once; the first
+   * `logBlocks` of them (all of them by default) with a log sink when `withLogs`.
+   */
+  | {
+      kind: 'blocks';
+      kubeconfigPath: string;
+      count: number;
+      withLogs: boolean;
+      logBlocks?: number;
+      rateLimit: RateLimit;
+      /** A real cluster's namespace and pod annotations (default: the fake server's). */
+      target?: ProjectTarget;
+      /** Report the lines each block received (`BlockTiming.lines`). */
+      keepLines?: boolean;
+    }
+  /** One DAG pipeline run through K8sPipelineExecutor (with a log sink when `withLogs`). */
   | {
       kind: 'dag';
       kubeconfigPath: string;
       blocks: WorkloadBlock[];
       concurrency: number;
       rateLimit: RateLimit;
+      withLogs?: boolean;
+      target?: ProjectTarget;
+      /** @default 1 */
+      pipelineRunId?: number;
     }
   /** The pure core (resolve + name + build), in a loop for `durationMs`. */
   | { kind: 'core'; durationMs: number };
@@ -39,8 +58,12 @@ export interface BlockTiming {
   detectedAt?: number;
   /** When `execute()` returned (after cleanup). */
   resultAt?: number;
+  /** When the executor first reported the block `running`. */
+  runningAt?: number;
   /** Log lines received through `onLog` (when logs were followed). */
   logLines?: number;
+  /** The lines themselves, when the task asked to keep them. */
+  lines?: string[];
 }
 
 /** What a worker reports back. */
@@ -53,12 +76,21 @@ export interface WorkerReport {
   baselineRssMiB: number;
   /** Wall time of the task, ms. */
   wallMs: number;
+  /** The most sockets (TCP connections, from `/proc/self/fd`) the process held at once, sampled every 100 ms. */
+  maxSockets: number;
   /** The adapter's own request counts. */
   apiCalls?: ApiCallStats;
   timings?: BlockTiming[];
   rttMs?: number[];
   /** DAG run: status and when the last block finished (ms since the epoch). */
-  dag?: { status: string; startedAt: number; lastBlockFinishedAt: number; finishedAt: number };
+  dag?: {
+    status: string;
+    startedAt: number;
+    lastBlockFinishedAt: number;
+    finishedAt: number;
+    /** Log lines delivered to `onLog` (when logs were followed). */
+    logLines?: number;
+  };
   /** Core throughput. */
   core?: CoreThroughput;
 }

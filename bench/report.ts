@@ -1,5 +1,5 @@
 import type { CoreRate, CoreThroughput } from './protocol.js';
-import type { BlocksOutcome, DagOutcome } from './scenarios.js';
+import type { BlocksOutcome, ChainOutcome, DagOutcome } from './scenarios.js';
 import { round, type Summary } from './stats.js';
 
 /** Everything one `npm run bench` measured (the shape of `bench/results/latest.json`). */
@@ -18,7 +18,9 @@ export interface BenchResults {
   latency: BlocksOutcome;
   latencyUnthrottled: BlocksOutcome;
   requestsPerBlock: { short: BlocksOutcome; long: BlocksOutcome };
+  chain: ChainOutcome;
   concurrent: BlocksOutcome;
+  many: BlocksOutcome;
   dag: DagOutcome;
   core: CoreThroughput;
 }
@@ -36,6 +38,23 @@ export function coreTargetMet(rate: CoreRate): boolean {
 
 /** Requests made once per executor and namespace, whatever the number of blocks. */
 const SHARED = ['list jobs', 'watch jobs', 'list pods', 'watch pods'];
+
+/** Issue 11's targets. */
+const CHAIN_REQUESTS_TARGET = 3;
+const HAND_OFF_P99_TARGET_MS = 5;
+const MANY_RSS_TARGET_MB = 300;
+const MANY_DETECTION_P99_TARGET_MS = 50;
+
+/** A chain's requests per block: all but the shared watches' and the run's own lists, by kind. */
+function chainPerBlock(chain: ChainOutcome): { kinds: [string, number][]; total: number } {
+  const kinds = Object.entries(chain.byCall)
+    .filter(([kind]) => !SHARED.includes(kind) && kind !== 'list jobs (run)')
+    .map(([kind, n]): [string, number] => [kind, n / chain.blocks])
+    .sort(([a], [b]) => a.localeCompare(b));
+  return { kinds, total: kinds.reduce((sum, [, v]) => sum + v, 0) };
+}
+
+const MB_PER_MIB = 1.048576;
 
 /** Mage polls `read_namespaced_job` every 5 s (docs/performance.md, "Mage"). */
 const MAGE_POLL_MS = 5000;
@@ -59,7 +78,17 @@ export function renderNumbers(r: BenchResults): string {
       : latency.detection.p99 > 100
         ? 'only when the client-side rate limit is not saturated (see "Detection latency")'
         : 'yes';
-  const outcomes = [latency, unthrottled, concurrent, r.requestsPerBlock.short, r.requestsPerBlock.long];
+  const { chain, many } = r;
+  const chainBlock = chainPerBlock(chain);
+  const manyRssMB = many.maxRssMiB * MB_PER_MIB;
+  const outcomes = [
+    latency,
+    unthrottled,
+    concurrent,
+    many,
+    r.requestsPerBlock.short,
+    r.requestsPerBlock.long,
+  ];
   const watchConnections = concurrent.maxOpenWatches;
   const requestsMet = Math.max(short.total, long.total) <= 4;
   const wrong = outcomes.reduce((sum, o) => sum + o.wrongResults, 0);
@@ -117,6 +146,29 @@ export function renderNumbers(r: BenchResults): string {
           overhead <= 0.1 ? 'yes' : overheadToLast <= 0.1 ? 'to the last block only' : 'no',
         ],
         [
+          `Chain of ${chain.blocks} sequential 1 s blocks: ≤ ${CHAIN_REQUESTS_TARGET} requests per block (create, log follow, delete)`,
+          `${round(chainBlock.total)} per block (${chainBlock.kinds.map(([k, v]) => `${round(v)} ${k}`).join(', ')}); ` +
+            `once per run: ${chainShared(chain)}`,
+          chainBlock.total <= CHAIN_REQUESTS_TARGET ? 'yes' : 'no',
+        ],
+        [
+          `Hand-off p99 ≤ ${HAND_OFF_P99_TARGET_MS} ms (upstream's final condition → downstream's create request)`,
+          `p50 ${ms(chain.handOff.p50)}, p99 ${ms(chain.handOff.p99)} over ${chain.handOff.count} hand-offs ` +
+            `(of which detection: p50 ${ms(chain.detection.p50)}, p99 ${ms(chain.detection.p99)})`,
+          chain.handOff.p99 <= HAND_OFF_P99_TARGET_MS ? 'yes' : 'no',
+        ],
+        [
+          `${many.blocks.toLocaleString('en-US')} concurrently running blocks: peak RSS ≤ ${MANY_RSS_TARGET_MB} MB`,
+          `${round(manyRssMB)} MB (${round(many.maxRssMiB)} MiB; ${round(many.baselineRssMiB)} MiB after loading the SDK), ` +
+            `${many.maxRunning} running at once`,
+          manyRssMB <= MANY_RSS_TARGET_MB ? 'yes' : 'no',
+        ],
+        [
+          `${many.blocks.toLocaleString('en-US')} concurrently running blocks: detection p99 ≤ ${MANY_DETECTION_P99_TARGET_MS} ms, 0 wrong results`,
+          `p99 ${ms(many.detection.p99)} (${many.detection.count} detected), ${many.wrongResults} wrong or missing results`,
+          many.detection.p99 <= MANY_DETECTION_P99_TARGET_MS && many.wrongResults === 0 ? 'yes' : 'no',
+        ],
+        [
           'Every block reaches its true final state',
           `${wrong} wrong or missing results`,
           wrong === 0 ? 'yes' : 'no',
@@ -149,7 +201,8 @@ export function renderNumbers(r: BenchResults): string {
       [
         latencyRow('1–4 s blocks, 10 % failing, logs followed, all started at once, default qps 20', latency),
         latencyRow('the same, qps 1000 (rate limit not saturated)', unthrottled),
-        latencyRow('concurrent 45 s blocks, qps 200', concurrent),
+        latencyRow('concurrent blocks, logs followed, qps 200', concurrent),
+        latencyRow(`concurrent blocks, no log sink, qps ${many.rateLimit.qps}`, many),
         [
           'DAG',
           String(dag.blocks),
@@ -224,27 +277,47 @@ export function renderNumbers(r: BenchResults): string {
       ],
     ),
     '',
-    `### ${concurrent.blocks} concurrent blocks`,
+    `### A chain of ${chain.blocks} sequential 1 s blocks`,
+    '',
+    'Through the pipeline executor (each block waits for the one before), logs followed, the default qps 20. ' +
+      "The hand-off is timed from the moment the fake server wrote the upstream's final condition to the moment " +
+      "it received the downstream's create request.",
     '',
     table(
       ['Measure', 'Value'],
       [
-        ['Blocks running at once', String(concurrent.blocks)],
-        ['Watch connections held (max)', String(concurrent.maxOpenWatches)],
+        ['Status', chain.status],
+        ['Requests (server)', `${chain.serverRequests}: ${callsText(chain.byCall)}`],
+        ['Hand-off gap', summaryText(chain.handOff)],
+        ["Detection (final condition → the executor's `succeeded` event)", summaryText(chain.detection)],
+        ['Log lines delivered / printed', `${chain.logLines.received} / ${chain.logLines.printed}`],
+        ['Wall time of `run()`', `${round(chain.wallMs / 1000)} s`],
+        ['Executor CPU time / peak RSS', `${round(chain.cpuMs / 1000)} s / ${round(chain.maxRssMiB)} MiB`],
+      ],
+    ),
+    '',
+    '### Many concurrent blocks',
+    '',
+    table(
+      ['Measure', `${concurrent.blocks} blocks, logs followed`, `${many.blocks} blocks, no log sink`],
+      [
+        ['Block run time', `${round(concurrent.blockMs / 1000)} s`, `${round(many.blockMs / 1000)} s`],
+        ['Rate limit (qps / burst)', rateText(concurrent), rateText(many)],
+        ['Blocks running at once (max)', String(concurrent.maxRunning), String(many.maxRunning)],
+        ['Watch connections held (max)', String(concurrent.maxOpenWatches), String(many.maxOpenWatches)],
+        ['Log streams open (max)', String(concurrent.maxOpenLogStreams), String(many.maxOpenLogStreams)],
+        ['Sockets held by the executor (max)', String(concurrent.maxSockets), String(many.maxSockets)],
+        ['Executor CPU time (user + system), whole run', cpuText(concurrent), cpuText(many)],
+        ['Executor peak RSS (after loading the SDK)', rssText(concurrent), rssText(many)],
+        ['Detection p50 / p99 / max', detectionText(concurrent), detectionText(many)],
+        ['Requests (server count)', requestsText(concurrent), requestsText(many)],
         [
-          'Executor CPU time (user + system), whole run',
-          `${round(concurrent.cpuMs / 1000)} s (${ms(concurrent.cpuMs / concurrent.blocks)} per block)`,
+          'Log lines delivered / printed',
+          concurrent.logLines ? `${concurrent.logLines.received} / ${concurrent.logLines.printed}` : '–',
+          '–',
         ],
-        [
-          'Executor peak RSS',
-          `${round(concurrent.maxRssMiB)} MiB (${round(concurrent.baselineRssMiB)} MiB after loading the SDK)`,
-        ],
-        [
-          'Requests (server count)',
-          `${concurrent.serverRequests} (${round(concurrent.serverRequests / concurrent.blocks)} per block)`,
-        ],
-        ['Wall time', `${round(concurrent.wallMs / 1000)} s`],
-        ['Wrong or missing results', String(concurrent.wrongResults)],
+        ['Wall time', `${round(concurrent.wallMs / 1000)} s`, `${round(many.wallMs / 1000)} s`],
+        ['Wrong or missing results', String(concurrent.wrongResults), String(many.wrongResults)],
       ],
     ),
     '',
@@ -288,6 +361,40 @@ export function renderNumbers(r: BenchResults): string {
       ]),
     ),
   ].join('\n');
+}
+
+function chainShared(chain: ChainOutcome): string {
+  return [...SHARED, 'list jobs (run)'].map((k) => `${chain.byCall[k] ?? 0} ${k}`).join(', ');
+}
+
+function callsText(byCall: Record<string, number>): string {
+  return Object.entries(byCall)
+    .map(([k, v]) => `${v} ${k}`)
+    .join(', ');
+}
+
+function summaryText(s: Summary): string {
+  return s.count === 0 ? '–' : `p50 ${ms(s.p50)}, p99 ${ms(s.p99)}, max ${ms(s.max)} (${s.count})`;
+}
+
+function rateText(o: BlocksOutcome): string {
+  return `${o.rateLimit.qps} / ${o.rateLimit.burst}`;
+}
+
+function cpuText(o: BlocksOutcome): string {
+  return `${round(o.cpuMs / 1000)} s (${ms(o.cpuMs / o.blocks)} per block)`;
+}
+
+function rssText(o: BlocksOutcome): string {
+  return `${round(o.maxRssMiB)} MiB (${round(o.baselineRssMiB)} MiB)`;
+}
+
+function detectionText(o: BlocksOutcome): string {
+  return `${ms(o.detection.p50)} / ${ms(o.detection.p99)} / ${ms(o.detection.max)}`;
+}
+
+function requestsText(o: BlocksOutcome): string {
+  return `${o.serverRequests} (${round(o.serverRequests / o.blocks)} per block)`;
 }
 
 /** Requests per block by kind, without the shared list/watch requests. */

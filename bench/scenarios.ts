@@ -2,10 +2,18 @@ import { fork } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PodScript } from '../src/testing/pod-script.js';
-import { type FakeApiServer, startFakeApiServer } from '../test/support/fake-apiserver/index.js';
+import {
+  type FakeApiServer,
+  preciseNow,
+  type Route,
+  startFakeApiServer,
+} from '../test/support/fake-apiserver/index.js';
 import type { BlockTiming, RateLimit, WorkerReport, WorkerTask, WorkloadBlock } from './protocol.js';
 import { type Summary, summarize } from './stats.js';
 import { blockIndexOf, layeredDag, scriptPlan } from './workload.js';
+
+/** The label that carries a pipeline run's id: a list selecting on it is the run's, not the hub's. */
+export const RUN_ID_LABEL = 'k8s-executor/pipeline-run-id';
 
 /** The adapter's defaults (client-go's): what a user gets without tuning. */
 export const DEFAULT_RATE_LIMIT: RateLimit = { qps: 20, burst: 30 };
@@ -29,12 +37,46 @@ export function runWorker(task: WorkerTask): Promise<WorkerReport> {
   });
 }
 
-/** Starts a fake API server whose Job `...<i>` plays `plan[i]`. */
-function serverFor(plan: readonly PodScript[]): Promise<FakeApiServer> {
+/**
+ * Starts a fake API server whose Job `...<i>` plays `plan[i]`. `onRequest` is called when a request
+ * has been received whole, before it is served.
+ */
+function serverFor(
+  plan: readonly PodScript[],
+  onRequest?: (route: Route, at: number) => void,
+): Promise<FakeApiServer> {
   return startFakeApiServer({
     namespace: 'bench',
     scripts: (jobName) => [plan[blockIndexOf(jobName)] ?? {}],
+    ...(onRequest
+      ? {
+          latencyMs: (route: Route) => {
+            onRequest(route, preciseNow());
+            return 0;
+          },
+        }
+      : {}),
   });
+}
+
+/** The most blocks running at once: a sweep over the intervals from `running` to detection. */
+export function maxRunningAtOnce(timings: readonly BlockTiming[]): number {
+  const edges = timings.flatMap((t) =>
+    t.runningAt !== undefined && t.detectedAt !== undefined
+      ? [
+          [t.runningAt, 1],
+          [t.detectedAt, -1],
+        ]
+      : [],
+  );
+  edges.sort((a, b) => a[0]! - b[0]! || a[1]! - b[1]!);
+  let running = 0;
+  let max = 0;
+  for (const [, step] of edges) {
+    running += step!;
+    max = Math.max(max, running);
+  }
+  return max;
 }
 
 /** Detection latencies (executor event − server condition write) and result latencies, in ms. */
@@ -79,16 +121,28 @@ export interface BlocksOutcome {
   serverRequests: number;
   maxOpenWatches: number;
   maxOpenLogStreams: number;
+  /** The most sockets the executor process held at once (sampled every 100 ms). */
+  maxSockets: number;
+  /** The most blocks running at once (from each block's `running` event to its detection). */
+  maxRunning: number;
+  /** Blocks given a log sink. */
+  logBlocks: number;
+  /** The longest scripted run time of a block, ms. */
+  blockMs: number;
+  rateLimit: RateLimit;
   cpuMs: number;
   maxRssMiB: number;
   baselineRssMiB: number;
   wallMs: number;
 }
 
-/** Runs `plan.length` independent blocks at once through one block executor. */
+/**
+ * Runs `plan.length` independent blocks at once through one block executor; with `withLogs`, the
+ * first `logBlocks` (default: all) get a log sink.
+ */
 export async function runBlocks(
   plan: readonly PodScript[],
-  options: { withLogs: boolean; rateLimit: RateLimit },
+  options: { withLogs: boolean; logBlocks?: number; rateLimit: RateLimit },
 ): Promise<BlocksOutcome> {
   const server = await serverFor(plan);
   try {
@@ -97,14 +151,21 @@ export async function runBlocks(
       kubeconfigPath: server.kubeconfigPath,
       count: plan.length,
       withLogs: options.withLogs,
+      ...(options.logBlocks !== undefined ? { logBlocks: options.logBlocks } : {}),
       rateLimit: options.rateLimit,
     });
     const stats = server.stats();
     const timings = report.timings ?? [];
+    const logBlocks = options.withLogs ? Math.min(options.logBlocks ?? plan.length, plan.length) : 0;
     const wrong = timings.flatMap((t) => {
       const script = plan[blockIndexOf(t.jobName)];
       const expected = (script?.exitCode ?? 0) === 0 ? 'succeeded' : `failed EXIT_CODE ${script?.exitCode}`;
-      const got = t.status === 'failed' ? `failed ${t.reason} ${t.exitCode ?? ''}`.trim() : t.status;
+      const got =
+        t.status === 'failed'
+          ? `failed ${t.reason} ${t.exitCode ?? ''}`.trim()
+          : t.status === 'rejected'
+            ? `execute() rejected with ${t.reason}`
+            : t.status;
       return got === expected ? [] : [{ jobName: t.jobName, expected, got }];
     });
     return {
@@ -115,7 +176,7 @@ export async function runBlocks(
         ? {
             logLines: {
               received: timings.reduce((sum, t) => sum + (t.logLines ?? 0), 0),
-              printed: plan.reduce((sum, p) => sum + (p.logs?.length ?? 0), 0),
+              printed: plan.slice(0, logBlocks).reduce((sum, p) => sum + (p.logs?.length ?? 0), 0),
             },
           }
         : {}),
@@ -125,10 +186,98 @@ export async function runBlocks(
       serverRequests: stats.requests,
       maxOpenWatches: stats.maxOpenWatches,
       maxOpenLogStreams: stats.maxOpenLogStreams,
+      maxSockets: report.maxSockets,
+      maxRunning: maxRunningAtOnce(timings),
+      logBlocks,
+      blockMs: plan.reduce((max, p) => Math.max(max, p.runMs ?? 0), 0),
+      rateLimit: options.rateLimit,
       cpuMs: report.cpuMs,
       maxRssMiB: report.maxRssMiB,
       baselineRssMiB: report.baselineRssMiB,
       wallMs: report.wallMs,
+    };
+  } finally {
+    await server.close();
+  }
+}
+
+/** The outcome of a chain of sequential blocks (each waiting for the one before). */
+export interface ChainOutcome {
+  blocks: number;
+  blockMs: number;
+  status: string;
+  /**
+   * Requests the server received, by `"<verb> <resource>"`; the lists of the run's own Jobs (when it
+   * starts, to adopt what an earlier run left, and for its final cleanup) apart as `"list jobs (run)"`.
+   */
+  byCall: Record<string, number>;
+  serverRequests: number;
+  /**
+   * From the upstream's final condition (written by the server) to the server receiving the
+   * downstream's create request, for each of the `blocks - 1` hand-offs, ms.
+   */
+  handOff: Summary;
+  detection: Summary;
+  logLines: { received: number; printed: number };
+  /** From `run()` to its result, ms. */
+  wallMs: number;
+  cpuMs: number;
+  maxRssMiB: number;
+  maxSockets: number;
+  maxOpenWatches: number;
+  maxOpenLogStreams: number;
+}
+
+/** Runs `count` blocks of `blockMs` in a chain (b1 waits for b0, ...) through the pipeline executor, logs followed. */
+export async function runChain(count: number, blockMs: number, rateLimit: RateLimit): Promise<ChainOutcome> {
+  const blocks = Array.from({ length: count }, (_, i) => ({
+    uuid: `b${i}`,
+    upstream: i === 0 ? [] : [`b${i - 1}`],
+  }));
+  const plan = scriptPlan(count, { minMs: blockMs, maxMs: blockMs, seed: 17 });
+  const createdAt: number[] = [];
+  let runLists = 0;
+  const server = await serverFor(plan, (route, at) => {
+    if (route.verb === 'create' && route.resource === 'jobs' && !route.query.has('dryRun'))
+      createdAt.push(at);
+    if (route.verb === 'list' && route.query.get('labelSelector')?.includes(RUN_ID_LABEL)) runLists++;
+  });
+  try {
+    const report = await runWorker({
+      kind: 'dag',
+      kubeconfigPath: server.kubeconfigPath,
+      blocks,
+      concurrency: 1,
+      rateLimit,
+      withLogs: true,
+    });
+    const stats = server.stats();
+    // In a chain the creates arrive in block order: the k-th create is block k's.
+    if (createdAt.length !== count) {
+      throw new Error(`the chain of ${count} blocks sent ${createdAt.length} creates`);
+    }
+    const finalByBlock = new Map(
+      Object.entries(stats.finalConditionAt).map(([jobName, at]) => [blockIndexOf(jobName), at]),
+    );
+    const handOff = createdAt.slice(1).map((at, k) => at - (finalByBlock.get(k) ?? Number.NaN));
+    const dag = report.dag!;
+    const byCall: Record<string, number> = { ...stats.byCall, 'list jobs (run)': runLists };
+    byCall['list jobs'] = (byCall['list jobs'] ?? 0) - runLists;
+    return {
+      blocks: count,
+      blockMs,
+      status: dag.status,
+      byCall,
+      serverRequests: stats.requests,
+      handOff: summarize(handOff),
+      detection: latencies(report.timings ?? [], stats.finalConditionAt).detection,
+      logLines: { received: dag.logLines ?? 0, printed: plan.reduce((n, p) => n + (p.logs?.length ?? 0), 0) },
+      wallMs: dag.finishedAt - dag.startedAt,
+      cpuMs: report.cpuMs,
+      maxRssMiB: report.maxRssMiB,
+      maxSockets: report.maxSockets,
+      maxOpenWatches: stats.maxOpenWatches,
+      maxOpenLogStreams: stats.maxOpenLogStreams,
     };
   } finally {
     await server.close();

@@ -11,6 +11,7 @@ export default defineConfig({
     worker: 'bench/worker.ts',
     core: 'bench/core.ts',
     'soak-worker': 'bench/soak-worker.ts',
+    cluster: 'bench/cluster/run.ts',
   },
   outDir: 'node_modules/.cache/k8s-executor-bench',
   format: ['esm'],

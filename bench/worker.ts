@@ -3,9 +3,11 @@
  * the parent) through the real client-node adapter, and reports timings, API counts, its own CPU time
  * and peak RSS. Keeping the executor alone in its process is what makes CPU and memory attributable.
  */
+import { readdirSync, readlinkSync } from 'node:fs';
 import { createClientNodeAdapters } from '../src/adapters/client-node/index.js';
 import { K8sBlockExecutor } from '../src/executor/block-executor.js';
 import { K8sPipelineExecutor } from '../src/executor/pipeline-executor.js';
+import type { LogLine } from '../src/executor/types.js';
 import { StaticConfigSource } from '../src/testing/static-config-source.js';
 import type { Job } from '../src/types/kube.js';
 import { preciseNow as now } from '../test/support/fake-apiserver/final-condition-recorder.js';
@@ -29,19 +31,40 @@ async function run(task: WorkerTask): Promise<WorkerReport> {
   const baselineRssMiB = process.memoryUsage().rss / MIB;
   const cpu = process.cpuUsage();
   const started = now();
+  let maxSockets = openSockets();
+  const sampler = setInterval(() => {
+    maxSockets = Math.max(maxSockets, openSockets());
+  }, 100);
   const partial = await runTask(task);
+  clearInterval(sampler);
   const used = process.cpuUsage(cpu);
   return {
     ...partial,
     cpuMs: (used.user + used.system) / 1000,
     wallMs: now() - started,
+    maxSockets,
     baselineRssMiB,
     // resourceUsage().maxRSS is in KiB.
     maxRssMiB: process.resourceUsage().maxRSS / 1024,
   };
 }
 
-type TaskResult = Omit<WorkerReport, 'cpuMs' | 'wallMs' | 'baselineRssMiB' | 'maxRssMiB'>;
+type TaskResult = Omit<WorkerReport, 'cpuMs' | 'wallMs' | 'baselineRssMiB' | 'maxRssMiB' | 'maxSockets'>;
+
+/** The sockets this process holds now (its file descriptors that are sockets; 0 where /proc is missing). */
+function openSockets(): number {
+  try {
+    return readdirSync('/proc/self/fd').filter((fd) => {
+      try {
+        return readlinkSync(`/proc/self/fd/${fd}`).startsWith('socket:');
+      } catch {
+        return false; // closed meanwhile
+      }
+    }).length;
+  } catch {
+    return 0;
+  }
+}
 
 async function runTask(task: WorkerTask): Promise<TaskResult> {
   switch (task.kind) {
@@ -83,37 +106,56 @@ async function roundTrips(task: Extract<WorkerTask, { kind: 'rtt' }>): Promise<T
 /** Independent blocks, all started at once through one block executor (one shared watch). */
 async function blocks(task: Extract<WorkerTask, { kind: 'blocks' }>): Promise<TaskResult> {
   const adapters = createClientNodeAdapters({ kubeconfigPath: task.kubeconfigPath, ...task.rateLimit });
-  const source = new StaticConfigSource(projectFiles(independentBlocks(task.count)));
+  const source = new StaticConfigSource(projectFiles(independentBlocks(task.count), undefined, task.target));
   const snapshot = await source.load(PIPELINE);
   const executor = new K8sBlockExecutor({ configSource: source, jobClient: adapters.jobClient });
+  const logBlocks = task.withLogs ? (task.logBlocks ?? task.count) : 0;
   const timings = await Promise.all(
     Array.from({ length: task.count }, async (_, i): Promise<BlockTiming> => {
       let detectedAt: number | undefined;
+      let runningAt: number | undefined;
       let logLines = 0;
-      const result = await executor.execute(
+      const lines: string[] = [];
+      const execution = executor.execute(
         { pipelineUuid: PIPELINE, blockUuid: `b${i}`, pipelineRunId: 1, blockRunId: i },
         {
           snapshot,
           onEvent: (event) => {
+            if (event.type === 'running') runningAt ??= now();
             if (event.type === 'succeeded' || event.type === 'failed') detectedAt ??= now();
           },
-          ...(task.withLogs
+          ...(i < logBlocks
             ? {
-                onLog: () => {
+                onLog: (line: LogLine) => {
                   logLines++;
+                  if (task.keepLines) lines.push(line.line);
                 },
               }
             : {}),
         },
       );
+      // A block whose execute() rejects (its create gave up, say) is a wrong result, not the end of the run.
+      const result = await execution.catch(
+        (error: { code?: string; operation?: { name?: string } }) => error,
+      );
+      if (!('status' in result)) {
+        return {
+          jobName: result.operation?.name ?? `b${i}`,
+          status: 'rejected',
+          reason: result.code ?? String(result),
+          resultAt: now(),
+        };
+      }
       return {
         jobName: result.jobName,
         status: result.status,
         ...(result.reason ? { reason: result.reason } : {}),
         ...(result.exitCode !== undefined ? { exitCode: result.exitCode } : {}),
         ...(detectedAt !== undefined ? { detectedAt } : {}),
+        ...(runningAt !== undefined ? { runningAt } : {}),
         resultAt: now(),
-        ...(task.withLogs ? { logLines } : {}),
+        ...(i < logBlocks ? { logLines } : {}),
+        ...(task.keepLines ? { lines } : {}),
       };
     }),
   );
@@ -125,14 +167,22 @@ async function blocks(task: Extract<WorkerTask, { kind: 'blocks' }>): Promise<Ta
 async function dag(task: Extract<WorkerTask, { kind: 'dag' }>): Promise<TaskResult> {
   const adapters = createClientNodeAdapters({ kubeconfigPath: task.kubeconfigPath, ...task.rateLimit });
   const executor = new K8sPipelineExecutor({
-    configSource: new StaticConfigSource(projectFiles(task.blocks)),
+    configSource: new StaticConfigSource(projectFiles(task.blocks, undefined, task.target)),
     jobClient: adapters.jobClient,
     concurrency: task.concurrency,
   });
   const detected = new Map<string, number>();
+  let logLines = 0;
   const result = await executor.run(
-    { pipelineUuid: PIPELINE, pipelineRunId: 1 },
+    { pipelineUuid: PIPELINE, pipelineRunId: task.pipelineRunId ?? 1 },
     {
+      ...(task.withLogs
+        ? {
+            onLog: () => {
+              logLines++;
+            },
+          }
+        : {}),
       onEvent: (event) => {
         if (event.type !== 'block-event') return;
         const { type, jobName } = event.event;
@@ -152,6 +202,7 @@ async function dag(task: Extract<WorkerTask, { kind: 'dag' }>): Promise<TaskResu
     apiCalls: adapters.apiCalls(),
     dag: {
       status: result.status,
+      ...(task.withLogs ? { logLines } : {}),
       startedAt: result.startedAt,
       lastBlockFinishedAt: Math.max(...result.blocks.map((b) => b.finishedAt ?? 0)),
       finishedAt: result.finishedAt,

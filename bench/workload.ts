@@ -16,20 +16,23 @@ export const BENCH_COMMAND = 'echo {{ block_uuid }} {{ pipeline_run_id }}';
 export function projectFiles(
   blocks: readonly WorkloadBlock[],
   command: string = BENCH_COMMAND,
+  target: ProjectTarget = {},
 ): Record<string, string> {
   const list = blocks
     .map((b) => `  - uuid: ${b.uuid}\n    upstream_blocks: [${b.upstream.join(', ')}]\n`)
     .join('');
+  const annotations = target.podAnnotations
+    ? `  metadata: {annotations: ${JSON.stringify(target.podAnnotations)}}\n`
+    : '';
   return {
     'metadata.yaml': `executor_type: k8s
 k8s_executor_config:
-  namespace: bench
+  namespace: ${target.namespace ?? 'bench'}
   job_name_prefix: data-prep
   resource_requests: {cpu: 250m, memory: 256Mi}
   resource_limits: {cpu: "1", memory: 1Gi}
   labels: {team: data, cost-center: "42"}
-  node_selector: "pool=batch,zone=a"
-  tolerations:
+${target.namespace ? '' : '  node_selector: "pool=batch,zone=a"\n'}${annotations}  tolerations:
     - {key: dedicated, operator: Equal, value: batch, effect: NoSchedule}
   container:
     image: busybox:1.36
@@ -40,6 +43,16 @@ k8s_executor_config:
 `,
     [`pipelines/${PIPELINE}/metadata.yaml`]: `uuid: ${PIPELINE}\nblocks:\n${list}`,
   };
+}
+
+/**
+ * Where the bench project's Jobs go: the fake server's namespace `bench` (the default), or a real
+ * cluster's namespace, without the node selector (its nodes have no such labels) and with pod
+ * annotations (the e2e cluster's KWOK reads a pod's fate from them).
+ */
+export interface ProjectTarget {
+  namespace?: string;
+  podAnnotations?: Record<string, string>;
 }
 
 /** `count` blocks with no dependencies: b0, b1, ... */

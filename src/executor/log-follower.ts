@@ -5,6 +5,18 @@ import type { JobClient } from '../ports/job-client.js';
 import { PodLogStream } from './pod-log-stream.js';
 import type { LogLine } from './types.js';
 
+/**
+ * How long a follow that is still open when the drain ends must have been quiet (no line since) for its
+ * lines to count as delivered to the end: longer than a burst of what the log already held takes to
+ * arrive, far shorter than the drain (`logDrainMs`, 2 s by default) after a container's last line.
+ */
+export const LIVE_FOLLOW_QUIET_MS = 1000;
+
+/** The follow connection of one pod that is open now: when the server last sent a line on it. */
+interface OpenFollow {
+  heardAt: number | undefined;
+}
+
 /** What a {@link LogFollower} needs. */
 export interface LogFollowerOptions {
   jobClient: JobClient;
@@ -27,14 +39,26 @@ export interface LogFollowerOptions {
  * pod's stream resumes after a cut while its container runs (see {@link PodLogStream}); when the Job
  * is done, {@link finish} reads what a stream could not deliver, so the sink gets every line and the
  * last lines are the pod's real last lines.
+ *
+ * A follow still open when the drain ends, on which the server has sent lines and then nothing for
+ * {@link LIVE_FOLLOW_QUIET_MS}, is live and caught up: its container has ended, so it has delivered the
+ * whole log, and nothing is read again (a follow that never ends, as on KWOK, or that the kubelet ends
+ * only seconds after the container, costs no extra read). See docs/runtime.md, "Logs".
  */
 export class LogFollower {
   private readonly streams = new Map<string, PodLogStream>();
+  /** The follow connections open now, by pod. */
+  private readonly openFollows = new Map<string, OpenFollow>();
+  /** Pods whose follow was live and caught up when the drain ended. */
+  private readonly deliveredLive = new Set<string>();
   private readonly tail: string[] = [];
   private readonly stop = new AbortController();
+  private readonly jobClient: JobClient;
   private newestPod: string | undefined;
 
-  constructor(private readonly options: LogFollowerOptions) {}
+  constructor(private readonly options: LogFollowerOptions) {
+    this.jobClient = this.observingFollows(options.jobClient);
+  }
 
   /**
    * Follows the newest pod of `state` once its container runs or ran (a container that has not
@@ -58,7 +82,8 @@ export class LogFollower {
 
   /** Whether the newest followed pod's log was delivered up to its container's end. */
   get completed(): boolean {
-    return this.newestPod !== undefined && this.streams.get(this.newestPod)?.completed === true;
+    const pod = this.newestPod;
+    return pod !== undefined && (this.streams.get(pod)?.completed === true || this.deliveredLive.has(pod));
   }
 
   /** The last lines of the newest followed pod. */
@@ -68,14 +93,22 @@ export class LogFollower {
 
   /**
    * After the final state: waits for the streams to end on their own, at most until `drain` resolves,
-   * stops them, then reads once, for each pod, what its stream did not deliver.
+   * stops them, then reads once, for each pod, what its stream did not deliver (nothing for a follow
+   * that was live and caught up, see {@link LogFollower}).
    */
   async finish(state: BlockState, drain: Promise<void>): Promise<void> {
     this.observe(state);
-    const streams = [...this.streams.values()];
-    await Promise.race([Promise.all(streams.map((s) => s.done)), drain.catch(() => undefined)]);
+    const streams = [...this.streams];
+    await Promise.race([Promise.all(streams.map(([, s]) => s.done)), drain.catch(() => undefined)]);
+    // Lines the connection has already received reach the sink before the follows are judged.
+    await new Promise((resolve) => setImmediate(resolve));
+    const now = this.options.clock.now();
+    for (const [pod] of streams) {
+      const heardAt = this.openFollows.get(pod)?.heardAt;
+      if (heardAt !== undefined && now - heardAt >= LIVE_FOLLOW_QUIET_MS) this.deliveredLive.add(pod);
+    }
     await this.abort();
-    await Promise.all(streams.map((s) => s.catchUp()));
+    await Promise.all(streams.filter(([pod]) => !this.deliveredLive.has(pod)).map(([, s]) => s.catchUp()));
   }
 
   /** Stops every stream at once, reading nothing more (cancel, shutdown). */
@@ -88,9 +121,9 @@ export class LogFollower {
     if (this.streams.has(podName) || this.stop.signal.aborted) return;
     this.newestPod = podName;
     this.tail.length = 0;
-    const { jobClient, clock, namespace, container, reconnect } = this.options;
+    const { clock, namespace, container, reconnect } = this.options;
     const stream = new PodLogStream({
-      jobClient,
+      jobClient: this.jobClient,
       clock,
       namespace,
       pod: podName,
@@ -100,6 +133,36 @@ export class LogFollower {
       signal: this.stop.signal,
     });
     this.streams.set(podName, stream);
+  }
+
+  /** `jobClient`, whose follows record, while open, when the server last sent a line. */
+  private observingFollows(jobClient: JobClient): JobClient {
+    const { clock } = this.options;
+    const follows = this.openFollows;
+    const followPodLog: JobClient['followPodLog'] = async (namespace, pod, onLine, options) => {
+      const follow: OpenFollow = { heardAt: undefined };
+      follows.set(pod, follow);
+      try {
+        await jobClient.followPodLog(
+          namespace,
+          pod,
+          (line) => {
+            follow.heardAt = clock.now();
+            onLine(line);
+          },
+          options,
+        );
+      } finally {
+        if (follows.get(pod) === follow) follows.delete(pod);
+      }
+    };
+    return new Proxy(jobClient, {
+      get: (target, key) => {
+        if (key === 'followPodLog') return followPodLog;
+        const value: unknown = Reflect.get(target, key, target);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
   }
 
   private accept(podName: string, line: string): void {

@@ -50,6 +50,21 @@ class FollowNeverConnects extends InMemoryJobClient {
   }
 }
 
+/**
+ * A follow that never ends, as KWOK's: it delivers the log as the container writes it, then stays open
+ * after the container ended until the caller stops it.
+ */
+class NeverEndingFollows extends InMemoryJobClient {
+  override async followPodLog(ns: string, pod: string, onLine: (l: string) => void, options?: LogOptions) {
+    await super.followPodLog(ns, pod, onLine, options);
+    const signal = options?.signal;
+    await new Promise<void>((_resolve, reject) => {
+      if (signal?.aborted) reject(signal.reason);
+      signal?.addEventListener('abort', () => reject(signal.reason), { once: true });
+    });
+  }
+}
+
 /** A server that does not stamp lines (an old adapter or proxy ignoring `timestamps`). */
 class NoTimestamps extends InMemoryJobClient {
   override followPodLog(ns: string, pod: string, onLine: (l: string) => void, options?: LogOptions) {
@@ -62,15 +77,17 @@ class NoTimestamps extends InMemoryJobClient {
   }
 }
 
-function setup<C extends JobClient>(jobClient: C, clock: FakeClock) {
+function setup<C extends JobClient>(jobClient: C, clock: FakeClock, logDrainMs = 100) {
   const executor = new K8sBlockExecutor({
     configSource: new StaticConfigSource(projectFiles('  - uuid: load\n    executor_type: k8s\n')),
     jobClient,
     clock,
-    logDrainMs: 100,
+    logDrainMs,
   });
   return executor;
 }
+
+const logReads = (client: InMemoryJobClient) => client.calls.filter((c) => c.method === 'readPodLog').length;
 
 const numbered = (n: number, prefix = 'line') => Array.from({ length: n }, (_, i) => `${prefix} ${i + 1}`);
 
@@ -123,6 +140,53 @@ describe('a log follow that ends while the container still runs', () => {
     expect(result.reason).toBe('EXIT_CODE');
     expect(result.lastLogLines).toEqual(['starting', 'failing with 3']);
     expect(streamed).toEqual(['starting', 'failing with 3']);
+  });
+});
+
+describe('a follow still open when the drain ends (KWOK: log follows never end)', () => {
+  it('was live and caught up: every line once, the last lines, and no read after the drain', async () => {
+    const clock = new FakeClock();
+    const jobClient = new NeverEndingFollows({ clock });
+    const logs = ['starting', 'step 1 ok', 'failing with 3'];
+    jobClient.script(NAME, [{ runMs: 3000, logs, exitCode: 3 }]);
+    // The default drain: 2 s after the final state, the follow has been quiet for well over 1 s.
+    const executor = setup(jobClient, clock, 2000);
+    const streamed: string[] = [];
+    const result = await drive(clock, executor.execute(RUN, { onLog: (l) => streamed.push(l.line) }));
+    executor.close();
+    expect(result.reason).toBe('EXIT_CODE');
+    expect(streamed).toEqual(logs);
+    expect(result.lastLogLines).toEqual(logs);
+    // Neither a catch-up read nor the tail read of a failed pod whose log was not followed to its end.
+    expect(logReads(jobClient)).toBe(0);
+    expect(jobClient.calls.filter((c) => c.method === 'followPodLog')).toHaveLength(1);
+  });
+
+  it('heard a line less than 1 s before the drain ended: reads the rest once, no line lost or doubled', async () => {
+    const clock = new FakeClock();
+    const jobClient = new NeverEndingFollows({ clock });
+    // A line every 100 ms up to the container's end, and a 100 ms drain.
+    const logs = numbered(10);
+    jobClient.script(NAME, [{ runMs: 1000, logs }]);
+    const executor = setup(jobClient, clock, 100);
+    const streamed: string[] = [];
+    const result = await drive(clock, executor.execute(RUN, { onLog: (l) => streamed.push(l.line) }), 10);
+    executor.close();
+    expect(result.status).toBe('succeeded');
+    expect(streamed).toEqual(logs);
+    expect(result.lastLogLines).toEqual(logs);
+    expect(logReads(jobClient)).toBe(1);
+  });
+
+  it('heard nothing (a silent container, or a follow not connected yet): reads once', async () => {
+    const clock = new FakeClock();
+    const jobClient = new NeverEndingFollows({ clock });
+    jobClient.script(NAME, [{ runMs: 3000 }]);
+    const executor = setup(jobClient, clock, 2000);
+    const result = await drive(clock, executor.execute(RUN, { onLog: () => undefined }));
+    executor.close();
+    expect(result.status).toBe('succeeded');
+    expect(logReads(jobClient)).toBe(1);
   });
 });
 
