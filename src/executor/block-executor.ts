@@ -52,7 +52,7 @@ export interface ExecutorOptions {
 export class K8sBlockExecutor {
   private readonly deps: JobRunnerDeps;
   private readonly ownsHubs: boolean;
-  /** Aborted by {@link close}; a new one serves the runs after it. */
+  /** Aborted by {@link K8sBlockExecutor.close}; a new one serves the runs after it. */
   private closing = new AbortController();
   private serverPod: Promise<ServerPod | undefined> | undefined;
 
@@ -92,7 +92,7 @@ export class K8sBlockExecutor {
     return runPreparedJob(this.deps, prepared, options);
   }
 
-  /** Runs a whole pipeline as one Job (Mage's pipeline executor); same contract as {@link execute}. */
+  /** Runs a whole pipeline as one Job (Mage's pipeline executor); same contract as {@link K8sBlockExecutor.execute}. */
   async executePipelineJob(
     run: PipelineJobRun,
     options: ExecuteOptions & { snapshot?: ConfigSnapshot } = {},

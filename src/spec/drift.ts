@@ -166,7 +166,10 @@ export function describeConfigChange(change: ConfigChange): string {
  * The lines of a drift: one per changed field ({@link describeConfigChange}), or one line saying that
  * the pod template changed when no field can be named (a record without its field list, or a change
  * the field list does not show). Empty when nothing changed.
- * @example describeConfigDrift(drift) // ['container.resources.limits.memory 2Gi → 4Gi, set in metadata.yaml:14']
+ * @example
+ * // job: the earlier attempt's Job, as read from the cluster
+ * const drift = configDrift(job, prepareJob({ snapshot, mode: 'block', identity }).job);
+ * if (drift) describeConfigDrift(drift); // ['container.resources.limits.memory 2Gi → 4Gi', ...]
  */
 export function describeConfigDrift(drift: ConfigDrift): string[] {
   if (!drift.changed) return [];
