@@ -11,8 +11,9 @@ import './node-version.js';
  * @packageDocumentation
  */
 
+// The adapters users construct: a real cluster (loaded on first use), a Mage project directory, the local
+// backend and its runner of non-k8s blocks.
 export type { RetryOptions } from './adapters/client-node/backoff.js';
-// The adapters users construct.
 export type { ApiCallStats } from './adapters/client-node/call-policy.js';
 export {
   type ClientNodeAdapters,
@@ -23,7 +24,8 @@ export { FsConfigSource, type FsConfigSourceOptions } from './adapters/fs/fs-con
 export { parseYamlDocument } from './adapters/fs/parse-yaml-document.js';
 export { type CommandBlockRunnerOptions, commandBlockRunner } from './adapters/local/command-block-runner.js';
 export { LocalJobClient, type LocalJobClientOptions } from './adapters/local/local-job-client.js';
-// Reading, resolving, explaining and validating config (pure).
+
+// Config: read a pipeline, resolve, explain and validate a run's config, runtime overrides (pure).
 export { type ExplainRow, explainConfig } from './config/explain.js';
 export { POD_IDENTITY_ENV_NAMES } from './config/identity-env.js';
 export { REMOVE, type Remove, Replacement, replaceWith } from './config/markers.js';
@@ -55,9 +57,11 @@ export {
   validateSnapshot,
 } from './config/validate-snapshot.js';
 export type { ConfigWarning, ConfigWarningCode } from './config/warnings.js';
+
 // The factory.
 export { type CreateExecutorsOptions, createExecutors, type Executors } from './create.js';
-// Errors.
+
+// Errors: stable codes (docs/errors.md).
 export { ApiError, type ApiOperation } from './errors/api-error.js';
 export {
   isK8sExecutorError,
@@ -73,7 +77,8 @@ export {
   formatConfigIssue,
   type SourceLocation,
 } from './errors/config-error.js';
-// The two executors, their runs, options, events and results.
+
+// The two executors: their runs, options, events and results, and the Job of a run without IO.
 export { type ExecutorOptions, K8sBlockExecutor } from './executor/block-executor.js';
 export { K8sPipelineExecutor } from './executor/pipeline-executor.js';
 export type {
@@ -102,7 +107,8 @@ export type {
   PipelineJobRun,
   WarningEvent,
 } from './executor/types.js';
-// The shared watches and what the monitor reports.
+
+// The shared watches, and what the monitor reports of a block.
 export type { HubEvent } from './monitor/hub-event.js';
 export type { InfrastructureCause } from './monitor/job-outcome.js';
 export type {
@@ -121,6 +127,7 @@ export type {
   WatchHubSizes,
   WatchHubStats,
 } from './monitor/watch-hub-options.js';
+
 // Job names, identity labels and annotations (pure).
 export { type JobNameInput, jobName } from './naming/job-name.js';
 export {
@@ -133,6 +140,7 @@ export {
   managedSelector,
   toLabelValue,
 } from './naming/labels.js';
+
 // The ports.
 export { type Clock, systemClock } from './ports/clock.js';
 export type {
@@ -161,6 +169,7 @@ export type {
   WatchOptions,
 } from './ports/job-client.js';
 export type { PodIntrospector, ServerPod } from './ports/pod-introspector.js';
+
 // Preflight: a pipeline's Jobs checked against the cluster, creating nothing.
 export { type AccessNeed, EXECUTOR_ACCESS } from './preflight/executor-access.js';
 export { type PreflightOptions, preflight } from './preflight/preflight.js';
@@ -172,7 +181,8 @@ export {
   type FindingStatus,
   type PreflightReport,
 } from './preflight/types.js';
-// The Job spec and the config record it carries (pure).
+
+// The Job spec, and the config record it carries for drift on resume (pure).
 export {
   type BuildJobInput,
   buildJob,
@@ -192,7 +202,8 @@ export {
   type PodTemplate,
   recordedConfig,
 } from './spec/drift.js';
-// Telemetry: what the executors report, for your own sink.
+
+// Telemetry: what the executors report, for a sink of your own.
 export type {
   AttemptTelemetry,
   PipelineRunTelemetry,
@@ -201,7 +212,8 @@ export type {
   TelemetryAttemptOutcome,
   TelemetryPipelineRun,
 } from './telemetry/telemetry.js';
-// Kubernetes objects, as the ports pass them, and a run's identity.
+
+// Kubernetes objects as the ports pass them (plain JSON), and a run's identity.
 export type {
   Condition,
   Container,
