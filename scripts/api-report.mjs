@@ -82,7 +82,8 @@ function extract({ name }, extractorConfig) {
     return false;
   }
   if (result.errorCount > 0) {
-    console.log(`FAIL ${name}: ${result.errorCount} error(s) above (${report})`);
+    const changed = result.apiReportChanged && !update ? `; the API also differs from ${report}` : '';
+    console.log(`FAIL ${name}: ${result.errorCount} error(s) above${changed}`);
     return false;
   }
   if (result.apiReportChanged && !update) {
