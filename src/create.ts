@@ -1,13 +1,16 @@
+import type { ApiObserver } from './adapters/client-node/kube-api.js';
 import { type ClientNodeOptions, createClientNodeAdapters } from './adapters/client-node/lazy.js';
 import { FsConfigSource } from './adapters/fs/fs-config-source.js';
 import { LocalJobClient } from './adapters/local/local-job-client.js';
-import { K8sBlockExecutor } from './executor/block-executor.js';
+import { isolateCallback } from './errors/isolate-callback.js';
+import { K8sBlockExecutor, reconnectsTo } from './executor/block-executor.js';
 import { K8sPipelineExecutor, type PipelineExecutorOptions } from './executor/pipeline-executor.js';
 import { type WatchHubSettings, WatchHubs } from './monitor/watch-hub.js';
 import { managedSelector } from './naming/labels.js';
 import { type Clock, systemClock } from './ports/clock.js';
 import type { ConfigSource } from './ports/config-source.js';
 import type { JobClient } from './ports/job-client.js';
+import { LazyTelemetry } from './telemetry/lazy-telemetry.js';
 
 /**
  * Options of {@link createExecutors}: the executors' settings, the backend, the settings of the shared
@@ -77,6 +80,8 @@ export function createExecutors(options: CreateExecutorsOptions): Executors {
   let jobClient: JobClient;
   let podIntrospector = options.podIntrospector;
   let closeBackend: () => Promise<void> = () => Promise.resolve();
+  // The factory's own traffic metrics (API requests, rate-limiter waits, watch reconnects).
+  const telemetry = new LazyTelemetry(options.telemetry);
   if (options.jobClient) {
     jobClient = options.jobClient;
   } else if (options.backend === 'local') {
@@ -89,16 +94,27 @@ export function createExecutors(options: CreateExecutorsOptions): Executors {
     closeBackend = () => local.close();
   } else {
     // Every option goes to the adapter, which reads only its own settings; client-node loads on first use.
-    const adapters = createClientNodeAdapters({ ...options, clock, env });
+    const adapters = createClientNodeAdapters({
+      ...options,
+      clock,
+      env,
+      observer: withTelemetry(options.observer, telemetry),
+    });
     jobClient = adapters.jobClient;
     if (options.inheritServerPod !== false) podIntrospector ??= adapters.podIntrospector;
   }
   // The hubs read their own settings (WatchHubSettings) among the options, as the adapter does.
+  const reconnects = reconnectsTo(telemetry);
+  const userHubEvents = isolateCallback('onHubEvent', options.onHubEvent);
   const watchHubs = new WatchHubs({
     ...options,
     jobClient,
     clock,
     labelSelector: managedSelector(),
+    onHubEvent: (event) => {
+      reconnects(event);
+      userHubEvents?.(event);
+    },
   });
   const shared = {
     ...options,
@@ -120,6 +136,22 @@ export function createExecutors(options: CreateExecutorsOptions): Executors {
       blocks.close();
       watchHubs.close();
       await closeBackend();
+    },
+  };
+}
+
+/** The caller's observer of API traffic (if any), then the telemetry's counters. */
+function withTelemetry(user: ApiObserver | undefined, telemetry: LazyTelemetry): ApiObserver {
+  const onRequest = isolateCallback('telemetry', user?.onRequest?.bind(user));
+  const onRateLimitWait = isolateCallback('telemetry', user?.onRateLimitWait?.bind(user));
+  return {
+    onRequest: (request) => {
+      onRequest?.(request);
+      telemetry.deferred.recordApiRequest(request);
+    },
+    onRateLimitWait: (ms) => {
+      onRateLimitWait?.(ms);
+      telemetry.deferred.recordRateLimitWait(ms);
     },
   };
 }

@@ -105,7 +105,8 @@ export function parseCliArgs(argv: string[]): CliArgs {
       continue;
     }
     const value = token.value;
-    if (value === undefined || (!token.inlineValue && value.startsWith('-'))) {
+    // A value after a space may not look like an option; a negative number (`--concurrency -1`) does not.
+    if (value === undefined || (!token.inlineValue && value.startsWith('-') && !/^-\d/.test(value))) {
       throw usage(`${token.rawName} needs a value (--${name} ${option.value})`, command);
     }
     if (option.multiple) values[name] = [...((values[name] as string[] | undefined) ?? []), value];

@@ -50,18 +50,26 @@ function override(flag: string, text: string, command: string, prefix = ''): Con
     throw usageError(`${flag} expects ${prefix ? 'BLOCK.' : ''}KEY=VALUE, got "${prefix}${text}"`, command);
   const key = text.slice(0, eq);
   const valueText = text.slice(eq + 1);
-  // env values may be secrets: the flag is named without its value wherever it is shown.
-  const source = `${flag} ${prefix}${key}=${setsEnv(key) ? '***' : valueText}`;
   if (valueText.trim() === '') {
     throw usageError(
-      `${source}: no value (an empty value means "not set"); to remove what a lower layer set, write ${flag} '${prefix}${key}=!remove'`,
+      `${flag} ${prefix}${key}=: no value (an empty value means "not set"); to remove what a lower layer set, write ${flag} '${prefix}${key}=!remove'`,
       command,
     );
   }
-  const { doc, issues } = parseYamlDocument(valueText, source);
+  const { doc, issues } = parseYamlDocument(valueText, `${flag} ${prefix}${key}`);
+  // env values may be secrets: such a flag is named without its value wherever it is shown.
+  const secret = setsEnv(key) || (issues.length > 0 ? mayHoldEnv(valueText) : holdsEnv(doc.value));
+  const source = `${flag} ${prefix}${key}=${secret ? '***' : valueText}`;
   if (issues.length > 0) {
     throw new ConfigError(
-      issues.map((issue): ConfigIssue => ({ ...issue, path: key, location: { file: source } })),
+      issues.map(
+        (issue): ConfigIssue => ({
+          ...issue,
+          message: secret ? withoutQuotes(issue.message) : issue.message,
+          path: key,
+          location: { file: source },
+        }),
+      ),
     );
   }
   return { key, value: doc.value, source };
@@ -71,4 +79,34 @@ function override(flag: string, text: string, command: string, prefix = ''): Con
 function setsEnv(key: string): boolean {
   const segments = parseOverrideKey(key);
   return typeof segments !== 'string' && segments.some((segment) => squashKey(segment) === 'env');
+}
+
+/**
+ * True when a parsed value holds an `env` key at any depth, in any spelling (`env`, `Env`, `e_n_v`): the
+ * value of `--set container={env: [...]}` or `--set container_config={env: [...]}`. `envFrom` only names
+ * Secrets and ConfigMaps, so it does not count.
+ */
+function holdsEnv(value: unknown): boolean {
+  const pending: unknown[] = [value];
+  while (pending.length > 0) {
+    const next = pending.pop();
+    if (Array.isArray(next)) pending.push(...next);
+    else if (next !== null && typeof next === 'object') {
+      for (const [k, v] of Object.entries(next)) {
+        if (squashKey(k) === 'env') return true;
+        pending.push(v);
+      }
+    }
+  }
+  return false;
+}
+
+/** For a value that does not parse: whether it may hold an `env` key (so it is not shown, to be safe). */
+function mayHoldEnv(text: string): boolean {
+  return /e_*n_*v/i.test(text);
+}
+
+/** A YAML message without the parts of the value it quotes (a hint may quote a line of it). */
+function withoutQuotes(message: string): string {
+  return message.replace(/"[^"]*"/g, '"…"');
 }

@@ -79,11 +79,28 @@ export function policyOf(
     : undefined;
 }
 
+/** Where each block uuid first appears in a `blocks` list, built once per list (lists are never changed). */
+const indexesOfList = new WeakMap<readonly unknown[], Map<unknown, number>>();
+
+/**
+ * Where block `uuid` first appears in `list`, -1 when it does not: linear once per list, then constant, so
+ * resolving every block of a pipeline of thousands is not quadratic.
+ */
+function indexOfBlock(list: readonly unknown[], uuid: string | undefined): number {
+  let indexes = indexesOfList.get(list);
+  if (!indexes) {
+    indexes = new Map();
+    for (const [i, b] of list.entries()) if (isPlainObject(b) && !indexes.has(b.uuid)) indexes.set(b.uuid, i);
+    indexesOfList.set(list, indexes);
+  }
+  return indexes.get(uuid) ?? -1;
+}
+
 /** The raw entry of block `uuid` in the pipeline's `blocks` list. */
 export function rawBlock(snapshot: ConfigSnapshot, uuid: string | undefined): unknown {
   const document = snapshot.pipeline;
   const blocks = document && isPlainObject(document.value) ? document.value.blocks : undefined;
-  return Array.isArray(blocks) ? blocks.find((b) => isPlainObject(b) && b.uuid === uuid) : undefined;
+  return Array.isArray(blocks) ? blocks[indexOfBlock(blocks, uuid)] : undefined;
 }
 
 /** The block's `executor_config` in the pipeline's `blocks` list. */
@@ -95,7 +112,7 @@ export function blockOf(
   const document = snapshot.pipeline;
   const blocks = document && isPlainObject(document.value) ? document.value.blocks : undefined;
   const list = Array.isArray(blocks) ? blocks : [];
-  const index = list.findIndex((b) => isPlainObject(b) && b.uuid === blockUuid);
+  const index = indexOfBlock(list, blockUuid);
   if (!document || index < 0) {
     if (!document && snapshot.issues.some((i) => i.code === 'UNKNOWN_PIPELINE')) return undefined;
     const known = list.flatMap((b) => (isPlainObject(b) && typeof b.uuid === 'string' ? [b.uuid] : []));

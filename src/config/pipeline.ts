@@ -1,5 +1,6 @@
 import { ConfigError, type ConfigIssue, type SourceLocation } from '../errors/config-error.js';
 import type { ConfigSnapshot, DocumentPath, RawDocument } from '../ports/config-source.js';
+import { describeCycle, findCycle } from './dag-cycle.js';
 import { didYouMean } from './did-you-mean.js';
 import { sortIssues } from './issues.js';
 import {
@@ -174,6 +175,8 @@ export function parsePipeline(
   }
   const pyspark = root.type === 'pyspark';
   const blocks: BlockDefinition[] = [];
+  // Where each block is in the file's list (its first definition), so no check rescans the list.
+  const indexOf = new Map<string, number>();
   rawBlocks.forEach((raw, index) => {
     const path = ['blocks', index];
     if (!isPlainObject(raw)) {
@@ -199,7 +202,7 @@ export function parsePipeline(
       add('INVALID_VALUE', path, 'every block needs a uuid.');
       return;
     }
-    if (blocks.some((b) => b.uuid === block.uuid)) {
+    if (indexOf.has(block.uuid)) {
       add(
         'INVALID_VALUE',
         [...path, 'uuid'],
@@ -227,6 +230,7 @@ export function parsePipeline(
       pyspark && block.type !== 'sensor'
         ? 'pyspark'
         : orDefault(own && own !== DEFAULT_EXECUTOR ? own : (pipelineOwn ?? own));
+    indexOf.set(block.uuid, index);
     blocks.push({
       uuid: block.uuid,
       ...(typeof block.type === 'string' ? { type: block.type } : {}),
@@ -239,7 +243,7 @@ export function parsePipeline(
 
   const known = new Set(blocks.map((b) => b.uuid));
   for (const block of blocks) {
-    const index = rawBlocks.findIndex((b) => isPlainObject(b) && b.uuid === block.uuid);
+    const index = indexOf.get(block.uuid) ?? -1;
     block.upstream.forEach((upstream, i) => {
       if (known.has(upstream)) return;
       const guess = didYouMean(upstream, known);
@@ -252,15 +256,26 @@ export function parsePipeline(
   }
   const cycle = findCycle(blocks.map((b) => ({ ...b, upstream: b.upstream.filter((u) => known.has(u)) })));
   if (cycle) {
-    const index = rawBlocks.findIndex((b) => isPlainObject(b) && b.uuid === cycle[0]);
+    const index = indexOf.get(cycle[0]!) ?? -1;
     add(
       'DAG_CYCLE',
       ['blocks', index, 'upstream_blocks'],
-      `the blocks form a cycle (each one waits for the next): ${cycle.join(' → ')}. Remove one of these upstream links.`,
+      `the blocks form a cycle (each one waits for the next): ${describeCycle(cycle)}. Remove one of these upstream links.`,
     );
   }
   const pipelineRetry = retryOf(undefined, root.retry_config, ['retry_config'], add);
-  const uuid = typeof root.uuid === 'string' ? root.uuid : lastFolder(document.file);
+  const folder = pipelineFolder(document.file);
+  const written = typeof root.uuid === 'string' ? root.uuid : undefined;
+  if (folder !== undefined && written !== undefined && written !== folder) {
+    const location = document.locate(['uuid']);
+    check.warnings.push({
+      code: 'PIPELINE_UUID_MISMATCH',
+      path: 'uuid',
+      message: `the pipeline's uuid "${written}" is not the name of its folder "${folder}": Mage knows a pipeline by its folder, and so does k8s-executor (run it with --pipeline ${folder}); set uuid: ${folder}, or rename the folder.`,
+      ...(location ? { location } : {}),
+    });
+  }
+  const uuid = folder ?? written ?? lastFolder(document.file);
   return {
     definition: {
       uuid,
@@ -307,27 +322,8 @@ function lastFolder(file: string): string {
   return parts.at(-2) ?? file;
 }
 
-/** The first cycle found among the blocks (depth-first, file order), as uuids ending where it began. */
-function findCycle(blocks: readonly { uuid: string; upstream: readonly string[] }[]): string[] | undefined {
-  const upstreamOf = new Map(blocks.map((b) => [b.uuid, b.upstream]));
-  const state = new Map<string, 'visiting' | 'done'>();
-  const stack: string[] = [];
-  const visit = (uuid: string): string[] | undefined => {
-    if (state.get(uuid) === 'done') return undefined;
-    if (state.get(uuid) === 'visiting') return [...stack.slice(stack.indexOf(uuid)), uuid];
-    state.set(uuid, 'visiting');
-    stack.push(uuid);
-    for (const upstream of upstreamOf.get(uuid) ?? []) {
-      const cycle = visit(upstream);
-      if (cycle) return cycle;
-    }
-    stack.pop();
-    state.set(uuid, 'done');
-    return undefined;
-  };
-  for (const block of blocks) {
-    const cycle = visit(block.uuid);
-    if (cycle) return cycle;
-  }
-  return undefined;
+/** The `<uuid>` of a file `.../pipelines/<uuid>/metadata.yaml`, the pipeline's uuid for Mage. */
+function pipelineFolder(file: string): string | undefined {
+  const parts = file.split(/[/\\]/);
+  return parts.at(-3) === 'pipelines' ? parts.at(-2) : undefined;
 }

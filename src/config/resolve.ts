@@ -2,6 +2,7 @@ import { ConfigError, type ConfigIssue } from '../errors/config-error.js';
 import type { ConfigSnapshot } from '../ports/config-source.js';
 import type { ServerPod } from '../ports/pod-introspector.js';
 import type { RunIdentity } from '../types/run.js';
+import { identityIssues } from './identity-check.js';
 import type { LayerSelection } from './layers.js';
 import { BoundedCache, inputsKey } from './memo.js';
 import type { ConfigOverrides } from './overrides.js';
@@ -92,5 +93,9 @@ function cachedReport(input: ResolveInput): ResolveReport {
   }
   const stage = cache.getOrCompute(inputsKey(selection), () => computeStage(selection));
   const run = runInputsOf(stage, input);
-  return stage.runs.getOrCompute(JSON.stringify(run), () => finishRun(stage, run));
+  const report = stage.runs.getOrCompute(JSON.stringify(run), () => finishRun(stage, run));
+  const refused = identityIssues(identity, input.mode);
+  return refused.length === 0
+    ? report
+    : { issues: [...refused, ...report.issues], warnings: report.warnings };
 }

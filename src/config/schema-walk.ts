@@ -107,6 +107,17 @@ export function describeValue(value: unknown): string {
   return `a ${typeof value}`;
 }
 
+/**
+ * A scalar as written, for messages about values that are never secrets (sizes, counts, ports): `-1`,
+ * `1.5`, `true`, `"two"` (cut at 40 characters), `"" (empty)`; a list or map as {@link describeValue} says it.
+ */
+export function quoteValue(value: unknown): string {
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (typeof value !== 'string') return describeValue(value);
+  if (value.trim() === '') return `"${value}" (empty)`;
+  return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+}
+
 function invalidType(ctx: WalkContext, raw: unknown, schema: FieldSchema, at: At): undefined {
   report(ctx, 'INVALID_TYPE', at.doc, `expected ${describeSchema(schema)}, got ${describeValue(raw)}.`);
   return undefined;

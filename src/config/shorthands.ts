@@ -5,7 +5,14 @@ import { squashKey } from './key-case.js';
 import { isPlainObject, nest, recordOrigins } from './merge.js';
 import { joinKey } from './paths.js';
 import { asBoolean, isUnitlessNumber } from './scalars.js';
-import { describeValue, originAt, report, type SourceOrigin, type WalkContext } from './schema-walk.js';
+import {
+  describeValue,
+  originAt,
+  quoteValue,
+  report,
+  type SourceOrigin,
+  type WalkContext,
+} from './schema-walk.js';
 
 /**
  * Metaflow-style `@kubernetes` shorthands (seed doc 003), each turned into canonical fields.
@@ -32,13 +39,35 @@ function sizeOf(raw: unknown, unit: 'M' | 'Mi', doc: DocumentPath, ctx: WalkCont
   if (typeof raw === 'number' && raw >= 0) return `${raw}${unit}`;
   if (typeof raw === 'string' && isUnitlessNumber(raw.trim())) return `${raw.trim()}${unit}`;
   if (typeof raw === 'string' && raw.trim() !== '') return raw.trim();
-  report(
-    ctx,
-    'INVALID_TYPE',
-    doc,
-    `expected a size in ${unit === 'M' ? 'MB' : 'MiB'} (a number) or a quantity string, got ${describeValue(raw)}.`,
-  );
+  const expected = `a size in ${unit === 'M' ? 'MB' : 'MiB'} (a number such as 4096) or a quantity such as 2Gi`;
+  refuse(ctx, doc, raw, expected);
   return undefined;
+}
+
+/**
+ * Reports a shorthand value that is not `expected`, saying what is wrong with it and quoting it: a
+ * negative number or an empty string is an `INVALID_VALUE` (`-1 is negative: expected ...`), a fraction
+ * where a whole number is expected too; any other type an `INVALID_TYPE` (`expected ..., got true`).
+ */
+function refuse(
+  ctx: WalkContext,
+  doc: DocumentPath,
+  raw: unknown,
+  expected: string,
+  options: { whole?: boolean } = {},
+): void {
+  const wrong =
+    typeof raw === 'number' && raw < 0
+      ? 'is negative'
+      : typeof raw === 'number' && options.whole && !Number.isInteger(raw)
+        ? 'is not a whole number'
+        : typeof raw === 'string' && raw.trim() === ''
+          ? 'is empty'
+          : undefined;
+  if (wrong) {
+    const value = typeof raw === 'string' ? `"${raw}"` : String(raw);
+    report(ctx, 'INVALID_VALUE', doc, `${value} ${wrong}: expected ${expected}.`);
+  } else report(ctx, 'INVALID_TYPE', doc, `expected ${expected}, got ${quoteValue(raw)}.`);
 }
 
 /** One shorthand: raw value → canonical fragment (undefined when invalid; the issue is recorded). */
@@ -56,12 +85,7 @@ const cpu: Shorthand = (raw, doc, ctx) => {
   if ((typeof raw === 'number' && raw >= 0) || (typeof raw === 'string' && raw.trim() !== '')) {
     return fragment([...REQUESTS, 'cpu'], String(raw).trim(), originAt(ctx, doc), ctx);
   }
-  report(
-    ctx,
-    'INVALID_TYPE',
-    doc,
-    `expected a number of CPUs or a quantity such as 500m, got ${describeValue(raw)}.`,
-  );
+  refuse(ctx, doc, raw, 'a number of CPUs (0.5, 2) or a quantity such as 500m');
   return undefined;
 };
 
@@ -81,9 +105,9 @@ const disk: Shorthand = (raw, doc, ctx) => {
 
 /** `gpu: 1` (+ `gpu_vendor`, default nvidia) → `container.resources.limits["nvidia.com/gpu"]: "1"`. */
 const gpu: Shorthand = (raw, doc, ctx, layer) => {
-  const count = typeof raw === 'string' && /^\d+$/.test(raw.trim()) ? Number(raw) : raw;
+  const count = typeof raw === 'string' && isUnitlessNumber(raw.trim()) ? Number(raw) : raw;
   if (typeof count !== 'number' || !Number.isInteger(count) || count < 0) {
-    report(ctx, 'INVALID_TYPE', doc, `expected a whole number of GPUs, got ${describeValue(raw)}.`);
+    refuse(ctx, doc, count, 'a whole number of GPUs (0, 1, 2, ...)', { whole: true });
     return undefined;
   }
   if (count === 0) return {};
@@ -216,7 +240,7 @@ const port: Shorthand = (raw, doc, ctx) => {
   if (typeof raw === 'number' && Number.isInteger(raw) && raw > 0 && raw < 65536) {
     return fragment(['container', 'ports'], [{ containerPort: raw }], originAt(ctx, doc), ctx);
   }
-  report(ctx, 'INVALID_VALUE', doc, `expected a port number between 1 and 65535, got ${describeValue(raw)}.`);
+  report(ctx, 'INVALID_VALUE', doc, `expected a port number between 1 and 65535, got ${quoteValue(raw)}.`);
   return undefined;
 };
 

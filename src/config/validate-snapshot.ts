@@ -2,6 +2,7 @@ import type { ConfigIssue } from '../errors/config-error.js';
 import type { ConfigSnapshot } from '../ports/config-source.js';
 import type { ServerPod } from '../ports/pod-introspector.js';
 import type { RunIdentity } from '../types/run.js';
+import { blockNameClashes } from './block-name-clashes.js';
 import { sortIssues } from './issues.js';
 import { isPlainObject } from './merge.js';
 import { parsePipeline, runModeOf } from './pipeline.js';
@@ -54,8 +55,9 @@ const PLACEHOLDERS = { pipelineRunId: '0', triggerName: 'trigger', attempt: 1 } 
 /**
  * Every problem and warning of the snapshot's project and pipeline, checking what a run would do: the
  * files' own keys and structure, and the resolved config of every Job the run would create (each `k8s`
- * block in `dag` mode, the whole-pipeline Job in `single-job` mode), with placeholder identity values (run
- * ids `0`, trigger `trigger`, attempt 1) for templates. Without a pipeline, the project, template and policy
+ * block in `dag` mode, and that no two of them get the same Job name; the whole-pipeline Job in
+ * `single-job` mode), with placeholder identity values (run ids `0`, trigger `trigger`, attempt 1) for
+ * templates. Without a pipeline, the project, template and policy
  * layers are still checked (except for the image, as no Job would be built). Never throws.
  */
 export function checkSnapshot(
@@ -112,9 +114,11 @@ export function checkSnapshot(
     mode = runModeOf(definition, options.mode);
     const run = { pipelineUuid: definition.uuid, ...PLACEHOLDERS };
     const k8sBlocks = definition.blocks.filter((b) => b.executorType === 'k8s');
-    if (mode === 'dag')
+    if (mode === 'dag') {
+      const indexOf = (uuid: string) => blockIndex(snapshot, uuid);
+      problems.push(...blockNameClashes(k8sBlocks, indexOf).map((issue) => ({ ...issue, mode })));
       for (const block of k8sBlocks) resolve('dag', { ...run, blockUuid: block.uuid, blockRunId: '0' });
-    else resolve('single-job', run);
+    } else resolve('single-job', run);
   } else {
     const project = checkProjectDocument(snapshot);
     problems.push(...project.issues);
@@ -158,15 +162,19 @@ function hasProjectConfig(snapshot: ConfigSnapshot): boolean {
   return isPlainObject(snapshot.project?.value) && snapshot.project.value.k8s_executor_config != null;
 }
 
+/** Where block `uuid` is in the pipeline file's `blocks` list; -1 when it is not. */
+function blockIndex(snapshot: ConfigSnapshot, uuid: string): number {
+  const document = snapshot.pipeline;
+  const blocks = document && isPlainObject(document.value) ? document.value.blocks : undefined;
+  return Array.isArray(blocks) ? blocks.findIndex((b) => isPlainObject(b) && b.uuid === uuid) : -1;
+}
+
 /** Where block `uuid` is defined, for a warning about its Job. */
 function locationOf(
   snapshot: ConfigSnapshot,
   uuid: string | undefined,
 ): { location: ConfigIssue['location'] } | undefined {
-  const document = snapshot.pipeline;
-  const blocks = document && isPlainObject(document.value) ? document.value.blocks : undefined;
-  if (!document || !Array.isArray(blocks) || uuid === undefined) return undefined;
-  const index = blocks.findIndex((b) => isPlainObject(b) && b.uuid === uuid);
-  const location = index < 0 ? undefined : document.locate(['blocks', index]);
+  const index = uuid === undefined ? -1 : blockIndex(snapshot, uuid);
+  const location = index < 0 ? undefined : snapshot.pipeline?.locate(['blocks', index]);
   return location ? { location } : undefined;
 }

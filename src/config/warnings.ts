@@ -10,7 +10,9 @@ export type ConfigWarningCode =
   /** A key of a Mage file that neither Mage nor k8s-executor reads, and that is no typo of one: ignored. */
   | 'IGNORED_KEY'
   /** A Kubernetes block whose Job has no command: the image's own entrypoint would run. */
-  | 'NO_COMMAND';
+  | 'NO_COMMAND'
+  /** A pipeline whose `uuid:` is not its folder's name: Mage (and k8s-executor) use the folder. */
+  | 'PIPELINE_UUID_MISMATCH';
 
 /** Something valid that is probably not what was meant. */
 export interface ConfigWarning {

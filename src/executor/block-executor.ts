@@ -1,11 +1,14 @@
+import { isK8sExecutorError } from '../errors/base.js';
 import { defaultMonitorPolicy } from '../monitor/reduce.js';
 import type { MonitorPolicy } from '../monitor/types.js';
-import { WatchHubs } from '../monitor/watch-hub.js';
+import { type HubEvent, WatchHubs } from '../monitor/watch-hub.js';
 import { managedSelector } from '../naming/labels.js';
 import { type Clock, systemClock } from '../ports/clock.js';
 import type { ConfigSnapshot, ConfigSource } from '../ports/config-source.js';
 import type { JobClient } from '../ports/job-client.js';
 import type { PodIntrospector, ServerPod } from '../ports/pod-introspector.js';
+import { LazyTelemetry } from '../telemetry/lazy-telemetry.js';
+import type { Telemetry } from '../telemetry/telemetry.js';
 import type { RunIdentity } from '../types/run.js';
 import { type PreparedRun, prepareJob } from './prepare.js';
 import { type JobRunnerDeps, runPreparedJob } from './run-job.js';
@@ -35,6 +38,12 @@ export interface ExecutorOptions {
   logDrainMs?: number;
   /** Shared watches; pass one to share them between several executors. @default one per executor */
   watchHubs?: WatchHubs;
+  /**
+   * Where traces and metrics go (docs/telemetry.md): a {@link Telemetry} of your own, `false` for none, or by
+   * default OpenTelemetry when `@opentelemetry/api` is installed (an optional peer dependency; the spans and
+   * metrics go to the providers your application registers, and cost nothing without them).
+   */
+  telemetry?: Telemetry | false;
 }
 
 /**
@@ -55,10 +64,12 @@ export class K8sBlockExecutor {
   /** Aborted by {@link K8sBlockExecutor.close}; a new one serves the runs after it. */
   private closing = new AbortController();
   private serverPod: Promise<ServerPod | undefined> | undefined;
+  private readonly telemetry: LazyTelemetry;
 
   constructor(private readonly options: ExecutorOptions) {
     const clock = options.clock ?? systemClock;
     this.ownsHubs = !options.watchHubs;
+    this.telemetry = new LazyTelemetry(options.telemetry);
     this.deps = {
       jobClient: options.jobClient,
       clock,
@@ -68,6 +79,7 @@ export class K8sBlockExecutor {
           jobClient: options.jobClient,
           clock,
           labelSelector: managedSelector(),
+          onHubEvent: reconnectsTo(this.telemetry),
         }),
       policy: { ...defaultMonitorPolicy, ...options.monitorPolicy },
       logTailLines: options.logTailLines ?? 50,
@@ -89,7 +101,7 @@ export class K8sBlockExecutor {
     options: ExecuteOptions & { snapshot?: ConfigSnapshot } = {},
   ): Promise<BlockResult> {
     const prepared = await this.prepare(run, options.snapshot, options.signal);
-    return runPreparedJob(this.deps, prepared, options);
+    return this.traced(prepared, options);
   }
 
   /** Runs a whole pipeline as one Job (Mage's pipeline executor); same contract as {@link K8sBlockExecutor.execute}. */
@@ -98,7 +110,61 @@ export class K8sBlockExecutor {
     options: ExecuteOptions & { snapshot?: ConfigSnapshot } = {},
   ): Promise<BlockResult> {
     const prepared = await this.preparePipelineJob(run, options.snapshot, options.signal);
-    return runPreparedJob(this.deps, prepared, options);
+    return this.traced(prepared, options);
+  }
+
+  /** Runs the prepared Job inside an attempt span: its phases, its detection latency and its outcome. */
+  private async traced(prepared: PreparedRun, options: ExecuteOptions): Promise<BlockResult> {
+    const telemetry = this.telemetry.deferred;
+    const { clock } = this.deps;
+    const { identity } = prepared;
+    const span = telemetry.startAttempt(
+      {
+        pipelineUuid: identity.pipelineUuid,
+        pipelineRunId: identity.pipelineRunId,
+        ...(identity.blockUuid !== undefined ? { blockUuid: identity.blockUuid } : {}),
+        attempt: identity.attempt ?? 1,
+        jobName: prepared.jobName,
+        namespace: prepared.namespace,
+      },
+      clock.now(),
+      options.telemetryParent,
+    );
+    const { onEvent, onDetected } = options;
+    try {
+      const result = await runPreparedJob(this.deps, prepared, {
+        ...options,
+        onEvent: (event) => {
+          span.phase(event.type, event.at);
+          onEvent?.(event);
+        },
+        onDetected: (detection) => {
+          const { finishedAt, finalConditionAt } = detection.timings;
+          span.detected(finalConditionAt === undefined ? undefined : finishedAt - finalConditionAt);
+          onDetected?.(detection);
+        },
+      });
+      span.end(
+        {
+          status: result.status,
+          ...(result.reason ? { reason: result.reason } : {}),
+          ...(result.exitCode !== undefined ? { exitCode: result.exitCode } : {}),
+          ...(result.message ? { message: result.message } : {}),
+        },
+        clock.now(),
+      );
+      return result;
+    } catch (error) {
+      span.end(
+        {
+          status: isK8sExecutorError(error) && error.code === 'CANCELLED' ? 'cancelled' : 'failed',
+          reason: isK8sExecutorError(error) ? error.code : 'JOB_FAILED',
+          message: error instanceof Error ? error.message : String(error),
+        },
+        clock.now(),
+      );
+      throw error;
+    }
   }
 
   /** Builds the Job a block run would create, without creating it (for `render` and `explain`). */
@@ -199,4 +265,11 @@ function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
       },
     );
   });
+}
+
+/** A hub's diagnostics as telemetry: each reconnect of a shared watch is counted. */
+export function reconnectsTo(telemetry: LazyTelemetry): (event: HubEvent) => void {
+  return (event) => {
+    if (event.type === 'reconnect-wait') telemetry.deferred.recordWatchReconnect(event.resource);
+  };
 }

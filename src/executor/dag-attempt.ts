@@ -165,6 +165,7 @@ function execute(
     onDetected,
     // Jobs stay until the run ends: a resumed run reads them to know what already happened.
     keepJob: true,
+    ...(ctx.telemetryParent ? { telemetryParent: ctx.telemetryParent } : {}),
     onEvent: (event) => {
       hooks.onEvent(event);
       if (event.type === 'queued' || event.type === 'pending' || event.type === 'running')

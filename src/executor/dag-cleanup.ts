@@ -1,5 +1,5 @@
 import { isK8sExecutorError } from '../errors/base.js';
-import { withTransientRetries } from './dag-api.js';
+import { withRetries } from './dag-api.js';
 import type { DagContext } from './dag-context.js';
 import { listRunJobs } from './dag-identity.js';
 
@@ -31,7 +31,7 @@ export async function deleteRunJobs(
         .map(({ job }) => {
           const name = job.metadata.name!;
           const uid = job.metadata.uid;
-          return withTransientRetries(ctx.clock, closed, () =>
+          return withRetries(ctx.clock, closed, () =>
             ctx.jobClient.deleteJob(namespace, name, {
               propagationPolicy: 'Background',
               ...(uid ? { uid } : {}),

@@ -4,6 +4,7 @@ import { isolateCallback } from '../errors/isolate-callback.js';
 import type { Clock } from '../ports/clock.js';
 import type { ConfigSnapshot } from '../ports/config-source.js';
 import type { JobClient } from '../ports/job-client.js';
+import type { PipelineRunTelemetry } from '../telemetry/telemetry.js';
 import type { K8sBlockExecutor } from './block-executor.js';
 import {
   blockRunIdOf,
@@ -38,6 +39,8 @@ export interface DagContext {
   readonly clock: Clock;
   /** The cluster id in this run's Job names and labels. */
   readonly clusterId: string;
+  /** The run's span, parent of each attempt's (telemetry). */
+  readonly telemetryParent?: PipelineRunTelemetry;
   /** The block of a uuid; undefined for a uuid the pipeline does not have. */
   block(uuid: string): BlockDefinition | undefined;
   /** Whether the block runs as a Job (else through the local runner). */
@@ -71,6 +74,7 @@ export function dagContext(input: {
   blocks: K8sBlockExecutor;
   settings: PipelineExecutorOptions;
   clock: Clock;
+  telemetryParent?: PipelineRunTelemetry;
 }): DagContext {
   const { request, pipeline, settings, snapshot, blocks } = input;
   const byUuid = new Map(pipeline.blocks.map((b) => [b.uuid, b]));

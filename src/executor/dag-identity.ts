@@ -1,7 +1,7 @@
 import type { BlockDefinition } from '../config/index.js';
 import { IDENTITY_KEYS, isJobOfRun, managedSelector, toLabelValue } from '../naming/labels.js';
 import type { Job, Pod } from '../types/kube.js';
-import { withTransientRetries } from './dag-api.js';
+import { withRetries } from './dag-api.js';
 import type { DagContext } from './dag-context.js';
 
 /** Which block and attempt of a pipeline run a Job is. */
@@ -58,7 +58,7 @@ export async function listRunJobs(
   namespace: string,
   signal?: AbortSignal,
 ): Promise<RunJob[]> {
-  const list = await withTransientRetries(ctx.clock, signal, () =>
+  const list = await withRetries(ctx.clock, signal, () =>
     ctx.jobClient.listJobs(namespace, runSelector(ctx), signal ? { signal } : {}),
   );
   return list.items.flatMap((job) => runJobOf(ctx, job) ?? []);
@@ -66,7 +66,7 @@ export async function listRunJobs(
 
 /** Every pod of this run's Jobs in `namespace` (the pods carry the Jobs' labels; match them by owner uid). */
 export async function listRunPods(ctx: DagContext, namespace: string, signal?: AbortSignal): Promise<Pod[]> {
-  const list = await withTransientRetries(ctx.clock, signal, () =>
+  const list = await withRetries(ctx.clock, signal, () =>
     ctx.jobClient.listPods(namespace, runSelector(ctx), signal ? { signal } : {}),
   );
   return list.items;

@@ -1,5 +1,5 @@
 import type { BlockDefinition } from '../config/index.js';
-import { withTransientRetries } from './dag-api.js';
+import { withRetries } from './dag-api.js';
 import type { DagContext } from './dag-context.js';
 import { runJobOf } from './dag-identity.js';
 
@@ -30,7 +30,7 @@ export async function lookUpAttemptJob(
   upstreamOutputs: Readonly<Record<string, unknown>>,
 ): Promise<AttemptJobLookup> {
   const { jobName, namespace } = await ctx.prepare(block, attempt, signal, upstreamOutputs);
-  const job = await withTransientRetries(ctx.clock, signal, () =>
+  const job = await withRetries(ctx.clock, signal, () =>
     ctx.jobClient.getJob(namespace, jobName, { signal }),
   );
   const found = (state: AttemptJobState): AttemptJobLookup => ({ state, jobName, namespace });

@@ -117,6 +117,7 @@ export function timingsOf(submittedAt: number, finishedAt: number, state?: Block
     finishedAt,
     durationMs: finishedAt - submittedAt,
     ...(queue ?? {}),
+    ...(state?.finalConditionAt !== undefined ? { finalConditionAt: state.finalConditionAt } : {}),
   };
 }
 

@@ -1,5 +1,8 @@
 import { type PipelineDefinition, readPipeline, runModeOf } from '../config/index.js';
 import { type Clock, systemClock } from '../ports/clock.js';
+import type { ConfigSnapshot } from '../ports/config-source.js';
+import { LazyTelemetry } from '../telemetry/lazy-telemetry.js';
+import type { PipelineRunTelemetry } from '../telemetry/telemetry.js';
 import { K8sBlockExecutor } from './block-executor.js';
 import { dagContext } from './dag-context.js';
 import { DagRun } from './dag-run.js';
@@ -32,11 +35,13 @@ export class K8sPipelineExecutor {
   private readonly clock: Clock;
   /** One controller per run in flight, aborted by {@link K8sPipelineExecutor.close}. */
   private readonly runsInFlight = new Set<AbortController>();
+  private readonly telemetry: LazyTelemetry;
 
   /** Does no IO. */
   constructor(private readonly options: PipelineExecutorOptions) {
     this.blocks = new K8sBlockExecutor(options);
     this.clock = options.clock ?? systemClock;
+    this.telemetry = new LazyTelemetry(options.telemetry);
   }
 
   /**
@@ -50,28 +55,53 @@ export class K8sPipelineExecutor {
     try {
       const snapshot = await this.options.configSource.load(run.pipelineUuid, options.signal);
       const pipeline = readPipeline(snapshot);
-      if (this.modeOf(pipeline) === 'single-job') {
-        const deps = {
-          blocks: this.blocks,
-          clock: this.clock,
-          keepJobs: this.options.keepJobs ?? false,
-          closed: closing.signal,
-        };
-        return await runSingleJob(deps, run, pipeline, snapshot, options);
+      const mode = this.modeOf(pipeline);
+      const span = this.telemetry.deferred.startPipelineRun(
+        { pipelineUuid: run.pipelineUuid, pipelineRunId: String(run.pipelineRunId), mode },
+        this.clock.now(),
+      );
+      let result: PipelineResult | undefined;
+      try {
+        result = await this.runMode(mode, run, pipeline, snapshot, options, closing.signal, span);
+        return result;
+      } finally {
+        span.end({ status: result?.status ?? 'failed' }, this.clock.now());
       }
-      const ctx = dagContext({
-        request: run,
-        runOptions: options,
-        pipeline,
-        snapshot,
-        blocks: this.blocks,
-        settings: this.options,
-        clock: this.clock,
-      });
-      return await new DagRun(ctx, closing.signal).execute();
     } finally {
       this.runsInFlight.delete(closing);
     }
+  }
+
+  private runMode(
+    mode: 'dag' | 'single-job',
+    run: PipelineRun,
+    pipeline: PipelineDefinition,
+    snapshot: ConfigSnapshot,
+    options: PipelineRunOptions,
+    closed: AbortSignal,
+    telemetryParent: PipelineRunTelemetry,
+  ): Promise<PipelineResult> {
+    if (mode === 'single-job') {
+      const deps = {
+        blocks: this.blocks,
+        clock: this.clock,
+        keepJobs: this.options.keepJobs ?? false,
+        closed,
+        telemetryParent,
+      };
+      return runSingleJob(deps, run, pipeline, snapshot, options);
+    }
+    const ctx = dagContext({
+      request: run,
+      runOptions: options,
+      pipeline,
+      snapshot,
+      blocks: this.blocks,
+      settings: this.options,
+      clock: this.clock,
+      telemetryParent,
+    });
+    return new DagRun(ctx, closed).execute();
   }
 
   /**

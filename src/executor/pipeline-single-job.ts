@@ -2,6 +2,7 @@ import type { PipelineDefinition } from '../config/index.js';
 import { isolateCallback } from '../errors/isolate-callback.js';
 import type { Clock } from '../ports/clock.js';
 import type { ConfigSnapshot } from '../ports/config-source.js';
+import type { PipelineRunTelemetry } from '../telemetry/telemetry.js';
 import type { K8sBlockExecutor } from './block-executor.js';
 import { CLOSED, isClosedError, leftRunningRecord, untilClosed } from './pipeline-close.js';
 import { attemptOf, setTermination } from './pipeline-records.js';
@@ -30,6 +31,8 @@ export interface SingleJobDeps {
   keepJobs: boolean;
   /** Aborts when the executor is closed. */
   closed: AbortSignal;
+  /** The run's span (telemetry), parent of the Job's attempt span. */
+  telemetryParent?: PipelineRunTelemetry;
 }
 
 /**
@@ -74,6 +77,7 @@ export async function runSingleJob(
       {
         snapshot,
         ...(options.signal ? { signal: options.signal } : {}),
+        ...(deps.telemetryParent ? { telemetryParent: deps.telemetryParent } : {}),
         ...(onLog
           ? {
               onLog: (line) => {

@@ -2,6 +2,7 @@ import type { ConfigOverrides } from '../config/overrides.js';
 import type { ErrorCode } from '../errors/codes.js';
 import type { InfrastructureCause } from '../monitor/job-outcome.js';
 import type { BlockPhase, BlockState, TimeInterval } from '../monitor/types.js';
+import type { PipelineRunTelemetry } from '../telemetry/telemetry.js';
 
 /** One block run, as the orchestrator knows it. */
 export interface BlockRun {
@@ -84,6 +85,11 @@ export interface BlockTimings {
   queuedMs?: number;
   /** When the Job first left the queue (was admitted); absent when it never did. */
   admittedAt?: number;
+  /**
+   * When Kubernetes wrote the Job's final condition (its `lastTransitionTime`, the API server's clock, to
+   * the second); `finishedAt` is when the executor saw it. Absent when unknown (a cancel, a fail-fast reason).
+   */
+  finalConditionAt?: number;
 }
 
 /** A block's lifecycle event, for progress displays and metrics. */
@@ -126,6 +132,12 @@ export interface ExecuteOptions {
    * final state or that rejects. A throw is reported once (a process warning) and changes nothing.
    */
   onDetected?: (detection: BlockDetection) => void;
+  /**
+   * The pipeline run this attempt belongs to, for telemetry: its attempt span is made a child of that run's
+   * span. Set by {@link K8sPipelineExecutor}; an orchestrator with its own runs may pass the handle of
+   * `telemetry.startPipelineRun(...)`.
+   */
+  telemetryParent?: PipelineRunTelemetry;
   /** Keep the Job after it finished (for debugging). @default false */
   keepJob?: boolean;
 }

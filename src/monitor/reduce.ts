@@ -185,7 +185,14 @@ function applyJob(state: BlockState, job: Job, at: number, policy: MonitorPolicy
   }
   const { phase, ...details } = outcome;
   const { heldFailure: _done, ...rest } = seen;
-  return { ...rest, ...details, phase, finishedAt: at };
+  const conditionAt = finalConditionTime(job);
+  return {
+    ...rest,
+    ...details,
+    phase,
+    finishedAt: at,
+    ...(conditionAt !== undefined ? { finalConditionAt: conditionAt } : {}),
+  };
 }
 
 /** Tracks `spec.suspend`: since when it holds, each suspension lifted, and when it was last lifted. */
@@ -300,4 +307,14 @@ function fail(
   details: Required<Pick<BlockState, 'reason' | 'message'>> & Pick<BlockState, 'containerName'>,
 ): BlockState {
   return { ...state, ...details, phase: 'failed', finishedAt: at };
+}
+
+/** The `lastTransitionTime` of the Job's final condition (Complete, SuccessCriteriaMet, Failed, FailureTarget). */
+function finalConditionTime(job: Job): number | undefined {
+  const final = new Set(['Complete', 'SuccessCriteriaMet', 'Failed', 'FailureTarget']);
+  const times = (job.status?.conditions ?? [])
+    .filter((c) => c.status === 'True' && final.has(c.type) && c.lastTransitionTime)
+    .map((c) => Date.parse(c.lastTransitionTime!))
+    .filter((t) => !Number.isNaN(t));
+  return times.length > 0 ? Math.min(...times) : undefined;
 }

@@ -99,6 +99,11 @@ export interface BlockState {
   startedAt?: number;
   /** When its final phase was seen (ms). */
   finishedAt?: number;
+  /**
+   * When Kubernetes wrote the Job's final condition (its `lastTransitionTime`: the API server's clock, to
+   * the second), for detection-latency metrics; `finishedAt` is when it was seen.
+   */
+  finalConditionAt?: number;
   /** Count of failed pods seen (retries used). */
   failedPods: number;
   /**

@@ -3,6 +3,7 @@ export {
   jobName,
   MANUAL_TRIGGER_NAME,
   MAX_JOB_NAME_LENGTH,
+  runIdPart,
   TRIGGER_NAME_PLACEHOLDER,
 } from './job-name.js';
 export {
@@ -15,3 +16,4 @@ export {
   managedSelector,
   toLabelValue,
 } from './labels.js';
+export { runIdClashes } from './run-id-clashes.js';

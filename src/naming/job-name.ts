@@ -35,6 +35,9 @@ export interface JobNameInput {
  *   `[a-z0-9]` turned into one `-`; no trigger (or nothing left) gives `manual`.
  * - Each part (cluster, prefix, run id) is lowercased, every run of characters outside `[a-z0-9]` becomes one
  *   `-`, and `-` is trimmed from its ends. Empty cluster or prefix parts are left out.
+ * - A run id that loses more than its case and `_`→`-` to that (`A.B`, `+01:00`, `a__b`) is followed by
+ *   `-<8-hex SHA-256 of the run id as given>`, so that run ids that differ give different names (see
+ *   {@link runIdPart}).
  * - Too long: the cluster-and-prefix part is cut and an 8-hex SHA-256 of the full normalized name is put
  *   before `-<kind>-<runId>[-attempt-<n>]`, which is kept whole. When even that does not fit, the name is
  *   `<kind>-<as much of the id as fits>-<hash>[-attempt-<n>]`. See `docs/naming.md`.
@@ -47,7 +50,7 @@ export interface JobNameInput {
  */
 export function jobName(input: JobNameInput): string {
   const { kind, runId } = input;
-  const id = toDnsPart(runId);
+  const id = runIdPart(runId);
   if (id === '') {
     throw new K8sExecutorError(
       'CONFIG_INVALID',
@@ -82,6 +85,23 @@ export function jobName(input: JobNameInput): string {
   // The id itself is too long: drop cluster-prefix and keep as much of the id as fits.
   const room = MAX_JOB_NAME_LENGTH - `${kind}--${hash}${attemptSuffix}`.length;
   return `${kind}-${trimHyphens(id.slice(0, room))}-${hash}${attemptSuffix}`;
+}
+
+/**
+ * The run id as a Job name holds it: normalized (lowercase, every run of characters outside `[a-z0-9]`
+ * as one `-`, no `-` at either end), then, when that lost more than case and `_`→`-`, `-` and the 8-hex
+ * SHA-256 of the run id as given. So `Run_42` stays `run-42` (the name earlier versions gave it, which a
+ * resumed run adopts), while `7-A.B` (`7-a-b-<hash>`) no longer takes the name of `7-a-b`, nor
+ * `...T10:00+01:00` that of `...T10:00-01:00`. Ids that differ only in case or `_`/`-` still meet; a
+ * pipeline's blocks that would are reported by `validate` (docs/naming.md). `''` when nothing is left.
+ *
+ * @example runIdPart('42-load_data') // '42-load-data'
+ * @example runIdPart('42-A.B') // '42-a-b-' + 8 hex characters
+ */
+export function runIdPart(runId: string): string {
+  const id = toDnsPart(runId);
+  if (id === '' || id === runId.toLowerCase().replaceAll('_', '-')) return id;
+  return `${id}-${shortHash(runId)}`;
 }
 
 /** `{trigger_name}`'s value: the normalized trigger name, or `manual`. */

@@ -167,9 +167,9 @@ export function describeConfigChange(change: ConfigChange): string {
  * the pod template changed when no field can be named (a record without its field list, or a change
  * the field list does not show). Empty when nothing changed.
  * @example
- * // job: the earlier attempt's Job, as read from the cluster
- * const drift = configDrift(job, prepareJob({ snapshot, mode: 'block', identity }).job);
- * if (drift) describeConfigDrift(drift); // ['container.resources.limits.memory 2Gi → 4Gi', ...]
+ * const prepared = prepareJob({ snapshot, mode: 'block', identity });
+ * const drift = configDrift(job, prepared.job, prepared.resolved.provenance);
+ * if (drift) describeConfigDrift(drift); // ['container.resources.limits.memory 2Gi → 4Gi, set in metadata.yaml:14']
  */
 export function describeConfigDrift(drift: ConfigDrift): string[] {
   if (!drift.changed) return [];

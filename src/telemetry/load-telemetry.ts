@@ -1,6 +1,8 @@
 import { callbackErrorReporter } from '../errors/isolate-callback.js';
 import { otelTelemetry } from './otel-telemetry.js';
-import { NOOP_TELEMETRY, type Telemetry } from './telemetry.js';
+import { NOOP_TELEMETRY, type PipelineRunTelemetry, type Telemetry } from './telemetry.js';
+
+type PipelineRunOutcome = Parameters<PipelineRunTelemetry['end']>[0];
 
 let automatic: Promise<Telemetry> | undefined;
 
@@ -28,6 +30,9 @@ export async function resolveTelemetry(option: Telemetry | false | undefined): P
   return guarded(option);
 }
 
+/** The caller's own run handle behind each guarded one (a guarded run is the parent of guarded attempts). */
+const innerRuns = new WeakMap<PipelineRunTelemetry, PipelineRunTelemetry>();
+
 function guarded(telemetry: Telemetry): Telemetry {
   const report = callbackErrorReporter('telemetry');
   const safe =
@@ -48,10 +53,18 @@ function guarded(telemetry: Telemetry): Telemetry {
   return {
     startPipelineRun: safe((run, at) => {
       const inner = telemetry.startPipelineRun(run, at);
-      return { end: safe((outcome, endAt) => inner.end(outcome, endAt), undefined) };
+      const handle = {
+        end: safe((outcome: PipelineRunOutcome, endAt: number) => inner.end(outcome, endAt), undefined),
+      };
+      innerRuns.set(handle, inner);
+      return handle;
     }, noopRun),
     startAttempt: safe((attempt, at, parent) => {
-      const inner = telemetry.startAttempt(attempt, at, parent);
+      const inner = telemetry.startAttempt(
+        attempt,
+        at,
+        parent ? (innerRuns.get(parent) ?? parent) : undefined,
+      );
       return {
         phase: safe((phase: string, phaseAt: number) => inner.phase(phase, phaseAt), undefined),
         detected: safe((latencyMs: number | undefined) => inner.detected(latencyMs), undefined),

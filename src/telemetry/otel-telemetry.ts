@@ -56,7 +56,6 @@ export function otelTelemetry(api: typeof OtelApi): Telemetry {
     span.setAttribute('k8s_executor.status', outcome.status);
     if (outcome.reason) span.setAttribute('k8s_executor.reason', outcome.reason);
     if (outcome.exitCode !== undefined) span.setAttribute('k8s_executor.exit_code', outcome.exitCode);
-    span.addEvent(outcome.status, at);
     if (outcome.status === 'failed') {
       span.setStatus({
         code: api.SpanStatusCode.ERROR,

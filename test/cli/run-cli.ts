@@ -1,11 +1,16 @@
 import { vi } from 'vitest';
 import { main } from '../../src/cli/cli.js';
+import type { OutputGuard } from '../../src/cli/safe-output.js';
 
-/** Runs the CLI in-process with stdout and stderr captured; `onOutput` sees stdout as it grows. */
+/**
+ * Runs the CLI in-process with stdout and stderr captured; `onOutput` sees stdout as it grows; `output`
+ * plays the process's guard of its streams.
+ */
 export async function cli(
   argv: string[],
   env: Record<string, string | undefined> = {},
   onOutput?: (stdout: string) => void,
+  output?: OutputGuard,
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
@@ -19,7 +24,7 @@ export async function cli(
     return true;
   });
   try {
-    const code = await main(argv, env);
+    const code = await main(argv, env, output);
     return { code, stdout, stderr };
   } finally {
     out.mockRestore();

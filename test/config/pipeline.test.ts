@@ -27,7 +27,8 @@ blocks:
       snapshotOf({ project: 'executor_type: ecs\nretry_config: {delay: 10}', pipeline }),
     );
     expect(definition).toEqual({
-      uuid: 'etl',
+      // The folder's name (the snapshot's file is pipelines/p/metadata.yaml), not `uuid: etl`: as in Mage.
+      uuid: 'p',
       executorType: 'k8s',
       retry: { retries: 2, delaySeconds: 5, maxDelaySeconds: 60, exponentialBackoff: true },
       runPipelineInOneProcess: false,

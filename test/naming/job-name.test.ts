@@ -2,7 +2,10 @@ import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isK8sExecutorError } from '../../src/errors/base.js';
-import { type JobNameInput, jobName } from '../../src/naming/job-name.js';
+import { type JobNameInput, jobName, runIdPart } from '../../src/naming/job-name.js';
+
+/** The 8-hex SHA-256 the names carry. */
+const sha = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 8);
 
 const DNS_1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DEFAULTS: JobNameInput = { clusterId: 'mage', prefix: 'data-prep', kind: 'block', runId: '42' };
@@ -80,6 +83,39 @@ describe('jobName: exact names', () => {
     expect(name.length).toBeLessThanOrEqual(63);
   });
 
+  it.each([
+    [
+      'a block uuid with an underscore (the common case: no hash)',
+      '7-load_data',
+      'mage-data-prep-block-7-load-data',
+    ],
+    ['a dot', '7-A.B', `mage-data-prep-block-7-a-b-${sha('7-A.B')}`],
+    [
+      'a time zone +01:00',
+      '2024-05-01T10:00+01:00',
+      `mage-data-prep-block-2024-05-01t10-00-01-00-${sha('2024-05-01T10:00+01:00')}`,
+    ],
+    [
+      'a time zone -01:00',
+      '2024-05-01T10:00-01:00',
+      `mage-data-prep-block-2024-05-01t10-00-01-00-${sha('2024-05-01T10:00-01:00')}`,
+    ],
+    ['a double underscore', '7-a__b', `mage-data-prep-block-7-a-b-${sha('7-a__b')}`],
+    ['a leading underscore', '_42', `mage-data-prep-block-42-${sha('_42')}`],
+  ])(
+    'a run id that loses more than case and _→- gets the hash of the id as given: %s',
+    (_case, runId, expected) => {
+      expect(jobName({ ...DEFAULTS, runId })).toBe(expected);
+      expect(runIdPart(runId)).toBe(expected.slice('mage-data-prep-block-'.length));
+    },
+  );
+
+  it('keeps the -block-<id>-<hash>-attempt-<n> tail readable when shortened', () => {
+    const name = jobName({ ...DEFAULTS, prefix: 'p'.repeat(40), runId: '7-A.B', attempt: 2 });
+    expect(name).toMatch(new RegExp(`^mage-p+-[0-9a-f]{8}-block-7-a-b-${sha('7-A.B')}-attempt-2$`));
+    expect(name.length).toBe(63);
+  });
+
   it('hashes the full normalized name: the first 8 hex characters of its SHA-256', () => {
     const full = `mage-${'x'.repeat(200)}-block-42`;
     const hash = createHash('sha256').update(full).digest('hex').slice(0, 8);
@@ -108,6 +144,8 @@ describe('jobName: exact names', () => {
 const cleanId = (maxLength: number) =>
   fc.stringMatching(/^[a-z0-9]+(-[a-z0-9]+)*$/).filter((id) => id.length <= maxLength);
 const anyText = fc.string({ unit: 'grapheme', maxLength: 120 });
+/** A run id as people and tools write them: letters of both cases, digits, and punctuation. */
+const messyId = fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9_.:+ -]{0,70}$/);
 const anyInput = fc.record(
   {
     clusterId: anyText,
@@ -171,6 +209,17 @@ describe('jobName: properties', () => {
           expect(first).not.toBe(second);
         },
       ),
+    );
+  });
+
+  it('gives different names to run ids that differ in more than case and _/-', () => {
+    const fold = (id: string) => id.toLowerCase().replaceAll('_', '-');
+    fc.assert(
+      fc.property(messyId, messyId, (id1, id2) => {
+        fc.pre(fold(id1) !== fold(id2));
+        fc.pre(!/-attempt-\d+$/.test(id1) && !/-attempt-\d+$/.test(id2));
+        expect(jobName({ ...DEFAULTS, runId: id1 })).not.toBe(jobName({ ...DEFAULTS, runId: id2 }));
+      }),
     );
   });
 

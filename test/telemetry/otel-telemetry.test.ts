@@ -62,6 +62,7 @@ describe('OpenTelemetry telemetry', () => {
     attempt.phase('submitted', T0 + 10);
     attempt.phase('pending', T0 + 50);
     attempt.phase('running', T0 + 1_000);
+    attempt.phase('failed', T0 + 5_000);
     attempt.end(
       { status: 'failed', reason: 'OOM_KILLED', exitCode: 137, message: 'out of memory' },
       T0 + 5_000,
@@ -103,6 +104,7 @@ describe('OpenTelemetry telemetry', () => {
       { pipelineUuid: 'etl', pipelineRunId: '1', attempt: 1, jobName: 'j', namespace: 'default' },
       T0,
     );
+    attempt.phase('succeeded', T0 + 1);
     attempt.end({ status: 'succeeded' }, T0 + 1);
     attempt.phase('running', T0 + 2);
     attempt.end({ status: 'failed' }, T0 + 3);

@@ -37,9 +37,8 @@ interface KeyedObject {
  * keys-only read) and reduced to their key names here, so their values never leave this class.
  *
  * @example
- * const api = new KubeApi({ kubeconfig: loadKubeconfig({ context: 'staging' }) });
- * const inspector = new ClientNodeClusterInspector(api, new ClientNodeJobClient(api));
- * const { allowed } = await inspector.reviewAccess({ namespace: 'ml', verb: 'create', group: 'batch', resource: 'jobs' });
+ * const { clusterInspector } = createClientNodeAdapters({ context: 'staging' });
+ * const { allowed } = await clusterInspector.reviewAccess({ namespace: 'ml', verb: 'create', group: 'batch', resource: 'jobs' });
  */
 export class ClientNodeClusterInspector implements ClusterInspector {
   constructor(

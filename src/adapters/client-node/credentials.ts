@@ -1,20 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import type { RequestOptions } from 'node:https';
-import type { User } from '@kubernetes/client-node';
+import type { KubeConfig, RequestContext, User } from '@kubernetes/client-node';
 import type { Clock } from '../../ports/clock.js';
-import { runExecPlugin } from './client-node-internals.js';
+import { type ExecConfig, ExecPluginFailure, firstLine, runExecPlugin } from './exec-plugin.js';
 
-/** A kubeconfig user's `exec` section (client.authentication.k8s.io ExecConfig), as written. */
-export interface ExecConfig {
-  /** The plugin, resolved against the kubeconfig's folder when it names a relative path. */
-  command: string;
-  /** Its arguments. */
-  args?: string[];
-  /** Variables added to the environment it runs in. */
-  env?: { name: string; value: string }[];
-  /** The ExecCredential version it speaks. */
-  apiVersion?: string;
-}
+export type { ExecConfig } from './exec-plugin.js';
 
 /** How one kubeconfig user's credential is obtained where the adapter refreshes it (not client-node). */
 export type RefreshedAuth =
@@ -32,6 +22,20 @@ export const TOKEN_FILE_MAX_AGE_MS = 60_000;
  * to expire.
  */
 export const EXEC_REFRESH_AHEAD_MS = 30_000;
+
+/**
+ * An exec plugin run still going after this long is killed (the default of `execTimeoutMs`): a plugin
+ * that waits for a login nobody gives must not hold every request forever.
+ */
+export const EXEC_PLUGIN_TIMEOUT_MS = 30_000;
+
+/** How credentials are refreshed. */
+export interface RefreshOptions {
+  /** Token file ages, exec credential expiry and the exec plugin's time bound. */
+  clock: Clock;
+  /** An exec plugin run is killed after this long. @default EXEC_PLUGIN_TIMEOUT_MS */
+  execTimeoutMs?: number;
+}
 
 /** A credential that cannot be obtained (unreadable token file, failed exec plugin). Classified as `API_UNAUTHORIZED`. */
 export class CredentialUnavailableError extends Error {
@@ -56,7 +60,9 @@ interface Applied {
  *   cannot be read the last token read (else the user's static `token`) is used, as client-go does;
  * - exec plugins run once per credential (concurrent requests wait for the same run), again
  *   {@link EXEC_REFRESH_AHEAD_MS} before the credential's `expirationTimestamp`, and, for a credential
- *   without one, only after a 401.
+ *   without one, only after a 401. A run is bounded (`execTimeoutMs`, then killed; the next request
+ *   starts a new one) and a request waits for it only within its own time limit and signal (see
+ *   {@link authenticate}).
  *
  * Time comes from the injected clock.
  */
@@ -64,11 +70,40 @@ export class RefreshingAuthenticator {
   private readonly sources = new Map<string, CachedCredential>();
   private generationNo = 0;
 
-  constructor(auth: ReadonlyMap<string, RefreshedAuth>, clock: Clock) {
+  constructor(auth: ReadonlyMap<string, RefreshedAuth>, options: RefreshOptions) {
+    const { clock } = options;
+    const execTimeoutMs = options.execTimeoutMs ?? EXEC_PLUGIN_TIMEOUT_MS;
     for (const [user, how] of auth) {
-      const load =
-        how.kind === 'tokenFile' ? tokenFileLoader(user, how, clock) : execLoader(user, how.exec, clock);
-      this.sources.set(user, new CachedCredential(clock, load, () => this.generationNo++));
+      const source =
+        how.kind === 'tokenFile'
+          ? { load: tokenFileLoader(user, how, clock), describeWait: () => tokenFileWait(user, how.path) }
+          : {
+              load: execLoader(user, how.exec, { clock, timeoutMs: execTimeoutMs }),
+              describeWait: () => execWait(user, how.exec.command, execTimeoutMs),
+            };
+      this.sources.set(user, new CachedCredential(clock, source, () => this.generationNo++));
+    }
+  }
+
+  /**
+   * Applies client-node's authentication of the current user to `context` (headers, TLS, dispatcher),
+   * waiting for a credential being obtained only until `signal` aborts: a request never waits for a
+   * plugin longer than its own time limit, and a cancel reaches it.
+   *
+   * @throws CredentialUnavailableError when `signal` timed out (an `AbortSignal.timeout`) while a
+   *   credential was still being obtained; the signal's reason on any other abort.
+   */
+  async authenticate(kubeConfig: KubeConfig, context: RequestContext, signal?: AbortSignal): Promise<void> {
+    const applying = kubeConfig.applySecurityAuthentication(context);
+    if (!signal) return applying;
+    try {
+      await untilAborted(applying, signal);
+    } catch (e) {
+      const source = this.sources.get(kubeConfig.getCurrentUser()?.name ?? '');
+      const timedOut =
+        signal.aborted && e === signal.reason && (e as Error | undefined)?.name === 'TimeoutError';
+      if (timedOut && source?.loadingNow) throw new CredentialUnavailableError(source.describeWait());
+      throw e;
     }
   }
 
@@ -109,6 +144,12 @@ interface Loaded {
   freshUntil: number;
 }
 
+/** How one credential is obtained, and what to say when a request gave up waiting for it. */
+interface CredentialSource {
+  load: () => Promise<Loaded>;
+  describeWait: () => string;
+}
+
 /** One credential, loaded on demand with at most one load in flight. */
 class CachedCredential {
   private current: Loaded | undefined;
@@ -116,23 +157,37 @@ class CachedCredential {
 
   constructor(
     private readonly clock: Clock,
-    private readonly load: () => Promise<Loaded>,
+    private readonly source: CredentialSource,
     private readonly onChange: () => void,
   ) {}
+
+  /** Whether a load is in flight (a request waiting now waits for it). */
+  get loadingNow(): boolean {
+    return this.loading !== undefined;
+  }
 
   get(): Promise<Applied> {
     const current = this.current;
     if (current && this.clock.now() < current.freshUntil) return Promise.resolve(current.applied);
-    this.loading ??= this.load()
+    if (this.loading) return this.loading;
+    const loading = this.source
+      .load()
       .then((loaded) => {
         this.current = loaded;
         this.onChange();
         return loaded.applied;
       })
       .finally(() => {
-        this.loading = undefined;
+        if (this.loading === loading) this.loading = undefined;
       });
-    return this.loading;
+    // Every request that waited may have left (timed out, aborted): the failure is still theirs to see, not unhandled.
+    loading.catch(() => undefined);
+    this.loading = loading;
+    return loading;
+  }
+
+  describeWait(): string {
+    return this.source.describeWait();
   }
 
   invalidate(): void {
@@ -164,20 +219,48 @@ function tokenFileLoader(
   };
 }
 
-function execLoader(user: string, exec: ExecConfig, clock: Clock): () => Promise<Loaded> {
+function tokenFileWait(user: string, path: string): string {
+  return (
+    `The token file "${path}" of the kubeconfig user "${user}" could not be read within the request's ` +
+    'time limit. Check that its file system answers.'
+  );
+}
+
+/** What stops a plugin from printing a credential without help, and what to do about it. */
+const NO_PROMPT_HINT =
+  'k8s-executor runs credential plugins without a terminal or stdin, as kubectl does with ' +
+  '"interactiveMode: Never", so a plugin must not prompt or wait for a browser: log in beforehand ' +
+  "(run the plugin, or your cloud CLI's login, by hand) so that it prints a credential at once.";
+
+function execWait(user: string, command: string, execTimeoutMs: number): string {
+  return (
+    `The exec credential plugin "${command}" of the kubeconfig user "${user}" printed no credential within ` +
+    `the request's time limit (requestTimeoutMs); it is probably waiting for a login. ${NO_PROMPT_HINT} ` +
+    `The plugin is stopped after ${execTimeoutMs / 1000} s (execTimeoutMs) and run again by the next request.`
+  );
+}
+
+function execLoader(
+  user: string,
+  exec: ExecConfig,
+  run: { clock: Clock; timeoutMs: number },
+): () => Promise<Loaded> {
+  const { clock } = run;
   return async () => {
     const startedAt = clock.now();
-    const execUser: User = { name: user, exec };
-    let credential: Awaited<ReturnType<typeof runExecPlugin>>;
+    let status: Awaited<ReturnType<typeof runExecPlugin>>;
     try {
-      credential = await runExecPlugin(execUser);
+      status = await runExecPlugin(exec, run);
     } catch (e) {
+      const reason = e instanceof ExecPluginFailure ? e.message : reasonOf(e);
+      const hint =
+        e instanceof ExecPluginFailure && (e.kind === 'timeout' || e.kind === 'output')
+          ? NO_PROMPT_HINT
+          : 'Run it by hand to see why (often: log in to the cloud CLI again).';
       throw new CredentialUnavailableError(
-        `The exec credential plugin "${exec.command}" of the kubeconfig user "${user}" failed: ${reasonOf(e)}. ` +
-          'Run it by hand to see why (often: log in to the cloud CLI again).',
+        `The exec credential plugin "${exec.command}" of the kubeconfig user "${user}" failed: ${reason}. ${hint}`,
       );
     }
-    const status = credential?.status;
     const applied: Applied = {
       ...(status?.token ? { token: status.token } : {}),
       ...(status?.clientCertificateData ? { cert: status.clientCertificateData } : {}),
@@ -193,7 +276,16 @@ function execLoader(user: string, exec: ExecConfig, clock: Clock): () => Promise
 /** The first line of an error's message, at most 200 characters (plugins print long usage texts). */
 function reasonOf(e: unknown): string {
   const code = (e as { code?: unknown }).code;
-  const message = e instanceof Error ? e.message : String(e);
-  const first = (message.split('\n').find((l) => l.trim() !== '') ?? '').trim().slice(0, 200);
+  const first = firstLine(e instanceof Error ? e.message : String(e));
   return typeof code === 'string' && !first.includes(code) ? `${code}: ${first}` : first || 'no message';
+}
+
+/** `promise`, or the signal's reason as soon as `signal` aborts (the promise itself goes on). */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }

@@ -6,7 +6,7 @@ import type { RetryOptions } from './backoff.js';
 import type { ApiCallStats } from './call-policy.js';
 import { ClientNodeClusterInspector } from './cluster-inspector.js';
 import { ClientNodeJobClient } from './job-client.js';
-import { KubeApi } from './kube-api.js';
+import { type ApiObserver, KubeApi } from './kube-api.js';
 import { type LoadedKubeconfig, loadKubeconfig } from './kubeconfig.js';
 import { ClientNodePodIntrospector } from './pod-introspector.js';
 
@@ -14,7 +14,7 @@ export { DEFAULT_RETRY_OPTIONS, ExponentialBackoff, type RetryOptions } from './
 export type { ApiCallStats } from './call-policy.js';
 export { ClientNodeClusterInspector } from './cluster-inspector.js';
 export { ClientNodeJobClient } from './job-client.js';
-export { KubeApi, type KubeApiOptions } from './kube-api.js';
+export { type ApiObserver, KubeApi, type KubeApiOptions } from './kube-api.js';
 export { type KubeconfigOptions, type LoadedKubeconfig, loadKubeconfig } from './kubeconfig.js';
 export { ClientNodePodIntrospector, type PodIntrospectorOptions } from './pod-introspector.js';
 export { DEFAULT_RATE_LIMIT, type RateLimitOptions, TokenBucketRateLimiter } from './rate-limiter.js';
@@ -54,6 +54,8 @@ export interface ClientNodeOptions {
   random?: () => number;
   /** Receives debug-level messages (why no server pod was found, ...). */
   onDebug?: (message: string) => void;
+  /** Told about every request (verb, resource, HTTP status) and rate-limiter wait: for metrics. */
+  observer?: ApiObserver;
 }
 
 /** What {@link createClientNodeAdapters} returns (the public, lazy form is in `./lazy.ts`). */
@@ -106,6 +108,7 @@ export function createClientNodeAdapters(options: ClientNodeOptions = {}): Loade
     random: options.random,
     requestTimeoutMs: options.requestTimeoutMs,
     maxConnections: options.maxConnections,
+    ...(options.observer ? { observer: options.observer } : {}),
   });
   const jobClient = new ClientNodeJobClient(api);
   return {

@@ -38,8 +38,8 @@ const EVENTS = { resource: 'events', group: '' } as const;
  * on its first call) and exports it as a type.
  *
  * @example
- * const jobs = new ClientNodeJobClient(new KubeApi({ kubeconfig: loadKubeconfig() }));
- * const job = await jobs.getJob('ml', 'mage-data-prep-block-42');
+ * const { jobClient } = createClientNodeAdapters({ context: 'staging' });
+ * const job = await jobClient.getJob('ml', 'mage-data-prep-block-42');
  */
 export class ClientNodeJobClient implements JobClient {
   /** Watches pass `sendInitialEvents` on: the API server serves streaming lists (or refuses them, 422). */

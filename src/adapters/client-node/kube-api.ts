@@ -1,4 +1,5 @@
 import type { ApiOperation } from '../../errors/api-error.js';
+import { isolateCallback } from '../../errors/isolate-callback.js';
 import { type Clock, systemClock } from '../../ports/clock.js';
 import { DEFAULT_RETRY_OPTIONS, type RetryOptions } from './backoff.js';
 import { type ApiCallStats, CallPolicy, type ExecuteOptions } from './call-policy.js';
@@ -29,6 +30,16 @@ export interface KubeApiOptions {
   requestTimeoutMs?: number;
   /** Keep-alive connections shared by the non-streaming requests (streams have their own). @default 10 */
   maxConnections?: number;
+  /** Told about every request and rate-limiter wait, for metrics. */
+  observer?: ApiObserver;
+}
+
+/** Told about the adapter's traffic (for metrics such as the executor's telemetry). It may not throw. */
+export interface ApiObserver {
+  /** A request ended: its HTTP status, or no status when no answer came (a reset, a time limit, an abort). */
+  onRequest?(request: { verb: string; resource: string; status?: number }): void;
+  /** A request waited this long (ms) for the client-side rate limiter. */
+  onRateLimitWait?(ms: number): void;
 }
 
 /**
@@ -46,9 +57,13 @@ export interface KubeApiOptions {
 export class KubeApi {
   private readonly transport: KubeTransport;
   private readonly policy: CallPolicy;
+  private readonly onRequest:
+    | ((request: { verb: string; resource: string; status?: number }) => void)
+    | undefined;
 
   constructor(options: KubeApiOptions) {
     const { kubeconfig } = options;
+    this.onRequest = isolateCallback('telemetry', options.observer?.onRequest?.bind(options.observer));
     const clock = options.clock ?? systemClock;
     const requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
     const clientNode = () => clientNodeOf(typeof kubeconfig === 'function' ? kubeconfig() : kubeconfig);
@@ -67,6 +82,7 @@ export class KubeApi {
       limiter: new TokenBucketRateLimiter(
         { ...DEFAULT_RATE_LIMIT, ...withoutUndefined(options.rateLimit) },
         clock,
+        isolateCallback('telemetry', options.observer?.onRateLimitWait?.bind(options.observer)),
       ),
       onUnauthorized: (failure) => {
         const { authenticator } = clientNode();
@@ -83,27 +99,61 @@ export class KubeApi {
     options: Omit<ExecuteOptions<T>, 'signal'> = {},
   ): Promise<T> {
     this.transport.ready();
-    return this.policy.execute(op, () => this.transport.json<T>(request), {
-      ...options,
-      signal: request.signal,
-    });
+    return this.policy.execute(
+      op,
+      this.observed(op, request, (r) => this.transport.json<T>(r)),
+      {
+        ...options,
+        signal: request.signal,
+      },
+    );
   }
 
   /** Sends a request and returns its body as text. @throws ApiError classified. */
   async text(op: ApiOperation, request: KubeRequest): Promise<string> {
     this.transport.ready();
-    return this.policy.execute(op, () => this.transport.text(request), { signal: request.signal });
+    return this.policy.execute(
+      op,
+      this.observed(op, request, (r) => this.transport.text(r)),
+      {
+        signal: request.signal,
+      },
+    );
   }
 
   /** Opens a stream (watch, log follow). @throws ApiError classified, when it cannot connect. */
   async stream(op: ApiOperation, request: KubeRequest): Promise<StreamReply> {
     this.transport.ready();
-    return this.policy.execute(op, () => this.transport.stream(request), { signal: request.signal });
+    return this.policy.execute(
+      op,
+      this.observed(op, request, (r) => this.transport.stream(r)),
+      {
+        signal: request.signal,
+      },
+    );
   }
 
   /** Request counts so far. */
   stats(): ApiCallStats {
     return this.policy.stats();
+  }
+
+  /** One attempt of `send`, told to the observer with the status it got (none without an answer). */
+  private observed<T>(
+    op: ApiOperation,
+    request: KubeRequest,
+    send: (request: KubeRequest) => Promise<T>,
+  ): () => Promise<T> {
+    const onRequest = this.onRequest;
+    if (!onRequest) return () => send(request);
+    return async () => {
+      let status: number | undefined;
+      try {
+        return await send({ ...request, onResponse: (s) => (status = s) });
+      } finally {
+        onRequest({ verb: op.verb, resource: op.resource, ...(status !== undefined ? { status } : {}) });
+      }
+    };
   }
 }
 

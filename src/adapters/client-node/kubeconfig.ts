@@ -32,8 +32,14 @@ export interface KubeconfigOptions {
   env?: Readonly<Record<string, string | undefined>>;
   /** The service account mount of in-cluster runs. @default "/var/run/secrets/kubernetes.io/serviceaccount" */
   serviceAccountDir?: string;
-  /** When token files are read again and exec credentials expire. @default systemClock */
+  /** When token files are read again, exec credentials expire and exec plugin runs are stopped. @default systemClock */
   clock?: Clock;
+  /**
+   * An exec credential plugin still running after this long is killed (SIGTERM, then SIGKILL) and its
+   * credential counts as unavailable (`API_UNAUTHORIZED`); the next request runs it again. A request
+   * waits for a plugin only within its own time limit anyway. @default 30_000
+   */
+  execTimeoutMs?: number;
 }
 
 /**
@@ -110,7 +116,10 @@ export function loadKubeconfig(options: KubeconfigOptions = {}): LoadedKubeconfi
         '`--context` in the CLI).',
     );
   }
-  const authenticator = new RefreshingAuthenticator(auth, options.clock ?? systemClock);
+  const authenticator = new RefreshingAuthenticator(auth, {
+    clock: options.clock ?? systemClock,
+    ...(options.execTimeoutMs !== undefined ? { execTimeoutMs: options.execTimeoutMs } : {}),
+  });
   kubeConfig.addAuthenticator(authenticator);
   const contextNamespace = kubeConfig.getContextObject(context)?.namespace;
   const loaded: LoadedKubeconfig = Object.freeze({

@@ -4,6 +4,7 @@
  * types from the adapter; the adapter itself (`./index.js`) is imported on the first call that needs
  * the cluster.
  */
+import type { ClusterInspector } from '../../ports/cluster-inspector.js';
 import type { JobClient } from '../../ports/job-client.js';
 import type { PodIntrospector, ServerPod } from '../../ports/pod-introspector.js';
 import type { ApiCallStats } from './call-policy.js';
@@ -18,6 +19,8 @@ export interface ClientNodeAdapters {
   jobClient: JobClient;
   /** Finds the pod this process runs in (client-node is loaded on its first call). */
   podIntrospector: PodIntrospector;
+  /** Reads what `preflight` checks (client-node is loaded on its first call). */
+  clusterInspector: ClusterInspector;
   /**
    * The kubeconfig context's namespace, else the in-cluster namespace, else `default`.
    * @throws K8sExecutorError `NO_CLUSTER` (the promise rejects) when no cluster is configured.
@@ -51,6 +54,7 @@ export function createClientNodeAdapters(options: ClientNodeOptions = {}): Clien
   };
   return {
     jobClient: new LazyJobClient(async () => (await adapters()).jobClient, true),
+    clusterInspector: new LazyClusterInspector(async () => (await adapters()).clusterInspector),
     podIntrospector: {
       currentPod: async (signal?: AbortSignal): Promise<ServerPod | undefined> =>
         (await adapters()).podIntrospector.currentPod(signal),
@@ -104,5 +108,42 @@ export class LazyJobClient implements JobClient {
   }
   async listWarningEvents(...args: Parameters<JobClient['listWarningEvents']>) {
     return (await this.real()).listWarningEvents(...args);
+  }
+}
+
+/** A ClusterInspector that gets the real one on its first call (an ordinary object, as {@link LazyJobClient}). */
+class LazyClusterInspector implements ClusterInspector {
+  /** @param real gets the real inspector (called on every call: cache the promise). */
+  constructor(private readonly real: () => Promise<ClusterInspector>) {}
+
+  async getNamespace(...args: Parameters<ClusterInspector['getNamespace']>) {
+    return (await this.real()).getNamespace(...args);
+  }
+  async getServiceAccount(...args: Parameters<ClusterInspector['getServiceAccount']>) {
+    return (await this.real()).getServiceAccount(...args);
+  }
+  async getSecretKeys(...args: Parameters<ClusterInspector['getSecretKeys']>) {
+    return (await this.real()).getSecretKeys(...args);
+  }
+  async getConfigMapKeys(...args: Parameters<ClusterInspector['getConfigMapKeys']>) {
+    return (await this.real()).getConfigMapKeys(...args);
+  }
+  async getPersistentVolumeClaim(...args: Parameters<ClusterInspector['getPersistentVolumeClaim']>) {
+    return (await this.real()).getPersistentVolumeClaim(...args);
+  }
+  async listResourceQuotas(...args: Parameters<ClusterInspector['listResourceQuotas']>) {
+    return (await this.real()).listResourceQuotas(...args);
+  }
+  async listLimitRanges(...args: Parameters<ClusterInspector['listLimitRanges']>) {
+    return (await this.real()).listLimitRanges(...args);
+  }
+  async listNodes(...args: Parameters<ClusterInspector['listNodes']>) {
+    return (await this.real()).listNodes(...args);
+  }
+  async reviewAccess(...args: Parameters<ClusterInspector['reviewAccess']>) {
+    return (await this.real()).reviewAccess(...args);
+  }
+  async dryRunCreateJob(...args: Parameters<ClusterInspector['dryRunCreateJob']>) {
+    return (await this.real()).dryRunCreateJob(...args);
   }
 }

@@ -26,9 +26,13 @@ export class TokenBucketRateLimiter {
   private tokens: number;
   private refilledAt: number;
 
+  /**
+   * @param onWait told how long each caller that found the bucket empty waits, in ms (for metrics).
+   */
   constructor(
     private readonly options: Readonly<RateLimitOptions>,
     private readonly clock: Clock,
+    private readonly onWait?: (ms: number) => void,
   ) {
     const issues = [];
     if (!(options.qps > 0)) {
@@ -62,6 +66,7 @@ export class TokenBucketRateLimiter {
     if (this.tokens >= 0) return;
     // Negative tokens are reservations: this caller's token is due when the deficit is refilled.
     const waitMs = Math.ceil((-this.tokens * 1000) / this.options.qps);
+    this.onWait?.(waitMs);
     try {
       await this.clock.sleep(waitMs, signal);
     } catch (e) {

@@ -13,6 +13,8 @@ export interface KubeRequest {
   body?: unknown;
   /** Aborts the request (and the stream it returns). */
   signal?: AbortSignal;
+  /** Told the HTTP status of each answer (for metrics). */
+  onResponse?: (status: number) => void;
 }
 
 /** A 2xx reply whose body is read as a stream. */

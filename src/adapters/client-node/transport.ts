@@ -93,7 +93,7 @@ export class KubeTransport {
       context.setBody(JSON.stringify(request.body));
     }
     if (request.signal) context.setSignal(request.signal);
-    await kubeConfig.applySecurityAuthentication(context);
+    await authenticator.authenticate(kubeConfig, context, request.signal);
     // The credential this request carries (at worst a newer one, which a 401 then refreshes once more).
     const generation = authenticator.generation;
     if (streaming) {
@@ -101,6 +101,7 @@ export class KubeTransport {
       if (dispatcher) context.setDispatcher(dispatcher);
     }
     const response = await this.http.send(context).toPromise();
+    request.onResponse?.(response.httpStatusCode);
     return { response, generation };
   }
 }
