@@ -15,6 +15,7 @@ import './node-version.js';
 // backend and its runner of non-k8s blocks.
 export type { RetryOptions } from './adapters/client-node/backoff.js';
 export type { ApiCallStats } from './adapters/client-node/call-policy.js';
+export type { ApiObserver } from './adapters/client-node/kube-api.js';
 export {
   type ClientNodeAdapters,
   type ClientNodeOptions,
