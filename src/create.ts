@@ -46,7 +46,9 @@ export interface CreateExecutorsOptions
 
 /** Executors wired to the real adapters, sharing one set of watches. */
 export interface Executors {
+  /** Runs one block (or a whole pipeline as one Job) as a Job. */
   blocks: K8sBlockExecutor;
+  /** Runs whole pipelines: one Job per block as a DAG, or the whole pipeline as one Job. */
   pipelines: K8sPipelineExecutor;
   /** The JobClient both use. */
   jobClient: JobClient;

@@ -24,7 +24,10 @@ export class Replacement {
   /** Brand. */
   readonly [REPLACEMENT] = true;
   /** @param value the map or list, in the same spellings as anywhere else */
-  constructor(readonly value: unknown) {
+  constructor(
+    /** The map or list, in the same spellings as anywhere else. */
+    readonly value: unknown,
+  ) {
     Object.freeze(this);
   }
 }

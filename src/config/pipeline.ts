@@ -22,6 +22,7 @@ export type { RetryConfig } from './retry-config.js';
 
 /** One block of a pipeline. */
 export interface BlockDefinition {
+  /** The block's uuid. */
   uuid: string;
   /** Mage's block type (`data_loader`, `transformer`, ...). */
   type?: string;
@@ -40,9 +41,11 @@ export interface BlockDefinition {
 
 /** A pipeline: its blocks in file order. */
 export interface PipelineDefinition {
+  /** The pipeline's uuid. */
   uuid: string;
   /** The pipeline's executor_type, else the project's; when empty or `local_python`, `DEFAULT_EXECUTOR_TYPE`, else `local_python`. */
   executorType: string;
+  /** Its blocks, in file order. */
   blocks: BlockDefinition[];
   /** The pipeline-level `retry_config`, if any. */
   retry?: RetryConfig;

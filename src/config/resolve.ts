@@ -29,7 +29,7 @@ export interface ResolveInput {
   serverPod?: ServerPod;
   /** Runtime overrides (`--set`): a layer above the block, below an enforced policy. */
   overrides?: ConfigOverrides;
-  /** The block's own runtime overrides (`--set-block`): a layer above {@link overrides}. */
+  /** The block's own runtime overrides (`--set-block`): a layer above {@link ResolveInput.overrides}. */
   blockOverrides?: ConfigOverrides;
 }
 

@@ -14,6 +14,7 @@ export interface K8sExecutorErrorOptions {
 
 /** A Job that was left running on purpose: it may still finish. */
 export interface JobLeftRunning {
+  /** The Job's namespace. */
   namespace: string;
   /** The Job's name. */
   name: string;
@@ -37,6 +38,7 @@ export class K8sExecutorError extends Error {
    * again adopts it; deleting it is the caller's choice. The SDK never deletes it afterwards.
    */
   readonly jobLeftRunning: JobLeftRunning | undefined;
+  /** Brand, read by {@link isK8sExecutorError}. */
   readonly [BRAND] = true;
 
   constructor(code: ErrorCode, message: string, options: K8sExecutorErrorOptions = {}) {

@@ -61,7 +61,7 @@ export interface ExecutorOptions {
 export class K8sBlockExecutor {
   private readonly deps: JobRunnerDeps;
   private readonly ownsHubs: boolean;
-  /** Aborted by {@link close}; a new one serves the runs after it. */
+  /** Aborted by {@link K8sBlockExecutor.close}; a new one serves the runs after it. */
   private closing = new AbortController();
   private serverPod: Promise<ServerPod | undefined> | undefined;
   private readonly telemetry: LazyTelemetry;
@@ -104,7 +104,7 @@ export class K8sBlockExecutor {
     return this.traced(prepared, options);
   }
 
-  /** Runs a whole pipeline as one Job (Mage's pipeline executor); same contract as {@link execute}. */
+  /** Runs a whole pipeline as one Job (Mage's pipeline executor); same contract as {@link K8sBlockExecutor.execute}. */
   async executePipelineJob(
     run: PipelineJobRun,
     options: ExecuteOptions & { snapshot?: ConfigSnapshot } = {},

@@ -33,7 +33,7 @@ export type { PipelineExecutorOptions } from './pipeline-types.js';
 export class K8sPipelineExecutor {
   private readonly blocks: K8sBlockExecutor;
   private readonly clock: Clock;
-  /** One controller per run in flight, aborted by {@link close}. */
+  /** One controller per run in flight, aborted by {@link K8sPipelineExecutor.close}. */
   private readonly runsInFlight = new Set<AbortController>();
   private readonly telemetry: LazyTelemetry;
 

@@ -50,12 +50,17 @@ export type BlockRunStatus =
 
 /** One attempt of one block. */
 export interface AttemptRecord {
+  /** The attempt, 1 for the first try. */
   attempt: number;
   /** The Job's name (k8s blocks). */
   jobName?: string;
+  /** How it ended. */
   status: 'succeeded' | 'failed' | 'cancelled';
+  /** Why it failed or was cancelled: a stable code (docs/errors.md). */
   reason?: ErrorCode;
+  /** One sentence about the reason. */
   message?: string;
+  /** The main container's exit code, when it terminated. */
   exitCode?: number;
   /** True when the attempt's Job already existed (resume). */
   adopted?: boolean;
@@ -84,7 +89,7 @@ export interface AttemptRecord {
   startedAt: number;
   /**
    * When its first container started running, when it did: between `startedAt` and this, outside the
-   * {@link queued} intervals, it was pending.
+   * {@link AttemptRecord.queued} intervals, it was pending.
    */
   runningAt?: number;
   /**
@@ -92,8 +97,9 @@ export interface AttemptRecord {
    * one more per preemption. Absent when it was never queued.
    */
   queued?: TimeInterval[];
-  /** The total length of {@link queued} (ms). */
+  /** The total length of {@link AttemptRecord.queued} (ms). */
   queuedMs?: number;
+  /** When the attempt ended (ms, the Clock's time). */
   finishedAt: number;
 }
 
@@ -103,12 +109,17 @@ export interface AttemptRecord {
  * blocks get in the run variable `upstream_outputs` (docs/pipelines.md).
  */
 export interface BlockOutcome extends Pick<BlockDetection, 'terminationMessage' | 'output' | 'outputError'> {
+  /** The block's uuid. */
   uuid: string;
   /** `k8s` blocks run as Jobs; others through the local runner. */
   executor: 'k8s' | 'local';
+  /** How the block ended. */
   status: Extract<BlockRunStatus, 'succeeded' | 'failed' | 'skipped' | 'cancelled'>;
+  /** Why it failed or was cancelled (its last attempt's reason): a stable code. */
   reason?: ErrorCode;
+  /** One sentence about the reason, or why it was skipped. */
   message?: string;
+  /** Every attempt, in order (none for a skipped block). */
   attempts: AttemptRecord[];
   /** The last log lines of the last attempt. */
   lastLogLines: string[];
@@ -116,15 +127,21 @@ export interface BlockOutcome extends Pick<BlockDetection, 'terminationMessage' 
   warningEvents: WarningEvent[];
   /** For a skipped block: the upstream block that did not succeed. */
   blockedBy?: string;
+  /** When its first attempt started (ms). */
   startedAt?: number;
+  /** When its last attempt ended (ms). */
   finishedAt?: number;
 }
 
 /** How a pipeline run ended. */
 export interface PipelineResult {
+  /** `cancelled` when any block was, `succeeded` when every block did, else `failed`. */
   status: 'succeeded' | 'failed' | 'cancelled';
+  /** The pipeline's uuid. */
   pipelineUuid: string;
+  /** The pipeline run id. */
   pipelineRunId: string;
+  /** How the pipeline ran: one Job per block, or one Job for the whole pipeline. */
   mode: 'dag' | 'single-job';
   /** Every block, in pipeline order. */
   blocks: BlockOutcome[];
@@ -136,7 +153,9 @@ export interface PipelineResult {
   closed?: boolean;
   /** Set when deleting the run's Jobs at its end failed (the outcome stands): which Jobs are left, and why. */
   cleanupError?: string;
+  /** When the run started (ms, the Clock's time). */
   startedAt: number;
+  /** When it ended (ms). */
   finishedAt: number;
 }
 
@@ -168,7 +187,9 @@ export type PipelineEvent =
  * restored, once per block.
  */
 export interface ConfigDriftEvent {
+  /** `config-drift`. */
   type: 'config-drift';
+  /** The block. */
   blockUuid: string;
   /** The earlier attempt whose Job's config differs (the block's latest). */
   attempt: number;
@@ -185,22 +206,29 @@ export interface ConfigDriftEvent {
   action: 'kept' | 'rerun' | 'adopted' | 'retried';
   /** One line per changed field, as {@link AttemptRecord.configDrift}. */
   changes: string[];
+  /** The clock's time of the event. */
   at: number;
 }
 
 /** What a local (non-k8s) block gets. */
 export interface LocalBlockContext {
+  /** The pipeline's uuid. */
   pipelineUuid: string;
+  /** The pipeline run id. */
   pipelineRunId: string;
+  /** The block's uuid. */
   blockUuid: string;
   /** The block run id (as a k8s block of this run would use). */
   blockRunId: string;
   /** The trigger's name, when the run has one. */
   triggerName?: string;
+  /** The attempt, 1 for the first try. */
   attempt: number;
   /** The run's variables; with upstream blocks, `upstream_outputs` too. */
   variables: Readonly<Record<string, unknown>>;
+  /** Aborted when the run is cancelled (or the executor closed): stop and return. */
   signal: AbortSignal;
+  /** Sends one log line of the block (as a k8s block's pod log line). */
   onLog: (line: string) => void;
 }
 
@@ -224,9 +252,13 @@ export interface PipelineRunOptions {
 
 /** A pipeline run request. */
 export interface PipelineRun {
+  /** The pipeline's uuid. */
   pipelineUuid: string;
+  /** The pipeline run id: the same id again resumes the run. */
   pipelineRunId: string | number;
+  /** The trigger's name, for `{trigger_name}` in the job name prefix. */
   triggerName?: string;
+  /** Run variables for templates, given to every block. */
   variables?: Readonly<Record<string, unknown>>;
   /** Block run ids by block uuid. @default `<pipelineRunId>-<blockUuid>` */
   blockRunIds?: Readonly<Record<string, string | number>>;
@@ -237,7 +269,7 @@ export interface PipelineRun {
   overrides?: ConfigOverrides;
   /**
    * Runtime overrides of one block's Jobs, by block uuid (`--set-block BLOCK.KEY=VALUE`): a layer above
-   * {@link overrides} (they win for the same key). DAG mode only: a single-job run has no block Jobs.
+   * {@link PipelineRun.overrides} (they win for the same key). DAG mode only: a single-job run has no block Jobs.
    * A uuid the pipeline does not have is a ConfigError (`UNKNOWN_BLOCK`) before any Job is created.
    */
   blockOverrides?: Readonly<Record<string, ConfigOverrides>>;

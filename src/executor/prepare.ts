@@ -13,24 +13,31 @@ export const DEFAULT_CLUSTER_ID = 'mage';
 
 /** Everything needed to build one Job, without IO. */
 export interface PrepareInput {
+  /** The raw config layers, as a {@link ConfigSource} loads them. */
   snapshot: ConfigSnapshot;
   /** `block`: one block's Job; `pipeline`: the whole pipeline as one Job. */
   mode: 'block' | 'pipeline';
+  /** The run, for the Job name, labels and templates. */
   identity: RunIdentity;
+  /** The caller's run variables, for templates. */
   variables?: Readonly<Record<string, unknown>>;
+  /** The pod to inherit from. */
   serverPod?: ServerPod;
   /** Overrides `MAGE_CLUSTER_UUID`. */
   clusterId?: string;
+  /** The container command; overrides `container.command` of the config. */
   command?: string[];
+  /** The container args; overrides `container.args` of the config. */
   args?: string[];
   /** Runtime overrides (`--set`): a layer above the block, below an enforced policy. */
   overrides?: ConfigOverrides;
-  /** The block's own runtime overrides (`--set-block`): a layer above {@link overrides}. */
+  /** The block's own runtime overrides (`--set-block`): a layer above {@link PrepareInput.overrides}. */
   blockOverrides?: ConfigOverrides;
 }
 
 /** A built Job with the resolved config it came from (for `explain`). */
 export interface PreparedRun extends PreparedJob {
+  /** The resolved config the Job was built from, with the provenance of every field. */
   resolved: ResolvedConfig;
 }
 

@@ -36,12 +36,19 @@ export interface JobRunnerDeps {
 
 /** A built Job and who it is for. */
 export interface PreparedJob {
+  /** The Job, exactly as it is sent to the API server. */
   job: Job;
+  /** Its name. */
   jobName: string;
+  /** Its namespace. */
   namespace: string;
+  /** The block's container (the one whose logs and exit code make the result). */
   containerName: string;
+  /** The run it is for. */
   identity: RunIdentity;
+  /** The cluster id in its name and labels. */
   clusterId: string;
+  /** `block`: one block's Job; `pipeline`: the whole pipeline as one Job. */
   kind: 'block' | 'pipeline';
 }
 

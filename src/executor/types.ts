@@ -30,7 +30,7 @@ export interface BlockRun {
    */
   overrides?: ConfigOverrides;
   /**
-   * More overrides, as a layer of their own above {@link overrides} (so maps and env merge between the
+   * More overrides, as a layer of their own above {@link BlockRun.overrides} (so maps and env merge between the
    * two as between layers): what a pipeline run's `blockOverrides` (`--set-block`) gives this block.
    */
   blockOverrides?: ConfigOverrides;
@@ -38,12 +38,19 @@ export interface BlockRun {
 
 /** A whole pipeline run as one Job (Mage's pipeline executor). */
 export interface PipelineJobRun {
+  /** The pipeline's uuid. */
   pipelineUuid: string;
+  /** The pipeline run id; with the attempt, it makes the Job name. */
   pipelineRunId: string | number;
+  /** The trigger's name, for `{trigger_name}` in the job name prefix. */
   triggerName?: string;
+  /** 1 for the first try. @default 1 */
   attempt?: number;
+  /** Run variables for `{{ variables('x') }}` and `{{ x }}` templates. */
   variables?: Readonly<Record<string, unknown>>;
+  /** The container command; overrides `container.command` of the config. */
   command?: string[];
+  /** The container args; overrides `container.args` of the config. */
   args?: string[];
   /** Runtime overrides, as for a block run (there is no block layer: they sit above the pipeline's). */
   overrides?: ConfigOverrides;
@@ -74,7 +81,7 @@ export interface BlockTimings {
   durationMs: number;
   /** Every interval the Job was suspended, in order: one per time it was queued (a preempted Job has several). */
   queued?: TimeInterval[];
-  /** The total length of {@link queued}: the time the block waited in its queue. */
+  /** The total length of {@link BlockTimings.queued}: the time the block waited in its queue. */
   queuedMs?: number;
   /** When the Job first left the queue (was admitted); absent when it never did. */
   admittedAt?: number;
@@ -139,8 +146,11 @@ export interface ExecuteOptions {
 export interface WarningEvent {
   /** `Job/<name>` or `Pod/<name>`. */
   object: string;
+  /** The event's reason (`FailedScheduling`, `BackOff`, ...). */
   reason: string;
+  /** The event's message. */
   message: string;
+  /** How many times it happened. */
   count: number;
 }
 

@@ -32,10 +32,6 @@ export interface FollowJobOptions {
  * the hub cannot list the namespace (401/403/404 from the first list, or for the hub's whole
  * `unlistableTimeoutMs`: waiting could never end), and with the error
  * of an `onTransition`/`onState` callback that throws. The subscription is disposed in every case.
- *
- * @example
- * const state = await followJob({ hub: hubs.hub('etl'), jobName, clock, policy: defaultMonitorPolicy, submittedAt });
- * if (state.phase === 'failed') console.error(state.reason, state.message);
  */
 export function followJob(options: FollowJobOptions): Promise<BlockState> {
   const { hub, jobName, clock, policy, signal } = options;

@@ -11,7 +11,9 @@ export type BlockPhase = 'submitted' | 'queued' | 'pending' | 'running' | 'succe
 
 /** A span of time (ms, the Clock's time), `from` ≤ `to`. */
 export interface TimeInterval {
+  /** The start (ms). */
   from: number;
+  /** The end (ms). */
   to: number;
 }
 
@@ -42,26 +44,35 @@ export interface MonitorPolicy {
 
 /** What is known about one pod of the Job. */
 export interface PodSummary {
+  /** The pod's name. */
   name: string;
+  /** The pod's phase (`Pending`, `Running`, `Succeeded`, `Failed`, `Unknown`). */
   phase: string;
   /** Waiting reason of the main container (ImagePullBackOff, ...), when waiting. */
   waitingReason?: string;
+  /** The message of that waiting reason. */
   waitingMessage?: string;
   /** Since when the current waiting reason / pending state holds (ms). */
   waitingSince?: number;
+  /** How the main container (or the init container that failed) terminated, when it did. */
   terminated?: { exitCode: number; reason?: string; message?: string; containerName: string };
   /** Pod-level failure reason (Evicted, DeadlineExceeded...). */
   podReason?: string;
+  /** The message of that pod-level reason. */
   podMessage?: string;
   /** The PodScheduled=False reason (Unschedulable) and message. */
   unschedulable?: { message?: string; since: number };
+  /** When the pod was created (ms). */
   createdAt: number;
+  /** When its first container (init containers included) started (ms), when one did. */
   startedAt?: number;
 }
 
 /** The pure state of one monitored block. Immutable: the reducer returns a new value. */
 export interface BlockState {
+  /** The Job's name. */
   jobName: string;
+  /** Where the Job stands. */
   phase: BlockPhase;
   /** When the final phase is `failed`: the reason code. */
   reason?: ErrorCode;
@@ -82,8 +93,11 @@ export interface BlockState {
    * older than it belong to an earlier Job (deleted before ours was created) and are ignored.
    */
   createdVersion?: string;
+  /** When the Job was created or adopted (ms). */
   submittedAt: number;
+  /** When its first container started running (ms). */
   startedAt?: number;
+  /** When its final phase was seen (ms). */
   finishedAt?: number;
   /**
    * When Kubernetes wrote the Job's final condition (its `lastTransitionTime`: the API server's clock, to
@@ -106,7 +120,7 @@ export interface BlockState {
   suspendedSince?: number;
   /**
    * Each earlier suspension that was lifted (the Job admitted), in order: one per time it was queued, a
-   * preempted Job has several. The one in progress is {@link suspendedSince}.
+   * preempted Job has several. The one in progress is {@link BlockState.suspendedSince}.
    */
   queued?: readonly TimeInterval[];
   /** When the Job was last resumed after being suspended: the no-pod bound counts from here. */

@@ -90,5 +90,6 @@ export interface WatchHubSizes {
 
 /** A subscription; `dispose()` is idempotent. */
 export interface HubSubscription {
+  /** Stops the listener; the hub's watches stop `idleTimeoutMs` after its last subscriber left. */
   dispose(): void;
 }

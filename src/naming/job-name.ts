@@ -37,7 +37,7 @@ export interface JobNameInput {
  *   `-`, and `-` is trimmed from its ends. Empty cluster or prefix parts are left out.
  * - A run id that loses more than its case and `_`→`-` to that (`A.B`, `+01:00`, `a__b`) is followed by
  *   `-<8-hex SHA-256 of the run id as given>`, so that run ids that differ give different names (see
- *   {@link runIdPart}).
+ *   docs/naming.md).
  * - Too long: the cluster-and-prefix part is cut and an 8-hex SHA-256 of the full normalized name is put
  *   before `-<kind>-<runId>[-attempt-<n>]`, which is kept whole. When even that does not fit, the name is
  *   `<kind>-<as much of the id as fits>-<hash>[-attempt-<n>]`. See `docs/naming.md`.

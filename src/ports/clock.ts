@@ -15,7 +15,7 @@ export interface Clock {
 /** The longest delay `setTimeout` takes (2^31-1 ms, 24.8 days); a longer one fires after 1 ms. */
 export const MAX_TIMER_MS = 2 ** 31 - 1;
 
-/** The real clock. Sleeps longer than {@link MAX_TIMER_MS} are slept in chunks of at most that. */
+/** The real clock. Sleeps longer than the longest timer (`2^31 - 1` ms) are slept in chunks of at most that. */
 export const systemClock: Clock = {
   now: () => Date.now(),
   sleep: (ms, signal) =>

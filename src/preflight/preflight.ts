@@ -54,7 +54,7 @@ export interface PreflightOptions extends Omit<ClientNodeOptions, 'env'> {
 /**
  * Checks every Job a run of the pipeline would create against the current cluster, creating nothing:
  * the same blocks and mode as `run` (and `validate`), each Job built exactly as `run` builds it (with the
- * placeholder run id {@link PREFLIGHT_RUN_ID}), then a server-side dry run, RBAC self-checks, the
+ * placeholder run id `preflight`), then a server-side dry run, RBAC self-checks, the
  * objects it refers to, LimitRanges, ResourceQuotas and whether any node can run its pod (see
  * docs/preflight.md for every check, the permissions each needs and its limits). A check that cannot be
  * done (no permission to read something) is `not-checked`, never a failure.

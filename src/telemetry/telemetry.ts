@@ -2,27 +2,39 @@ import type { ErrorCode } from '../errors/codes.js';
 
 /** A pipeline run, as telemetry names it. */
 export interface TelemetryPipelineRun {
+  /** The pipeline's uuid. */
   pipelineUuid: string;
+  /** The pipeline run id. */
   pipelineRunId: string;
+  /** `dag` (one Job per block) or `single-job` (the whole pipeline as one Job). */
   mode: 'dag' | 'single-job';
 }
 
 /** One attempt of one block (one Job), as telemetry names it. */
 export interface TelemetryAttempt {
+  /** The pipeline's uuid. */
   pipelineUuid: string;
+  /** The pipeline run id. */
   pipelineRunId: string;
   /** Absent for a whole-pipeline (single-job) run. */
   blockUuid?: string;
+  /** The attempt, 1 for the first try. */
   attempt: number;
+  /** The attempt's Job. */
   jobName: string;
+  /** The Job's namespace. */
   namespace: string;
 }
 
 /** How an attempt ended. */
 export interface TelemetryAttemptOutcome {
+  /** The final status. */
   status: 'succeeded' | 'failed' | 'cancelled';
+  /** Why it failed or was cancelled: a stable code (docs/errors.md). */
   reason?: ErrorCode;
+  /** The main container's exit code, when it terminated. */
   exitCode?: number;
+  /** One sentence about the reason. */
   message?: string;
 }
 

@@ -18,6 +18,7 @@ import { type PodScript, ScriptedPodRunner } from './pod-script.js';
 export interface CallRecord {
   /** The JobClient method. */
   readonly method: keyof JobClient;
+  /** The namespace of the call. */
   readonly namespace: string;
   /** The object named by the call (Job, pod, or the events' object), when it named one. */
   readonly name?: string;
@@ -125,12 +126,12 @@ export class InMemoryJobClient implements JobClient {
     this.failures.push({ method, error, remaining: count });
   }
 
-  /** Makes every call for which `predicate` returns an error reject with it (until {@link clearFailures}). */
+  /** Makes every call for which `predicate` returns an error reject with it (until {@link InMemoryJobClient.clearFailures}). */
   failWhen(predicate: (call: CallRecord) => ApiError | undefined): void {
     this.predicates.push(predicate);
   }
 
-  /** Forgets every error injected with {@link failNext} and {@link failWhen}. */
+  /** Forgets every error injected with {@link InMemoryJobClient.failNext} and {@link InMemoryJobClient.failWhen}. */
   clearFailures(): void {
     this.failures.length = 0;
     this.predicates.length = 0;
@@ -157,7 +158,7 @@ export class InMemoryJobClient implements JobClient {
 
   /**
    * Suspends a Job (`spec.suspend: true`), as Kueue preempts a workload: its running pods are stopped
-   * (they do not count as failed) and no new one is made until {@link resumeJob}. False when there is
+   * (they do not count as failed) and no new one is made until {@link InMemoryJobClient.resumeJob}. False when there is
    * no such Job. Not recorded as a call.
    */
   suspendJob(namespace: string, name: string): boolean {
@@ -189,6 +190,7 @@ export class InMemoryJobClient implements JobClient {
     return this.cluster.close();
   }
 
+  /** {@link JobClient.createJob}, recorded in {@link InMemoryJobClient.calls} and {@link InMemoryJobClient.createdJobs}; an injected error rejects it. */
   createJob(namespace: string, job: Job, options?: CallOptions & { dryRun?: boolean }): Promise<Job> {
     this.created.push(structuredClone(job));
     return this.call({ method: 'createJob', namespace, name: job.metadata?.name }, () =>
@@ -196,12 +198,14 @@ export class InMemoryJobClient implements JobClient {
     );
   }
 
+  /** {@link JobClient.getJob}, recorded in {@link InMemoryJobClient.calls}; an injected error rejects it. */
   getJob(namespace: string, name: string, options?: CallOptions): Promise<Job | undefined> {
     return this.call({ method: 'getJob', namespace, name }, () =>
       this.cluster.getJob(namespace, name, options),
     );
   }
 
+  /** {@link JobClient.listJobs}, recorded in {@link InMemoryJobClient.calls}; an injected error rejects it. */
   listJobs(namespace: string, labelSelector: string, options?: ListOptions): Promise<ListResult<Job>> {
     const { resourceVersion } = options ?? {};
     return this.call({ method: 'listJobs', namespace, labelSelector, resourceVersion }, () =>
@@ -209,6 +213,7 @@ export class InMemoryJobClient implements JobClient {
     );
   }
 
+  /** {@link JobClient.watchJobs}, recorded in {@link InMemoryJobClient.calls}; an injected error rejects it. */
   watchJobs(
     namespace: string,
     onEvent: (event: WatchEvent<Job>) => void,
@@ -226,6 +231,7 @@ export class InMemoryJobClient implements JobClient {
     );
   }
 
+  /** {@link JobClient.listPods}, recorded in {@link InMemoryJobClient.calls}; an injected error rejects it. */
   listPods(namespace: string, labelSelector: string, options?: ListOptions): Promise<ListResult<Pod>> {
     const { resourceVersion } = options ?? {};
     return this.call({ method: 'listPods', namespace, labelSelector, resourceVersion }, () =>
@@ -233,6 +239,7 @@ export class InMemoryJobClient implements JobClient {
     );
   }
 
+  /** {@link JobClient.watchPods}, recorded in {@link InMemoryJobClient.calls}; an injected error rejects it. */
   watchPods(
     namespace: string,
     onEvent: (event: WatchEvent<Pod>) => void,
@@ -243,12 +250,14 @@ export class InMemoryJobClient implements JobClient {
     );
   }
 
+  /** {@link JobClient.readPodLog}, recorded in {@link InMemoryJobClient.calls}; an injected error rejects it. */
   readPodLog(namespace: string, pod: string, options?: LogOptions): Promise<string> {
     return this.call({ method: 'readPodLog', namespace, name: pod }, () =>
       this.cluster.readPodLog(namespace, pod, options),
     );
   }
 
+  /** {@link JobClient.followPodLog}, recorded in {@link InMemoryJobClient.calls}; an injected error rejects it. */
   followPodLog(
     namespace: string,
     pod: string,
@@ -260,6 +269,7 @@ export class InMemoryJobClient implements JobClient {
     );
   }
 
+  /** {@link JobClient.listWarningEvents}, recorded in {@link InMemoryJobClient.calls}; an injected error rejects it. */
   listWarningEvents(
     namespace: string,
     object: { kind: 'Job' | 'Pod'; name: string; uid?: string },

@@ -82,14 +82,17 @@ export class LocalJobClient implements JobClient {
     return this.cluster.createJob(namespace, job, options);
   }
 
+  /** {@inheritDoc JobClient.getJob} */
   getJob(namespace: string, name: string, options?: CallOptions): Promise<Job | undefined> {
     return this.cluster.getJob(namespace, name, options);
   }
 
+  /** {@inheritDoc JobClient.listJobs} */
   listJobs(namespace: string, labelSelector: string, options?: CallOptions): Promise<ListResult<Job>> {
     return this.cluster.listJobs(namespace, labelSelector, options);
   }
 
+  /** {@inheritDoc JobClient.watchJobs} */
   watchJobs(
     namespace: string,
     onEvent: (event: WatchEvent<Job>) => void,
@@ -106,10 +109,12 @@ export class LocalJobClient implements JobClient {
     return this.cluster.deleteJob(namespace, name, options);
   }
 
+  /** {@inheritDoc JobClient.listPods} */
   listPods(namespace: string, labelSelector: string, options?: CallOptions): Promise<ListResult<Pod>> {
     return this.cluster.listPods(namespace, labelSelector, options);
   }
 
+  /** {@inheritDoc JobClient.watchPods} */
   watchPods(
     namespace: string,
     onEvent: (event: WatchEvent<Pod>) => void,
@@ -118,10 +123,12 @@ export class LocalJobClient implements JobClient {
     return this.cluster.watchPods(namespace, onEvent, options);
   }
 
+  /** {@inheritDoc JobClient.readPodLog} */
   readPodLog(namespace: string, pod: string, options?: LogOptions): Promise<string> {
     return this.cluster.readPodLog(namespace, pod, options);
   }
 
+  /** {@inheritDoc JobClient.followPodLog} */
   followPodLog(
     namespace: string,
     pod: string,
@@ -131,6 +138,7 @@ export class LocalJobClient implements JobClient {
     return this.cluster.followPodLog(namespace, pod, onLine, options);
   }
 
+  /** {@inheritDoc JobClient.listWarningEvents} */
   listWarningEvents(
     namespace: string,
     object: { kind: 'Job' | 'Pod'; name: string; uid?: string },
