@@ -7,7 +7,11 @@ export default defineConfig({
     'cli/main': 'src/cli/main.ts',
   },
   format: ['esm', 'cjs'],
-  dts: { entry: { index: 'src/index.ts', 'testing/index': 'src/testing/index.ts' } },
+  // `@internal` members (reducer bookkeeping the public types carry) are left out of the declarations.
+  dts: {
+    entry: { index: 'src/index.ts', 'testing/index': 'src/testing/index.ts' },
+    compilerOptions: { stripInternal: true },
+  },
   target: 'node22',
   platform: 'node',
   sourcemap: true,

@@ -1,5 +1,3 @@
-import './node-version.js';
-
 /**
  * k8s-executor: run pipeline blocks as Kubernetes Jobs. Start with {@link createExecutors}, or wire
  * {@link K8sBlockExecutor} / {@link K8sPipelineExecutor} to your own ports. Test doubles are in
@@ -10,6 +8,8 @@ import './node-version.js';
  *
  * @packageDocumentation
  */
+
+import './node-version.js';
 
 // The adapters users construct: a real cluster (loaded on first use), a Mage project directory, the local
 // backend and its runner of non-k8s blocks.

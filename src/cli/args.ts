@@ -104,7 +104,9 @@ export function parseCliArgs(argv: string[]): CliArgs {
       values[name] = true;
       continue;
     }
-    const value = token.value;
+    // `-n=etl` is `-n etl`, as kubectl (pflag) reads it; parseArgs keeps the `=` of a short option.
+    const short = token.inlineValue && !token.rawName.startsWith('--');
+    const value = short && token.value?.startsWith('=') ? token.value.slice(1) : token.value;
     // A value after a space may not look like an option; a negative number (`--concurrency -1`) does not.
     if (value === undefined || (!token.inlineValue && value.startsWith('-') && !/^-\d/.test(value))) {
       throw usage(`${token.rawName} needs a value (--${name} ${option.value})`, command);

@@ -39,8 +39,10 @@ export async function main(
   output?: OutputGuard,
 ): Promise<number> {
   const debug = argv.includes('--debug');
+  let command: string | undefined;
   try {
     const args = parseCliArgs(argv);
+    command = args.command;
     if (args.version) {
       process.stdout.write(`k8s-executor ${version}\n`);
       return EXIT.ok;
@@ -76,7 +78,7 @@ export async function main(
         throw usageError(`unknown command "${args.command}"`);
     }
   } catch (error) {
-    process.stderr.write(`${describe(error, debug)}\n`);
+    process.stderr.write(`${describe(error, debug, command)}\n`);
     return exitCodeOf(error);
   }
 }
@@ -143,15 +145,15 @@ async function checkProjectDir(dir: string, command: string): Promise<void> {
     throw usageError(`--project: "${dir}" is a file, not a project directory`, command);
 }
 
-function describe(error: unknown, debug: boolean): string {
+function describe(error: unknown, debug: boolean, command: string | undefined): string {
   if (debug && error instanceof Error) return error.stack ?? error.message;
   if (isK8sExecutorError(error)) {
-    // The library's advice names its options; on the command line they are flags.
-    const cli =
-      error.code === 'NO_CLUSTER'
-        ? '\nOn the command line: --kubeconfig FILE and --context NAME choose the cluster; --local needs none.'
-        : '';
-    return `error [${error.code}]: ${error.message}${cli}`;
+    if (error.code !== 'NO_CLUSTER') return `error [${error.code}]: ${error.message}`;
+    // The library's advice names its options; on the command line they are flags. Preflight asks a real
+    // cluster: the local backend is no way out there.
+    if (command === 'preflight')
+      return `error [NO_CLUSTER]: ${error.message.replace(/;? or use the local backend \(run --local in the CLI\)/, '')}\nOn the command line: --kubeconfig FILE and --context NAME choose the cluster; preflight checks a real cluster: the local backend has nothing to check.`;
+    return `error [NO_CLUSTER]: ${error.message}\nOn the command line: --kubeconfig FILE and --context NAME choose the cluster; --local needs none.`;
   }
   return `error: ${error instanceof Error ? error.message : String(error)}\n(run with --debug for the stack trace)`;
 }

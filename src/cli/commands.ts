@@ -18,7 +18,11 @@ export const OPTIONS = {
     help: 'the Mage project directory (holds metadata.yaml and pipelines/)',
   },
   pipeline: { type: 'string', value: 'UUID', help: 'the pipeline (pipelines/<UUID>/metadata.yaml)' },
-  block: { type: 'string', value: 'UUID', help: "one block's Job (with --block-run-id)" },
+  block: {
+    type: 'string',
+    value: 'UUID',
+    help: "one block's Job (render/explain: with --block-run-id; preflight: alone)",
+  },
   'block-run-id': { type: 'string', value: 'ID', help: 'the block run id in the Job name (…-block-<ID>)' },
   'pipeline-run-id': {
     type: 'string',
@@ -191,6 +195,9 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
       'mode',
       'trigger',
       'var',
+      'set',
+      'set-block',
+      'namespace',
       'server-pod',
       'output',
       'kubeconfig',

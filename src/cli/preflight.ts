@@ -1,7 +1,9 @@
+import { FsConfigSource } from '../adapters/fs/fs-config-source.js';
 import { preflight } from '../preflight/preflight.js';
 import type { BlockPreflight, FindingStatus, PreflightReport } from '../preflight/types.js';
 import { type CliArgs, required } from './args.js';
-import { readServerPod } from './prepare-selection.js';
+import { blockUuidsOf, readServerPod } from './prepare-selection.js';
+import { blockOverrides, runOverrides } from './set-flags.js';
 import { formatTable, terminalWidth } from './table.js';
 import { plural } from './words.js';
 
@@ -18,13 +20,23 @@ export async function preflightCommand(
   const projectDir = required(args.project, '--project DIR', 'preflight');
   const pipelineUuid = required(args.pipeline, '--pipeline UUID', 'preflight');
   const serverPod = args.serverPod ? await readServerPod(args.serverPod, env, 'preflight') : undefined;
+  const overrides = runOverrides(args);
+  const configSource = new FsConfigSource({ projectDir, env });
+  // --set-block names a block of the pipeline (BLOCK.KEY=VALUE, where BLOCK may hold dots itself).
+  const perBlock =
+    args.setBlocks.length > 0
+      ? blockOverrides(args, blockUuidsOf(await configSource.load(pipelineUuid)))
+      : {};
   const report = await preflight({
     projectDir,
     pipelineUuid,
     env,
+    configSource,
     variables: args.vars,
     ...(args.block !== undefined ? { blockUuid: args.block } : {}),
     ...(args.mode ? { mode: args.mode } : {}),
+    ...(overrides.length > 0 ? { overrides } : {}),
+    ...(Object.keys(perBlock).length > 0 ? { blockOverrides: perBlock } : {}),
     ...(args.trigger !== undefined ? { triggerName: args.trigger } : {}),
     ...(args.kubeconfig !== undefined ? { kubeconfigPath: args.kubeconfig } : {}),
     ...(args.context !== undefined ? { context: args.context } : {}),

@@ -161,13 +161,37 @@ function evaluate(expression: string, scope: TemplateScope): RenderResult {
   return syntax(`unsupported template expression "{{ ${expression} }}": ${USAGE}.`);
 }
 
+/** The run's own variables (set from its identity in resolve-stage.ts) a template may use instead. */
+const BUILT_INS = [
+  'pipeline_uuid',
+  'block_uuid',
+  'pipeline_run_id',
+  'block_run_id',
+  'trigger_name',
+  'attempt',
+];
+
+/** `, or use one of ...`: the built-ins this run defines (a single-job run has no block_uuid). */
+function builtInsHint(name: string, scope: TemplateScope): string {
+  const defined = BUILT_INS.filter(
+    (b) => b !== name && scope.variables[b] !== undefined && scope.variables[b] !== null,
+  );
+  const why: Record<string, string> = {
+    block_uuid: 'a whole-pipeline Job has no block',
+    block_run_id: 'a whole-pipeline Job has no block',
+    trigger_name: 'the run was given no trigger name',
+  };
+  const own = why[name] ? ` (${why[name]})` : '';
+  return `${own}${defined.length > 0 ? `, or use one of ${defined.join(', ')}` : ''}`;
+}
+
 function variable(name: string, scope: TemplateScope): RenderResult {
   const value = Object.hasOwn(scope.variables, name) ? scope.variables[name] : undefined;
   if (value === undefined || value === null) {
     return {
       ok: false,
       code: 'TEMPLATE_UNDEFINED',
-      message: `variable "${name}" is not defined: pass it as a run variable, or use one of pipeline_uuid, block_uuid, pipeline_run_id, block_run_id, trigger_name, attempt.`,
+      message: `variable "${name}" is not defined: pass it as a run variable${builtInsHint(name, scope)}.`,
     };
   }
   return { ok: true, value: typeof value === 'string' ? value : JSON.stringify(value) };

@@ -55,8 +55,12 @@ export interface ExecutorOptions {
  *
  * @example
  * const executor = new K8sBlockExecutor({ configSource, jobClient });
- * const result = await executor.execute({ pipelineUuid: 'etl', blockUuid: 'load', pipelineRunId: 7, blockRunId: 42 });
- * if (result.status === 'failed') console.error(result.reason, result.message);
+ * try {
+ *   const result = await executor.execute({ pipelineUuid: 'etl', blockUuid: 'load', pipelineRunId: 7, blockRunId: 42 });
+ *   if (result.status === 'failed') console.error(result.reason, result.message);
+ * } finally {
+ *   executor.close(); // the shared watches stay open 60 s after their last block otherwise (idleTimeoutMs)
+ * }
  */
 export class K8sBlockExecutor {
   private readonly deps: JobRunnerDeps;

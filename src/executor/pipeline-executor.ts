@@ -27,8 +27,12 @@ export type { PipelineExecutorOptions } from './pipeline-types.js';
  *
  * @example
  * const pipelines = new K8sPipelineExecutor({ configSource, jobClient, concurrency: 4 });
- * const result = await pipelines.run({ pipelineUuid: 'etl', pipelineRunId: 7 });
- * for (const block of result.blocks) console.log(block.uuid, block.status, block.reason ?? '');
+ * try {
+ *   const result = await pipelines.run({ pipelineUuid: 'etl', pipelineRunId: 7 });
+ *   for (const block of result.blocks) console.log(block.uuid, block.status, block.reason ?? '');
+ * } finally {
+ *   pipelines.close(); // the shared watches stay open 60 s after their last block otherwise (idleTimeoutMs)
+ * }
  */
 export class K8sPipelineExecutor {
   private readonly blocks: K8sBlockExecutor;

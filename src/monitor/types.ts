@@ -91,6 +91,7 @@ export interface BlockState {
   /**
    * The resourceVersion our create (or adoption) returned: events of a Job of the same name that are
    * older than it belong to an earlier Job (deleted before ours was created) and are ignored.
+   * @internal
    */
   createdVersion?: string;
   /** When the Job was created or adopted (ms). */
@@ -104,16 +105,18 @@ export interface BlockState {
    * the second), for detection-latency metrics; `finishedAt` is when it was seen.
    */
   finalConditionAt?: number;
-  /** Count of failed pods seen (retries used). */
+  /** Failed pods (retries used): the Job's own count once it reports one, else the failed pods seen. */
   failedPods: number;
   /**
    * The Job's own count of failed pods (`status.failed`), once it reports one: the authority on what
    * `backoffLimit` spent (pods a podFailurePolicy ignores, such as evicted ones, are not in it).
+   * @internal
    */
   jobFailed?: number;
   /**
    * Set while a Job failure waits for its last failed pod to be observed: the Job as last seen and
    * when the wait began (bounded by `podOutcomeGraceMs`).
+   * @internal
    */
   heldFailure?: { job: Job; since: number };
   /** Since when the Job is suspended (`spec.suspend: true`), while it is: the phase is `queued`. */
@@ -123,7 +126,7 @@ export interface BlockState {
    * preempted Job has several. The one in progress is {@link BlockState.suspendedSince}.
    */
   queued?: readonly TimeInterval[];
-  /** When the Job was last resumed after being suspended: the no-pod bound counts from here. */
+  /** When the Job was last resumed after being suspended: the no-pod bound counts from here. @internal */
   resumedAt?: number;
 }
 

@@ -1,5 +1,6 @@
 import type { ClientNodeOptions } from '../adapters/client-node/index.js';
 import { FsConfigSource } from '../adapters/fs/fs-config-source.js';
+import type { ConfigOverrides } from '../config/overrides.js';
 import { readPipeline, runModeOf } from '../config/pipeline.js';
 import type { RunMode } from '../config/validate-snapshot.js';
 import { ApiError } from '../errors/api-error.js';
@@ -31,6 +32,10 @@ export interface PreflightOptions extends Omit<ClientNodeOptions, 'env'> {
   mode?: RunMode;
   /** Run variables for templates, as `run` is given them. */
   variables?: Readonly<Record<string, unknown>>;
+  /** The run's overrides for every Job (`--set`, `--namespace`), as {@link PipelineRun.overrides}. */
+  overrides?: ConfigOverrides;
+  /** One block's overrides by uuid (`--set-block`; `dag` mode only), as {@link PipelineRun.blockOverrides}. */
+  blockOverrides?: Readonly<Record<string, ConfigOverrides>>;
   /** The trigger's name (`{trigger_name}` in `job_name_prefix`). */
   triggerName?: string;
   /** The cluster id in Job names and labels. @default MAGE_CLUSTER_UUID, else `mage` */
@@ -107,7 +112,23 @@ function selectJobs(
   const fail = (code: ConfigIssue['code'], message: string): never => {
     throw new ConfigError([{ code, path: options.blockUuid === undefined ? '' : 'blocks', message }]);
   };
+  const unknown = Object.keys(options.blockOverrides ?? {}).filter(
+    (uuid) => !pipeline.blocks.some((b) => b.uuid === uuid),
+  );
+  if (unknown.length > 0)
+    throw new ConfigError(
+      unknown.map((uuid) => ({
+        code: 'UNKNOWN_BLOCK' as const,
+        path: 'blockOverrides',
+        message: `blockOverrides names block "${uuid}", which pipeline "${pipeline.uuid}" does not have: the blocks are ${pipeline.blocks.map((b) => `"${b.uuid}"`).join(', ') || 'none'}.`,
+      })),
+    );
   if (mode === 'single-job') {
+    if (Object.keys(options.blockOverrides ?? {}).length > 0)
+      fail(
+        'INVALID_VALUE',
+        `pipeline "${pipeline.uuid}" runs as one Job (single-job mode): blockOverrides apply to block Jobs only (use overrides).`,
+      );
     if (options.blockUuid !== undefined)
       fail(
         'INVALID_VALUE',
@@ -179,6 +200,8 @@ function prepareTargets(
           ...(options.triggerName !== undefined ? { triggerName: options.triggerName } : {}),
         },
         ...(options.variables ? { variables: options.variables } : {}),
+        ...(options.overrides ? { overrides: options.overrides } : {}),
+        ...(options.blockOverrides?.[block] ? { blockOverrides: options.blockOverrides[block] } : {}),
         ...(serverPod ? { serverPod } : {}),
         ...(options.clusterId ? { clusterId: options.clusterId } : {}),
       });

@@ -72,9 +72,16 @@ export interface InMemoryJobClientOptions {
  * @example
  * const clock = new FakeClock();
  * const client = new InMemoryJobClient({ clock, scripts: { 'etl-1': [{ runMs: 1_000, exitCode: 3 }] } });
+ * const job: Job = {
+ *   metadata: { name: 'etl-1' },
+ *   spec: {
+ *     backoffLimit: 0, // Kubernetes' default is 6: the Job would fail only after its 7th pod
+ *     template: { spec: { restartPolicy: 'Never', containers: [{ name: 'main', image: 'x/y:1' }] } },
+ *   },
+ * };
  * await client.createJob('default', job);
  * await clock.advance(1_000);
- * client.jobs()[0]?.status?.conditions; // FailureTarget, Failed (BackoffLimitExceeded)
+ * client.jobs()[0]?.status?.conditions; // FailureTarget, then Failed (BackoffLimitExceeded)
  */
 export class InMemoryJobClient implements JobClient {
   /** True when {@link InMemoryJobClientOptions.watchList} is set. */

@@ -1,5 +1,3 @@
-import '../node-version.js';
-
 /**
  * `k8s-executor/testing`: test doubles for code built on k8s-executor. A {@link FakeClock} (with
  * {@link runUntil}), an {@link InMemoryJobClient} whose pods play {@link PodScript}s on that clock, and a
@@ -8,6 +6,8 @@ import '../node-version.js';
  *
  * @packageDocumentation
  */
+
+import '../node-version.js';
 
 export type { LogTimestamps } from '../adapters/local/sim/pod-logs.js';
 export type { WatchListSupport } from '../adapters/local/sim/sim-cluster.js';

@@ -140,6 +140,46 @@ describe('k8s-executor preflight', () => {
     });
   });
 
+  it('checks the Jobs of a run with the same -n, --set and --set-block flags', async () => {
+    const moved = await preflight(['--project', project(), '--pipeline', 'etl', '-n', 'etl']);
+    expect(moved.code).toBe(1);
+    expect(moved.stdout).toContain(
+      'load: Job mage-data-prep-block-preflight-load in namespace etl: WOULD FAIL',
+    );
+    const perBlock = await preflight([
+      '--project',
+      project(),
+      '--pipeline',
+      'etl',
+      '--set-block',
+      'load.service_account_name=runner',
+    ]);
+    expect(perBlock.code).toBe(1);
+    expect(perBlock.stdout).toMatch(/runner/);
+    const unknown = await preflight([
+      '--project',
+      project(),
+      '--pipeline',
+      'etl',
+      '--set-block',
+      'lod.cpu=1',
+    ]);
+    expect(unknown).toMatchObject({ code: 2 });
+    expect(unknown.stderr).toContain('no block "lod" in the pipeline');
+  });
+
+  it('with no cluster configured, says how to give one and does not advise --local', async () => {
+    const home = writeProject({ 'empty.txt': '' });
+    const { code, stderr } = await cli(['preflight', '--project', project(), '--pipeline', 'etl'], {
+      HOME: home,
+    });
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/^error \[NO_CLUSTER\]: No Kubernetes cluster configured/);
+    expect(stderr).toContain('--kubeconfig FILE and --context NAME choose the cluster');
+    expect(stderr).not.toContain('--local');
+    expect(stderr).toContain('preflight checks a real cluster');
+  });
+
   it('says what it could not check instead of failing', async () => {
     state.secretsForbidden = true;
     const { code, stdout } = await preflight([

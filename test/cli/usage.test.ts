@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseCliArgs } from '../../src/cli/args.js';
-import { COMMANDS, OPTIONS } from '../../src/cli/commands.js';
+import { COMMANDS, helpText, OPTIONS } from '../../src/cli/commands.js';
 import { MIN_NODE_VERSION, unsupportedNodeMessage } from '../../src/supported-node.js';
 import { projectWithBlocks } from '../helpers/project.js';
 import { cli } from './run-cli.js';
@@ -63,6 +63,47 @@ describe('help and version', () => {
     const doc = readFileSync(new URL('../../docs/cli.md', import.meta.url), 'utf8');
     for (const name of Object.keys(OPTIONS)) expect(doc, name).toContain(`--${name}`);
     for (const command of Object.keys(COMMANDS)) expect(doc, command).toContain(`k8s-executor ${command}`);
+  });
+
+  it("lists each command's options in that command's own section of docs/cli.md", () => {
+    const doc = readFileSync(new URL('../../docs/cli.md', import.meta.url), 'utf8');
+    /** The text under the heading `title` up to the next heading of the same or a higher level. */
+    const section = (title: string) => {
+      const heading = new RegExp(`^(#+) ${title}\\s*$`, 'm').exec(doc);
+      if (!heading) return '';
+      const rest = doc.slice(heading.index + heading[0].length);
+      const end = rest.search(new RegExp(`^#{1,${heading[1]!.length}} `, 'm'));
+      return end === -1 ? rest : rest.slice(0, end);
+    };
+    const shared = section('Selecting a Job: `render` and `explain`');
+    const missing: string[] = [];
+    for (const [command, spec] of Object.entries(COMMANDS)) {
+      if (command === 'help') continue;
+      const text = ['render', 'explain'].includes(command) ? shared + section(command) : section(command);
+      for (const name of spec.options) {
+        const short = (OPTIONS[name] as { short?: string }).short;
+        if (!text.includes(`--${name}`) && !(short && text.includes(`-${short},`)))
+          missing.push(`${command} --${name}`);
+      }
+    }
+    expect(missing).toEqual([]);
+  });
+});
+
+describe('flags as kubectl reads them', () => {
+  it('-n=etl, -n etl and --namespace=etl all mean the namespace "etl"', () => {
+    for (const argv of [['-n=etl'], ['-n', 'etl'], ['--namespace=etl'], ['-netl']])
+      expect(parseCliArgs(['render', ...argv]).namespace, argv.join(' ')).toBe('etl');
+  });
+
+  it('preflight takes the overrides of run, and its help does not ask for --block-run-id', () => {
+    expect(
+      parseCliArgs(['preflight', '-n', 'etl', '--set', 'cpu=4', '--set-block', 'load.cpu=2']),
+    ).toMatchObject({ namespace: 'etl', sets: ['cpu=4'], setBlocks: ['load.cpu=2'] });
+    const blockLine = helpText('preflight')
+      .split('\n')
+      .find((l) => /^\s+--block UUID/.test(l));
+    expect(blockLine).toMatch(/preflight: alone/);
   });
 });
 

@@ -32,6 +32,14 @@ describe('renderTemplate', () => {
     expect(result.ok ? '' : result.message).toContain(message);
   });
 
+  it("suggests only the run's built-ins this Job has, and says why a built-in is missing", () => {
+    const wholePipeline = { env: {}, variables: { pipeline_uuid: 'etl', pipeline_run_id: '7', attempt: 1 } };
+    const result = renderTemplate('{{ block_uuid }}', wholePipeline);
+    expect(result.ok ? '' : result.message).toBe(
+      'variable "block_uuid" is not defined: pass it as a run variable (a whole-pipeline Job has no block), or use one of pipeline_uuid, pipeline_run_id, attempt.',
+    );
+  });
+
   it('never puts the value of an environment variable in a message', () => {
     const result = renderTemplate("{{ env_var('TEAM') }}{{ bad expr }}", scope);
     expect(result.ok ? '' : result.message).not.toContain('a&b/c');

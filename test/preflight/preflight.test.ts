@@ -79,6 +79,44 @@ describe('preflight()', () => {
     expect(sent).toEqual(expected.job);
   });
 
+  it('checks the Jobs a run with overrides creates: --set and -n for every Job, --set-block for one', async () => {
+    const inspector = new FakeInspector({ ...GOOD_CLUSTER, namespaces: ['ml', 'etl'] });
+    const sent: Record<string, unknown> = {};
+    const dryRun = inspector.dryRunCreateJob.bind(inspector);
+    inspector.dryRunCreateJob = (namespace, job, options) => {
+      sent[job.metadata.name ?? ''] = {
+        namespace,
+        cpu: job.spec?.template.spec?.containers[0]?.resources?.requests?.cpu,
+      };
+      return dryRun(namespace, job, options);
+    };
+    const report = await preflight({
+      projectDir: '.',
+      pipelineUuid: 'etl',
+      configSource: project({ load: {}, transform: {} }),
+      inspector,
+      overrides: [{ key: 'namespace', value: 'etl', source: '--namespace etl' }],
+      blockOverrides: { transform: [{ key: 'cpu', value: 4, source: '--set-block transform.cpu=4' }] },
+    });
+    expect(report.blocks.map((b) => [b.block, b.namespace])).toEqual([
+      ['load', 'etl'],
+      ['transform', 'etl'],
+    ]);
+    expect(sent).toMatchObject({
+      'mage-data-prep-block-preflight-load': { namespace: 'etl' },
+      'mage-data-prep-block-preflight-transform': { namespace: 'etl', cpu: '4' },
+    });
+    await expect(
+      preflight({
+        projectDir: '.',
+        pipelineUuid: 'etl',
+        configSource: project({ load: {} }),
+        inspector,
+        blockOverrides: { lod: { cpu: 4 } },
+      }),
+    ).rejects.toMatchObject({ issues: [{ code: 'UNKNOWN_BLOCK', path: 'blockOverrides' }] });
+  });
+
   it('checks the one whole-pipeline Job of a single-job run (as run picks the mode)', async () => {
     const source = new StaticConfigSource({
       'metadata.yaml': stringify({
