@@ -2,7 +2,7 @@ import type { ResolvedConfig } from '../config/types.js';
 import { identityAnnotations, identityLabels } from '../naming/labels.js';
 import type { Container, Job } from '../types/kube.js';
 import type { RunIdentity } from '../types/run.js';
-import { configRecordOf } from './drift.js';
+import { type PodTemplate, recordOf } from './drift.js';
 import { sortKeys } from './stable-json.js';
 
 /** Kueue's label naming the LocalQueue a Job is submitted to. */
@@ -85,8 +85,27 @@ export function buildJob(input: BuildJobInput): Job {
       name: input.jobName,
       namespace: config.namespace,
       labels: { ...labels, ...kueue },
-      annotations: { ...annotations, ...configRecordOf(template).annotations },
+      annotations: { ...annotations, ...recordAnnotations(input, template) },
     },
     spec: { ...config.job, template },
   });
+}
+
+/**
+ * The last config record computed for each resolved config (by object: resolved configs are frozen and
+ * shared between the runs that render alike), with the command and args it was computed for. The record
+ * leaves the run identity out, so it is a function of the config, command and args alone; hashing it
+ * again for every run of a block was half the cost of `prepareJob`. One entry per config: no growth.
+ */
+const lastRecord = new WeakMap<object, { key: string; annotations: Record<string, string> }>();
+
+function recordAnnotations(input: BuildJobInput, template: PodTemplate) {
+  // A caller's own config object may change between calls: only a frozen (resolved) one is remembered.
+  if (!Object.isFrozen(input.config)) return recordOf(template, true).annotations;
+  const key = JSON.stringify([input.command ?? null, input.args ?? null]);
+  const cached = lastRecord.get(input.config);
+  if (cached?.key === key) return cached.annotations;
+  const { annotations } = recordOf(template, true);
+  lastRecord.set(input.config, { key, annotations });
+  return annotations;
 }

@@ -55,12 +55,27 @@ export interface ConfigRecord {
 export function configRecordOf(
   template: PodTemplate,
 ): ConfigRecord & { annotations: Record<string, string> } {
+  return recordOf(template, false);
+}
+
+/**
+ * {@link configRecordOf}; `sorted` says every object of the template already has its keys sorted (as
+ * `buildJob` makes it), so its JSON is already the stable one and is not sorted again.
+ * @internal
+ */
+export function recordOf(
+  template: PodTemplate,
+  sorted: boolean,
+): ConfigRecord & { annotations: Record<string, string> } {
   const relevant = withoutIdentity(template);
-  const hash = hashOf(stableJson(relevant));
+  const hash = hashOf(sorted ? JSON.stringify(relevant) : stableJson(relevant));
   const rows = resolvedLeaves(asConfig(relevant));
+  const fits = (f: Record<string, string>) => JSON.stringify(f).length <= CONFIG_FIELDS_MAX_LENGTH;
   const literal = Object.fromEntries(rows.map(([path, value]) => [path, textOf(path, value)]));
-  const hashed = Object.fromEntries(rows.map(([path, value]) => [path, hashedText(value)]));
-  const fields = [literal, hashed].find((f) => JSON.stringify(f).length <= CONFIG_FIELDS_MAX_LENGTH);
+  // Hashing every value is only needed when the values themselves do not fit.
+  const fields = fits(literal)
+    ? literal
+    : [Object.fromEntries(rows.map(([path, value]) => [path, hashedText(value)]))].find(fits);
   return {
     hash,
     ...(fields ? { fields } : {}),
@@ -195,8 +210,9 @@ function setBy(origin: FieldOrigin): string {
 function withoutIdentity(template: PodTemplate): PodTemplate {
   const keep = (map: Record<string, string> | undefined) =>
     Object.fromEntries(Object.entries(map ?? {}).filter(([key]) => !isIdentityKey(key)));
+  // Keys in sorted order, so that the JSON of a sorted template is its stable JSON (see recordOf).
   return {
-    metadata: { labels: keep(template.metadata?.labels), annotations: keep(template.metadata?.annotations) },
+    metadata: { annotations: keep(template.metadata?.annotations), labels: keep(template.metadata?.labels) },
     spec: template.spec,
   };
 }

@@ -34,6 +34,35 @@ function prepare(
   });
 }
 
+describe('the config record as buildJob computes it (sorted, remembered per resolved config)', () => {
+  it("equals configRecordOf of the Job's own template, for every run of one resolved config", () => {
+    const snapshot = snapshotOf({
+      project: PROJECT,
+      pipeline: pipelineWithBlock('cpu: 1\ncontainer: {env: [{name: A, value: x}]}'),
+    });
+    for (const [blockRunId, attempt, command] of [
+      ['1', 1, ['python', 'b.py']],
+      ['2', 3, ['python', 'b.py']],
+      ['2', 3, ['python', 'other.py']],
+      ['3', 1, undefined],
+    ] as const) {
+      const { job } = prepareJob({
+        snapshot,
+        mode: 'block',
+        identity: { pipelineUuid: 'p', pipelineRunId: '7', blockUuid: 'b', blockRunId, attempt },
+        ...(command ? { command: [...command] } : {}),
+      });
+      const fresh = configRecordOf(job.spec!.template).annotations;
+      expect(job.metadata.annotations).toMatchObject(fresh);
+    }
+  });
+
+  it('keeps its hash from one version to the next (a change would report drift on every resume)', () => {
+    const { job } = prepare('cpu: 1');
+    expect(job.metadata.annotations?.[CONFIG_HASH_ANNOTATION]).toBe('8dc77fc6eb74e380');
+  });
+});
+
 describe('the config record on every Job', () => {
   it('is the same for every attempt of one block run: the run identity is left out', () => {
     const first = prepare('cpu: 1', { attempt: 1 });
