@@ -11,7 +11,7 @@ import { LazyTelemetry } from '../telemetry/lazy-telemetry.js';
 import type { Telemetry } from '../telemetry/telemetry.js';
 import type { RunIdentity } from '../types/run.js';
 import { type PreparedRun, prepareJob } from './prepare.js';
-import { type JobRunnerDeps, runPreparedJob } from './run-job.js';
+import { type JobBody, type JobRunnerDeps, type RunningJob, runPreparedJob, toRun } from './run-job.js';
 import type { BlockResult, BlockRun, ExecuteOptions, PipelineJobRun } from './types.js';
 
 /** The ports and settings of an executor. Only `configSource` and `jobClient` are required. */
@@ -104,8 +104,7 @@ export class K8sBlockExecutor {
     run: BlockRun,
     options: ExecuteOptions & { snapshot?: ConfigSnapshot } = {},
   ): Promise<BlockResult> {
-    const prepared = await this.prepare(run, options.snapshot, options.signal);
-    return this.traced(prepared, options);
+    return this.traced(forRun(await this.prepare(run, options.snapshot, options.signal)), options);
   }
 
   /** Runs a whole pipeline as one Job (Mage's pipeline executor); same contract as {@link K8sBlockExecutor.execute}. */
@@ -113,12 +112,14 @@ export class K8sBlockExecutor {
     run: PipelineJobRun,
     options: ExecuteOptions & { snapshot?: ConfigSnapshot } = {},
   ): Promise<BlockResult> {
-    const prepared = await this.preparePipelineJob(run, options.snapshot, options.signal);
-    return this.traced(prepared, options);
+    return this.traced(forRun(await this.preparePipelineJob(run, options.snapshot, options.signal)), options);
   }
 
   /** Runs the prepared Job inside an attempt span: its phases, its detection latency and its outcome. */
-  private async traced(prepared: PreparedRun, options: ExecuteOptions): Promise<BlockResult> {
+  private async traced(
+    { running: prepared, body }: { running: RunningJob; body: JobBody },
+    options: ExecuteOptions,
+  ): Promise<BlockResult> {
     const telemetry = this.telemetry.deferred;
     const { clock } = this.deps;
     const { identity } = prepared;
@@ -136,7 +137,7 @@ export class K8sBlockExecutor {
     );
     const { onEvent, onDetected } = options;
     try {
-      const result = await runPreparedJob(this.deps, prepared, {
+      const result = await runPreparedJob(this.deps, prepared, body, {
         ...options,
         onEvent: (event) => {
           span.phase(event.type, event.at);
@@ -276,4 +277,13 @@ export function reconnectsTo(telemetry: LazyTelemetry): (event: HubEvent) => voi
   return (event) => {
     if (event.type === 'reconnect-wait') telemetry.deferred.recordWatchReconnect(event.resource);
   };
+}
+
+/**
+ * What a running Job keeps of its preparation: not the resolved config and its provenance, nor, once
+ * submitted, the Job's body (a few KiB each, times every block running at once).
+ */
+function forRun(prepared: PreparedRun): { running: RunningJob; body: JobBody } {
+  const { resolved: _resolved, ...job } = prepared;
+  return toRun(job);
 }

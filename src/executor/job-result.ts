@@ -6,7 +6,7 @@ import { terminationFields } from './block-output.js';
 import { type Cleanup, cleanupSentence, deleteRunJob, needsAttention } from './job-cleanup.js';
 import { collectWarnings, readTail } from './job-diagnostics.js';
 import type { LogFollower } from './log-follower.js';
-import type { JobRunnerDeps, PreparedJob } from './run-job.js';
+import type { JobRunnerDeps, RunningJob } from './run-job.js';
 import type { BlockDetection, BlockResult, BlockTimings, ExecuteOptions } from './types.js';
 
 /** Reasons decided before the Job itself failed: the Job must be deleted or it could still run later. */
@@ -19,7 +19,7 @@ const FAIL_FAST: ReadonlySet<ErrorCode> = new Set([
 
 /** What the final state says, the moment it is seen: the result without its diagnostics. */
 export function detectionOf(
-  prepared: PreparedJob,
+  prepared: RunningJob,
   state: BlockState,
   run: { submittedAt: number; adopted: boolean; now: number },
 ): BlockDetection {
@@ -48,7 +48,7 @@ export function detectionOf(
  */
 export async function finishedResult(
   deps: JobRunnerDeps,
-  prepared: PreparedJob,
+  prepared: RunningJob,
   options: ExecuteOptions,
   run: {
     state: BlockState;
@@ -71,9 +71,8 @@ export async function finishedResult(
   const warningEvents = failed ? await collectWarnings(jobClient, namespace, jobName, state) : [];
 
   let cleanupError: string | undefined;
-  const ttlSet = prepared.job.spec?.ttlSecondsAfterFinished !== undefined;
   const failFast = failed && state.reason !== undefined && FAIL_FAST.has(state.reason);
-  if (failFast || (!options.keepJob && !ttlSet)) {
+  if (failFast || (!options.keepJob && !prepared.ttlSet)) {
     const cleanup = await deleteRunJob(jobClient, namespace, jobName, run.uid, 'Background');
     if (cleanup.kind === 'failed') cleanupError = cleanup.error;
   }
@@ -88,7 +87,7 @@ export async function finishedResult(
  */
 async function lastLogs(
   deps: JobRunnerDeps,
-  prepared: PreparedJob,
+  prepared: RunningJob,
   state: BlockState,
   follower: LogFollower,
 ): Promise<Pick<BlockResult, 'lastLogLines' | 'lastLogContainer'>> {
@@ -123,7 +122,7 @@ export function timingsOf(submittedAt: number, finishedAt: number, state?: Block
 
 /** The result of a cancelled run; `state` is the monitor's last one, when the Job was being followed. */
 export function cancelledResult(
-  prepared: PreparedJob,
+  prepared: RunningJob,
   run: {
     submittedAt: number;
     finishedAt: number;

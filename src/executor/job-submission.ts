@@ -106,7 +106,7 @@ async function untilDeleted(
  */
 export async function readRunJob(
   jobClient: JobClient,
-  prepared: PreparedJob,
+  prepared: Omit<PreparedJob, 'job'>,
 ): Promise<{ kind: 'ours'; job: Job } | { kind: 'foreign' } | { kind: 'none' }> {
   const job = await jobClient.getJob(prepared.namespace, prepared.jobName);
   if (!job) return { kind: 'none' };

@@ -11,7 +11,7 @@ import { terminationSeen } from './block-output.js';
 import { type Cleanup, deleteRunJob } from './job-cleanup.js';
 import { withPodsRead } from './job-diagnostics.js';
 import { cancelledResult, detectionOf, finishedResult } from './job-result.js';
-import { readRunJob, type Submission, submitJob } from './job-submission.js';
+import { readRunJob, submitJob } from './job-submission.js';
 import { leavingJobRunning } from './left-running.js';
 import { LogFollower } from './log-follower.js';
 import { PodEndWait } from './pod-end-wait.js';
@@ -53,6 +53,26 @@ export interface PreparedJob {
 }
 
 /**
+ * A Job being run, once it is built: what the run needs of it besides its body. The body (the whole
+ * Job) is needed only until it is submitted; a block running for hours does not hold it.
+ */
+export type RunningJob = Omit<PreparedJob, 'job'> & {
+  /** The Job sets `ttlSecondsAfterFinished`: Kubernetes deletes it, the run does not. */
+  ttlSet: boolean;
+};
+
+/** The body of a Job to submit; emptied once it is submitted, so that nothing holds it for the run. */
+export interface JobBody {
+  job: Job | undefined;
+}
+
+/** The parts of a prepared Job: what the run keeps, and the body it lets go after the submission. */
+export function toRun(prepared: PreparedJob): { running: RunningJob; body: JobBody } {
+  const { job, ...rest } = prepared;
+  return { running: { ...rest, ttlSet: job.spec?.ttlSecondsAfterFinished !== undefined }, body: { job } };
+}
+
+/**
  * How long a run cancelled during its submission lets the create (or the adoption read) in flight
  * settle: an abort only stops the client's wait, the API server may still commit the Job (admission
  * webhooks take up to 30 s), and what was created must be known to be deleted.
@@ -68,7 +88,8 @@ export const CREATE_SETTLE_MS = 30_000;
  */
 export async function runPreparedJob(
   deps: JobRunnerDeps,
-  prepared: PreparedJob,
+  prepared: RunningJob,
+  body: JobBody,
   options: ExecuteOptions = {},
 ): Promise<BlockResult> {
   const { jobClient, clock, closed } = deps;
@@ -92,13 +113,12 @@ export async function runPreparedJob(
 
   if (signal?.aborted) return cancelled('before submission', { kind: 'not-submitted' });
 
-  const submission = await submitSettled(deps, prepared, signal);
+  const submission = await submitSettled(deps, prepared, body, signal);
   if ('cleanup' in submission) {
     emit('cancelled');
     return cancelled('during submission', submission.cleanup);
   }
-  const { adopted, job: created } = submission;
-  const uid = created.metadata.uid;
+  const { adopted, uid, resourceVersion } = submission;
   if (signal?.aborted) {
     const cleanup = await deleteRunJob(jobClient, namespace, jobName, uid, 'Foreground');
     emit('cancelled');
@@ -125,10 +145,7 @@ export async function runPreparedJob(
       clock,
       policy: deps.policy,
       submittedAt,
-      created: {
-        ...(uid ? { uid } : {}),
-        ...(created.metadata.resourceVersion ? { resourceVersion: created.metadata.resourceVersion } : {}),
-      },
+      created: { ...(uid ? { uid } : {}), ...(resourceVersion ? { resourceVersion } : {}) },
       ...(signal ? { signal } : {}),
       onTransition: (t) => emit(t.to, t.state),
       onState: (s) => {
@@ -182,7 +199,7 @@ export async function runPreparedJob(
  */
 async function withPodEnd(
   deps: JobRunnerDeps,
-  prepared: PreparedJob,
+  prepared: RunningJob,
   state: BlockState,
   run: { podEnd: PodEndWait; uid: string | undefined; stop: AbortSignal },
 ): Promise<BlockState> {
@@ -197,6 +214,13 @@ async function withPodEnd(
   }
 }
 
+/** A submission that went through: whether an existing Job was adopted, and what the run follows it by. */
+interface Submitted {
+  adopted: boolean;
+  uid?: string;
+  resourceVersion?: string;
+}
+
 /**
  * Submits the Job, letting the requests in flight settle (at most {@link CREATE_SETTLE_MS}) when the
  * run is cancelled meanwhile. When the submission failed and the run was cancelled, the name is read
@@ -205,13 +229,24 @@ async function withPodEnd(
  */
 async function submitSettled(
   deps: JobRunnerDeps,
-  prepared: PreparedJob,
+  prepared: RunningJob,
+  body: JobBody,
   signal: AbortSignal | undefined,
-): Promise<Submission | { cleanup: Cleanup }> {
+): Promise<Submitted | { cleanup: Cleanup }> {
   const { jobClient, clock } = deps;
   const settle = abortAfter(signal, clock, CREATE_SETTLE_MS);
+  const job = body.job;
+  if (!job) throw new Error(`Job "${prepared.jobName}" was submitted already`);
+  body.job = undefined;
   try {
-    return await submitJob(jobClient, clock, prepared, { requests: settle.signal, waits: signal });
+    const { adopted, job: created } = await submitJob(
+      jobClient,
+      clock,
+      { ...prepared, job },
+      { requests: settle.signal, waits: signal },
+    );
+    const { uid, resourceVersion } = created.metadata;
+    return { adopted, ...(uid ? { uid } : {}), ...(resourceVersion ? { resourceVersion } : {}) };
   } catch (error) {
     if (!signal?.aborted) throw error;
     return { cleanup: await cleanupAfterFailedSubmission(deps, prepared, settle.signal.aborted) };
@@ -222,7 +257,7 @@ async function submitSettled(
 
 async function cleanupAfterFailedSubmission(
   deps: JobRunnerDeps,
-  prepared: PreparedJob,
+  prepared: RunningJob,
   unsettled: boolean,
 ): Promise<Cleanup> {
   const { namespace, jobName } = prepared;
