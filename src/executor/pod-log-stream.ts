@@ -120,6 +120,8 @@ export class PodLogStream {
         // A stream that breaks is resumed like one that ends; a log stream never fails the block.
       }
       if (signal.aborted) return;
+      // Before the monitor saw the container end, even a clean end may be a cut (the API server ends a
+      // follow cleanly when its connection to the kubelet breaks): only the resume can tell.
       if (this.containerDone) {
         this.complete = ended;
         return;

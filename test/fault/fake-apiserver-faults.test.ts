@@ -124,8 +124,8 @@ describe('fake API server: credentials', () => {
 });
 
 describe('fake API server: logs', () => {
-  async function runningPod(clock: FakeClock, logs: string[]) {
-    const { server, user } = await start({ clock, scripts: () => [{ runMs: 60_000, logs }] });
+  async function runningPod(clock: FakeClock, logs: string[], runMs = 60_000) {
+    const { server, user } = await start({ clock, scripts: () => [{ runMs, logs }] });
     const token = user.token!;
     await call(JOBS, token, { method: 'POST', body: JSON.stringify(job('logs')) });
     await clock.advance(0);
@@ -158,6 +158,39 @@ describe('fake API server: logs', () => {
     while (server.stats().openLogStreams < 1) await tick();
     expect(server.cutLogStreams({ abrupt: true })).toBe(1);
     expect(await abrupt).toBe('broke');
+  });
+
+  it("ends a follow open when the container exits at the kubelet's next check, not with the container", async () => {
+    const clock = new FakeClock();
+    // Lines at 0 and 30.25 s, the exit at 60.5 s: the kubelet checks at 30.25 s + k s, so at 61.25 s.
+    const { server, token, path } = await runningPod(clock, ['a', 'b'], 60_500);
+    let ended = false;
+    const seen: string[] = [];
+    const follow = readStream(`${path}?follow=true`, token, (l) => seen.push(l)).then((how) => {
+      ended = true;
+      return how;
+    });
+    while (server.stats().openLogStreams < 1) await tick();
+    await clock.advance(60_500);
+    expect(server.cluster.pods()[0]!.status?.containerStatuses?.[0]?.state?.terminated).toBeDefined();
+    await clock.advance(749);
+    for (let i = 0; i < 5; i++) await tick();
+    expect(ended).toBe(false);
+    await clock.advance(1);
+    expect(await follow).toBe('ended');
+    expect(seen).toEqual(['a', 'b']);
+    // Opened after the exit: the kubelet finds the container stopped at once.
+    expect(await readStream(`${path}?follow=true`, token, () => undefined)).toBe('ended');
+  });
+
+  it('ends a follow of a running container at once when it is cut cleanly', async () => {
+    const clock = new FakeClock();
+    const { server, token, path } = await runningPod(clock, ['a', 'b']);
+    const follow = readStream(`${path}?follow=true`, token, () => undefined);
+    while (server.stats().openLogStreams < 1) await tick();
+    await clock.advance(40_000);
+    expect(server.cutLogStreams()).toBe(1);
+    expect(await follow).toBe('ended');
   });
 
   it('cuts every open follow every logCutEveryMs of its clock', async () => {

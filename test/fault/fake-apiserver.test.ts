@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createClientNodeAdapters } from '../../src/adapters/client-node/index.js';
 import { K8sBlockExecutor } from '../../src/executor/block-executor.js';
+import { FakeClock } from '../../src/testing/fake-clock.js';
 import { StaticConfigSource } from '../../src/testing/static-config-source.js';
 import type { Job, WatchEvent } from '../../src/types/kube.js';
 import { projectFiles } from '../helpers/project.js';
@@ -55,6 +56,40 @@ describe('fake API server, through the real client-node adapter', () => {
     // The server and the adapter agree on what was sent.
     expect(adapters.apiCalls().byCall['create jobs']).toBe(1);
     expect(server.cluster.jobs()).toEqual([]);
+  });
+
+  it('follows the log of a 1 s block with one request: the kubelet ends the follow after the pod status reported the exit', async () => {
+    const clock = new FakeClock();
+    // Lines at 0 and 0.5 s, the exit at 1 s; the kubelet's next look at the container is at 1.5 s.
+    server = await startFakeApiServer({ clock, scripts: () => [{ runMs: 1000, logs: ['hello', 'bye'] }] });
+    const adapters = createClientNodeAdapters({ kubeconfigPath: server.kubeconfigPath, ...FAST });
+    const executor = new K8sBlockExecutor({
+      configSource: new StaticConfigSource(projectFiles('  - uuid: load\n')),
+      jobClient: adapters.jobClient,
+      clock,
+    });
+    const lines: string[] = [];
+    let detected = false;
+    const pending = executor.execute(
+      { pipelineUuid: 'etl', blockUuid: 'load', pipelineRunId: 1, blockRunId: 42 },
+      { onLog: (l) => lines.push(l.line), onDetected: () => (detected = true) },
+    );
+    const turn = () => new Promise((r) => setTimeout(r, 1));
+    // Wait (without moving the clock) for the follow to connect, then for the final state after the exit.
+    while (server.stats().openLogStreams < 1) await clock.advance(0).then(turn);
+    await clock.advance(1000);
+    while (!detected) await turn();
+    await clock.advance(500);
+    const result = await pending;
+    executor.close();
+
+    expect(result.status).toBe('succeeded');
+    expect(lines).toEqual(['hello', 'bye']);
+    expect(result.lastLogLines).toEqual(['hello', 'bye']);
+    // Create, one log follow, delete: the follow ended with the container known ended, so it is not
+    // resumed, and nothing is read after the drain.
+    expect(server.stats().byCall['get pods/log']).toBe(1);
+    expect(server.stats().byCall).toMatchObject({ 'create jobs': 1, 'delete jobs': 1 });
   });
 
   it('answers a watch from a forgotten resourceVersion with an in-stream 410, which the adapter classifies as API_GONE', async () => {

@@ -39,6 +39,13 @@ export interface FakeApiServerOptions {
    * ServiceAccount token. @default false
    */
   tokenFile?: boolean;
+  /**
+   * How often the kubelet checks whether a followed container still runs while the follow waits for
+   * lines (its `logForceCheckPeriod`): a follow open when the container exits ends at the first check
+   * after, up to this long after the last line, as on a real node; 0 ends it with the container.
+   * @default 1000
+   */
+  logFollowCheckMs?: number;
   /** Cut every open log follow this often (on `clock`), cleanly: the stream ends, the container goes on. @default never */
   logCutEveryMs?: number;
   /**
@@ -122,7 +129,8 @@ export interface FakeApiServer {
 /**
  * Starts a fake Kubernetes API server on 127.0.0.1 (a free port) that serves exactly the requests the
  * client-node adapter sends: Jobs create/get/list/watch/delete, pods list/watch, pod logs (plain and
- * follow), warning events. Behind it is the {@link SimCluster} (versioned store, Job controller,
+ * follow, a follow ending as a kubelet ends it: at its next check after the container exited), warning
+ * events. Behind it is the {@link SimCluster} (versioned store, Job controller,
  * resumable watches, 410 past the history, streaming lists served, refused or ignored, lists at any
  * `resourceVersion`) with pods that play {@link PodScript}s on `clock`. On top
  * of it: latency, a fault plan (5xx, 429 + Retry-After, one-off 401/403, connection resets, before or
@@ -165,7 +173,12 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
   });
 
   const counters = new Counters();
-  const open: OpenStreams = { watches: new Set<ServerResponse>(), logs: new Set<ServerResponse>() };
+  const open: OpenStreams = {
+    watches: new Set<ServerResponse>(),
+    logs: new Set<ServerResponse>(),
+    cutLogs: new WeakSet<ServerResponse>(),
+  };
+  const kubelet = { clock, checkMs: options.logFollowCheckMs ?? 1000 };
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const route = routeOf(req.method ?? 'GET', req.url ?? '/');
@@ -198,7 +211,7 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
       return;
     }
     if (route.streaming) {
-      await serveLogFollow(sim, route, req, res, counters, open);
+      await serveLogFollow(sim, route, req, res, counters, open, kubelet);
       return;
     }
     const reply = await serve(sim, route, body, counters);
@@ -223,7 +236,10 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
     else sim.dropWatches();
   };
   const cutLogStreams = ({ abrupt = false } = {}) => {
-    if (!abrupt) return sim.cutLogStreams();
+    if (!abrupt) {
+      for (const res of open.logs) open.cutLogs.add(res);
+      return sim.cutLogStreams();
+    }
     const cut = open.logs.size;
     for (const res of [...open.logs]) res.destroy();
     return cut;

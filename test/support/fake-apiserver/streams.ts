@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { SimCluster, WatchListSupport } from '../../../src/adapters/local/sim/sim-cluster.js';
+import type { Clock } from '../../../src/ports/clock.js';
 import type { Counters } from './counters.js';
 import { errorReply, send, sendStatus, statusBody, statusOf } from './replies.js';
 import type { Route } from './routes.js';
@@ -9,6 +10,15 @@ import { logOptions } from './serve.js';
 export interface OpenStreams {
   watches: Set<ServerResponse>;
   logs: Set<ServerResponse>;
+  /** Log follows being cut cleanly (they end at once: their container goes on). */
+  cutLogs: WeakSet<ServerResponse>;
+}
+
+/** How the kubelet behind the server notices that a followed container has exited. */
+export interface KubeletLogChecks {
+  clock: Clock;
+  /** Its `logForceCheckPeriod`: how often a follow waiting for lines checks the container (0: never waits). */
+  checkMs: number;
 }
 
 /**
@@ -71,7 +81,8 @@ export async function serveWatch(
 
 /**
  * A log follow: checked like a plain read first (a waiting container gets 400), then streamed until
- * the container ends, the stream is cut, or the client goes.
+ * the container ends (and the kubelet notices, see {@link kubeletNoticesExit}), the stream is cut, or
+ * the client goes.
  */
 export async function serveLogFollow(
   cluster: SimCluster,
@@ -80,6 +91,7 @@ export async function serveLogFollow(
   res: ServerResponse,
   counters: Counters,
   open: OpenStreams,
+  kubelet: KubeletLogChecks,
 ): Promise<void> {
   const { namespace, name, query } = route;
   try {
@@ -99,15 +111,40 @@ export async function serveLogFollow(
   res.flushHeaders();
   open.logs.add(res);
   counters.logStreamOpened();
+  let wokeAt = kubelet.clock.now();
   try {
-    await cluster.followPodLog(namespace, name!, (line) => res.write(`${line}\n`), {
-      ...logOptions(query),
-      signal: stop.signal,
-    });
+    await cluster.followPodLog(
+      namespace,
+      name!,
+      (line) => {
+        wokeAt = kubelet.clock.now();
+        res.write(`${line}\n`);
+      },
+      { ...logOptions(query), signal: stop.signal },
+    );
+    if (!open.cutLogs.has(res)) await kubeletNoticesExit(kubelet, wokeAt, stop.signal);
   } catch {
     // Aborted by the client, or the pod went away: the stream just ends.
   }
   if (!res.destroyed) res.end();
+}
+
+/**
+ * Waits until the kubelet's next look at a container whose log has ended. A kubelet following a log
+ * checks whether the container still runs after each write it reads and then every `checkMs`
+ * (`logForceCheckPeriod`, 1 s), so it ends the follow at the first check after the exit: up to
+ * `checkMs` after the last line, not with the container (the pod status says so at once here). A check
+ * at the very instant of the exit still sees it running; a follow opened after the exit (or whose
+ * last line came with it) ends at once.
+ */
+async function kubeletNoticesExit(
+  { clock, checkMs }: KubeletLogChecks,
+  wokeAt: number,
+  signal: AbortSignal,
+): Promise<void> {
+  const quietMs = clock.now() - wokeAt;
+  if (checkMs <= 0 || quietMs <= 0) return;
+  await clock.sleep(checkMs - (quietMs % checkMs), signal);
 }
 
 /** Why the API server refuses a streaming list before it starts (422), or undefined when it does not. */
