@@ -78,17 +78,18 @@ export function buildJob(input: BuildJobInput): Job {
       ? { [KUEUE_PRIORITY_CLASS_LABEL]: config.workloadPriorityClass }
       : {}),
   };
-  return sortKeys<Job>({
-    apiVersion: 'batch/v1',
-    kind: 'Job',
-    metadata: {
-      name: input.jobName,
-      namespace: config.namespace,
-      labels: { ...labels, ...kueue },
-      annotations: { ...annotations, ...recordAnnotations(input, template) },
-    },
-    spec: { ...config.job, template },
+  // Keys in sorted order; the template, sorted above, is not copied and sorted a second time.
+  const metadata = sortKeys({
+    name: input.jobName,
+    namespace: config.namespace,
+    labels: { ...labels, ...kueue },
+    annotations: { ...annotations, ...recordAnnotations(input, template) },
   });
+  const { template: _ignored, ...jobFields } = sortKeys({ ...config.job });
+  const spec = Object.fromEntries(
+    [...Object.entries(jobFields), ['template', template] as const].sort(([a], [b]) => (a < b ? -1 : 1)),
+  );
+  return { apiVersion: 'batch/v1', kind: 'Job', metadata, spec } as Job;
 }
 
 /**
