@@ -234,10 +234,10 @@ async function submitSettled(
   signal: AbortSignal | undefined,
 ): Promise<Submitted | { cleanup: Cleanup }> {
   const { jobClient, clock } = deps;
-  const settle = abortAfter(signal, clock, CREATE_SETTLE_MS);
   const job = body.job;
   if (!job) throw new Error(`Job "${prepared.jobName}" was submitted already`);
   body.job = undefined;
+  const settle = abortAfter(signal, clock, CREATE_SETTLE_MS);
   try {
     const { adopted, job: created } = await submitJob(
       jobClient,
