@@ -250,7 +250,7 @@ function backoffCause(
  * this is the count the limit is about, not that of every pod seen failed. Undefined when the Job
  * says nothing of it.
  */
-function countedFailures(job: Job): number | undefined {
+export function countedFailures(job: Job): number | undefined {
   const uncounted = (job.status?.['uncountedTerminatedPods'] as { failed?: unknown } | undefined)?.failed;
   const pending = Array.isArray(uncounted) ? uncounted.length : 0;
   const failed = job.status?.failed;

@@ -1,5 +1,5 @@
 import type { Job, Pod } from '../types/kube.js';
-import { jobOutcome } from './job-outcome.js';
+import { countedFailures, jobOutcome } from './job-outcome.js';
 import { deletedPodRecord, isFailedPod, newestPod, type PodRecord, summarizePod } from './pod-summary.js';
 import { isNewerVersion } from './resource-version.js';
 import type { BlockPhase, BlockState, MonitorPolicy, Observation } from './types.js';
@@ -169,7 +169,7 @@ function applyJob(state: BlockState, job: Job, at: number, policy: MonitorPolicy
   const seen: BlockState = derive({
     ...withSuspension(state, job.spec?.suspend === true, at),
     ...(uid ? { jobUid: uid } : {}),
-    ...(job.status?.failed !== undefined ? { jobFailed: job.status.failed } : {}),
+    ...withJobFailed(state, countedFailures(job)),
   });
   const outcome = jobOutcome(job, seen);
   if (!outcome) return settle(seen, at, policy);
@@ -255,6 +255,11 @@ function whileSuspended(state: BlockState, record: PodRecord): PodRecord {
 /** The state with new pod records and what follows from them. */
 function withPods(state: BlockState, pods: Readonly<Record<string, PodRecord>>): BlockState {
   return derive({ ...state, pods });
+}
+
+/** The Job's count of failed pods, which only grows (an older event of the same Job may come late). */
+function withJobFailed(state: BlockState, counted: number | undefined): Partial<BlockState> {
+  return counted === undefined ? {} : { jobFailed: Math.max(state.jobFailed ?? 0, counted) };
 }
 
 /** What follows from the pods and the suspension of a non-final state: current pod, phase, counts, start. */

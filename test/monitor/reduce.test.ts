@@ -152,6 +152,32 @@ describe('reduce: success', () => {
 });
 
 describe('reduce: the Job failed', () => {
+  it('counts the failed pods the Job controller has not moved into status.failed yet (FailureTarget first)', () => {
+    const failedPod = (name: string, created: number, rv: string) =>
+      pod({ name, created, rv, phase: 'Failed', main: terminated(2, 'Error', created + S, created + 3 * S) });
+    const target = failedJob({
+      rv: '20',
+      backoffLimit: 1,
+      reason: 'BackoffLimitExceeded',
+      message: 'Job has reached the specified backoff limit',
+      failed: 1,
+      at: T0 + 30 * S,
+    });
+    const uncounted = {
+      ...target,
+      status: { ...target.status, uncountedTerminatedPods: { failed: ['uid-p2'] } },
+    };
+    const { state } = fold([
+      jobAt(created, T0),
+      podAt(failedPod('p1', T0 + S, '10'), T0 + 5 * S),
+      jobAt(job({ rv: '11', status: { active: 1, failed: 1 } }), T0 + 6 * S),
+      podAt(failedPod('p2', T0 + 10 * S, '12'), T0 + 14 * S),
+      jobAt(uncounted as Job, T0 + 30 * S),
+    ]);
+    expect(state).toMatchObject({ phase: 'failed', reason: 'EXIT_CODE', exitCode: 2, failedPods: 2 });
+    expect(state.message).toContain('after 2 of 2 allowed pods failed');
+  });
+
   it('names the container and its memory limit when the last pod was OOMKilled', () => {
     const { state } = fold([
       podAt(runningPod('p1', T0 + S, '2'), T0 + 6 * S),
