@@ -73,6 +73,27 @@ export function runModeOf(
 }
 
 /**
+ * Checks that every block uuid a run option names (`blockOverrides`, a `rerunChanged` list, ...) is a
+ * block of the pipeline: one `UNKNOWN_BLOCK` issue per unknown uuid, with the option as its path.
+ * @throws ConfigError (`CONFIG_INVALID`) listing them.
+ */
+export function checkNamedBlocks(
+  pipeline: Pick<PipelineDefinition, 'uuid' | 'blocks'>,
+  named: readonly { uuid: string; path: string }[],
+): void {
+  const known = pipeline.blocks.map((b) => b.uuid);
+  const unknown = named.filter(({ uuid }) => !known.includes(uuid));
+  if (unknown.length === 0) return;
+  throw new ConfigError(
+    unknown.map(({ uuid, path }) => ({
+      code: 'UNKNOWN_BLOCK' as const,
+      path,
+      message: `${path} names block "${uuid}", which pipeline "${pipeline.uuid}" does not have: the blocks are ${known.map((k) => `"${k}"`).join(', ') || 'none'}.`,
+    })),
+  );
+}
+
+/**
  * Reads blocks, `upstream_blocks`, executor types, `retry_config` and `run_pipeline_in_one_process` of the
  * snapshot's pipeline, as Mage reads them, checking every key and value type of the file.
  *

@@ -1,4 +1,5 @@
 import { type BlockDefinition, type PipelineDefinition, UPSTREAM_OUTPUTS } from '../config/index.js';
+import { checkNamedBlocks } from '../config/pipeline.js';
 import { ConfigError } from '../errors/config-error.js';
 import { isolateCallback } from '../errors/isolate-callback.js';
 import { runIdClashes } from '../naming/run-id-clashes.js';
@@ -128,23 +129,13 @@ export function dagContext(input: {
  *   the pipeline does not have.
  */
 function checkBlockUuids(request: PipelineRun, pipeline: PipelineDefinition): void {
-  const known = pipeline.blocks.map((b) => b.uuid);
-  const named = [
+  checkNamedBlocks(pipeline, [
     ...Object.keys(request.blockOverrides ?? {}).map((uuid) => ({ uuid, path: 'blockOverrides' })),
     ...(typeof request.rerunChanged === 'object' ? request.rerunChanged : []).map((uuid) => ({
       uuid,
       path: 'rerunChanged',
     })),
-  ];
-  const unknown = named.filter(({ uuid }) => !known.includes(uuid));
-  if (unknown.length === 0) return;
-  throw new ConfigError(
-    unknown.map(({ uuid, path }) => ({
-      code: 'UNKNOWN_BLOCK' as const,
-      path,
-      message: `${path} names block "${uuid}", which pipeline "${pipeline.uuid}" does not have: the blocks are ${known.map((k) => `"${k}"`).join(', ') || 'none'}.`,
-    })),
-  );
+  ]);
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { ClientNodeOptions } from '../adapters/client-node/index.js';
 import { FsConfigSource } from '../adapters/fs/fs-config-source.js';
 import type { ConfigOverrides } from '../config/overrides.js';
-import { readPipeline, runModeOf } from '../config/pipeline.js';
+import { checkNamedBlocks, readPipeline, runModeOf } from '../config/pipeline.js';
 import type { RunMode } from '../config/validate-snapshot.js';
 import { ApiError } from '../errors/api-error.js';
 import { ConfigError, type ConfigIssue } from '../errors/config-error.js';
@@ -112,17 +112,10 @@ function selectJobs(
   const fail = (code: ConfigIssue['code'], message: string): never => {
     throw new ConfigError([{ code, path: options.blockUuid === undefined ? '' : 'blocks', message }]);
   };
-  const unknown = Object.keys(options.blockOverrides ?? {}).filter(
-    (uuid) => !pipeline.blocks.some((b) => b.uuid === uuid),
+  checkNamedBlocks(
+    pipeline,
+    Object.keys(options.blockOverrides ?? {}).map((uuid) => ({ uuid, path: 'blockOverrides' })),
   );
-  if (unknown.length > 0)
-    throw new ConfigError(
-      unknown.map((uuid) => ({
-        code: 'UNKNOWN_BLOCK' as const,
-        path: 'blockOverrides',
-        message: `blockOverrides names block "${uuid}", which pipeline "${pipeline.uuid}" does not have: the blocks are ${pipeline.blocks.map((b) => `"${b.uuid}"`).join(', ') || 'none'}.`,
-      })),
-    );
   if (mode === 'single-job') {
     if (Object.keys(options.blockOverrides ?? {}).length > 0)
       fail(
