@@ -1,6 +1,6 @@
 import type { CoreRate, CoreThroughput } from './protocol.js';
 import type { BlocksOutcome, ChainOutcome, DagOutcome } from './scenarios.js';
-import { round, type Summary } from './stats.js';
+import { callsText, ms, round, type Summary, summaryText } from './stats.js';
 
 /** Everything one `npm run bench` measured (the shape of `bench/results/latest.json`). */
 export interface BenchResults {
@@ -367,16 +367,6 @@ function chainShared(chain: ChainOutcome): string {
   return [...SHARED, 'list jobs (run)'].map((k) => `${chain.byCall[k] ?? 0} ${k}`).join(', ');
 }
 
-function callsText(byCall: Record<string, number>): string {
-  return Object.entries(byCall)
-    .map(([k, v]) => `${v} ${k}`)
-    .join(', ');
-}
-
-function summaryText(s: Summary): string {
-  return s.count === 0 ? '–' : `p50 ${ms(s.p50)}, p99 ${ms(s.p99)}, max ${ms(s.max)} (${s.count})`;
-}
-
 function rateText(o: BlocksOutcome): string {
   return `${o.rateLimit.qps} / ${o.rateLimit.burst}`;
 }
@@ -435,10 +425,6 @@ function latencyRow(name: string, o: BlocksOutcome): string[] {
     ms(o.result.p50),
     ms(o.result.p99),
   ];
-}
-
-function ms(value: number): string {
-  return Number.isNaN(value) ? '–' : `${round(value)} ms`;
 }
 
 function pct(value: number): string {

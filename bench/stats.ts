@@ -22,3 +22,20 @@ export function summarize(values: readonly number[]): Summary {
 export function round(value: number): number {
   return Math.abs(value) < 100 ? Math.round(value * 10) / 10 : Math.round(value);
 }
+
+/** `p50 …, p99 …, max … (count)`, or `–` without samples. */
+export function summaryText(s: Summary): string {
+  return s.count === 0 ? '–' : `p50 ${ms(s.p50)}, p99 ${ms(s.p99)}, max ${ms(s.max)} (${s.count})`;
+}
+
+/** Milliseconds as text, `–` for NaN. */
+export function ms(value: number): string {
+  return Number.isNaN(value) ? '–' : `${round(value)} ms`;
+}
+
+/** Request counts as `3 create jobs, 1 watch pods`. */
+export function callsText(byCall: Record<string, number>): string {
+  return Object.entries(byCall)
+    .map(([k, v]) => `${v} ${k}`)
+    .join(', ');
+}

@@ -1,4 +1,4 @@
-import { round, type Summary } from '../stats.js';
+import { callsText, ms, round, summaryText } from '../stats.js';
 import type { AuditCount, ClusterChain, ClusterConcurrent, MageRun } from './scenarios.js';
 
 /** Everything one `npm run bench:cluster` measured (the shape of `bench/results/cluster.json`). */
@@ -195,20 +195,6 @@ function kindsText(kinds: readonly [string, number][], blocks: number): string {
 
 function sharedText(shared: readonly [string, number][]): string {
   return shared.length === 0 ? 'none' : shared.map(([k, v]) => `${v} ${k}`).join(', ');
-}
-
-function callsText(byCall: Record<string, number>): string {
-  return Object.entries(byCall)
-    .map(([k, v]) => `${v} ${k}`)
-    .join(', ');
-}
-
-function summaryText(s: Summary): string {
-  return s.count === 0 ? '–' : `p50 ${ms(s.p50)}, p99 ${ms(s.p99)}, max ${ms(s.max)} (${s.count})`;
-}
-
-function ms(value: number): string {
-  return Number.isNaN(value) ? '–' : `${round(value)} ms`;
 }
 
 function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
