@@ -168,6 +168,18 @@ export function mergeLayers(selection: LayerSelection): MergedLayers {
   return { tree, issues, warnings, incomplete, ranks };
 }
 
+/**
+ * Whether the block of `selection` adds nothing to the merge: it is in the pipeline, with no
+ * `executor_config` and no misspelled one. Such a block merges exactly as any other of its kind (nothing
+ * of {@link mergeLayers} reads its uuid then), so the blocks of a pipeline that only set config above the
+ * block share one merge.
+ */
+export function addsNoBlockLayer(selection: LayerSelection): boolean {
+  if (selection.mode !== 'block' || !selection.snapshot.pipeline) return false;
+  const raw = rawBlock(selection.snapshot, selection.blockUuid);
+  return isPlainObject(raw) && raw.executor_config == null && !hasMisspelled(raw, 'executor_config');
+}
+
 const EMPTY: Tree<FieldOrigin> = { value: {}, origins: new Map() };
 
 /**

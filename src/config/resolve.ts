@@ -3,7 +3,7 @@ import type { ConfigSnapshot } from '../ports/config-source.js';
 import type { ServerPod } from '../ports/pod-introspector.js';
 import type { RunIdentity } from '../types/run.js';
 import { identityIssues } from './identity-check.js';
-import type { LayerSelection } from './layers.js';
+import { addsNoBlockLayer, type LayerSelection } from './layers.js';
 import { BoundedCache, inputsKey } from './memo.js';
 import type { ConfigOverrides } from './overrides.js';
 import { computeStage, finishRun, type ResolveStage, runInputsOf } from './resolve-stage.js';
@@ -70,7 +70,8 @@ export function resolveWithReport(input: ResolveInput): ResolveReport {
  * {@link LayerSelection}) is part of a key without anyone listing it:
  *
  * - stages: by the merge's inputs, which are the whole {@link ResolveInput} except the run's own
- *   (`identity`, `variables`), anchored on the snapshot so they go when it goes;
+ *   (`identity`, `variables`), anchored on the snapshot so they go when it goes; the one exception is the
+ *   block uuid of a block that adds no layer, which the merge does not read (`addsNoBlockLayer`);
  * - finished runs: in their stage, by the `RunInputs` that stage 2 reads (rendered templates, the
  *   preset's command), which is all that the run's own inputs can change.
  */
@@ -83,6 +84,9 @@ const stages = new WeakMap<ConfigSnapshot, BoundedCache<string, ResolveStage>>()
  */
 const STAGES_PER_SNAPSHOT = 256;
 
+/** The block uuid in the stage key of a block that adds no layer (no block uuid is this). */
+const NO_BLOCK_LAYER = '\u0000no-block-layer';
+
 function cachedReport(input: ResolveInput): ResolveReport {
   const { identity, variables: _variables, ...merge } = input;
   const selection: LayerSelection = { ...merge, blockUuid: input.blockUuid ?? identity.blockUuid };
@@ -91,7 +95,9 @@ function cachedReport(input: ResolveInput): ResolveReport {
     cache = new BoundedCache(STAGES_PER_SNAPSHOT);
     stages.set(input.snapshot, cache);
   }
-  const stage = cache.getOrCompute(inputsKey(selection), () => computeStage(selection));
+  // A block that adds no layer of its own merges as every other such block: they share one stage.
+  const stageKey = addsNoBlockLayer(selection) ? { ...selection, blockUuid: NO_BLOCK_LAYER } : selection;
+  const stage = cache.getOrCompute(inputsKey(stageKey), () => computeStage(selection));
   const run = runInputsOf(stage, input);
   const report = stage.runs.getOrCompute(JSON.stringify(run), () => finishRun(stage, run));
   const refused = identityIssues(identity, input.mode);

@@ -10,8 +10,9 @@ import type { PodIntrospector, ServerPod } from '../ports/pod-introspector.js';
 import { LazyTelemetry } from '../telemetry/lazy-telemetry.js';
 import type { Telemetry } from '../telemetry/telemetry.js';
 import type { RunIdentity } from '../types/run.js';
-import { type PreparedRun, prepareJob } from './prepare.js';
-import { type JobBody, type JobRunnerDeps, type RunningJob, runPreparedJob, toRun } from './run-job.js';
+import { builtRun, type PlannedRun, type PreparedRun, planJob } from './prepare.js';
+import { type JobBody, type JobRunnerDeps, type RunningJob, runPreparedJob } from './run-job.js';
+import { SUBMISSIONS_IN_FLIGHT, SubmissionSlots } from './submission-slots.js';
 import type { BlockResult, BlockRun, ExecuteOptions, PipelineJobRun } from './types.js';
 
 /** The ports and settings of an executor. Only `configSource` and `jobClient` are required. */
@@ -88,6 +89,7 @@ export class K8sBlockExecutor {
       policy: { ...defaultMonitorPolicy, ...options.monitorPolicy },
       logTailLines: options.logTailLines ?? 50,
       logDrainMs: options.logDrainMs ?? 2000,
+      submissions: new SubmissionSlots(SUBMISSIONS_IN_FLIGHT),
       closed: this.closing.signal,
     };
   }
@@ -104,7 +106,7 @@ export class K8sBlockExecutor {
     run: BlockRun,
     options: ExecuteOptions & { snapshot?: ConfigSnapshot } = {},
   ): Promise<BlockResult> {
-    return this.traced(forRun(await this.prepare(run, options.snapshot, options.signal)), options);
+    return this.traced(forRun(await this.planBlock(run, options.snapshot, options.signal)), options);
   }
 
   /** Runs a whole pipeline as one Job (Mage's pipeline executor); same contract as {@link K8sBlockExecutor.execute}. */
@@ -112,7 +114,7 @@ export class K8sBlockExecutor {
     run: PipelineJobRun,
     options: ExecuteOptions & { snapshot?: ConfigSnapshot } = {},
   ): Promise<BlockResult> {
-    return this.traced(forRun(await this.preparePipelineJob(run, options.snapshot, options.signal)), options);
+    return this.traced(forRun(await this.planPipeline(run, options.snapshot, options.signal)), options);
   }
 
   /** Runs the prepared Job inside an attempt span: its phases, its detection latency and its outcome. */
@@ -174,15 +176,7 @@ export class K8sBlockExecutor {
 
   /** Builds the Job a block run would create, without creating it (for `render` and `explain`). */
   async prepare(run: BlockRun, snapshot?: ConfigSnapshot, signal?: AbortSignal): Promise<PreparedRun> {
-    const identity: RunIdentity = {
-      pipelineUuid: run.pipelineUuid,
-      pipelineRunId: String(run.pipelineRunId),
-      blockUuid: run.blockUuid,
-      blockRunId: String(run.blockRunId),
-      attempt: run.attempt ?? 1,
-      ...(run.triggerName !== undefined ? { triggerName: run.triggerName } : {}),
-    };
-    return this.build('block', identity, run, snapshot, signal);
+    return builtRun(await this.planBlock(run, snapshot, signal));
   }
 
   /** Builds the Job of a whole-pipeline run, without creating it. */
@@ -191,13 +185,7 @@ export class K8sBlockExecutor {
     snapshot?: ConfigSnapshot,
     signal?: AbortSignal,
   ): Promise<PreparedRun> {
-    const identity: RunIdentity = {
-      pipelineUuid: run.pipelineUuid,
-      pipelineRunId: String(run.pipelineRunId),
-      attempt: run.attempt ?? 1,
-      ...(run.triggerName !== undefined ? { triggerName: run.triggerName } : {}),
-    };
-    return this.build('pipeline', identity, run, snapshot, signal);
+    return builtRun(await this.planPipeline(run, snapshot, signal));
   }
 
   /**
@@ -212,18 +200,44 @@ export class K8sBlockExecutor {
     if (this.ownsHubs) this.deps.hubs.close();
   }
 
-  private async build(
+  private planBlock(run: BlockRun, snapshot?: ConfigSnapshot, signal?: AbortSignal): Promise<PlannedRun> {
+    const identity: RunIdentity = {
+      pipelineUuid: run.pipelineUuid,
+      pipelineRunId: String(run.pipelineRunId),
+      blockUuid: run.blockUuid,
+      blockRunId: String(run.blockRunId),
+      attempt: run.attempt ?? 1,
+      ...(run.triggerName !== undefined ? { triggerName: run.triggerName } : {}),
+    };
+    return this.plan('block', identity, run, snapshot, signal);
+  }
+
+  private planPipeline(
+    run: PipelineJobRun,
+    snapshot?: ConfigSnapshot,
+    signal?: AbortSignal,
+  ): Promise<PlannedRun> {
+    const identity: RunIdentity = {
+      pipelineUuid: run.pipelineUuid,
+      pipelineRunId: String(run.pipelineRunId),
+      attempt: run.attempt ?? 1,
+      ...(run.triggerName !== undefined ? { triggerName: run.triggerName } : {}),
+    };
+    return this.plan('pipeline', identity, run, snapshot, signal);
+  }
+
+  private async plan(
     mode: 'block' | 'pipeline',
     identity: RunIdentity,
     run: Pick<BlockRun, 'variables' | 'command' | 'args' | 'overrides' | 'blockOverrides'>,
     snapshot: ConfigSnapshot | undefined,
     signal: AbortSignal | undefined,
-  ): Promise<PreparedRun> {
+  ): Promise<PlannedRun> {
     const [loaded, serverPod] = await Promise.all([
       snapshot ?? this.options.configSource.load(identity.pipelineUuid, signal),
       this.currentServerPod(signal),
     ]);
-    return prepareJob({
+    return planJob({
       snapshot: loaded,
       mode,
       identity,
@@ -280,10 +294,11 @@ export function reconnectsTo(telemetry: LazyTelemetry): (event: HubEvent) => voi
 }
 
 /**
- * What a running Job keeps of its preparation: not the resolved config and its provenance, nor, once
- * submitted, the Job's body (a few KiB each, times every block running at once).
+ * What a running Job keeps of its preparation: not the provenance of its config, nor its Job's body,
+ * which is built when its create is sent and let go once it is answered (a few KiB each, times every
+ * block waiting or running at once).
  */
-function forRun(prepared: PreparedRun): { running: RunningJob; body: JobBody } {
-  const { resolved: _resolved, ...job } = prepared;
-  return toRun(job);
+function forRun({ resolved, build, ...job }: PlannedRun): { running: RunningJob; body: JobBody } {
+  const ttlSet = resolved.config.job?.ttlSecondsAfterFinished !== undefined;
+  return { running: { ...job, ttlSet }, body: { build } };
 }

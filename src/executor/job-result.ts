@@ -2,6 +2,7 @@ import type { ErrorCode } from '../errors/codes.js';
 import { infrastructureCause } from '../monitor/job-outcome.js';
 import { queueTimes } from '../monitor/queue-times.js';
 import type { BlockState } from '../monitor/types.js';
+import { TIMER_STOPPED } from '../ports/clock.js';
 import { terminationFields } from './block-output.js';
 import { type Cleanup, cleanupSentence, deleteRunJob, needsAttention } from './job-cleanup.js';
 import { collectWarnings, readTail } from './job-diagnostics.js';
@@ -66,7 +67,7 @@ export async function finishedResult(
   const drain = new AbortController();
   const stopDrain = AbortSignal.any([drain.signal, run.closed, ...(options.signal ? [options.signal] : [])]);
   await follower.finish(state, clock.sleep(deps.logDrainMs, stopDrain));
-  drain.abort();
+  drain.abort(TIMER_STOPPED);
   const logs = await lastLogs(deps, prepared, state, follower);
   const warningEvents = failed ? await collectWarnings(jobClient, namespace, jobName, state) : [];
 

@@ -17,6 +17,20 @@ interface OpenFollow {
   heardAt: number | undefined;
 }
 
+/** What a {@link LogFollower} holds once it follows a pod. */
+interface FollowState {
+  readonly streams: Map<string, PodLogStream>;
+  /** The follow connections open now, by pod. */
+  readonly openFollows: Map<string, OpenFollow>;
+  /** Pods whose follow was live and caught up when the drain ended. */
+  readonly deliveredLive: Set<string>;
+  /** The last lines of the newest followed pod. */
+  readonly tail: string[];
+  readonly stop: AbortController;
+  /** The client whose follows record in {@link FollowState.openFollows}. */
+  readonly jobClient: JobClient;
+}
+
 /** What a {@link LogFollower} needs. */
 export interface LogFollowerOptions {
   jobClient: JobClient;
@@ -46,19 +60,16 @@ export interface LogFollowerOptions {
  * only seconds after the container, costs no extra read). See docs/runtime.md, "Logs".
  */
 export class LogFollower {
-  private readonly streams = new Map<string, PodLogStream>();
-  /** The follow connections open now, by pod. */
-  private readonly openFollows = new Map<string, OpenFollow>();
-  /** Pods whose follow was live and caught up when the drain ended. */
-  private readonly deliveredLive = new Set<string>();
-  private readonly tail: string[] = [];
-  private readonly stop = new AbortController();
-  private readonly jobClient: JobClient;
+  /**
+   * What following takes, made at the first follow: a run without a sink (or whose pod never started)
+   * holds none of it, which counts when thousands run at once.
+   */
+  private live: FollowState | undefined;
+  /** Set by {@link abort}: no follow starts after it. */
+  private stopped = false;
   private newestPod: string | undefined;
 
-  constructor(private readonly options: LogFollowerOptions) {
-    this.jobClient = this.observingFollows(options.jobClient);
-  }
+  constructor(private readonly options: LogFollowerOptions) {}
 
   /**
    * Follows the newest pod of `state` once its container runs or ran (a container that has not
@@ -69,7 +80,7 @@ export class LogFollower {
     if (!this.options.onLog) return;
     const current = state.currentPod ? state.pods[state.currentPod] : undefined;
     if (current && (current.terminated || current.phase !== 'Pending')) this.follow(current.name);
-    for (const [name, stream] of this.streams) {
+    for (const [name, stream] of this.live?.streams ?? []) {
       const pod = state.pods[name];
       if (pod && containerEnded(pod)) stream.containerEnded();
     }
@@ -77,18 +88,23 @@ export class LogFollower {
 
   /** Whether any pod's log is being followed. */
   get active(): boolean {
-    return this.streams.size > 0;
+    return (this.live?.streams.size ?? 0) > 0;
   }
 
   /** Whether the newest followed pod's log was delivered up to its container's end. */
   get completed(): boolean {
     const pod = this.newestPod;
-    return pod !== undefined && (this.streams.get(pod)?.completed === true || this.deliveredLive.has(pod));
+    const live = this.live;
+    return (
+      pod !== undefined &&
+      live !== undefined &&
+      (live.streams.get(pod)?.completed === true || live.deliveredLive.has(pod))
+    );
   }
 
   /** The last lines of the newest followed pod. */
   lastLines(): string[] {
-    return [...this.tail];
+    return [...(this.live?.tail ?? [])];
   }
 
   /**
@@ -98,47 +114,69 @@ export class LogFollower {
    */
   async finish(state: BlockState, drain: Promise<void>): Promise<void> {
     this.observe(state);
-    const streams = [...this.streams];
+    const live = this.live;
+    if (!live) {
+      this.stopped = true;
+      drain.catch(() => undefined); // nothing to drain: the caller's timer may reject once stopped
+      return;
+    }
+    const streams = [...live.streams];
     await Promise.race([Promise.all(streams.map(([, s]) => s.done)), drain.catch(() => undefined)]);
     // Lines the connection has already received reach the sink before the follows are judged.
     await new Promise((resolve) => setImmediate(resolve));
     const now = this.options.clock.now();
     for (const [pod] of streams) {
-      const heardAt = this.openFollows.get(pod)?.heardAt;
-      if (heardAt !== undefined && now - heardAt >= LIVE_FOLLOW_QUIET_MS) this.deliveredLive.add(pod);
+      const heardAt = live.openFollows.get(pod)?.heardAt;
+      if (heardAt !== undefined && now - heardAt >= LIVE_FOLLOW_QUIET_MS) live.deliveredLive.add(pod);
     }
     await this.abort();
-    await Promise.all(streams.filter(([pod]) => !this.deliveredLive.has(pod)).map(([, s]) => s.catchUp()));
+    await Promise.all(streams.filter(([pod]) => !live.deliveredLive.has(pod)).map(([, s]) => s.catchUp()));
   }
 
   /** Stops every stream at once, reading nothing more (cancel, shutdown). */
   async abort(): Promise<void> {
-    this.stop.abort();
-    await Promise.all([...this.streams.values()].map((s) => s.done));
+    this.stopped = true;
+    const live = this.live;
+    if (!live) return;
+    live.stop.abort();
+    await Promise.all([...live.streams.values()].map((s) => s.done));
   }
 
   private follow(podName: string): void {
-    if (this.streams.has(podName) || this.stop.signal.aborted) return;
+    if (this.stopped || this.live?.streams.has(podName)) return;
+    this.live ??= this.startFollowing();
+    const live = this.live;
     this.newestPod = podName;
-    this.tail.length = 0;
+    live.tail.length = 0;
     const { clock, namespace, container, reconnect } = this.options;
     const stream = new PodLogStream({
-      jobClient: this.jobClient,
+      jobClient: live.jobClient,
       clock,
       namespace,
       pod: podName,
       container,
-      onLine: (line) => this.accept(podName, line),
+      onLine: (line) => this.accept(live, podName, line),
       ...(reconnect ? { reconnect } : {}),
-      signal: this.stop.signal,
+      signal: live.stop.signal,
     });
-    this.streams.set(podName, stream);
+    live.streams.set(podName, stream);
   }
 
-  /** `jobClient`, whose follows record, while open, when the server last sent a line. */
-  private observingFollows(jobClient: JobClient): JobClient {
+  private startFollowing(): FollowState {
+    const openFollows = new Map<string, OpenFollow>();
+    return {
+      streams: new Map(),
+      openFollows,
+      deliveredLive: new Set(),
+      tail: [],
+      stop: new AbortController(),
+      jobClient: this.observingFollows(this.options.jobClient, openFollows),
+    };
+  }
+
+  /** `jobClient`, whose follows record in `follows`, while open, when the server last sent a line. */
+  private observingFollows(jobClient: JobClient, follows: Map<string, OpenFollow>): JobClient {
     const { clock } = this.options;
-    const follows = this.openFollows;
     const followPodLog: JobClient['followPodLog'] = async (namespace, pod, onLine, options) => {
       const follow: OpenFollow = { heardAt: undefined };
       follows.set(pod, follow);
@@ -165,10 +203,10 @@ export class LogFollower {
     });
   }
 
-  private accept(podName: string, line: string): void {
+  private accept(live: FollowState, podName: string, line: string): void {
     if (podName === this.newestPod) {
-      this.tail.push(line);
-      if (this.tail.length > this.options.keepLines) this.tail.shift();
+      live.tail.push(line);
+      if (live.tail.length > this.options.keepLines) live.tail.shift();
     }
     this.options.onLog?.({ jobName: this.options.jobName, podName, line });
   }

@@ -1,7 +1,7 @@
 import { newestPod, summarizePod } from '../monitor/pod-summary.js';
 import type { BlockState, Observation } from '../monitor/types.js';
 import type { HubSubscription, WatchHub } from '../monitor/watch-hub.js';
-import type { Clock } from '../ports/clock.js';
+import { type Clock, TIMER_STOPPED } from '../ports/clock.js';
 import type { Pod } from '../types/kube.js';
 
 /**
@@ -51,7 +51,7 @@ export class PodEndWait {
       }
     } finally {
       this.wake = undefined;
-      stop.abort();
+      stop.abort(TIMER_STOPPED);
     }
   }
 

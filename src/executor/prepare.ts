@@ -5,6 +5,7 @@ import { jobName } from '../naming/job-name.js';
 import type { ConfigSnapshot } from '../ports/config-source.js';
 import type { ServerPod } from '../ports/pod-introspector.js';
 import { buildJob } from '../spec/build-job.js';
+import type { Job } from '../types/kube.js';
 import type { RunIdentity } from '../types/run.js';
 import type { PreparedJob } from './run-job.js';
 
@@ -51,6 +52,27 @@ export function clusterIdOf(snapshot: ConfigSnapshot, option?: string): string {
  * @throws ConfigError (`CONFIG_INVALID`) with every problem found.
  */
 export function prepareJob(input: PrepareInput): PreparedRun {
+  return builtRun(planJob(input));
+}
+
+/** A planned run with its Job built. */
+export function builtRun({ build, ...planned }: PlannedRun): PreparedRun {
+  return { job: build(), ...planned };
+}
+
+/** A run's config resolved and its Job named, with the build of the Job itself left for later. */
+export interface PlannedRun extends Omit<PreparedRun, 'job'> {
+  /** Builds the Job (pure; it cannot fail once the config resolved). */
+  build(): Job;
+}
+
+/**
+ * {@link prepareJob} up to the Job's body: everything that can fail (the config) is checked, and the
+ * body, the largest part, is built only when {@link PlannedRun.build} is called (a block waiting for its
+ * create holds its resolved config, which it shares with the other runs of its block, not a Job).
+ * @throws ConfigError (`CONFIG_INVALID`) with every problem found.
+ */
+export function planJob(input: PrepareInput): PlannedRun {
   const { snapshot, mode, identity } = input;
   const resolved = resolveConfig({
     snapshot,
@@ -73,23 +95,25 @@ export function prepareJob(input: PrepareInput): PreparedRun {
     ...(identity.attempt !== undefined ? { attempt: identity.attempt } : {}),
     ...(identity.triggerName !== undefined ? { triggerName: identity.triggerName } : {}),
   });
-  const job = buildJob({
-    config: resolved.config,
-    jobName: name,
-    identity,
-    clusterId,
-    kind,
-    ...(input.command ? { command: input.command } : {}),
-    ...(input.args ? { args: input.args } : {}),
-  });
+  const { command, args } = input;
+  const { config } = resolved;
   return {
-    job,
     jobName: name,
-    namespace: resolved.config.namespace,
-    containerName: resolved.config.container.name,
+    namespace: config.namespace,
+    containerName: config.container.name,
     identity,
     clusterId,
     kind,
     resolved,
+    build: () =>
+      buildJob({
+        config,
+        jobName: name,
+        identity,
+        clusterId,
+        kind,
+        ...(command ? { command } : {}),
+        ...(args ? { args } : {}),
+      }),
   };
 }

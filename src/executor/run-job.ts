@@ -3,7 +3,7 @@ import { isolateCallback } from '../errors/isolate-callback.js';
 import { followJob } from '../monitor/follow-job.js';
 import type { BlockState, MonitorPolicy } from '../monitor/types.js';
 import type { WatchHubs } from '../monitor/watch-hub.js';
-import type { Clock } from '../ports/clock.js';
+import { type Clock, TIMER_STOPPED } from '../ports/clock.js';
 import type { JobClient } from '../ports/job-client.js';
 import type { Job } from '../types/kube.js';
 import type { RunIdentity } from '../types/run.js';
@@ -15,6 +15,7 @@ import { readRunJob, submitJob } from './job-submission.js';
 import { leavingJobRunning } from './left-running.js';
 import { LogFollower } from './log-follower.js';
 import { PodEndWait } from './pod-end-wait.js';
+import type { SubmissionSlots } from './submission-slots.js';
 import type { BlockEvent, BlockResult, ExecuteOptions } from './types.js';
 
 /** What running one Job needs from its executor. */
@@ -27,6 +28,8 @@ export interface JobRunnerDeps {
   logTailLines: number;
   /** How long to let log streams drain after the final state before stopping them. */
   logDrainMs: number;
+  /** Bounds the Jobs being submitted at once (their bodies exist only meanwhile). */
+  submissions: SubmissionSlots;
   /**
    * Aborts when the executor is closed: a drain in progress stops waiting. Each close puts a new signal
    * here for the runs that start after it; a run reads it when it starts.
@@ -61,15 +64,12 @@ export type RunningJob = Omit<PreparedJob, 'job'> & {
   ttlSet: boolean;
 };
 
-/** The body of a Job to submit; emptied once it is submitted, so that nothing holds it for the run. */
+/**
+ * How to make the body of a Job to submit: called once the run holds a submission slot, then emptied,
+ * so that nothing holds the body before its create is sent, nor after it was answered.
+ */
 export interface JobBody {
-  job: Job | undefined;
-}
-
-/** The parts of a prepared Job: what the run keeps, and the body it lets go after the submission. */
-export function toRun(prepared: PreparedJob): { running: RunningJob; body: JobBody } {
-  const { job, ...rest } = prepared;
-  return { running: { ...rest, ttlSet: job.spec?.ttlSecondsAfterFinished !== undefined }, body: { job } };
+  build: (() => Job) | undefined;
 }
 
 /**
@@ -112,8 +112,19 @@ export async function runPreparedJob(
     });
 
   if (signal?.aborted) return cancelled('before submission', { kind: 'not-submitted' });
-
-  const submission = await submitSettled(deps, prepared, body, signal);
+  let release: () => void;
+  try {
+    release = await deps.submissions.acquire(signal);
+  } catch (error) {
+    if (signal?.aborted) return cancelled('before submission', { kind: 'not-submitted' });
+    throw error;
+  }
+  let submission: Awaited<ReturnType<typeof submitSettled>>;
+  try {
+    submission = await submitSettled(deps, prepared, body, signal);
+  } finally {
+    release();
+  }
   if ('cleanup' in submission) {
     emit('cancelled');
     return cancelled('during submission', submission.cleanup);
@@ -136,7 +147,6 @@ export async function runPreparedJob(
     onLog: isolateCallback('onLog', options.onLog),
   });
   const hub = deps.hubs.hub(namespace);
-  const podEnd = new PodEndWait(hub, jobName, clock);
   let state: BlockState;
   try {
     state = await followJob({
@@ -154,7 +164,6 @@ export async function runPreparedJob(
       },
     });
   } catch (error) {
-    podEnd.dispose();
     await follower.abort();
     if (signal?.aborted) {
       const cleanup = await deleteRunJob(jobClient, namespace, jobName, uid, 'Foreground');
@@ -183,9 +192,9 @@ export async function runPreparedJob(
     );
   }
   state = await withPodEnd(deps, prepared, state, {
-    podEnd,
     uid,
-    stop: AbortSignal.any([closed, ...(signal ? [signal] : [])]),
+    closed,
+    signal,
   });
   const detection = detectionOf(prepared, state, { submittedAt, adopted, now: clock.now() });
   isolateCallback('onDetected', options.onDetected)?.(detection);
@@ -195,17 +204,20 @@ export async function runPreparedJob(
 /**
  * A success seen before its pod's end (the Jobs watch ahead of the Pods watch): waits for that end on
  * the shared watch, at most `podOutcomeGraceMs`, else reads the Job's pods once, for the exit code and
- * the termination message. Any other state is returned as it is. Disposes `podEnd`.
+ * the termination message. Any other state is returned as it is. The wait subscribes only then (the
+ * hub replays the pods it cached meanwhile): a running block holds no second subscription.
  */
 async function withPodEnd(
   deps: JobRunnerDeps,
   prepared: RunningJob,
   state: BlockState,
-  run: { podEnd: PodEndWait; uid: string | undefined; stop: AbortSignal },
+  run: { uid: string | undefined; closed: AbortSignal; signal: AbortSignal | undefined },
 ): Promise<BlockState> {
-  const { podEnd, uid, stop } = run;
+  const { uid } = run;
+  if (state.phase !== 'succeeded' || terminationSeen(state, prepared.containerName)) return state;
+  const stop = AbortSignal.any([run.closed, ...(run.signal ? [run.signal] : [])]);
+  const podEnd = new PodEndWait(deps.hubs.hub(prepared.namespace), prepared.jobName, deps.clock);
   try {
-    if (state.phase !== 'succeeded' || terminationSeen(state, prepared.containerName)) return state;
     const seen = await podEnd.until(state, prepared.containerName, uid, deps.policy.podOutcomeGraceMs, stop);
     if (seen || stop.aborted) return seen ?? state;
     return await withPodsRead(deps.jobClient, prepared.namespace, state, uid, deps.clock.now());
@@ -234,9 +246,10 @@ async function submitSettled(
   signal: AbortSignal | undefined,
 ): Promise<Submitted | { cleanup: Cleanup }> {
   const { jobClient, clock } = deps;
-  const job = body.job;
-  if (!job) throw new Error(`Job "${prepared.jobName}" was submitted already`);
-  body.job = undefined;
+  const { build } = body;
+  if (!build) throw new Error(`Job "${prepared.jobName}" was submitted already`);
+  body.build = undefined;
+  const job = build();
   const settle = abortAfter(signal, clock, CREATE_SETTLE_MS);
   try {
     const { adopted, job: created } = await submitJob(
@@ -294,7 +307,7 @@ function abortAfter(
     signal: settled.signal,
     dispose: () => {
       signal?.removeEventListener('abort', onAbort);
-      timer.abort();
+      timer.abort(TIMER_STOPPED);
     },
   };
 }

@@ -1,4 +1,4 @@
-import { type Clock, MAX_TIMER_MS } from '../ports/clock.js';
+import { type Clock, MAX_TIMER_MS, TIMER_STOPPED } from '../ports/clock.js';
 import { initialBlockState, isFinalPhase, nextDeadline, reduce } from './reduce.js';
 import type { BlockState, BlockTransition, MonitorPolicy, Observation } from './types.js';
 import type { HubSubscription, WatchHub } from './watch-hub.js';
@@ -48,7 +48,7 @@ export function followJob(options: FollowJobOptions): Promise<BlockState> {
     const finish = (settle: () => void) => {
       if (done) return;
       done = true;
-      timer?.stop.abort();
+      timer?.stop.abort(TIMER_STOPPED);
       signal?.removeEventListener('abort', onAbort);
       subscription?.dispose();
       settle();
@@ -58,7 +58,7 @@ export function followJob(options: FollowJobOptions): Promise<BlockState> {
     const arm = () => {
       const deadline = nextDeadline(state, policy);
       if (deadline === timer?.deadline) return;
-      timer?.stop.abort();
+      timer?.stop.abort(TIMER_STOPPED);
       timer = undefined;
       if (deadline === undefined) return;
       const armed = { deadline, stop: new AbortController() };

@@ -8,9 +8,18 @@ import { isNewerVersion } from './resource-version.js';
  */
 export class ObjectCache<T extends { metadata: ObjectMeta }> {
   private readonly objects = new Map<string, T>();
+  /** The names in each group (see the constructor), so that a group is found without a scan of all. */
+  private readonly groups = new Map<string, Set<string>>();
 
-  /** @param onChange told of each change, once. Must not throw. */
-  constructor(private readonly onChange: (change: CacheChange<T>) => void) {}
+  /**
+   * @param onChange told of each change, once. Must not throw.
+   * @param groupOf the group of an object (the pods of one Job): {@link inGroup} finds a group's objects
+   *   in the time of their number, not of the whole cache's.
+   */
+  constructor(
+    private readonly onChange: (change: CacheChange<T>) => void,
+    private readonly groupOf?: (object: T) => string | undefined,
+  ) {}
 
   /** The cached object of that name. */
   get(name: string): T | undefined {
@@ -20,6 +29,13 @@ export class ObjectCache<T extends { metadata: ObjectMeta }> {
   /** Every cached object. */
   values(): IterableIterator<T> {
     return this.objects.values();
+  }
+
+  /** The cached objects of `group`, in the order they were first cached (none without `groupOf`). */
+  inGroup(group: string): T[] {
+    const names = this.groups.get(group);
+    if (!names) return [];
+    return [...names].flatMap((name) => this.objects.get(name) ?? []);
   }
 
   /** How many objects are cached. */
@@ -39,7 +55,9 @@ export class ObjectCache<T extends { metadata: ObjectMeta }> {
     ) {
       return;
     }
+    if (cached && this.groupOf?.(cached) !== this.groupOf?.(object)) this.ungroup(name, cached);
     this.objects.set(name, object);
+    this.group(name, object);
     this.onChange({ type: 'upsert', object });
   }
 
@@ -49,7 +67,27 @@ export class ObjectCache<T extends { metadata: ObjectMeta }> {
     const cached = this.objects.get(name);
     if (!cached) return;
     this.objects.delete(name);
+    this.ungroup(name, cached);
     this.onChange({ type: 'delete', object: cached });
+  }
+
+  private group(name: string, object: T): void {
+    const group = this.groupOf?.(object);
+    if (group === undefined) return;
+    let names = this.groups.get(group);
+    if (!names) {
+      names = new Set();
+      this.groups.set(group, names);
+    }
+    names.add(name);
+  }
+
+  private ungroup(name: string, object: T): void {
+    const group = this.groupOf?.(object);
+    if (group === undefined) return;
+    const names = this.groups.get(group);
+    names?.delete(name);
+    if (names?.size === 0) this.groups.delete(group);
   }
 
   /**

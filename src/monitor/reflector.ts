@@ -59,6 +59,8 @@ export interface ReflectorOptions<T extends { metadata: ObjectMeta }> {
   listHealth: ListHealth;
   /** Receives each change of the cache once. Must not throw. */
   onChange(change: CacheChange<T>): void;
+  /** The group of an object, for {@link Reflector.inGroup} (the Job of a pod). */
+  groupOf?(object: T): string | undefined;
   /** Receives diagnostics. */
   onHubEvent(event: HubEvent): void;
   /** Bumps a counter. */
@@ -113,7 +115,7 @@ export class Reflector<T extends { metadata: ObjectMeta }> {
   private initial: InitialEvents | undefined;
 
   constructor(private readonly options: ReflectorOptions<T>) {
-    this.cache = new ObjectCache(options.onChange);
+    this.cache = new ObjectCache(options.onChange, options.groupOf);
     this.recovery = new WatchRecovery({
       clock: options.clock,
       reconnect: options.reconnect,
@@ -136,6 +138,11 @@ export class Reflector<T extends { metadata: ObjectMeta }> {
   /** Every cached object. */
   values(): IterableIterator<T> {
     return this.cache.values();
+  }
+
+  /** The cached objects of one group (see {@link ReflectorOptions.groupOf}). */
+  inGroup(group: string): T[] {
+    return this.cache.inGroup(group);
   }
 
   /** How many objects are cached. */

@@ -227,6 +227,7 @@ export class WatchHub {
       watch: (onEvent, rv, signal, streaming) =>
         jobClient.watchPods(namespace, onEvent, watchOptions(rv, signal, streaming)),
       transform: leanPod,
+      groupOf: jobNameOfPod,
       onChange: (change) => this.deliverPod(change),
     });
     void jobs.run(stop.signal);
@@ -260,9 +261,7 @@ export class WatchHub {
   /** The cached pods of `jobName`, then its Job: a finished Job's pods are known before it ends the follow. */
   private replay(session: Session, jobName: string, listener: Listener): void {
     const at = this.options.clock.now();
-    for (const pod of session.pods.values()) {
-      if (jobNameOfPod(pod) === jobName) this.call(listener, { kind: 'pod', pod, at });
-    }
+    for (const pod of session.pods.inGroup(jobName)) this.call(listener, { kind: 'pod', pod, at });
     const job = session.jobs.get(jobName);
     if (job) this.call(listener, { kind: 'job', job, at });
   }

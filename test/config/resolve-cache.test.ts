@@ -236,3 +236,87 @@ describe('isTemplated', () => {
     );
   });
 });
+
+describe('blocks that add no layer of their own share one merge', () => {
+  const files = () => ({
+    project: projectWith(
+      'container:\n  image: busybox\n  command: ["sh", "-c", "echo {{ block_uuid }} {{ block_run_id }}"]\ncpu: 250m',
+    ),
+    pipeline: `uuid: p
+blocks:
+- uuid: a
+  executor_type: k8s
+- uuid: b
+  executor_type: k8s
+  upstream_blocks: [a]
+- uuid: own
+  executor_type: k8s
+  executor_config:
+    cpu: "2"
+- uuid: typo
+  executor_type: k8s
+  executor_confg:
+    cpu: "3"
+- uuid: nothing
+  executor_type: k8s
+  executor_config:
+`,
+  });
+  const run = (blockUuid: string, i: number): RunIdentity => ({
+    pipelineUuid: 'p',
+    pipelineRunId: '7',
+    blockUuid,
+    blockRunId: String(i),
+    attempt: 1,
+  });
+  const order = ['a', 'own', 'b', 'typo', 'nothing', 'missing', 'a', 'b', 'own'];
+
+  it('every block resolves exactly as it does alone, in any order', () => {
+    const shared = snapshotOf(files());
+    order.forEach((block, i) => {
+      const alone = resolveWithReport({
+        snapshot: snapshotOf(files()),
+        mode: 'block',
+        identity: run(block, i),
+      });
+      const together = resolveWithReport({ snapshot: shared, mode: 'block', identity: run(block, i) });
+      expect(stableJson(together)).toBe(stableJson(alone));
+    });
+  });
+
+  it('the blocks without a layer get one provenance; a block with its own layer gets its own', () => {
+    const snapshot = snapshotOf(files());
+    const resolved = (block: string, i: number) =>
+      resolveConfig({ snapshot, mode: 'block', identity: run(block, i) });
+    const [a, b, nothing, own] = [
+      resolved('a', 1),
+      resolved('b', 2),
+      resolved('nothing', 3),
+      resolved('own', 4),
+    ];
+    expect(b.provenance).toBe(a.provenance);
+    expect(nothing.provenance).toBe(a.provenance); // an empty executor_config is no layer (empty = not set)
+    expect(own.provenance).not.toBe(a.provenance);
+    expect(stableJson(own.config.container.resources)).toContain('"cpu":"2"');
+    expect(a.config.container.command).toEqual(['sh', '-c', 'echo a 1']);
+    expect(b.config.container.command).toEqual(['sh', '-c', 'echo b 2']);
+    // A misspelled executor_config (reported by `validate`) leaves its block's merge incomplete: its own.
+    expect(resolved('typo', 5).provenance).not.toBe(a.provenance);
+    expect(resolveWithReport({ snapshot, mode: 'block', identity: run('a', 6) }).issues).toEqual([]);
+    expect(
+      resolveWithReport({ snapshot, mode: 'block', identity: run('missing', 7) }).issues.map((i) => i.code),
+    ).toContain('UNKNOWN_BLOCK');
+  });
+
+  it('the mage preset still names each block in its command', () => {
+    const snapshot = snapshotOf({
+      project: projectWith('image: x\ncommand: mage'),
+      pipeline: 'uuid: p\nblocks:\n- uuid: a\n  executor_type: k8s\n- uuid: b\n  executor_type: k8s\n',
+    });
+    const command = (block: string) =>
+      resolveConfig({ snapshot, mode: 'block', identity: run(block, 1) }).config.container
+        .command as string[];
+    expect(command('a')).toContain('a');
+    expect(command('b')).toEqual(command('a').map((word) => (word === 'a' ? 'b' : word)));
+  });
+});

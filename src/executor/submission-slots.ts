@@ -1,0 +1,82 @@
+/**
+ * A bound on the Jobs being submitted at once by one executor (first come, first served). A run builds
+ * its Job's body only once it holds a slot, and lets the slot go when the create has been answered: when
+ * thousands of blocks start together, only the Jobs being sent exist as bodies, while the others wait as
+ * their resolved config (shared, frozen) and name. The client's own rate limit still paces the creates;
+ * this only keeps the ones it holds back from being built early.
+ */
+export class SubmissionSlots {
+  private free: number;
+  /** The runs waiting, oldest first; a cancelled one stays as `undefined` until its turn. */
+  private waiting: ((() => void) | undefined)[] = [];
+  private head = 0;
+  private cancelled = 0;
+
+  /** @param limit how many submissions may be in flight at once (at least 1) */
+  constructor(limit: number) {
+    this.free = Math.max(1, Math.floor(limit));
+  }
+
+  /**
+   * Resolves with the function that gives the slot back (call it once) when a slot is free; rejects
+   * with `signal.reason` when the signal aborts first, holding nothing.
+   */
+  acquire(signal?: AbortSignal): Promise<() => void> {
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    if (this.free > 0) {
+      this.free--;
+      return Promise.resolve(this.releaser());
+    }
+    return new Promise((resolve, reject) => {
+      const at = this.waiting.length;
+      const onAbort = () => {
+        this.waiting[at] = undefined;
+        this.cancelled++;
+        reject(signal?.reason);
+      };
+      const grant = () => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve(this.releaser());
+      };
+      this.waiting.push(grant);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  /** How many runs wait for a slot now. */
+  get queued(): number {
+    return this.waiting.length - this.head - this.cancelled;
+  }
+
+  /** The oldest run still waiting, taken off the queue (which is emptied once all were served). */
+  private next(): (() => void) | undefined {
+    while (this.head < this.waiting.length) {
+      const grant = this.waiting[this.head++];
+      if (grant) return grant;
+      this.cancelled--;
+    }
+    return undefined;
+  }
+
+  private releaser(): () => void {
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const next = this.next();
+      if (this.head === this.waiting.length) {
+        this.waiting = [];
+        this.head = 0;
+      }
+      if (next) next();
+      else this.free++;
+    };
+  }
+}
+
+/**
+ * The submissions one executor has in flight at most. Enough that the creates are paced by the client's
+ * rate limit, not by this bound, as long as a create takes less than a second at 128 creates/s (the
+ * adapter's default qps is 20); small enough that 128 Job bodies are a few hundred KiB.
+ */
+export const SUBMISSIONS_IN_FLIGHT = 128;

@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { SubmissionSlots } from '../../src/executor/submission-slots.js';
+
+const tick = () => new Promise((resolve) => setImmediate(resolve));
+
+describe('SubmissionSlots', () => {
+  it('grants up to its limit at once, then one per release, oldest first', async () => {
+    const slots = new SubmissionSlots(2);
+    const granted: number[] = [];
+    const releases = new Map<number, () => void>();
+    for (const i of [0, 1, 2, 3, 4]) {
+      void slots.acquire().then((release) => {
+        granted.push(i);
+        releases.set(i, release);
+      });
+    }
+    await tick();
+    expect(granted).toEqual([0, 1]);
+    expect(slots.queued).toBe(3);
+    releases.get(1)!();
+    releases.get(1)!(); // a second release of the same slot gives nothing back
+    await tick();
+    expect(granted).toEqual([0, 1, 2]);
+    releases.get(0)!();
+    await tick();
+    expect(granted).toEqual([0, 1, 2, 3]);
+    expect(slots.queued).toBe(1);
+  });
+
+  it('a waiter whose signal aborts is rejected with its reason, holds nothing, and is skipped', async () => {
+    const slots = new SubmissionSlots(1);
+    const first = await slots.acquire();
+    const cancel = new AbortController();
+    const cancelled = slots.acquire(cancel.signal);
+    const next = slots.acquire();
+    cancel.abort(new Error('stop'));
+    await expect(cancelled).rejects.toThrow('stop');
+    expect(slots.queued).toBe(1);
+    first();
+    const release = await next;
+    release();
+    // All free again: two acquires in a row get one at once, the second waits.
+    const again = await slots.acquire();
+    let waited = false;
+    void slots.acquire().then(() => {
+      waited = true;
+    });
+    await tick();
+    expect(waited).toBe(false);
+    again();
+    await tick();
+    expect(waited).toBe(true);
+  });
+
+  it('an aborted signal is refused at once', async () => {
+    const slots = new SubmissionSlots(1);
+    await expect(slots.acquire(AbortSignal.abort(new Error('gone')))).rejects.toThrow('gone');
+    expect(slots.queued).toBe(0);
+  });
+});
