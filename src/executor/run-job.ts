@@ -147,6 +147,11 @@ export async function runPreparedJob(
     onLog: isolateCallback('onLog', options.onLog),
   });
   const hub = deps.hubs.hub(namespace);
+  /**
+   * Listens for the pod's end after a success seen before it (see withPodEnd). Subscribed at the
+   * success itself, while the follow's own subscription still holds the shared watch open.
+   */
+  let podEnd: PodEndWait | undefined;
   let state: BlockState;
   try {
     state = await followJob({
@@ -157,13 +162,18 @@ export async function runPreparedJob(
       submittedAt,
       created: { ...(uid ? { uid } : {}), ...(resourceVersion ? { resourceVersion } : {}) },
       ...(signal ? { signal } : {}),
-      onTransition: (t) => emit(t.to, t.state),
+      onTransition: (t) => {
+        if (t.to === 'succeeded' && !terminationSeen(t.state, prepared.containerName))
+          podEnd ??= new PodEndWait(hub, jobName, clock);
+        emit(t.to, t.state);
+      },
       onState: (s) => {
         followed = s;
         follower.observe(s);
       },
     });
   } catch (error) {
+    podEnd?.dispose();
     await follower.abort();
     if (signal?.aborted) {
       const cleanup = await deleteRunJob(jobClient, namespace, jobName, uid, 'Foreground');
@@ -192,6 +202,7 @@ export async function runPreparedJob(
     );
   }
   state = await withPodEnd(deps, prepared, state, {
+    podEnd,
     uid,
     closed,
     signal,
@@ -204,19 +215,28 @@ export async function runPreparedJob(
 /**
  * A success seen before its pod's end (the Jobs watch ahead of the Pods watch): waits for that end on
  * the shared watch, at most `podOutcomeGraceMs`, else reads the Job's pods once, for the exit code and
- * the termination message. Any other state is returned as it is. The wait subscribes only then (the
- * hub replays the pods it cached meanwhile): a running block holds no second subscription.
+ * the termination message. Any other state is returned as it is. The wait's subscription is made at the
+ * success (the hub replays the pods it cached): a running block holds no second one. Disposes `podEnd`.
  */
 async function withPodEnd(
   deps: JobRunnerDeps,
   prepared: RunningJob,
   state: BlockState,
-  run: { uid: string | undefined; closed: AbortSignal; signal: AbortSignal | undefined },
+  run: {
+    podEnd: PodEndWait | undefined;
+    uid: string | undefined;
+    closed: AbortSignal;
+    signal: AbortSignal | undefined;
+  },
 ): Promise<BlockState> {
   const { uid } = run;
-  if (state.phase !== 'succeeded' || terminationSeen(state, prepared.containerName)) return state;
+  if (state.phase !== 'succeeded' || terminationSeen(state, prepared.containerName)) {
+    run.podEnd?.dispose();
+    return state;
+  }
   const stop = AbortSignal.any([run.closed, ...(run.signal ? [run.signal] : [])]);
-  const podEnd = new PodEndWait(deps.hubs.hub(prepared.namespace), prepared.jobName, deps.clock);
+  const podEnd =
+    run.podEnd ?? new PodEndWait(deps.hubs.hub(prepared.namespace), prepared.jobName, deps.clock);
   try {
     const seen = await podEnd.until(state, prepared.containerName, uid, deps.policy.podOutcomeGraceMs, stop);
     if (seen || stop.aborted) return seen ?? state;

@@ -2,6 +2,8 @@ import { describe, expect, it, vi } from 'vitest';
 import { CALLBACK_WARNING_CODE } from '../../src/errors/isolate-callback.js';
 import { K8sBlockExecutor } from '../../src/executor/block-executor.js';
 import type { BlockDetection, BlockRun } from '../../src/executor/types.js';
+import { WatchHubs } from '../../src/monitor/watch-hub.js';
+import { managedSelector } from '../../src/naming/labels.js';
 import type { JobClient } from '../../src/ports/job-client.js';
 import { FakeClock } from '../../src/testing/fake-clock.js';
 import { InMemoryJobClient } from '../../src/testing/in-memory-job-client.js';
@@ -15,14 +17,28 @@ import { kwokLike } from './kwok-like-client.js';
 const RUN: BlockRun = { pipelineUuid: 'etl', blockUuid: 'load', pipelineRunId: 7, blockRunId: 42 };
 const NAME = 'mage-data-prep-block-42';
 
-function setup(wrap: (client: InMemoryJobClient, clock: FakeClock) => JobClient = (c) => c) {
+function setup(
+  wrap: (client: InMemoryJobClient, clock: FakeClock) => JobClient = (c) => c,
+  hubOptions: { idleTimeoutMs?: number } = {},
+) {
   const clock = new FakeClock();
   const memory = new InMemoryJobClient({ clock });
   memory.script(NAME, [{ runMs: 1000, logs: ['one', 'two'], terminationMessage: '{"rows": 3}' }]);
+  const jobClient = wrap(memory, clock);
   const executor = new K8sBlockExecutor({
     configSource: new StaticConfigSource(projectFiles('  - uuid: load\n')),
-    jobClient: wrap(memory, clock),
+    jobClient,
     clock,
+    ...(hubOptions.idleTimeoutMs !== undefined
+      ? {
+          watchHubs: new WatchHubs({
+            jobClient,
+            clock,
+            labelSelector: managedSelector(),
+            idleTimeoutMs: hubOptions.idleTimeoutMs,
+          }),
+        }
+      : {}),
   });
   return { clock, memory, executor };
 }
@@ -176,6 +192,15 @@ describe('ExecuteOptions.onDetected', () => {
     expect(podReads(memory)).toBe(0);
     // The detection waited for the pod's end, which came 300 ms after the Job's condition.
     expect(detectedAt! - result.timings.finishedAt).toBe(300);
+  });
+
+  it('the wait for that end keeps the shared watch open: with no idle time, still no list of its own', async () => {
+    const { clock, memory, executor } = setup(lateEnds(300), { idleTimeoutMs: 0 });
+    const result = await drive(clock, executor.execute(RUN), 50);
+    executor.close();
+    expect(result).toMatchObject({ status: 'succeeded', exitCode: 0, output: { rows: 3 } });
+    const lists = memory.calls.filter((c) => c.method === 'listPods' || c.method === 'listJobs');
+    expect(lists.map((c) => c.method).sort()).toEqual(['listJobs', 'listPods']);
   });
 
   it('a pod end that never shows is read once after podOutcomeGraceMs (5 s)', async () => {
