@@ -32,6 +32,12 @@ export type WorkerTask =
       target?: ProjectTarget;
       /** Report the lines each block received (`BlockTiming.lines`). */
       keepLines?: boolean;
+      /**
+       * Measure the live heap (after a full GC) of the idle executor, after one block ran to its end
+       * first (block run id `count`), and again once every block is running (the worker then runs with
+       * `--expose-gc`; the GCs change the heap's later growth, so such a run's peak RSS is not reported).
+       */
+      liveHeap?: boolean;
     }
   /** One DAG pipeline run through K8sPipelineExecutor (with a log sink when `withLogs`). */
   | {
@@ -93,6 +99,8 @@ export interface WorkerReport {
   };
   /** Core throughput. */
   core?: CoreThroughput;
+  /** The live heap (after a full GC), MiB: of the idle executor, and with every block running. */
+  liveHeapMiB?: { idle: number; allRunning: number | undefined };
 }
 
 /** The pure core's throughput (bench/core-loop.ts), one scenario each. */

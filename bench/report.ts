@@ -21,6 +21,8 @@ export interface BenchResults {
   chain: ChainOutcome;
   concurrent: BlocksOutcome;
   many: BlocksOutcome;
+  /** Blocks running at once with the live heap measured (`liveHeapMiB`). */
+  live: BlocksOutcome;
   dag: DagOutcome;
   core: CoreThroughput;
 }
@@ -44,6 +46,17 @@ const CHAIN_REQUESTS_TARGET = 3;
 const HAND_OFF_P99_TARGET_MS = 5;
 const MANY_RSS_TARGET_MB = 300;
 const MANY_DETECTION_P99_TARGET_MS = 50;
+
+/** The live heap per running block, from the run that measured it. */
+function liveHeapText(live: BlocksOutcome): string {
+  const heap = live.liveHeapMiB;
+  if (heap?.allRunning === undefined) return 'live heap per running block not measured';
+  const perBlockKiB = ((heap.allRunning - heap.idle) * 1024) / live.blocks;
+  return (
+    `live heap ${round(perBlockKiB)} KiB per running block (${live.blocks} running: ` +
+    `${round(heap.allRunning)} MiB after a full GC, ${round(heap.idle)} MiB idle)`
+  );
+}
 
 /** A chain's requests per block: all but the shared watches' and the run's own lists, by kind. */
 function chainPerBlock(chain: ChainOutcome): { kinds: [string, number][]; total: number } {
@@ -160,7 +173,7 @@ export function renderNumbers(r: BenchResults): string {
         [
           `${many.blocks.toLocaleString('en-US')} concurrently running blocks: peak RSS ≤ ${MANY_RSS_TARGET_MB} MB`,
           `${round(manyRssMB)} MB (${round(many.maxRssMiB)} MiB; ${round(many.baselineRssMiB)} MiB after loading the SDK), ` +
-            `${many.maxRunning} running at once`,
+            `${many.maxRunning} running at once; ${liveHeapText(r.live)}`,
           manyRssMB <= MANY_RSS_TARGET_MB ? 'yes' : 'no',
         ],
         [

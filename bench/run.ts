@@ -97,6 +97,11 @@ async function main(): Promise<void> {
   log(`${manyPlan.length} concurrent blocks of ${manyMs / 1000} s (no log sink, qps ${manyRate.qps})`);
   const many = await runBlocks(manyPlan, { withLogs: false, rateLimit: manyRate });
 
+  // The memory a running block holds: the live heap (after a full GC) with every block running.
+  const livePlan = scriptPlan(scale(2000, 200), { minMs: 30_000, maxMs: 30_000, seed: 6 });
+  log(`${livePlan.length} concurrent blocks of 30 s (no log sink, qps 200), live heap with all running`);
+  const live = await runBlocks(livePlan, { withLogs: false, rateLimit: manyRate, liveHeap: true });
+
   const shape = { levels: scale(10, 5), width: scale(100, 20) };
   log(`DAG: ${shape.levels} levels x ${shape.width}, 2 upstreams each, 1-3 s blocks, qps 500`);
   const dag = await runDag({
@@ -125,6 +130,7 @@ async function main(): Promise<void> {
     chain,
     concurrent,
     many,
+    live,
     dag,
     core,
   };

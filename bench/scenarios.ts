@@ -22,7 +22,7 @@ export const DEFAULT_RATE_LIMIT: RateLimit = { qps: 20, burst: 30 };
 export function runWorker(task: WorkerTask): Promise<WorkerReport> {
   const here = dirname(fileURLToPath(import.meta.url));
   const child = fork(join(here, 'worker.js'), [], {
-    execArgv: [],
+    execArgv: task.kind === 'blocks' && task.liveHeap ? ['--expose-gc'] : [],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   return new Promise((resolve, reject) => {
@@ -125,6 +125,8 @@ export interface BlocksOutcome {
   maxSockets: number;
   /** The most blocks running at once (from each block's `running` event to its detection). */
   maxRunning: number;
+  /** The live heap of the idle executor and with every block running, when measured (MiB). */
+  liveHeapMiB?: { idle: number; allRunning: number | undefined };
   /** Blocks given a log sink. */
   logBlocks: number;
   /** The longest scripted run time of a block, ms. */
@@ -142,7 +144,7 @@ export interface BlocksOutcome {
  */
 export async function runBlocks(
   plan: readonly PodScript[],
-  options: { withLogs: boolean; logBlocks?: number; rateLimit: RateLimit },
+  options: { withLogs: boolean; logBlocks?: number; rateLimit: RateLimit; liveHeap?: boolean },
 ): Promise<BlocksOutcome> {
   const server = await serverFor(plan);
   try {
@@ -153,6 +155,7 @@ export async function runBlocks(
       withLogs: options.withLogs,
       ...(options.logBlocks !== undefined ? { logBlocks: options.logBlocks } : {}),
       rateLimit: options.rateLimit,
+      ...(options.liveHeap ? { liveHeap: true } : {}),
     });
     const stats = server.stats();
     const timings = report.timings ?? [];
@@ -188,6 +191,7 @@ export async function runBlocks(
       maxOpenLogStreams: stats.maxOpenLogStreams,
       maxSockets: report.maxSockets,
       maxRunning: maxRunningAtOnce(timings),
+      ...(report.liveHeapMiB ? { liveHeapMiB: report.liveHeapMiB } : {}),
       logBlocks,
       blockMs: plan.reduce((max, p) => Math.max(max, p.runMs ?? 0), 0),
       rateLimit: options.rateLimit,
