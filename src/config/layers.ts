@@ -177,8 +177,17 @@ export function mergeLayers(selection: LayerSelection): MergedLayers {
 export function addsNoBlockLayer(selection: LayerSelection): boolean {
   if (selection.mode !== 'block' || !selection.snapshot.pipeline) return false;
   const raw = rawBlock(selection.snapshot, selection.blockUuid);
-  return isPlainObject(raw) && raw.executor_config == null && !hasMisspelled(raw, 'executor_config');
+  if (!isPlainObject(raw)) return false;
+  let adds = noBlockLayer.get(raw);
+  if (adds === undefined) {
+    adds = raw.executor_config == null && !hasMisspelled(raw, 'executor_config');
+    noBlockLayer.set(raw, adds);
+  }
+  return adds;
 }
+
+/** {@link addsNoBlockLayer} by block entry (a parsed document never changes): asked on every resolve. */
+const noBlockLayer = new WeakMap<object, boolean>();
 
 const EMPTY: Tree<FieldOrigin> = { value: {}, origins: new Map() };
 

@@ -64,10 +64,13 @@ interface PresetPlan {
 }
 
 /** The finished runs a stage keeps per generation (at most 16 in all): runs that render alike share one. */
-const RUNS_PER_STAGE = 8;
+export const RUNS_PER_STAGE = 8;
 
-/** Stage 1: everything that follows from the merge's inputs. Pure. */
-export function computeStage(selection: LayerSelection): ResolveStage {
+/**
+ * Stage 1: everything that follows from the merge's inputs. Pure. `runsPerGeneration`: how many finished
+ * runs it keeps per generation (more for a stage that many blocks share).
+ */
+export function computeStage(selection: LayerSelection, runsPerGeneration = RUNS_PER_STAGE): ResolveStage {
   const merged = mergeLayers(selection);
   const { snapshot } = selection;
   // Runs share the merged config's objects: frozen, nothing can change them through one run's result.
@@ -75,7 +78,7 @@ export function computeStage(selection: LayerSelection): ResolveStage {
   const common = {
     merged,
     snapshotIssues: snapshot.issues,
-    runs: new BoundedCache<string, ResolveReport>(RUNS_PER_STAGE),
+    runs: new BoundedCache<string, ResolveReport>(runsPerGeneration),
   };
   const { commandPreset, mageRepoPath, ...rest } = config;
   if (commandPreset === undefined) {

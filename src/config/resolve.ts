@@ -6,7 +6,7 @@ import { identityIssues } from './identity-check.js';
 import { addsNoBlockLayer, type LayerSelection } from './layers.js';
 import { BoundedCache, inputsKey } from './memo.js';
 import type { ConfigOverrides } from './overrides.js';
-import { computeStage, finishRun, type ResolveStage, runInputsOf } from './resolve-stage.js';
+import { computeStage, finishRun, type ResolveStage, RUNS_PER_STAGE, runInputsOf } from './resolve-stage.js';
 import type { ResolvedConfig } from './types.js';
 import type { ConfigWarning } from './warnings.js';
 
@@ -84,6 +84,12 @@ const stages = new WeakMap<ConfigSnapshot, BoundedCache<string, ResolveStage>>()
  */
 const STAGES_PER_SNAPSHOT = 256;
 
+/**
+ * The finished runs a shared stage keeps per generation: it serves many blocks, each of whose runs that
+ * render alike would hit its own stage's cache otherwise (a pipeline of up to 256 such blocks still hits).
+ */
+const SHARED_STAGE_RUNS = 256;
+
 /** The block uuid in the stage key of a block that adds no layer (no block uuid is this). */
 const NO_BLOCK_LAYER = '\u0000no-block-layer';
 
@@ -95,9 +101,13 @@ function cachedReport(input: ResolveInput): ResolveReport {
     cache = new BoundedCache(STAGES_PER_SNAPSHOT);
     stages.set(input.snapshot, cache);
   }
-  // A block that adds no layer of its own merges as every other such block: they share one stage.
-  const stageKey = addsNoBlockLayer(selection) ? { ...selection, blockUuid: NO_BLOCK_LAYER } : selection;
-  const stage = cache.getOrCompute(inputsKey(stageKey), () => computeStage(selection));
+  // A block that adds no layer of its own merges as every other such block: they share one stage, which
+  // keeps as many finished runs as the stages of that many blocks would.
+  const shared = addsNoBlockLayer(selection);
+  const stageKey = shared ? { ...selection, blockUuid: NO_BLOCK_LAYER } : selection;
+  const stage = cache.getOrCompute(inputsKey(stageKey), () =>
+    computeStage(selection, shared ? SHARED_STAGE_RUNS : RUNS_PER_STAGE),
+  );
   const run = runInputsOf(stage, input);
   const report = stage.runs.getOrCompute(JSON.stringify(run), () => finishRun(stage, run));
   const refused = identityIssues(identity, input.mode);
