@@ -90,9 +90,6 @@ const STAGES_PER_SNAPSHOT = 256;
  */
 const SHARED_STAGE_RUNS = 256;
 
-/** The block uuid in the stage key of a block that adds no layer (no block uuid is this). */
-const NO_BLOCK_LAYER = '\u0000no-block-layer';
-
 function cachedReport(input: ResolveInput): ResolveReport {
   const { identity, variables: _variables, ...merge } = input;
   const selection: LayerSelection = { ...merge, blockUuid: input.blockUuid ?? identity.blockUuid };
@@ -104,7 +101,8 @@ function cachedReport(input: ResolveInput): ResolveReport {
   // A block that adds no layer of its own merges as every other such block: they share one stage, which
   // keeps as many finished runs as the stages of that many blocks would.
   const shared = addsNoBlockLayer(selection);
-  const stageKey = shared ? { ...selection, blockUuid: NO_BLOCK_LAYER } : selection;
+  // No selection has `sharedBlockLayer`, and the shared key has no block uuid: it equals no block's key.
+  const stageKey = shared ? { ...selection, blockUuid: undefined, sharedBlockLayer: true } : selection;
   const stage = cache.getOrCompute(inputsKey(stageKey), () =>
     computeStage(selection, shared ? SHARED_STAGE_RUNS : RUNS_PER_STAGE),
   );

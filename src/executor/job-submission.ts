@@ -25,6 +25,18 @@ export interface Submission {
   adopted: boolean;
 }
 
+/** What is submitted: a run's Job, whose body is made when its first create is sent. */
+export type SubmissionTarget = Omit<PreparedJob, 'job'> & {
+  /** The Job's body (the same object every time it is called). */
+  body(): Job;
+};
+
+/**
+ * Runs one create: the executor holds one of its submission slots around each (src/executor/
+ * submission-slots.ts), not around the waits between them.
+ */
+export type CreateGate = (create: () => Promise<Job>) => Promise<Job>;
+
 /** The two signals of a submission. */
 export interface SubmitSignals {
   /**
@@ -48,14 +60,17 @@ export interface SubmitSignals {
 export async function submitJob(
   jobClient: JobClient,
   clock: Clock,
-  prepared: PreparedJob,
+  prepared: SubmissionTarget,
   signals: SubmitSignals = {},
+  gate: CreateGate = (create) => create(),
 ): Promise<Submission> {
   const { namespace, jobName } = prepared;
   let vanished = 0;
   for (;;) {
     try {
-      const job = await jobClient.createJob(namespace, prepared.job, { signal: signals.requests });
+      const job = await gate(() =>
+        jobClient.createJob(namespace, prepared.body(), { signal: signals.requests }),
+      );
       return { job, adopted: false };
     } catch (error) {
       if (!isK8sExecutorError(error) || error.code !== 'API_CONFLICT') throw error;
@@ -83,7 +98,7 @@ export async function submitJob(
 async function untilDeleted(
   jobClient: JobClient,
   clock: Clock,
-  prepared: PreparedJob,
+  prepared: SubmissionTarget,
   dying: Job,
   signals: SubmitSignals,
 ): Promise<Job | undefined> {
@@ -115,7 +130,7 @@ export async function readRunJob(
     : { kind: 'foreign' };
 }
 
-function collision(prepared: PreparedJob, why: string): K8sExecutorError {
+function collision(prepared: Omit<PreparedJob, 'job'>, why: string): K8sExecutorError {
   return new K8sExecutorError(
     'JOB_NAME_COLLISION',
     `A Job named "${prepared.jobName}" already exists in namespace "${prepared.namespace}" and ${why}.`,
@@ -125,7 +140,7 @@ function collision(prepared: PreparedJob, why: string): K8sExecutorError {
   );
 }
 
-function stillDeleting(prepared: PreparedJob, job: Job): K8sExecutorError {
+function stillDeleting(prepared: Omit<PreparedJob, 'job'>, job: Job): K8sExecutorError {
   const { jobName, namespace } = prepared;
   const held = job.metadata.finalizers ?? [];
   const finalizers = held.length > 0 ? ` (finalizers: ${held.join(', ')})` : '';

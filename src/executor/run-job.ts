@@ -11,7 +11,7 @@ import { terminationSeen } from './block-output.js';
 import { type Cleanup, deleteRunJob } from './job-cleanup.js';
 import { withPodsRead } from './job-diagnostics.js';
 import { cancelledResult, detectionOf, finishedResult } from './job-result.js';
-import { readRunJob, submitJob } from './job-submission.js';
+import { type CreateGate, readRunJob, submitJob } from './job-submission.js';
 import { leavingJobRunning } from './left-running.js';
 import { LogFollower } from './log-follower.js';
 import { PodEndWait } from './pod-end-wait.js';
@@ -98,7 +98,8 @@ export async function runPreparedJob(
   const onEvent = isolateCallback('onEvent', options.onEvent);
   const emit = (type: BlockEvent['type'], state?: BlockState) =>
     onEvent?.({ type, jobName, namespace, at: clock.now(), ...(state ? { state } : {}) });
-  const submittedAt = clock.now();
+  /** When the create was sent (its slot granted); until then, when the run began. */
+  let submittedAt = clock.now();
   /** The monitor's last state, while the Job is followed: a cancel still reports the time queued. */
   let followed: BlockState | undefined;
   const cancelled = (when: string, cleanup: Cleanup, adopted = false) =>
@@ -112,24 +113,14 @@ export async function runPreparedJob(
     });
 
   if (signal?.aborted) return cancelled('before submission', { kind: 'not-submitted' });
-  let release: () => void;
-  try {
-    release = await deps.submissions.acquire(signal);
-  } catch (error) {
-    if (signal?.aborted) return cancelled('before submission', { kind: 'not-submitted' });
-    throw error;
-  }
-  let submission: Awaited<ReturnType<typeof submitSettled>>;
-  try {
-    submission = await submitSettled(deps, prepared, body, signal);
-  } finally {
-    release();
-  }
+  const submission = await submitSettled(deps, prepared, body, signal, closed);
+  if ('notSent' in submission) return cancelled('before submission', { kind: 'not-submitted' });
   if ('cleanup' in submission) {
     emit('cancelled');
     return cancelled('during submission', submission.cleanup);
   }
   const { adopted, uid, resourceVersion } = submission;
+  submittedAt = submission.sentAt;
   if (signal?.aborted) {
     const cleanup = await deleteRunJob(jobClient, namespace, jobName, uid, 'Foreground');
     emit('cancelled');
@@ -251,6 +242,8 @@ interface Submitted {
   adopted: boolean;
   uid?: string;
   resourceVersion?: string;
+  /** When its (first) create was sent. */
+  sentAt: number;
 }
 
 /**
@@ -264,28 +257,63 @@ async function submitSettled(
   prepared: RunningJob,
   body: JobBody,
   signal: AbortSignal | undefined,
-): Promise<Submitted | { cleanup: Cleanup }> {
+  closed: AbortSignal,
+): Promise<Submitted | { cleanup: Cleanup } | { notSent: true }> {
   const { jobClient, clock } = deps;
   const { build } = body;
   if (!build) throw new Error(`Job "${prepared.jobName}" was submitted already`);
   body.build = undefined;
-  const job = build();
+  let job: Job | undefined;
+  let sentAt: number | undefined;
+  // Each create holds a slot; the waits between creates (an earlier Job being deleted) do not.
+  const gate: CreateGate = async (create) => {
+    const release = await deps.submissions.acquire(AbortSignal.any([closed, ...(signal ? [signal] : [])]));
+    try {
+      if (signal?.aborted) throw signal.reason;
+      if (closed.aborted) throw closedBeforeCreate(prepared);
+      sentAt ??= clock.now();
+      return await create();
+    } finally {
+      release();
+    }
+  };
   const settle = abortAfter(signal, clock, CREATE_SETTLE_MS);
   try {
     const { adopted, job: created } = await submitJob(
       jobClient,
       clock,
-      { ...prepared, job },
+      { ...prepared, body: () => (job ??= build()) },
       { requests: settle.signal, waits: signal },
+      gate,
     );
     const { uid, resourceVersion } = created.metadata;
-    return { adopted, ...(uid ? { uid } : {}), ...(resourceVersion ? { resourceVersion } : {}) };
+    return {
+      adopted,
+      ...(uid ? { uid } : {}),
+      ...(resourceVersion ? { resourceVersion } : {}),
+      sentAt: sentAt ?? clock.now(),
+    };
   } catch (error) {
+    if (sentAt === undefined) {
+      // No create was sent: nothing can exist (a cancel, or the executor's close, while it waited).
+      if (signal?.aborted) return { notSent: true };
+      if (closed.aborted) throw closedBeforeCreate(prepared);
+      throw error;
+    }
     if (!signal?.aborted) throw error;
     return { cleanup: await cleanupAfterFailedSubmission(deps, prepared, settle.signal.aborted) };
   } finally {
     settle.dispose();
   }
+}
+
+/** A run whose create was never sent because the executor was closed while it waited for its turn. */
+function closedBeforeCreate(prepared: RunningJob): K8sExecutorError {
+  return new K8sExecutorError(
+    'CANCELLED',
+    `The executor was closed before Job "${prepared.jobName}" was created; nothing was created.`,
+    { hint: 'Execute the same block run again to run it.' },
+  );
 }
 
 async function cleanupAfterFailedSubmission(

@@ -7,10 +7,8 @@
  */
 export class SubmissionSlots {
   private free: number;
-  /** The runs waiting, oldest first; a cancelled one stays as `undefined` until its turn. */
-  private waiting: ((() => void) | undefined)[] = [];
-  private head = 0;
-  private cancelled = 0;
+  /** The runs waiting, oldest first (a Set keeps its order); a cancelled one leaves it at once. */
+  private readonly waiting = new Set<() => void>();
 
   /** @param limit how many submissions may be in flight at once (at least 1) */
   constructor(limit: number) {
@@ -28,34 +26,22 @@ export class SubmissionSlots {
       return Promise.resolve(this.releaser());
     }
     return new Promise((resolve, reject) => {
-      const at = this.waiting.length;
       const onAbort = () => {
-        this.waiting[at] = undefined;
-        this.cancelled++;
+        this.waiting.delete(grant);
         reject(signal?.reason);
       };
       const grant = () => {
         signal?.removeEventListener('abort', onAbort);
         resolve(this.releaser());
       };
-      this.waiting.push(grant);
+      this.waiting.add(grant);
       signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
 
   /** How many runs wait for a slot now. */
   get queued(): number {
-    return this.waiting.length - this.head - this.cancelled;
-  }
-
-  /** The oldest run still waiting, taken off the queue (which is emptied once all were served). */
-  private next(): (() => void) | undefined {
-    while (this.head < this.waiting.length) {
-      const grant = this.waiting[this.head++];
-      if (grant) return grant;
-      this.cancelled--;
-    }
-    return undefined;
+    return this.waiting.size;
   }
 
   private releaser(): () => void {
@@ -63,13 +49,13 @@ export class SubmissionSlots {
     return () => {
       if (released) return;
       released = true;
-      const next = this.next();
-      if (this.head === this.waiting.length) {
-        this.waiting = [];
-        this.head = 0;
+      const next = this.waiting.values().next();
+      if (next.done) {
+        this.free++;
+        return;
       }
-      if (next) next();
-      else this.free++;
+      this.waiting.delete(next.value);
+      next.value();
     };
   }
 }

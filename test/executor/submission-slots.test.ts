@@ -57,4 +57,21 @@ describe('SubmissionSlots', () => {
     await expect(slots.acquire(AbortSignal.abort(new Error('gone')))).rejects.toThrow('gone');
     expect(slots.queued).toBe(0);
   });
+
+  it('under steady contention (a queue that never empties) it holds only the runs still waiting', async () => {
+    const slots = new SubmissionSlots(1);
+    let held = await slots.acquire();
+    let waiting = slots.acquire(new AbortController().signal);
+    for (let i = 0; i < 5_000; i++) {
+      const next = slots.acquire(new AbortController().signal);
+      held();
+      held = await waiting;
+      waiting = next;
+    }
+    const internal = slots as unknown as { waiting: Set<unknown> };
+    expect(slots.queued).toBe(1);
+    expect(internal.waiting.size).toBe(1);
+    held();
+    (await waiting)();
+  });
 });
