@@ -10,6 +10,7 @@ import type { JobClient } from '../../src/ports/job-client.js';
 import { FakeClock } from '../../src/testing/fake-clock.js';
 import { InMemoryJobClient } from '../../src/testing/in-memory-job-client.js';
 import { StaticConfigSource } from '../../src/testing/static-config-source.js';
+import { heldCreates, withCreate } from '../helpers/create-wrapper.js';
 import { drive } from '../helpers/drive.js';
 import { projectFiles } from '../helpers/project.js';
 
@@ -72,21 +73,13 @@ describe('submissions in flight', () => {
     const order: string[] = [];
     const { clock, executor } = setup(
       (inner) =>
-        new Proxy(inner, {
-          get: (target, key) => {
-            if (key !== 'createJob') {
-              const value: unknown = Reflect.get(target, key, target);
-              return typeof value === 'function' ? value.bind(target) : value;
-            }
-            return async (...args: Parameters<JobClient['createJob']>) => {
-              inFlight++;
-              maxInFlight = Math.max(maxInFlight, inFlight);
-              order.push(args[1].metadata.name ?? '');
-              await new Promise<void>((resolve) => pending.push(resolve));
-              inFlight--;
-              return target.createJob(...args);
-            };
-          },
+        withCreate(inner, async (real, ...args) => {
+          inFlight++;
+          maxInFlight = Math.max(maxInFlight, inFlight);
+          order.push(args[1].metadata.name ?? '');
+          await new Promise<void>((resolve) => pending.push(resolve));
+          inFlight--;
+          return real(...args);
         }),
       300,
     );
@@ -114,19 +107,7 @@ describe('submissions in flight', () => {
   it('a run cancelled while it waits for its turn creates nothing and says so', async () => {
     const pending: (() => void)[] = [];
     const { clock, inner, executor } = setup(
-      (target) =>
-        new Proxy(target, {
-          get: (t, key) => {
-            if (key !== 'createJob') {
-              const value: unknown = Reflect.get(t, key, t);
-              return typeof value === 'function' ? value.bind(t) : value;
-            }
-            return async (...args: Parameters<JobClient['createJob']>) => {
-              await new Promise<void>((resolve) => pending.push(resolve));
-              return t.createJob(...args);
-            };
-          },
-        }),
+      (target) => heldCreates(target, pending),
       SUBMISSIONS_IN_FLIGHT + 1,
     );
     const runs = Array.from({ length: SUBMISSIONS_IN_FLIGHT }, (_, i) =>

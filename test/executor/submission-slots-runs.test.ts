@@ -8,6 +8,7 @@ import type { JobClient } from '../../src/ports/job-client.js';
 import { FakeClock } from '../../src/testing/fake-clock.js';
 import { InMemoryJobClient } from '../../src/testing/in-memory-job-client.js';
 import { StaticConfigSource } from '../../src/testing/static-config-source.js';
+import { heldCreates, withCreate } from '../helpers/create-wrapper.js';
 import { drive } from '../helpers/drive.js';
 import { projectFiles } from '../helpers/project.js';
 
@@ -30,42 +31,16 @@ function setup(slots: number, wrap?: (inner: InMemoryJobClient) => JobClient) {
 
 const run = (i: number) => ({ pipelineUuid: 'etl', blockUuid: `b${i}`, pipelineRunId: 1, blockRunId: i });
 
-/** A client whose creates wait until released by the test. */
-function heldCreates(inner: InMemoryJobClient, pending: (() => void)[]): JobClient {
-  return new Proxy(inner, {
-    get: (target, key) => {
-      if (key !== 'createJob') {
-        const value: unknown = Reflect.get(target, key, target);
-        return typeof value === 'function' ? value.bind(target) : value;
-      }
-      return async (...args: Parameters<JobClient['createJob']>) => {
-        await new Promise<void>((resolve) => pending.push(resolve));
-        return target.createJob(...args);
-      };
-    },
-  });
-}
-
 describe('a run cancelled while it waits for a submission slot', () => {
   it('creates nothing when the cancel comes before its turn (while the run ahead is answered)', async () => {
     const cancelY = new AbortController();
-    const { clock, inner, executor } = setup(
-      1,
-      (target) =>
-        new Proxy(target, {
-          get: (t, key) => {
-            if (key !== 'createJob') {
-              const value: unknown = Reflect.get(t, key, t);
-              return typeof value === 'function' ? value.bind(t) : value;
-            }
-            return async (...args: Parameters<JobClient['createJob']>) => {
-              const created = await t.createJob(...args);
-              // X's create is answered: the orchestrator cancels Y before X lets the slot go.
-              if (args[1].metadata.name === 'mage-data-prep-block-0') cancelY.abort();
-              return created;
-            };
-          },
-        }),
+    const { clock, inner, executor } = setup(1, (target) =>
+      withCreate(target, async (real, ...args) => {
+        const created = await real(...args);
+        // X's create is answered: the orchestrator cancels Y before X lets the slot go.
+        if (args[1].metadata.name === 'mage-data-prep-block-0') cancelY.abort();
+        return created;
+      }),
     );
     const x = executor.execute(run(0));
     const y = executor.execute(run(1), { signal: cancelY.signal });
