@@ -127,6 +127,18 @@ export async function runPreparedJob(
     return cancelled('during submission', cleanup, adopted);
   }
   emit(adopted ? 'adopted' : 'submitted');
+  if (closed.aborted) {
+    // Closed while the create was on its way: a shutdown as for a running Job, and no watch is opened
+    // again after the close (the shared watches are not restarted for it).
+    throw new K8sExecutorError(
+      'CANCELLED',
+      `The executor was closed while Job "${jobName}" was being created; the Job keeps running.`,
+      {
+        hint: 'Execute the same block run again (same ids and attempt) to adopt it, or delete it.',
+        jobLeftRunning: { namespace, name: jobName, ...(uid ? { uid } : {}) },
+      },
+    );
+  }
 
   const follower = new LogFollower({
     jobClient,

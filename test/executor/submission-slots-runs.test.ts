@@ -92,6 +92,14 @@ describe('close() while runs wait for a submission slot', () => {
     // docs/pipelines.md, Close: "No new attempt starts"; only a create already on its way may land.
     expect(after.filter((c) => c.startsWith('createJob'))).toEqual(['createJob mage-data-prep-block-0']);
     expect(inner.createdJobs.map((j) => j.metadata.name)).not.toContain('mage-data-prep-block-1');
+    // The create that landed leaves its Job running, as a close does to a running Job, and no watch is
+    // opened again after the close.
+    await expect(first).rejects.toMatchObject({
+      code: 'CANCELLED',
+      jobLeftRunning: { name: 'mage-data-prep-block-0' },
+    });
+    await expect(queued).rejects.toMatchObject({ code: 'CANCELLED', message: /nothing was created/ });
+    expect(after.filter((c) => /^(list|watch)(Jobs|Pods)/.test(c))).toEqual([]);
   });
 });
 
