@@ -40,6 +40,16 @@ function isTerminalPodPhase(phase: string): boolean {
   return phase === 'Succeeded' || phase === 'Failed';
 }
 
+/** The Job a pod belongs to: its job-name label, else its controlling Job. */
+export function jobNameOfPod(pod: Pod): string | undefined {
+  const labels = pod.metadata.labels ?? {};
+  return (
+    labels['batch.kubernetes.io/job-name'] ??
+    labels['job-name'] ??
+    pod.metadata.ownerReferences?.find((o) => o.controller && o.kind === 'Job')?.name
+  );
+}
+
 /** True when `reason` is one of the alternating image pull reasons. */
 export function isImagePullReason(reason: string | undefined): boolean {
   return reason !== undefined && IMAGE_PULL_REASONS.has(reason);

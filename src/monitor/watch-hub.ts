@@ -4,6 +4,7 @@ import type { Job, Pod } from '../types/kube.js';
 import type { CacheChange, HubEvent, ReflectorStat } from './hub-event.js';
 import { leanJob, leanPod } from './lean-objects.js';
 import { ListHealth, withMessage } from './list-health.js';
+import { jobNameOfPod } from './pod-summary.js';
 import { Reflector, type Refusal } from './reflector.js';
 import { StreamingLists } from './streaming-list.js';
 import type { Observation } from './types.js';
@@ -342,14 +343,4 @@ export class WatchHubs {
     for (const hub of this.hubs.values()) hub.close();
     this.hubs.clear();
   }
-}
-
-/** The Job a pod belongs to: its job-name label, else its controlling Job. */
-function jobNameOfPod(pod: Pod): string | undefined {
-  const labels = pod.metadata.labels ?? {};
-  return (
-    labels['batch.kubernetes.io/job-name'] ??
-    labels['job-name'] ??
-    pod.metadata.ownerReferences?.find((o) => o.controller && o.kind === 'Job')?.name
-  );
 }

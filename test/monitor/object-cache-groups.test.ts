@@ -4,30 +4,21 @@
 // Job label changed: it goes to the end of its new group.)
 import { describe, expect, it } from 'vitest';
 import { ObjectCache } from '../../src/monitor/object-cache.js';
+import { jobNameOfPod } from '../../src/monitor/pod-summary.js';
 import type { Pod } from '../../src/types/kube.js';
+import { seededRandom } from '../support/fake-apiserver/seeded-random.js';
 
-function jobOf(pod: Pod): string | undefined {
-  const labels = pod.metadata.labels ?? {};
-  return (
-    labels['batch.kubernetes.io/job-name'] ??
-    labels['job-name'] ??
-    pod.metadata.ownerReferences?.find((o) => o.controller && o.kind === 'Job')?.name
-  );
-}
-
+/** Integers in [0, n), seeded. */
 function rng(seed: number) {
-  let s = seed;
-  return (n: number) => {
-    s = (s * 1103515245 + 12345) % 2 ** 31;
-    return s % n;
-  };
+  const random = seededRandom(seed);
+  return (n: number) => Math.floor(random() * n);
 }
 
 describe('ObjectCache groups', () => {
   it('inGroup equals a filtered scan after any sequence of changes', () => {
     for (let seed = 1; seed <= 30; seed++) {
       const r = rng(seed);
-      const cache = new ObjectCache<Pod>(() => undefined, jobOf);
+      const cache = new ObjectCache<Pod>(() => undefined, jobNameOfPod);
       let rv = 1;
       const pod = (name: string): Pod => {
         const job = `j${r(4)}`;
@@ -60,7 +51,7 @@ describe('ObjectCache groups', () => {
           cache.forgetUnlisted(listed, String(rv));
         }
         for (const job of ['j0', 'j1', 'j2', 'j3']) {
-          const scan = [...cache.values()].filter((p) => jobOf(p) === job).map((p) => p.metadata.name);
+          const scan = [...cache.values()].filter((p) => jobNameOfPod(p) === job).map((p) => p.metadata.name);
           const indexed = cache.inGroup(job).map((p) => p.metadata.name);
           // The same pods; in the same order unless a pod moved between Jobs (a label edit nobody makes).
           expect(new Set(indexed)).toEqual(new Set(scan));
