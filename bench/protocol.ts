@@ -50,6 +50,11 @@ export type WorkerTask =
       target?: ProjectTarget;
       /** @default 1 */
       pipelineRunId?: number;
+      /**
+       * How often the worker counts its sockets, ms (each count reads /proc for about half a
+       * millisecond, which a scenario timing single milliseconds must not have in its way). @default 100
+       */
+      socketSampleMs?: number;
     }
   /** The pure core (resolve + name + build), in a loop for `durationMs`. */
   | { kind: 'core'; durationMs: number };

@@ -32,9 +32,12 @@ async function run(task: WorkerTask): Promise<WorkerReport> {
   const cpu = process.cpuUsage();
   const started = now();
   let maxSockets = openSockets();
-  const sampler = setInterval(() => {
-    maxSockets = Math.max(maxSockets, openSockets());
-  }, 100);
+  const sampler = setInterval(
+    () => {
+      maxSockets = Math.max(maxSockets, openSockets());
+    },
+    (task.kind === 'dag' ? task.socketSampleMs : undefined) ?? 100,
+  );
   const partial = await runTask(task);
   clearInterval(sampler);
   const used = process.cpuUsage(cpu);

@@ -1,3 +1,5 @@
+import type { Readable } from 'node:stream';
+
 /**
  * The longest log line delivered whole, in characters (UTF-16 code units; 64 KiB of ASCII). A longer
  * line (a `\r` progress bar that never prints `\n`, a minified JSON dump) is delivered in pieces of
@@ -16,46 +18,91 @@ export type StreamEnd = 'closed' | 'broken';
  * lines split across chunks (and multi-byte characters split across chunks) joined correctly. A last
  * line without a newline is delivered when the server ends the stream. Linear in the input: each chunk
  * is scanned once, and the partial line is kept as a list of pieces joined only when its line ends. A
- * line longer than `maxLineLength` is delivered in marked pieces as soon as each piece is full.
+ * line longer than `maxLineLength` is delivered in marked pieces as soon as each piece is full. Each
+ * chunk is read as it arrives (the stream flows; `onLine` runs synchronously, so the stream never
+ * buffers ahead of it).
  *
- * Resolves `'closed'` when the stream ends and `'broken'` when a read fails (the connection dropped):
- * every complete line before the break has been delivered, the cut-off text after the last newline
- * has not (it is incomplete; a follow resumed with `sinceTime` gets it whole). Rejects with
- * `signal.reason` when the signal aborts, and with whatever `onLine` throws (the stream is cancelled
- * first).
+ * Resolves `'closed'` when the stream ends and `'broken'` when it fails or is destroyed before its end
+ * (the connection dropped): every complete line before the break has been delivered, the cut-off text
+ * after the last newline has not (it is incomplete; a follow resumed with `sinceTime` gets it whole).
+ * Rejects with `signal.reason` when the signal aborts, and with whatever `onLine` throws (the stream is
+ * destroyed first in both cases).
  */
-export async function readLines(
-  stream: ReadableStream<Uint8Array>,
+export function readLines(
+  stream: Readable,
   onLine: (line: string) => void,
   signal?: AbortSignal,
   maxLineLength: number = MAX_LINE_LENGTH,
 ): Promise<StreamEnd> {
-  const reader = stream.getReader();
-  const decoder = new TextDecoder();
-  const cancel = () => void reader.cancel(signal?.reason).catch(() => undefined);
-  signal?.addEventListener('abort', cancel, { once: true });
-  const line = new PartialLine(onLine, maxLineLength);
-  try {
-    for (;;) {
-      const chunk = await reader.read().then(
-        (result) => result,
-        () => undefined,
-      );
-      if (signal?.aborted) throw signal.reason;
-      // The unterminated last line of a broken stream is incomplete: it is dropped, and a follow
-      // resumed with `sinceTime` gets it whole.
-      if (chunk === undefined) return 'broken';
-      if (chunk.done) break;
-      line.push(decoder.decode(chunk.value, { stream: true }));
+  return new Promise<StreamEnd>((resolve, reject) => {
+    const decoder = new TextDecoder();
+    const line = new PartialLine(onLine, maxLineLength);
+    // What the stream emitted and is not handled yet, in order: chunks, then how it ended.
+    let pending: (Uint8Array | StreamEnd)[] = [];
+    let scheduled = false;
+    let settled = false;
+    const settle = (end: () => void) => {
+      if (settled) return;
+      settled = true;
+      pending = [];
+      signal?.removeEventListener('abort', aborted);
+      // The stream's listeners stay: they do nothing once settled, and an error the stream emits
+      // later (undici destroys the body with the abort reason) must still find a listener.
+      end();
+    };
+    const fail = (error: unknown) =>
+      settle(() => {
+        stream.destroy();
+        reject(error);
+      });
+    const aborted = () => fail(signal?.reason);
+    const handle = (item: Uint8Array | StreamEnd) => {
+      if (item === 'closed') {
+        line.flush(decoder.decode());
+        settle(() => resolve('closed'));
+      } else if (item === 'broken') {
+        // The unterminated last line of a broken stream is incomplete: it is dropped, and a follow
+        // resumed with `sinceTime` gets it whole.
+        if (signal?.aborted) aborted();
+        else settle(() => resolve('broken'));
+      } else {
+        line.push(decoder.decode(item, { stream: true }));
+      }
+    };
+    // Handled in a microtask, never inside the stream's own event: undici emits a body's data from
+    // within its HTTP parser, and a line handler that stops the stream there (an ERROR event, an
+    // abort) would tear the request down under the parser. A microtask still runs before any I/O.
+    const drain = () => {
+      scheduled = false;
+      const items = pending;
+      pending = [];
+      try {
+        for (const item of items) {
+          if (settled) return;
+          handle(item);
+        }
+      } catch (error) {
+        fail(error);
+      }
+    };
+    const enqueue = (item: Uint8Array | StreamEnd) => {
+      if (settled) return;
+      pending.push(item);
+      if (scheduled) return;
+      scheduled = true;
+      queueMicrotask(drain);
+    };
+    if (signal?.aborted) {
+      aborted();
+      return;
     }
-    line.flush(decoder.decode());
-    return 'closed';
-  } catch (e) {
-    cancel();
-    throw e;
-  } finally {
-    signal?.removeEventListener('abort', cancel);
-  }
+    signal?.addEventListener('abort', aborted, { once: true });
+    stream
+      .on('data', (chunk: Uint8Array) => enqueue(chunk))
+      .once('end', () => enqueue('closed'))
+      .once('error', () => enqueue('broken'))
+      .once('close', () => enqueue(stream.readableEnded ? 'closed' : 'broken'));
+  });
 }
 
 /** The text after the last newline, kept as pieces (never re-concatenated per chunk). */

@@ -1,3 +1,5 @@
+import type { Readable } from 'node:stream';
+
 /** Query parameters; undefined ones are left out. */
 export type Query = Readonly<Record<string, string | number | boolean | undefined>>;
 
@@ -19,8 +21,8 @@ export interface KubeRequest {
 
 /** A 2xx reply whose body is read as a stream. */
 export interface StreamReply {
-  /** The response body; cancelled when the request's signal aborts. */
-  body: ReadableStream<Uint8Array>;
+  /** The response body; destroyed when the request's signal aborts. */
+  body: Readable;
 }
 
 /** Encodes one path segment (names are DNS labels, but never trust input in a URL). */

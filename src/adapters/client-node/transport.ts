@@ -1,4 +1,5 @@
-import { IsomorphicFetchHttpLibrary, type KubeConfig, RequestContext } from '@kubernetes/client-node';
+import { type KubeConfig, RequestContext } from '@kubernetes/client-node';
+import { type Dispatcher, request as undiciRequest } from 'undici';
 import { HttpStatusError } from './classify.js';
 import type { ClientNodeKubeconfig } from './client-node-config.js';
 import type { ConnectionPool } from './connection-pool.js';
@@ -7,9 +8,14 @@ import type { KubeRequest, StreamReply } from './request.js';
 const USER_AGENT = 'k8s-executor';
 
 /**
- * Sends raw requests through client-node's own HTTP stack (its undici `fetch` and the kubeconfig's
- * authentication, TLS and proxy settings) over the cluster's shared {@link ConnectionPool}, and hands
- * back plain JSON.
+ * Sends raw requests with client-node's authentication, TLS and proxy settings of the kubeconfig over
+ * the cluster's shared {@link ConnectionPool}, and hands back plain JSON.
+ *
+ * The request itself goes out through undici's `request` on the dispatcher client-node chose, not
+ * through client-node's `IsomorphicFetchHttpLibrary` (undici's `fetch` on that same dispatcher): the
+ * same connection, headers and body, without the WHATWG layer (Request, Headers, web streams) that
+ * costs about a quarter of a millisecond per request and per streamed chunk; a stream's body comes as
+ * a Node `Readable`, its chunks delivered as the socket reads them.
  *
  * Why not the generated `BatchV1Api`/`CoreV1Api`, `Watch` and `Log`: their `ApiException` drops the
  * Status body for 401/403 (so the RBAC message would be lost), `ObjectSerializer` turns timestamps into
@@ -17,7 +23,6 @@ const USER_AGENT = 'k8s-executor';
  * and `Log` swallows a stream that breaks mid-way. Plain JSON is exactly the API shape of `src/types/kube.ts`.
  */
 export class KubeTransport {
-  private readonly http = new IsomorphicFetchHttpLibrary();
   private readonly pooled = new WeakSet<KubeConfig>();
 
   /**
@@ -50,8 +55,8 @@ export class KubeTransport {
     const signal = request.signal ? AbortSignal.any([request.signal, timeout]) : timeout;
     const { response, generation } = await this.send({ ...request, signal }, false);
     const text = await response.body.text();
-    if (response.httpStatusCode < 200 || response.httpStatusCode >= 300) {
-      throw new HttpStatusError(response.httpStatusCode, text, response.headers, generation);
+    if (response.statusCode < 200 || response.statusCode >= 300) {
+      throw new HttpStatusError(response.statusCode, text, flatHeaders(response.headers), generation);
     }
     return text;
   }
@@ -63,15 +68,17 @@ export class KubeTransport {
    */
   async stream(request: KubeRequest): Promise<StreamReply> {
     const { response, generation } = await this.send(request, true);
-    const body = response.httpStatusCode === 200 ? response.body.stream() : null;
-    if (!body) {
+    if (response.statusCode !== 200) {
       const text = await response.body.text();
-      throw new HttpStatusError(response.httpStatusCode, text, response.headers, generation);
+      throw new HttpStatusError(response.statusCode, text, flatHeaders(response.headers), generation);
     }
-    return { body };
+    return { body: response.body };
   }
 
-  private async send(request: KubeRequest, streaming: boolean) {
+  private async send(
+    request: KubeRequest,
+    streaming: boolean,
+  ): Promise<{ response: Dispatcher.ResponseData; generation: number }> {
     const { kubeConfig, authenticator } = this.kubeconfig();
     if (!this.pooled.has(kubeConfig)) {
       this.pool.install(kubeConfig);
@@ -100,8 +107,25 @@ export class KubeTransport {
       const dispatcher = this.pool.forStream(context.getDispatcher());
       if (dispatcher) context.setDispatcher(dispatcher);
     }
-    const response = await this.http.send(context).toPromise();
-    request.onResponse?.(response.httpStatusCode);
+    const response = await undiciRequest(context.getUrl(), {
+      method: request.method,
+      headers: context.getHeaders(),
+      body: context.getBody() as string | undefined,
+      signal: context.getSignal(),
+      dispatcher: context.getDispatcher(),
+    });
+    request.onResponse?.(response.statusCode);
     return { response, generation };
   }
+}
+
+/** A reply's headers as one string each (a repeated header joined with `, `, as `fetch` gives them). */
+function flatHeaders(
+  headers: Readonly<Record<string, string | string[] | undefined>>,
+): Record<string, string> {
+  const flat: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value !== undefined) flat[name] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return flat;
 }

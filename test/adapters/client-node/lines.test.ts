@@ -1,13 +1,9 @@
+import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { CUT_MARK, MAX_LINE_LENGTH, readLines } from '../../../src/adapters/client-node/lines.js';
 
-function streamOf(...chunks: Uint8Array[]): ReadableStream<Uint8Array> {
-  return new ReadableStream({
-    start(controller) {
-      for (const chunk of chunks) controller.enqueue(chunk);
-      controller.close();
-    },
-  });
+function streamOf(...chunks: Uint8Array[]): Readable {
+  return Readable.from(chunks);
 }
 
 const bytes = (text: string) => new TextEncoder().encode(text);
@@ -35,30 +31,55 @@ describe('readLines', () => {
 
   it("resolves 'broken' when the stream errors, after the complete lines (the cut-off one is dropped)", async () => {
     const lines: string[] = [];
-    let pulls = 0;
-    const broken = new ReadableStream<Uint8Array>({
-      pull(controller) {
-        if (pulls++ === 0) controller.enqueue(bytes('a\npart'));
-        else controller.error(new Error('socket closed'));
+    let reads = 0;
+    const broken = new Readable({
+      read() {
+        if (reads++ === 0) this.push(bytes('a\npart'));
+        else this.destroy(new Error('socket closed'));
       },
     });
     await expect(readLines(broken, (l) => lines.push(l))).resolves.toBe('broken');
     expect(lines).toEqual(['a']);
   });
 
-  it('rejects with the abort reason and cancels the stream', async () => {
-    let cancelled = false;
-    const endless = new ReadableStream<Uint8Array>({
-      pull: () => new Promise(() => {}),
-      cancel: () => {
-        cancelled = true;
-      },
-    });
+  it('rejects with the abort reason and destroys the stream', async () => {
+    const endless = new Readable({ read() {} });
     const controller = new AbortController();
     const reading = readLines(endless, () => {}, controller.signal);
     controller.abort(new Error('stop'));
     await expect(reading).rejects.toThrow('stop');
-    expect(cancelled).toBe(true);
+    expect(endless.destroyed).toBe(true);
+  });
+
+  it('rejects with the abort reason when the stream is destroyed with it first (as undici does)', async () => {
+    const endless = new Readable({ read() {} });
+    const controller = new AbortController();
+    controller.signal.addEventListener('abort', () => endless.destroy(controller.signal.reason));
+    const reading = readLines(endless, () => {}, controller.signal);
+    controller.abort(new Error('stop'));
+    await expect(reading).rejects.toThrow('stop');
+  });
+
+  it("resolves 'broken' when the stream is destroyed before its end without an error", async () => {
+    const lines: string[] = [];
+    const cut = new Readable({ read() {} });
+    const reading = readLines(cut, (l) => lines.push(l));
+    cut.push(bytes('whole\ncut-off'));
+    await new Promise((resolve) => setImmediate(resolve));
+    cut.destroy();
+    await expect(reading).resolves.toBe('broken');
+    expect(lines).toEqual(['whole']);
+  });
+
+  it('delivers each chunk as it arrives, before the stream ends', async () => {
+    const lines: string[] = [];
+    const open = new Readable({ read() {} });
+    const reading = readLines(open, (l) => lines.push(l));
+    open.push(bytes('first\n'));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(lines).toEqual(['first']);
+    open.push(null);
+    await expect(reading).resolves.toBe('closed');
   });
 
   it('rejects with what onLine throws', async () => {
@@ -70,17 +91,17 @@ describe('readLines', () => {
 });
 
 /** `chunks` updates of ~100 bytes ending in `ending`: `\r` for a progress bar (tqdm, pip, curl), `\n` for plain lines. */
-function chunkStream(chunks: number, ending: '\r' | '\n'): ReadableStream<Uint8Array> {
+function chunkStream(chunks: number, ending: '\r' | '\n'): Readable {
   const enc = new TextEncoder();
   let i = 0;
-  return new ReadableStream<Uint8Array>({
-    pull(controller) {
+  return new Readable({
+    read() {
       if (i >= chunks) {
-        controller.close();
+        this.push(null);
         return;
       }
       i++;
-      controller.enqueue(
+      this.push(
         enc.encode(`training: ${String(i).padStart(7)} it [${'#'.repeat(60)}] 3.2 it/s    ${ending}`),
       );
     },
@@ -89,7 +110,7 @@ function chunkStream(chunks: number, ending: '\r' | '\n'): ReadableStream<Uint8A
 
 describe('readLines on a carriage-return progress bar (regression: repro readlines-cr-progress)', () => {
   /** The fastest of `rounds` interleaved runs of each case (noise only ever adds time). */
-  async function fastest(cases: Record<string, () => ReadableStream<Uint8Array>>, rounds = 3) {
+  async function fastest(cases: Record<string, () => Readable>, rounds = 3) {
     const best: Record<string, number> = {};
     let longest = 0;
     for (let round = 0; round < rounds; round++) {
