@@ -39,7 +39,12 @@ describe('a stream stopped by its own line handler, on a real socket', () => {
         res,
         'application/json',
         line('ADDED', { metadata: { name: 'j1', resourceVersion: '5' } }) +
-          line('ERROR', { kind: 'Status', code: 410, reason: 'Expired', message: 'too old resource version' }) +
+          line('ERROR', {
+            kind: 'Status',
+            code: 410,
+            reason: 'Expired',
+            message: 'too old resource version',
+          }) +
           line('MODIFIED', { metadata: { name: 'j1', resourceVersion: '6' } }),
       ),
     );
