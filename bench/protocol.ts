@@ -55,6 +55,12 @@ export type WorkerTask =
        * millisecond, which a scenario timing single milliseconds must not have in its way). @default 100
        */
       socketSampleMs?: number;
+      /**
+       * A fake API server on which the worker first runs a short chain of its own, before anything is
+       * measured, so that the code on the path of a hand-off has run (and V8 compiled it) before the
+       * measured run: what a long-running orchestrator is like after its first blocks.
+       */
+      warmUp?: { kubeconfigPath: string; blocks: WorkloadBlock[] };
     }
   /** The pure core (resolve + name + build), in a loop for `durationMs`. */
   | { kind: 'core'; durationMs: number };

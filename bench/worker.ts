@@ -28,6 +28,10 @@ process.once('message', (task: WorkerTask) => {
 });
 
 async function run(task: WorkerTask): Promise<WorkerReport> {
+  if (task.kind === 'dag' && task.warmUp) {
+    const { warmUp, ...measured } = task;
+    await dag({ ...measured, ...warmUp });
+  }
   const baselineRssMiB = process.memoryUsage().rss / MIB;
   const cpu = process.cpuUsage();
   const started = now();

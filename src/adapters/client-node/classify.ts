@@ -22,6 +22,18 @@ export class HttpStatusError extends Error {
   }
 }
 
+/**
+ * A request that failed on its way, before or while its reply came (no connection, a proxy or TLS
+ * failure, a reset, a reply that is not HTTP): `cause` is undici's error. Transient, as any network
+ * failure, unless its cause is a TLS verification error (see {@link classify}).
+ */
+export class RequestFailedError extends Error {
+  constructor(cause: unknown) {
+    super(`request failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = 'RequestFailedError';
+  }
+}
+
 /** An {@link ApiError} plus what the retry policy needs to know beyond it. */
 export interface Classified {
   /** The classified error. */
@@ -217,7 +229,10 @@ function classifyNetwork(op: ApiOperation, failure: unknown): ApiError {
   }
   const timedOut = isError(failure) && (failure.name === 'TimeoutError' || code === 'ETIMEDOUT');
   const transient =
-    timedOut || (code !== undefined && TRANSIENT_NETWORK_CODES.has(code)) || isFetchFailed(failure);
+    timedOut ||
+    failure instanceof RequestFailedError ||
+    (code !== undefined && TRANSIENT_NETWORK_CODES.has(code)) ||
+    isFetchFailed(failure);
   if (!transient) {
     // Not a network failure (a kubeconfig/auth plugin problem, say): its own first line says what is wrong.
     const reason = isError(failure) ? (failure.message.split('\n')[0] ?? '').slice(0, 200) : String(failure);

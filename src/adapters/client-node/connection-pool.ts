@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { DispatcherOptions, KubeConfig } from '@kubernetes/client-node';
-import { Agent, type Dispatcher, ProxyAgent } from 'undici';
+import { Agent, type Dispatcher, interceptors, ProxyAgent } from 'undici';
 import { ConfigError } from '../../errors/config-error.js';
 import { replaceCreateDispatcher } from './client-node-internals.js';
 
@@ -145,9 +145,21 @@ function newDispatcher(
   }
 }
 
-/** Sets the timeouts on every request (also through a proxy or SOCKS, where agent options do not reach). */
+/** The redirects a request follows, as `fetch` (which client-node sends its own requests with) does. */
+const MAX_REDIRECTIONS = 20;
+
+/**
+ * What every request goes through on top of its connection: its timeouts (also through a proxy or SOCKS,
+ * where agent options do not reach), and what `fetch` does for client-node's own requests: a compressed
+ * reply (`Accept-Encoding` is sent) is decompressed, errors included, and redirects are followed (at most
+ * {@link MAX_REDIRECTIONS}; the credential is dropped when one leaves the API server's origin).
+ */
 function withTimeouts(dispatcher: Dispatcher, timeouts: DispatchTimeouts): Dispatcher {
-  return dispatcher.compose((dispatch) => (opts, handler) => dispatch({ ...opts, ...timeouts }, handler));
+  return dispatcher.compose(
+    (dispatch) => (opts, handler) => dispatch({ ...opts, ...timeouts }, handler),
+    interceptors.decompress({ skipErrorResponses: false }),
+    interceptors.redirect({ maxRedirections: MAX_REDIRECTIONS }),
+  );
 }
 
 async function closeAll(dispatchers: Dispatchers): Promise<void> {

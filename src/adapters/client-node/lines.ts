@@ -97,6 +97,9 @@ export function readLines(
       return;
     }
     signal?.addEventListener('abort', aborted, { once: true });
+    // A stream that ended or broke before it was handed over emits nothing more.
+    if (stream.readableEnded) enqueue('closed');
+    else if (stream.destroyed) enqueue('broken');
     stream
       .on('data', (chunk: Uint8Array) => enqueue(chunk))
       .once('end', () => enqueue('closed'))

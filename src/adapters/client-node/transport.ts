@@ -1,6 +1,6 @@
 import { type KubeConfig, RequestContext } from '@kubernetes/client-node';
 import { type Dispatcher, request as undiciRequest } from 'undici';
-import { HttpStatusError } from './classify.js';
+import { HttpStatusError, RequestFailedError } from './classify.js';
 import type { ClientNodeKubeconfig } from './client-node-config.js';
 import type { ConnectionPool } from './connection-pool.js';
 import type { KubeRequest, StreamReply } from './request.js';
@@ -54,7 +54,9 @@ export class KubeTransport {
     const timeout = AbortSignal.timeout(this.requestTimeoutMs);
     const signal = request.signal ? AbortSignal.any([request.signal, timeout]) : timeout;
     const { response, generation } = await this.send({ ...request, signal }, false);
-    const text = await response.body.text();
+    const text = await response.body.text().catch((error: unknown) => {
+      throw failedOnItsWay(error, signal);
+    });
     if (response.statusCode < 200 || response.statusCode >= 300) {
       throw new HttpStatusError(response.statusCode, text, flatHeaders(response.headers), generation);
     }
@@ -69,7 +71,16 @@ export class KubeTransport {
   async stream(request: KubeRequest): Promise<StreamReply> {
     const { response, generation } = await this.send(request, true);
     if (response.statusCode !== 200) {
-      const text = await response.body.text();
+      // An error's body is read within the request time limit: the stream's connection has no body timeout.
+      const timeout = AbortSignal.timeout(this.requestTimeoutMs);
+      const stop = () => response.body.destroy(timeout.reason as Error);
+      timeout.addEventListener('abort', stop, { once: true });
+      const text = await response.body
+        .text()
+        .catch((error: unknown) => {
+          throw failedOnItsWay(error, request.signal, timeout);
+        })
+        .finally(() => timeout.removeEventListener('abort', stop));
       throw new HttpStatusError(response.statusCode, text, flatHeaders(response.headers), generation);
     }
     return { body: response.body };
@@ -94,6 +105,7 @@ export class KubeTransport {
     }
     const context = new RequestContext(url.toString(), request.method);
     context.setHeaderParam('Accept', 'application/json');
+    context.setHeaderParam('Accept-Encoding', 'gzip, deflate');
     context.setHeaderParam('User-Agent', USER_AGENT);
     if (request.body !== undefined) {
       context.setHeaderParam('Content-Type', 'application/json');
@@ -109,14 +121,35 @@ export class KubeTransport {
     }
     const response = await undiciRequest(context.getUrl(), {
       method: request.method,
-      headers: context.getHeaders(),
+      headers: trimmed(context.getHeaders()),
       body: context.getBody() as string | undefined,
       signal: context.getSignal(),
       dispatcher: context.getDispatcher(),
+    }).catch((error: unknown) => {
+      throw failedOnItsWay(error, context.getSignal());
     });
     request.onResponse?.(response.statusCode);
     return { response, generation };
   }
+}
+
+/**
+ * What undici threw for a request on its way, for classification: the abort's own reason when one of
+ * `signals` aborted (a cancel, the time limit); an argument undici refused as it is; anything else as a
+ * {@link RequestFailedError} (a network failure: transient, as `fetch`'s `fetch failed` was).
+ */
+function failedOnItsWay(error: unknown, ...signals: (AbortSignal | undefined)[]): unknown {
+  const aborted = signals.find((signal) => signal?.aborted);
+  if (aborted) return aborted.reason;
+  if ((error as { code?: unknown } | undefined)?.code === 'UND_ERR_INVALID_ARG') return error;
+  return new RequestFailedError(error);
+}
+
+/** Header values without surrounding whitespace (a token read from a YAML block scalar ends in `\n`), as `fetch` sends them. */
+function trimmed(headers: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) out[name] = value.trim();
+  return out;
 }
 
 /** A reply's headers as one string each (a repeated header joined with `, `, as `fetch` gives them). */

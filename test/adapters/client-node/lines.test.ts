@@ -82,6 +82,33 @@ describe('readLines', () => {
     await expect(reading).resolves.toBe('closed');
   });
 
+  it("settles on a stream that ended or broke before it was handed over ('closed', 'broken')", async () => {
+    const ended = Readable.from([bytes('a\n')]);
+    ended.resume();
+    await new Promise((resolve) => ended.once('close', resolve));
+    await expect(readLines(ended, () => {})).resolves.toBe('closed');
+    for (const error of [new Error('ECONNRESET'), undefined]) {
+      const broken = new Readable({ read() {} });
+      broken.on('error', () => {});
+      broken.destroy(error);
+      await new Promise((resolve) => broken.once('close', resolve));
+      await expect(readLines(broken, () => {})).resolves.toBe('broken');
+    }
+  });
+
+  it('stops at the line whose handler throws: the rest of its chunk is not delivered', async () => {
+    const lines: string[] = [];
+    const stream = new Readable({ read() {} });
+    const reading = readLines(stream, (l) => {
+      lines.push(l);
+      if (l === 'b') throw new Error('boom');
+    });
+    stream.push(bytes('a\nb\nc\n'));
+    await expect(reading).rejects.toThrow('boom');
+    expect(lines).toEqual(['a', 'b']);
+    expect(stream.destroyed).toBe(true);
+  });
+
   it('rejects with what onLine throws', async () => {
     const reading = readLines(streamOf(bytes('bad\n')), () => {
       throw new Error('handler failed');
