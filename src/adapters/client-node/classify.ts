@@ -255,7 +255,7 @@ function classifyNetwork(op: ApiOperation, failure: unknown): ApiError {
   );
 }
 
-/** The socket error code and message, from the error or along its `cause` chain (undici wraps them in `fetch failed`). */
+/** The socket error code and message, from the error or along its `cause` chain (the transport wraps them in a `RequestFailedError`). */
 function networkCause(failure: unknown): { code?: string; message: string } {
   let current: unknown = failure;
   let message = isError(failure) ? failure.message : String(failure);
@@ -268,6 +268,7 @@ function networkCause(failure: unknown): { code?: string; message: string } {
   return { message };
 }
 
+/** A failure that names a network failure only in its message (no code along its causes). */
 function isFetchFailed(failure: unknown): boolean {
   return isError(failure) && /fetch failed|socket hang up|other side closed/i.test(failure.message);
 }

@@ -115,8 +115,8 @@ export class ConnectionPool {
         : newDispatcher(options, connections);
     this.current = {
       key,
-      requests: withTimeouts(build(this.options.maxConnections), this.timeouts.requests),
-      streams: withTimeouts(build(undefined), this.timeouts.streams),
+      requests: withRequestHandling(build(this.options.maxConnections), this.timeouts.requests),
+      streams: withRequestHandling(build(undefined), this.timeouts.streams),
     };
     this.streamsOf.set(this.current.requests, this.current.streams);
     if (previous) void closeAll(previous);
@@ -154,7 +154,7 @@ const MAX_REDIRECTIONS = 20;
  * reply (`Accept-Encoding` is sent) is decompressed, errors included, and redirects are followed (at most
  * {@link MAX_REDIRECTIONS}; the credential is dropped when one leaves the API server's origin).
  */
-function withTimeouts(dispatcher: Dispatcher, timeouts: DispatchTimeouts): Dispatcher {
+function withRequestHandling(dispatcher: Dispatcher, timeouts: DispatchTimeouts): Dispatcher {
   return dispatcher.compose(
     (dispatch) => (opts, handler) => dispatch({ ...opts, ...timeouts }, handler),
     interceptors.decompress({ skipErrorResponses: false }),

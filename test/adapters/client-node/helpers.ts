@@ -96,8 +96,8 @@ export function status(code: number, reason: string, message: string, extra: Rec
 
 /**
  * A reply body that breaks the connection after sending `lines` (none: before any byte). nock's
- * `replyWithError` does not reach client-node 2.x's undici fetch (it hangs), a destroyed body does:
- * undici reports `fetch failed` / `terminated` caused by `UND_ERR_SOCKET`, as on a real reset.
+ * `replyWithError` does not reach undici (it hangs), a destroyed body does: undici reports an error
+ * caused by `UND_ERR_SOCKET`, as on a real reset.
  */
 export function brokenStream(...lines: string[]): () => Readable {
   return () => {
