@@ -11,23 +11,13 @@ import { describe, expect, it } from 'vitest';
 import { ConnectionPool, dispatchTimeouts } from '../../../src/adapters/client-node/connection-pool.js';
 import { createClientNodeAdapters } from '../../../src/adapters/client-node/index.js';
 import { startFakeApiServer } from '../../support/fake-apiserver/index.js';
-import { kubeconfigOf, writeKubeconfig } from './helpers.js';
+import { adaptersFor } from './helpers.js';
 import { closeServersAfterEach, json, startServer } from './http.js';
 
 closeServersAfterEach();
 
 const notFound = (res: Parameters<Parameters<typeof startServer>[0]>[1]) =>
   json(res, 404, { kind: 'Status', code: 404, reason: 'NotFound', message: 'not found' });
-
-function adaptersFor(url: string, options: Parameters<typeof createClientNodeAdapters>[0] = {}) {
-  return createClientNodeAdapters({
-    kubeconfigPath: writeKubeconfig(kubeconfigOf(url, { token: 't' })),
-    env: {},
-    qps: 10_000,
-    burst: 10_000,
-    ...options,
-  });
-}
 
 /** A quiet period well past the 200 ms request timeout of these tests, and past undici's 1 s timer resolution. */
 const QUIET_MS = 2_000;

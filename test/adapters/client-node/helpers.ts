@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import nock from 'nock';
 import { afterEach, beforeAll, expect } from 'vitest';
+import { createClientNodeAdapters } from '../../../src/adapters/client-node/index.js';
 import { KubeApi, type KubeApiOptions } from '../../../src/adapters/client-node/kube-api.js';
 import { type LoadedKubeconfig, loadKubeconfig } from '../../../src/adapters/client-node/kubeconfig.js';
 import { FakeClock } from '../../../src/testing/fake-clock.js';
@@ -38,6 +39,20 @@ export function kubeconfigOf(
     contexts: [{ name: 'x', context: { cluster: 'c', user: 'u', namespace: 'ml' } }],
     'current-context': 'x',
   };
+}
+
+/**
+ * The real adapters for a server on this machine (`http:` or `https:`), with bearer token `t`, no proxy
+ * from the environment and the client-side rate limit out of the way; `options` override.
+ */
+export function adaptersFor(url: string, options: Parameters<typeof createClientNodeAdapters>[0] = {}) {
+  return createClientNodeAdapters({
+    kubeconfigPath: writeKubeconfig(kubeconfigOf(url, { token: 't' })),
+    env: {},
+    qps: 10_000,
+    burst: 10_000,
+    ...options,
+  });
 }
 
 /** A kubeconfig for {@link SERVER} with a bearer token and no TLS options, loaded without proxies. */

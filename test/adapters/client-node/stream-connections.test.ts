@@ -6,21 +6,10 @@
  */
 import type { ServerResponse } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { createClientNodeAdapters } from '../../../src/adapters/client-node/index.js';
-import { kubeconfigOf, writeKubeconfig } from './helpers.js';
+import { adaptersFor } from './helpers.js';
 import { closeServersAfterEach, json, startServer } from './http.js';
 
 closeServersAfterEach();
-
-function adaptersFor(url: string, options: Parameters<typeof createClientNodeAdapters>[0] = {}) {
-  return createClientNodeAdapters({
-    kubeconfigPath: writeKubeconfig(kubeconfigOf(url, { token: 't' })),
-    env: {},
-    qps: 10_000,
-    burst: 10_000,
-    ...options,
-  });
-}
 
 const event = (type: string, resourceVersion: string) =>
   `${JSON.stringify({ type, object: { metadata: { name: 'j', resourceVersion } } })}\n`;
