@@ -60,25 +60,27 @@ describe('readLines', () => {
     await expect(reading).rejects.toThrow('stop');
   });
 
-  it("resolves 'broken' when the stream is destroyed before its end without an error", async () => {
+  /** A stream fed by the test, read by readLines from the start, with `text` pushed and read. */
+  async function readingAfter(text: string) {
     const lines: string[] = [];
-    const cut = new Readable({ read() {} });
-    const reading = readLines(cut, (l) => lines.push(l));
-    cut.push(bytes('whole\ncut-off'));
+    const stream = new Readable({ read() {} });
+    const reading = readLines(stream, (l) => lines.push(l));
+    stream.push(bytes(text));
     await new Promise((resolve) => setImmediate(resolve));
-    cut.destroy();
+    return { stream, lines, reading };
+  }
+
+  it("resolves 'broken' when the stream is destroyed before its end without an error", async () => {
+    const { stream, lines, reading } = await readingAfter('whole\ncut-off');
+    stream.destroy();
     await expect(reading).resolves.toBe('broken');
     expect(lines).toEqual(['whole']);
   });
 
   it('delivers each chunk as it arrives, before the stream ends', async () => {
-    const lines: string[] = [];
-    const open = new Readable({ read() {} });
-    const reading = readLines(open, (l) => lines.push(l));
-    open.push(bytes('first\n'));
-    await new Promise((resolve) => setImmediate(resolve));
+    const { stream, lines, reading } = await readingAfter('first\n');
     expect(lines).toEqual(['first']);
-    open.push(null);
+    stream.push(null);
     await expect(reading).resolves.toBe('closed');
   });
 
