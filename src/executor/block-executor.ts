@@ -11,7 +11,13 @@ import { LazyTelemetry } from '../telemetry/lazy-telemetry.js';
 import type { Telemetry } from '../telemetry/telemetry.js';
 import type { RunIdentity } from '../types/run.js';
 import { builtRun, type PlannedRun, type PreparedRun, planJob } from './prepare.js';
-import { type JobBody, type JobRunnerDeps, type RunningJob, runPreparedJob } from './run-job.js';
+import {
+  type JobBody,
+  type JobRunnerDeps,
+  type RunningJob,
+  runPreparedJob,
+  type SubmissionTurn,
+} from './run-job.js';
 import { SUBMISSIONS_IN_FLIGHT, SubmissionSlots } from './submission-slots.js';
 import type { BlockResult, BlockRun, ExecuteOptions, PipelineJobRun } from './types.js';
 
@@ -106,7 +112,7 @@ export class K8sBlockExecutor {
     run: BlockRun,
     options: ExecuteOptions & { snapshot?: ConfigSnapshot } = {},
   ): Promise<BlockResult> {
-    return this.traced(forRun(await this.planBlock(run, options.snapshot, options.signal)), options);
+    return this.queued(await this.planBlock(run, options.snapshot, options.signal), options);
   }
 
   /** Runs a whole pipeline as one Job (Mage's pipeline executor); same contract as {@link K8sBlockExecutor.execute}. */
@@ -114,13 +120,31 @@ export class K8sBlockExecutor {
     run: PipelineJobRun,
     options: ExecuteOptions & { snapshot?: ConfigSnapshot } = {},
   ): Promise<BlockResult> {
-    return this.traced(forRun(await this.planPipeline(run, options.snapshot, options.signal)), options);
+    return this.queued(await this.planPipeline(run, options.snapshot, options.signal), options);
+  }
+
+  /**
+   * Waits for a submission slot, then runs the planned Job. The wait is here, before the run's attempt
+   * span and its chain of calls exist: a run waiting for its turn (thousands when as many blocks start
+   * at once) holds only its planned Job and this promise. Not async on purpose: no suspended function
+   * is kept per waiting run. A cancel or a close during the wait runs the Job without a slot, which
+   * then ends before its create, as a run cancelled in its own submission does.
+   */
+  private queued(planned: PlannedRun, options: ExecuteOptions): Promise<BlockResult> {
+    const { closed, clock, submissions } = this.deps;
+    const since = clock.now();
+    const job = forRun(planned);
+    return submissions.acquire(closed, options.signal).then(
+      (slot) => this.traced(job, options, { closed, since, slot }),
+      () => this.traced(job, options, { closed, since }),
+    );
   }
 
   /** Runs the prepared Job inside an attempt span: its phases, its detection latency and its outcome. */
   private async traced(
     { running: prepared, body }: { running: RunningJob; body: JobBody },
     options: ExecuteOptions,
+    turn: SubmissionTurn,
   ): Promise<BlockResult> {
     const telemetry = this.telemetry.deferred;
     const { clock } = this.deps;
@@ -134,23 +158,29 @@ export class K8sBlockExecutor {
         jobName: prepared.jobName,
         namespace: prepared.namespace,
       },
-      clock.now(),
+      turn.since,
       options.telemetryParent,
     );
     const { onEvent, onDetected } = options;
     try {
-      const result = await runPreparedJob(this.deps, prepared, body, {
-        ...options,
-        onEvent: (event) => {
-          span.phase(event.type, event.at);
-          onEvent?.(event);
+      const result = await runPreparedJob(
+        this.deps,
+        prepared,
+        body,
+        {
+          ...options,
+          onEvent: (event) => {
+            span.phase(event.type, event.at);
+            onEvent?.(event);
+          },
+          onDetected: (detection) => {
+            const { finishedAt, finalConditionAt } = detection.timings;
+            span.detected(finalConditionAt === undefined ? undefined : finishedAt - finalConditionAt);
+            onDetected?.(detection);
+          },
         },
-        onDetected: (detection) => {
-          const { finishedAt, finalConditionAt } = detection.timings;
-          span.detected(finalConditionAt === undefined ? undefined : finishedAt - finalConditionAt);
-          onDetected?.(detection);
-        },
-      });
+        turn,
+      );
       span.end(
         {
           status: result.status,

@@ -72,6 +72,19 @@ export interface JobBody {
   build: (() => Job) | undefined;
 }
 
+/** How a run came to its submission: what it waited for its turn under, since when, with the slot it got. */
+export interface SubmissionTurn {
+  /** The executor's close signal when the run began (a close makes a new one for the runs after it). */
+  closed: AbortSignal;
+  /** When the run began waiting for its turn: the attempt's start, and its queue time until the create. */
+  since: number;
+  /**
+   * The submission slot it holds for its first create, given back once that create is answered; none
+   * when the wait was cut by a cancel or a close (the run then ends before any create).
+   */
+  slot?: () => void;
+}
+
 /**
  * How long a run cancelled during its submission lets the create (or the adoption read) in flight
  * settle: an abort only stops the client's wait, the API server may still commit the Job (admission
@@ -91,15 +104,17 @@ export async function runPreparedJob(
   prepared: RunningJob,
   body: JobBody,
   options: ExecuteOptions = {},
+  turn: SubmissionTurn = { closed: deps.closed, since: deps.clock.now() },
 ): Promise<BlockResult> {
-  const { jobClient, clock, closed } = deps;
+  const { jobClient, clock } = deps;
+  const { closed } = turn;
   const { namespace, jobName } = prepared;
   const { signal } = options;
   const onEvent = isolateCallback('onEvent', options.onEvent);
   const emit = (type: BlockEvent['type'], state?: BlockState) =>
     onEvent?.({ type, jobName, namespace, at: clock.now(), ...(state ? { state } : {}) });
   /** When the create was sent (its slot granted); until then, when the run began. */
-  let submittedAt = clock.now();
+  let submittedAt = turn.since;
   /** The monitor's last state, while the Job is followed: a cancel still reports the time queued. */
   let followed: BlockState | undefined;
   const cancelled = (when: string, cleanup: Cleanup, adopted = false) =>
@@ -112,8 +127,11 @@ export async function runPreparedJob(
       ...(followed ? { state: followed } : {}),
     });
 
-  if (signal?.aborted) return cancelled('before submission', { kind: 'not-submitted' });
-  const submission = await submitSettled(deps, prepared, body, signal, closed);
+  if (signal?.aborted) {
+    turn.slot?.();
+    return cancelled('before submission', { kind: 'not-submitted' });
+  }
+  const submission = await submitSettled(deps, prepared, body, signal, closed, turn.slot);
   if ('notSent' in submission) return cancelled('before submission', { kind: 'not-submitted' });
   if ('cleanup' in submission) {
     emit('cancelled');
@@ -261,7 +279,8 @@ interface Submitted {
 /**
  * Submits the Job, letting the requests in flight settle (at most {@link CREATE_SETTLE_MS}) when the
  * run is cancelled meanwhile. When the submission failed and the run was cancelled, the name is read
- * again: a Job of this run that got created is deleted (by uid), any other is left alone.
+ * again: a Job of this run that got created is deleted (by uid), any other is left alone. `slot`, a
+ * submission slot the run already holds, serves its first create; it is given back in every case.
  * @throws what the submission throws, when the run was not cancelled.
  */
 async function submitSettled(
@@ -270,16 +289,22 @@ async function submitSettled(
   body: JobBody,
   signal: AbortSignal | undefined,
   closed: AbortSignal,
+  slot: (() => void) | undefined,
 ): Promise<Submitted | { cleanup: Cleanup } | { notSent: true }> {
   const { jobClient, clock } = deps;
   const { build } = body;
-  if (!build) throw new Error(`Job "${prepared.jobName}" was submitted already`);
+  let held = slot;
+  if (!build) {
+    held?.();
+    throw new Error(`Job "${prepared.jobName}" was submitted already`);
+  }
   body.build = undefined;
   let job: Job | undefined;
   let sentAt: number | undefined;
   // Each create holds a slot; the waits between creates (an earlier Job being deleted) do not.
   const gate: CreateGate = async (create) => {
-    const release = await deps.submissions.acquire(AbortSignal.any([closed, ...(signal ? [signal] : [])]));
+    const release = held ?? (await deps.submissions.acquire(closed, signal));
+    held = undefined;
     try {
       if (signal?.aborted) throw signal.reason;
       if (closed.aborted) throw closedBeforeCreate(prepared);
@@ -315,6 +340,7 @@ async function submitSettled(
     if (!signal?.aborted) throw error;
     return { cleanup: await cleanupAfterFailedSubmission(deps, prepared, settle.signal.aborted) };
   } finally {
+    held?.(); // the slot it came with, when no create was tried
     settle.dispose();
   }
 }

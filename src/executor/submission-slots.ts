@@ -17,25 +17,31 @@ export class SubmissionSlots {
 
   /**
    * Resolves with the function that gives the slot back (call it once) when a slot is free; rejects
-   * with `signal.reason` when the signal aborts first, holding nothing.
+   * with the reason of the first of `signals` to abort, holding nothing (several signals are listened
+   * to directly: a combined signal per wait would be one more object per queued run).
    */
-  acquire(signal?: AbortSignal): Promise<() => void> {
-    if (signal?.aborted) return Promise.reject(signal.reason);
+  acquire(...signals: (AbortSignal | undefined)[]): Promise<() => void> {
+    const aborted = signals.find((signal) => signal?.aborted);
+    if (aborted) return Promise.reject(aborted.reason);
     if (this.free > 0) {
       this.free--;
       return Promise.resolve(this.releaser());
     }
     return new Promise((resolve, reject) => {
-      const onAbort = () => {
+      const stopListening = () => {
+        for (const signal of signals) signal?.removeEventListener('abort', onAbort);
+      };
+      const onAbort = (event: Event) => {
+        stopListening();
         this.waiting.delete(grant);
-        reject(signal?.reason);
+        reject((event.target as AbortSignal).reason);
       };
       const grant = () => {
-        signal?.removeEventListener('abort', onAbort);
+        stopListening();
         resolve(this.releaser());
       };
       this.waiting.add(grant);
-      signal?.addEventListener('abort', onAbort, { once: true });
+      for (const signal of signals) signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
 

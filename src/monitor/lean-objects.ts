@@ -13,14 +13,20 @@ import type { Condition, Container, ContainerStatus, Job, ObjectMeta, Pod } from
  * states.
  */
 
-/** The labels that name a pod's Job (the hub routes pods by them). */
+/** The labels that name a pod's Job, in the order the hub reads them to route a pod (the first one present). */
 const POD_LABELS = ['batch.kubernetes.io/job-name', 'job-name'] as const;
 
-/** A Job with only what the monitor reads: identity, `suspend`, the retry and deadline limits, its status. */
+/** The pod conditions the monitor reads (`pod-summary.ts`): scheduling and disruption. */
+const POD_CONDITIONS = new Set(['PodScheduled', 'DisruptionTarget']);
+
+/**
+ * A Job with only what the monitor reads: identity, `suspend`, the retry and deadline limits, its status
+ * (whole: a block's state carries its Job, and the status is small).
+ */
 export function leanJob(job: Job): Job {
-  const spec = job.spec;
+  const { spec, status } = job;
   return {
-    metadata: leanMeta(job.metadata, []),
+    metadata: leanMeta(job.metadata, false),
     ...(spec
       ? {
           spec: {
@@ -32,7 +38,7 @@ export function leanJob(job: Job): Job {
           },
         }
       : {}),
-    ...(job.status ? { status: job.status } : {}),
+    ...(status ? { status } : {}),
   };
 }
 
@@ -44,7 +50,7 @@ export function leanJob(job: Job): Job {
 export function leanPod(pod: Pod): Pod {
   const { spec, status } = pod;
   return {
-    metadata: leanMeta(pod.metadata, POD_LABELS),
+    metadata: leanMeta(pod.metadata, true),
     ...(spec
       ? {
           spec: {
@@ -60,7 +66,7 @@ export function leanPod(pod: Pod): Pod {
             ...defined('phase', status.phase),
             ...defined('reason', status.reason),
             ...defined('message', status.message),
-            ...(status.conditions ? { conditions: status.conditions.map(leanCondition) } : {}),
+            ...leanPodConditions(status.conditions),
             ...(status.containerStatuses
               ? { containerStatuses: status.containerStatuses.map(leanContainerStatus) }
               : {}),
@@ -73,13 +79,24 @@ export function leanPod(pod: Pod): Pod {
   };
 }
 
-function leanMeta(meta: ObjectMeta, keepLabels: readonly string[]): ObjectMeta {
-  const labels: Record<string, string> = {};
-  for (const key of keepLabels) {
-    const value = meta.labels?.[key];
-    if (value !== undefined) labels[key] = value;
-  }
+/** The conditions of a pod the monitor reads, when it has any. */
+function leanPodConditions(conditions: readonly Condition[] | undefined): { conditions?: Condition[] } {
+  const kept = conditions?.filter((c) => POD_CONDITIONS.has(c.type));
+  return kept && kept.length > 0 ? { conditions: kept.map(leanCondition) } : {};
+}
+
+/**
+ * Identity, times and controlling Job of an object; of a pod (`jobLabel`) also the label its Job is
+ * found by, sharing the owner's name string when they are equal (one string per pod, not two).
+ */
+function leanMeta(meta: ObjectMeta, jobLabel: boolean): ObjectMeta {
   const owner = meta.ownerReferences?.find((o) => o.controller && o.kind === 'Job');
+  const labels: Record<string, string> = {};
+  const key = jobLabel ? POD_LABELS.find((k) => meta.labels?.[k] !== undefined) : undefined;
+  if (key) {
+    const value = meta.labels![key]!;
+    labels[key] = value === owner?.name ? owner.name : value;
+  }
   return {
     ...defined('name', meta.name),
     ...defined('namespace', meta.namespace),

@@ -70,6 +70,10 @@ export class LazyTelemetry {
     at: number,
     parent: PipelineRunTelemetry | undefined,
   ): AttemptTelemetry {
+    // Loaded already (every attempt after the first): the loaded handle itself, with nothing around it
+    // that a run would hold for its whole life.
+    if (this.resolved)
+      return this.resolved.startAttempt(attempt, at, parent ? (loadedRuns.get(parent) ?? parent) : undefined);
     const later = new Later<AttemptTelemetry>();
     this.use((t) => {
       // A parent from this object is mapped to its loaded handle (made earlier, so already there).

@@ -5,6 +5,7 @@ import { K8sBlockExecutor } from '../../src/executor/block-executor.js';
 import type { JobRunnerDeps } from '../../src/executor/run-job.js';
 import { SubmissionSlots } from '../../src/executor/submission-slots.js';
 import type { JobClient } from '../../src/ports/job-client.js';
+import type { Telemetry } from '../../src/telemetry/telemetry.js';
 import { FakeClock } from '../../src/testing/fake-clock.js';
 import { InMemoryJobClient } from '../../src/testing/in-memory-job-client.js';
 import { StaticConfigSource } from '../../src/testing/static-config-source.js';
@@ -16,7 +17,7 @@ const blocks = (n: number) =>
   Array.from({ length: n }, (_, i) => `  - uuid: b${i}\n    executor_type: k8s\n`).join('');
 
 /** An executor whose submissions are bounded to `slots` (the bound is 128; 1 makes the queue easy to reach). */
-function setup(slots: number, wrap?: (inner: InMemoryJobClient) => JobClient) {
+function setup(slots: number, wrap?: (inner: InMemoryJobClient) => JobClient, telemetry?: Telemetry) {
   const clock = new FakeClock();
   const inner = new InMemoryJobClient({ clock, defaultScript: [{ runMs: 1000 }] });
   const executor = new K8sBlockExecutor({
@@ -24,6 +25,7 @@ function setup(slots: number, wrap?: (inner: InMemoryJobClient) => JobClient) {
     jobClient: wrap ? wrap(inner) : inner,
     clock,
     logDrainMs: 100,
+    ...(telemetry ? { telemetry } : {}),
   });
   (executor as unknown as { deps: JobRunnerDeps }).deps.submissions = new SubmissionSlots(slots);
   return { clock, inner, executor };
@@ -170,5 +172,40 @@ describe('the time a run waits for its turn', () => {
       status: 'succeeded',
       reason: undefined,
     });
+  });
+});
+
+describe('a run waiting for its turn', () => {
+  it('starts its attempt when its turn comes (nothing of it is built before), timed from when it began to wait', async () => {
+    const pending: (() => void)[] = [];
+    const started: { jobName: string; at: number; when: number }[] = [];
+    let clockRef: FakeClock | undefined;
+    const telemetry: Telemetry = {
+      startPipelineRun: () => ({ end: () => undefined }),
+      startAttempt: (attempt, at) => {
+        started.push({ jobName: attempt.jobName, at, when: clockRef!.now() });
+        return { phase: () => undefined, detected: () => undefined, end: () => undefined };
+      },
+      recordApiRequest: () => undefined,
+      recordRateLimitWait: () => undefined,
+      recordWatchReconnect: () => undefined,
+    };
+    const { clock, executor } = setup(1, (inner) => heldCreates(inner, pending), telemetry);
+    clockRef = clock;
+    const t0 = clock.now();
+    const first = executor.execute(run(0));
+    const second = executor.execute(run(1));
+    for (let i = 0; i < 5 && pending.length === 0; i++) await new Promise((r) => setImmediate(r));
+    expect(started.map((s) => s.jobName)).toEqual(['mage-data-prep-block-0']);
+    await clock.advance(5000); // the first create takes 5 s to be answered; the second run waits
+    expect(started).toHaveLength(1);
+    pending.shift()?.();
+    for (let i = 0; i < 20 && pending.length === 0; i++) await new Promise((r) => setImmediate(r));
+    // Its attempt began when its turn came (5 s later), and counts the wait: it is dated when it began waiting.
+    expect(started[1]).toEqual({ jobName: 'mage-data-prep-block-1', at: t0, when: t0 + 5000 });
+    pending.shift()?.();
+    const results = await drive(clock, Promise.all([first, second]));
+    executor.close();
+    expect(results.map((r) => r.status)).toEqual(['succeeded', 'succeeded']);
   });
 });

@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { SubmissionSlots } from '../../src/executor/submission-slots.js';
 
@@ -50,6 +51,24 @@ describe('SubmissionSlots', () => {
     again();
     await tick();
     expect(waited).toBe(true);
+  });
+
+  it('waits under several signals: the first to abort ends the wait with its reason, and leaves no listener', async () => {
+    const slots = new SubmissionSlots(1);
+    const held = await slots.acquire();
+    const closed = new AbortController();
+    const cancel = new AbortController();
+    const waiting = slots.acquire(closed.signal, undefined, cancel.signal);
+    expect(getEventListeners(closed.signal, 'abort')).toHaveLength(1);
+    cancel.abort(new Error('Ctrl-C'));
+    await expect(waiting).rejects.toThrow('Ctrl-C');
+    expect(slots.queued).toBe(0);
+    expect(getEventListeners(closed.signal, 'abort')).toHaveLength(0);
+    // A grant, too, stops listening.
+    const next = slots.acquire(closed.signal);
+    held();
+    (await next)();
+    expect(getEventListeners(closed.signal, 'abort')).toHaveLength(0);
   });
 
   it('an aborted signal is refused at once', async () => {

@@ -125,6 +125,15 @@ function fullPod(base: Pod): Pod {
     },
     status: {
       ...status,
+      // The conditions a kubelet adds besides scheduling (the monitor reads none of them).
+      conditions: [
+        ...(status.conditions ?? []),
+        ...['PodReadyToStartContainers', 'Initialized', 'Ready', 'ContainersReady'].map((type) => ({
+          type,
+          status: status.phase === 'Running' ? 'True' : 'False',
+          lastTransitionTime: status.startTime ?? '2023-11-14T22:13:20Z',
+        })),
+      ],
       podIPs: [{ ip: '10.244.1.17' }],
       hostIPs: [{ ip: '172.18.0.3' }],
       ...(status.containerStatuses ? { containerStatuses: status.containerStatuses.map(withDetails) } : {}),
@@ -371,10 +380,16 @@ describe('lean cache objects', () => {
       expect(lean.metadata.annotations).toBeUndefined();
     }
     expect(lj.spec?.template.spec.containers).toEqual([]);
-    expect(lp.metadata.labels).toEqual({
-      'batch.kubernetes.io/job-name': JOB_NAME,
-      'job-name': JOB_NAME,
-    });
+    // Only the label the hub routes a pod by (the first present), and the owner's own name string.
+    expect(lp.metadata.labels).toEqual({ 'batch.kubernetes.io/job-name': JOB_NAME });
+    expect(lp.metadata.labels?.['batch.kubernetes.io/job-name']).toBe(lp.metadata.ownerReferences?.[0]?.name);
+    // Of its conditions, only those the monitor reads (scheduling, disruption).
+    expect(fullP.status?.conditions?.length ?? 0).toBeGreaterThan(1);
+    expect(lp.status?.conditions?.map((c) => c.type)).toEqual(
+      fullP.status?.conditions
+        ?.filter((c) => ['PodScheduled', 'DisruptionTarget'].includes(c.type))
+        .map((c) => c.type),
+    );
     expect(lp.metadata.ownerReferences).toEqual([
       { kind: 'Job', name: JOB_NAME, uid: JOB_UID, controller: true },
     ]);

@@ -4,6 +4,7 @@ import { HttpStatusError, RequestFailedError } from './classify.js';
 import type { ClientNodeKubeconfig } from './client-node-config.js';
 import type { ConnectionPool } from './connection-pool.js';
 import type { KubeRequest, StreamReply } from './request.js';
+import { timeLimit } from './time-limit.js';
 
 const USER_AGENT = 'k8s-executor';
 
@@ -51,16 +52,20 @@ export class KubeTransport {
 
   /** Sends a request and returns its body as text. @throws HttpStatusError on a non-2xx reply. */
   async text(request: KubeRequest): Promise<string> {
-    const timeout = AbortSignal.timeout(this.requestTimeoutMs);
-    const signal = request.signal ? AbortSignal.any([request.signal, timeout]) : timeout;
-    const { response, generation } = await this.send({ ...request, signal }, false);
-    const text = await response.body.text().catch((error: unknown) => {
-      throw failedOnItsWay(error, signal);
-    });
-    if (response.statusCode < 200 || response.statusCode >= 300) {
-      throw new HttpStatusError(response.statusCode, text, flatHeaders(response.headers), generation);
+    const limit = timeLimit(this.requestTimeoutMs, request.signal);
+    const { signal } = limit;
+    try {
+      const { response, generation } = await this.send({ ...request, signal }, false);
+      const text = await response.body.text().catch((error: unknown) => {
+        throw failedOnItsWay(error, signal);
+      });
+      if (response.statusCode < 200 || response.statusCode >= 300) {
+        throw new HttpStatusError(response.statusCode, text, flatHeaders(response.headers), generation);
+      }
+      return text;
+    } finally {
+      limit.dispose();
     }
-    return text;
   }
 
   /**
