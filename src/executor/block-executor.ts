@@ -8,7 +8,7 @@ import type { ConfigSnapshot, ConfigSource } from '../ports/config-source.js';
 import type { JobClient } from '../ports/job-client.js';
 import type { PodIntrospector, ServerPod } from '../ports/pod-introspector.js';
 import { LazyTelemetry } from '../telemetry/lazy-telemetry.js';
-import type { Telemetry } from '../telemetry/telemetry.js';
+import type { AttemptTelemetry, Telemetry } from '../telemetry/telemetry.js';
 import type { RunIdentity } from '../types/run.js';
 import { builtRun, type PlannedRun, type PreparedRun, planJob } from './prepare.js';
 import {
@@ -149,18 +149,24 @@ export class K8sBlockExecutor {
     const telemetry = this.telemetry.deferred;
     const { clock } = this.deps;
     const { identity } = prepared;
-    const span = telemetry.startAttempt(
-      {
-        pipelineUuid: identity.pipelineUuid,
-        pipelineRunId: identity.pipelineRunId,
-        ...(identity.blockUuid !== undefined ? { blockUuid: identity.blockUuid } : {}),
-        attempt: identity.attempt ?? 1,
-        jobName: prepared.jobName,
-        namespace: prepared.namespace,
-      },
-      turn.since,
-      options.telemetryParent,
-    );
+    let span: AttemptTelemetry;
+    try {
+      span = telemetry.startAttempt(
+        {
+          pipelineUuid: identity.pipelineUuid,
+          pipelineRunId: identity.pipelineRunId,
+          ...(identity.blockUuid !== undefined ? { blockUuid: identity.blockUuid } : {}),
+          attempt: identity.attempt ?? 1,
+          jobName: prepared.jobName,
+          namespace: prepared.namespace,
+        },
+        turn.since,
+        options.telemetryParent,
+      );
+    } catch (error) {
+      turn.slot?.(); // the run never reaches its submission: its slot goes back at once
+      throw error;
+    }
     const { onEvent, onDetected } = options;
     try {
       const result = await runPreparedJob(

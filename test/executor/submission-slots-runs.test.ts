@@ -209,3 +209,21 @@ describe('a run waiting for its turn', () => {
     expect(results.map((r) => r.status)).toEqual(['succeeded', 'succeeded']);
   });
 });
+
+describe('a run that fails before its submission', () => {
+  it('gives its slot back: the runs after it are still created', async () => {
+    const { clock, inner, executor } = setup(1);
+    // The attempt's span cannot be started (an exporter's bug in the telemetry the executor loaded).
+    const internal = executor as unknown as { telemetry: { deferred: { startAttempt: () => never } } };
+    const startAttempt = internal.telemetry.deferred.startAttempt;
+    internal.telemetry.deferred.startAttempt = () => {
+      throw new Error('exporter bug');
+    };
+    await expect(executor.execute(run(0))).rejects.toThrow('exporter bug');
+    internal.telemetry.deferred.startAttempt = startAttempt;
+    const result = await drive(clock, executor.execute(run(1)));
+    executor.close();
+    expect(result.status).toBe('succeeded');
+    expect(inner.createdJobs.map((j) => j.metadata.name)).toEqual(['mage-data-prep-block-1']);
+  });
+});
