@@ -112,7 +112,8 @@ export class K8sBlockExecutor {
     run: BlockRun,
     options: ExecuteOptions & { snapshot?: ConfigSnapshot } = {},
   ): Promise<BlockResult> {
-    return this.queued(await this.planBlock(run, options.snapshot, options.signal), options);
+    const { closed } = this.deps; // a close while the config loads still stops this run
+    return this.queued(await this.planBlock(run, options.snapshot, options.signal), options, closed);
   }
 
   /** Runs a whole pipeline as one Job (Mage's pipeline executor); same contract as {@link K8sBlockExecutor.execute}. */
@@ -120,7 +121,8 @@ export class K8sBlockExecutor {
     run: PipelineJobRun,
     options: ExecuteOptions & { snapshot?: ConfigSnapshot } = {},
   ): Promise<BlockResult> {
-    return this.queued(await this.planPipeline(run, options.snapshot, options.signal), options);
+    const { closed } = this.deps;
+    return this.queued(await this.planPipeline(run, options.snapshot, options.signal), options, closed);
   }
 
   /**
@@ -128,10 +130,11 @@ export class K8sBlockExecutor {
    * span and its chain of calls exist: a run waiting for its turn (thousands when as many blocks start
    * at once) holds only its planned Job and this promise. Not async on purpose: no suspended function
    * is kept per waiting run. A cancel or a close during the wait runs the Job without a slot, which
-   * then ends before its create, as a run cancelled in its own submission does.
+   * then ends before its create, as a run cancelled in its own submission does. `closed` is the
+   * executor's close signal when the run began (before its config was loaded).
    */
-  private queued(planned: PlannedRun, options: ExecuteOptions): Promise<BlockResult> {
-    const { closed, clock, submissions } = this.deps;
+  private queued(planned: PlannedRun, options: ExecuteOptions, closed: AbortSignal): Promise<BlockResult> {
+    const { clock, submissions } = this.deps;
     const since = clock.now();
     const job = forRun(planned);
     return submissions.acquire(closed, options.signal).then(

@@ -1,4 +1,5 @@
 import type * as OtelApi from '@opentelemetry/api';
+import { callbackErrorReporter } from '../errors/isolate-callback.js';
 import type {
   AttemptTelemetry,
   PipelineRunTelemetry,
@@ -21,12 +22,26 @@ export const TELEMETRY_NAMES = {
   watchReconnects: 'k8s_executor.watch.reconnects',
 } as const;
 
+/** What a throwing SDK's run or attempt gets: handles that record nothing. */
+const UNRECORDED_RUN: PipelineRunTelemetry = { end() {} };
+const UNRECORDED_ATTEMPT: AttemptTelemetry = { phase() {}, detected() {}, end() {} };
+
 /**
  * Telemetry over the OpenTelemetry API: spans from the global tracer provider and instruments from the
  * global meter provider, both no-ops until the application registers an SDK. Times are the executor's
- * Clock times, so a fake clock gives spans that line up with the run.
+ * Clock times, so a fake clock gives spans that line up with the run. A call into the SDK that throws (a
+ * span processor's `onStart`, a sampler, a metric reader) is reported once (`K8S_EXECUTOR_CALLBACK_THREW`,
+ * as a throwing `Telemetry` of the caller's is) and changes no run.
  */
 export function otelTelemetry(api: typeof OtelApi): Telemetry {
+  const report = callbackErrorReporter('telemetry');
+  const guard = (call: () => void): void => {
+    try {
+      call();
+    } catch (error) {
+      report(error);
+    }
+  };
   const tracer = api.trace.getTracer(INSTRUMENTATION_SCOPE);
   const meter = api.metrics.getMeter(INSTRUMENTATION_SCOPE);
   const outcomes = meter.createCounter(TELEMETRY_NAMES.outcomes, {
@@ -67,19 +82,27 @@ export function otelTelemetry(api: typeof OtelApi): Telemetry {
 
   return {
     startPipelineRun(run, at) {
-      const span = tracer.startSpan(TELEMETRY_NAMES.pipelineRunSpan, {
-        startTime: at,
-        attributes: {
-          'k8s_executor.pipeline.uuid': run.pipelineUuid,
-          'k8s_executor.pipeline.run_id': run.pipelineRunId,
-          'k8s_executor.mode': run.mode,
-        },
-      });
+      let span: OtelApi.Span;
+      try {
+        span = tracer.startSpan(TELEMETRY_NAMES.pipelineRunSpan, {
+          startTime: at,
+          attributes: {
+            'k8s_executor.pipeline.uuid': run.pipelineUuid,
+            'k8s_executor.pipeline.run_id': run.pipelineRunId,
+            'k8s_executor.mode': run.mode,
+          },
+        });
+      } catch (error) {
+        report(error);
+        return UNRECORDED_RUN;
+      }
       const handle: PipelineRunTelemetry = {
         end(outcome, endAt) {
-          span.setAttribute('k8s_executor.status', outcome.status);
-          if (outcome.status === 'failed') span.setStatus({ code: api.SpanStatusCode.ERROR });
-          span.end(endAt);
+          guard(() => {
+            span.setAttribute('k8s_executor.status', outcome.status);
+            if (outcome.status === 'failed') span.setStatus({ code: api.SpanStatusCode.ERROR });
+            span.end(endAt);
+          });
         },
       };
       runSpans.set(handle, span);
@@ -87,54 +110,64 @@ export function otelTelemetry(api: typeof OtelApi): Telemetry {
     },
 
     startAttempt(attempt: TelemetryAttempt, at, parent): AttemptTelemetry {
-      const parentSpan = parent ? runSpans.get(parent) : undefined;
-      const context = parentSpan ? api.trace.setSpan(api.context.active(), parentSpan) : undefined;
-      const span = tracer.startSpan(
-        TELEMETRY_NAMES.attemptSpan,
-        {
-          startTime: at,
-          attributes: {
-            'k8s_executor.pipeline.uuid': attempt.pipelineUuid,
-            'k8s_executor.pipeline.run_id': attempt.pipelineRunId,
-            ...(attempt.blockUuid !== undefined ? { 'k8s_executor.block.uuid': attempt.blockUuid } : {}),
-            'k8s_executor.attempt': attempt.attempt,
-            'k8s.job.name': attempt.jobName,
-            'k8s.namespace.name': attempt.namespace,
+      let span: OtelApi.Span;
+      try {
+        const parentSpan = parent ? runSpans.get(parent) : undefined;
+        const context = parentSpan ? api.trace.setSpan(api.context.active(), parentSpan) : undefined;
+        span = tracer.startSpan(
+          TELEMETRY_NAMES.attemptSpan,
+          {
+            startTime: at,
+            attributes: {
+              'k8s_executor.pipeline.uuid': attempt.pipelineUuid,
+              'k8s_executor.pipeline.run_id': attempt.pipelineRunId,
+              ...(attempt.blockUuid !== undefined ? { 'k8s_executor.block.uuid': attempt.blockUuid } : {}),
+              'k8s_executor.attempt': attempt.attempt,
+              'k8s.job.name': attempt.jobName,
+              'k8s.namespace.name': attempt.namespace,
+            },
           },
-        },
-        context,
-      );
+          context,
+        );
+      } catch (error) {
+        report(error);
+        return UNRECORDED_ATTEMPT;
+      }
       let ended = false;
       return {
         phase(phase, phaseAt) {
-          if (!ended) span.addEvent(phase, phaseAt);
+          if (!ended) guard(() => span.addEvent(phase, phaseAt));
         },
         detected(latencyMs) {
-          if (latencyMs !== undefined && latencyMs >= 0) detection.record(latencyMs);
+          if (latencyMs !== undefined && latencyMs >= 0) guard(() => detection.record(latencyMs));
         },
         end(outcome, endAt) {
           if (ended) return;
           ended = true;
-          outcomes.add(1, { outcome: outcome.status, reason: outcome.reason ?? 'none' });
-          endSpan(span, outcome, endAt);
+          guard(() => {
+            outcomes.add(1, { outcome: outcome.status, reason: outcome.reason ?? 'none' });
+            endSpan(span, outcome, endAt);
+          });
         },
       };
     },
 
     recordApiRequest(request) {
-      requests.add(1, {
-        verb: request.verb,
-        resource: request.resource,
-        status: request.status === undefined ? 'none' : String(request.status),
-      });
+      guard(() =>
+        requests.add(1, {
+          verb: request.verb,
+          resource: request.resource,
+          status: request.status === undefined ? 'none' : String(request.status),
+        }),
+      );
     },
 
     recordRateLimitWait(ms) {
-      if (ms > 0) waits.record(ms);
+      if (ms > 0) guard(() => waits.record(ms));
     },
 
     recordWatchReconnect(resource) {
-      reconnects.add(1, { resource });
+      guard(() => reconnects.add(1, { resource }));
     },
   };
 }
