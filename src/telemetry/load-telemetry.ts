@@ -1,6 +1,12 @@
 import { callbackErrorReporter } from '../errors/isolate-callback.js';
 import { otelTelemetry } from './otel-telemetry.js';
-import { NOOP_TELEMETRY, type PipelineRunTelemetry, type Telemetry } from './telemetry.js';
+import {
+  NOOP_ATTEMPT,
+  NOOP_RUN,
+  NOOP_TELEMETRY,
+  type PipelineRunTelemetry,
+  type Telemetry,
+} from './telemetry.js';
 
 type PipelineRunOutcome = Parameters<PipelineRunTelemetry['end']>[0];
 
@@ -45,11 +51,6 @@ function guarded(telemetry: Telemetry): Telemetry {
         return fallback;
       }
     };
-  const noopRun = NOOP_TELEMETRY.startPipelineRun({ pipelineUuid: '', pipelineRunId: '', mode: 'dag' }, 0);
-  const noopAttempt = NOOP_TELEMETRY.startAttempt(
-    { pipelineUuid: '', pipelineRunId: '', attempt: 1, jobName: '', namespace: '' },
-    0,
-  );
   return {
     startPipelineRun: safe((run, at) => {
       const inner = telemetry.startPipelineRun(run, at);
@@ -58,7 +59,7 @@ function guarded(telemetry: Telemetry): Telemetry {
       };
       innerRuns.set(handle, inner);
       return handle;
-    }, noopRun),
+    }, NOOP_RUN),
     startAttempt: safe((attempt, at, parent) => {
       const inner = telemetry.startAttempt(
         attempt,
@@ -70,7 +71,7 @@ function guarded(telemetry: Telemetry): Telemetry {
         detected: safe((latencyMs: number | undefined) => inner.detected(latencyMs), undefined),
         end: safe((outcome, endAt) => inner.end(outcome, endAt), undefined),
       };
-    }, noopAttempt),
+    }, NOOP_ATTEMPT),
     recordApiRequest: safe((request) => telemetry.recordApiRequest(request), undefined),
     recordRateLimitWait: safe((ms) => telemetry.recordRateLimitWait(ms), undefined),
     recordWatchReconnect: safe((resource) => telemetry.recordWatchReconnect(resource), undefined),

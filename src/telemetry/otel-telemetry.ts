@@ -1,11 +1,13 @@
 import type * as OtelApi from '@opentelemetry/api';
 import { callbackErrorReporter } from '../errors/isolate-callback.js';
-import type {
-  AttemptTelemetry,
-  PipelineRunTelemetry,
-  Telemetry,
-  TelemetryAttempt,
-  TelemetryAttemptOutcome,
+import {
+  type AttemptTelemetry,
+  NOOP_ATTEMPT,
+  NOOP_RUN,
+  type PipelineRunTelemetry,
+  type Telemetry,
+  type TelemetryAttempt,
+  type TelemetryAttemptOutcome,
 } from './telemetry.js';
 
 /** The instrumentation scope of every span and metric. */
@@ -21,10 +23,6 @@ export const TELEMETRY_NAMES = {
   rateLimiterWait: 'k8s_executor.rate_limiter.wait',
   watchReconnects: 'k8s_executor.watch.reconnects',
 } as const;
-
-/** What a throwing SDK's run or attempt gets: handles that record nothing. */
-const UNRECORDED_RUN: PipelineRunTelemetry = { end() {} };
-const UNRECORDED_ATTEMPT: AttemptTelemetry = { phase() {}, detected() {}, end() {} };
 
 /**
  * Telemetry over the OpenTelemetry API: spans from the global tracer provider and instruments from the
@@ -94,7 +92,7 @@ export function otelTelemetry(api: typeof OtelApi): Telemetry {
         });
       } catch (error) {
         report(error);
-        return UNRECORDED_RUN;
+        return NOOP_RUN; // the SDK threw: this run records nothing
       }
       const handle: PipelineRunTelemetry = {
         end(outcome, endAt) {
@@ -131,7 +129,7 @@ export function otelTelemetry(api: typeof OtelApi): Telemetry {
         );
       } catch (error) {
         report(error);
-        return UNRECORDED_ATTEMPT;
+        return NOOP_ATTEMPT;
       }
       let ended = false;
       return {

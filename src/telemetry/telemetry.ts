@@ -73,13 +73,15 @@ export interface Telemetry {
   recordWatchReconnect(resource: 'jobs' | 'pods'): void;
 }
 
-const noopAttempt: AttemptTelemetry = { phase() {}, detected() {}, end() {} };
-const noopRun: PipelineRunTelemetry = { end() {} };
+/** An attempt handle that records nothing. */
+export const NOOP_ATTEMPT: AttemptTelemetry = Object.freeze({ phase() {}, detected() {}, end() {} });
+/** A pipeline-run handle that records nothing. */
+export const NOOP_RUN: PipelineRunTelemetry = Object.freeze({ end() {} });
 
 /** Telemetry that records nothing (what runs when `@opentelemetry/api` is not installed). */
 export const NOOP_TELEMETRY: Telemetry = Object.freeze({
-  startPipelineRun: () => noopRun,
-  startAttempt: () => noopAttempt,
+  startPipelineRun: () => NOOP_RUN,
+  startAttempt: () => NOOP_ATTEMPT,
   recordApiRequest() {},
   recordRateLimitWait() {},
   recordWatchReconnect() {},
