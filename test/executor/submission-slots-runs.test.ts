@@ -213,7 +213,7 @@ describe('a run waiting for its turn', () => {
 describe('a run that fails before its submission', () => {
   it('gives its slot back: the runs after it are still created', async () => {
     const { clock, inner, executor } = setup(1);
-    // The attempt's span cannot be started (an exporter's bug in the telemetry the executor loaded).
+    // The attempt cannot start (its telemetry throws past the guards of docs/telemetry.md: a bug of ours).
     const internal = executor as unknown as { telemetry: { deferred: { startAttempt: () => never } } };
     const startAttempt = internal.telemetry.deferred.startAttempt;
     internal.telemetry.deferred.startAttempt = () => {
