@@ -13,6 +13,7 @@ import { classifyStatusObject, describeOperation } from './classify.js';
 import type { KubeApi } from './kube-api.js';
 import { readLines } from './lines.js';
 import { type Query, segment } from './request.js';
+import { timeLimit } from './time-limit.js';
 
 /** A list reply of the API server. */
 interface KubeList<T> {
@@ -303,10 +304,9 @@ export class ClientNodeJobClient implements JobClient {
     // own timeout would have closed it, and end like a normal close (the caller re-watches).
     const deadline =
       options.timeoutSeconds !== undefined
-        ? AbortSignal.timeout((options.timeoutSeconds + WATCH_DEADLINE_GRACE_S) * 1000)
+        ? timeLimit((options.timeoutSeconds + WATCH_DEADLINE_GRACE_S) * 1000, options.signal)
         : undefined;
-    const signal =
-      deadline && options.signal ? AbortSignal.any([options.signal, deadline]) : (deadline ?? options.signal);
+    const signal = deadline?.signal ?? options.signal;
     try {
       const { body } = await this.api.stream(op, {
         method: 'GET',
@@ -335,8 +335,10 @@ export class ClientNodeJobClient implements JobClient {
         WATCH_MAX_LINE_LENGTH,
       );
     } catch (e) {
-      if (deadline?.aborted && !options.signal?.aborted) return;
+      if (deadline?.signal.aborted && !options.signal?.aborted) return;
       throw e;
+    } finally {
+      deadline?.dispose();
     }
   }
 }

@@ -77,15 +77,15 @@ export class KubeTransport {
     const { response, generation } = await this.send(request, true);
     if (response.statusCode !== 200) {
       // An error's body is read within the request time limit: the stream's connection has no body timeout.
-      const timeout = AbortSignal.timeout(this.requestTimeoutMs);
-      const stop = () => response.body.destroy(timeout.reason as Error);
-      timeout.addEventListener('abort', stop, { once: true });
+      const limit = timeLimit(this.requestTimeoutMs);
+      const stop = () => response.body.destroy(limit.signal.reason as Error);
+      limit.signal.addEventListener('abort', stop, { once: true });
       const text = await response.body
         .text()
         .catch((error: unknown) => {
-          throw failedOnItsWay(error, request.signal, timeout);
+          throw failedOnItsWay(error, request.signal, limit.signal);
         })
-        .finally(() => timeout.removeEventListener('abort', stop));
+        .finally(() => limit.dispose());
       throw new HttpStatusError(response.statusCode, text, flatHeaders(response.headers), generation);
     }
     return { body: response.body };
