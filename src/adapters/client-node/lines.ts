@@ -19,8 +19,8 @@ export type StreamEnd = 'closed' | 'broken';
  * line without a newline is delivered when the server ends the stream. Linear in the input: each chunk
  * is scanned once, and the partial line is kept as a list of pieces joined only when its line ends. A
  * line longer than `maxLineLength` is delivered in marked pieces as soon as each piece is full. Each
- * chunk is read as it arrives (the stream flows; `onLine` runs synchronously, so the stream never
- * buffers ahead of it).
+ * chunk is read as it arrives (the stream flows; its lines are handled in the microtask right after,
+ * before any further I/O, so nothing piles up ahead of `onLine`).
  *
  * Resolves `'closed'` when the stream ends and `'broken'` when it fails or is destroyed before its end
  * (the connection dropped): every complete line before the break has been delivered, the cut-off text
