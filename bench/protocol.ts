@@ -38,6 +38,8 @@ export type WorkerTask =
        * `--expose-gc`; the GCs change the heap's later growth, so such a run's peak RSS is not reported).
        */
       liveHeap?: boolean;
+      /** Node and V8 flags of the executor process (e.g. `--optimize-for-size`). */
+      nodeFlags?: string[];
     }
   /** One DAG pipeline run through K8sPipelineExecutor (with a log sink when `withLogs`). */
   | {

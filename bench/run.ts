@@ -6,6 +6,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, platform, release, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { cpuTicks, stealShareSince } from './cpu-steal.js';
 import { type BenchResults, renderNumbers } from './report.js';
 import {
   DEFAULT_RATE_LIMIT,
@@ -36,6 +37,7 @@ function log(message: string): void {
 }
 
 async function main(): Promise<void> {
+  const ticksAtStart = cpuTicks();
   const machine = {
     cpu: cpus()[0]?.model ?? 'unknown',
     cores: cpus().length,
@@ -96,6 +98,10 @@ async function main(): Promise<void> {
   const manyRate = { qps: 200, burst: 200 };
   log(`${manyPlan.length} concurrent blocks of ${manyMs / 1000} s (no log sink, qps ${manyRate.qps})`);
   const many = await runBlocks(manyPlan, { withLogs: false, rateLimit: manyRate });
+  // V8's memory-constrained mode: what docs/performance.md advises for thousands of blocks in one process.
+  const leanFlags = ['--optimize-for-size'];
+  log(`the same ${manyPlan.length} blocks, the executor under node ${leanFlags.join(' ')}`);
+  const manyLean = await runBlocks(manyPlan, { withLogs: false, rateLimit: manyRate, nodeFlags: leanFlags });
 
   // The memory a running block holds: the live heap (after a full GC) with every block running.
   const livePlan = scriptPlan(scale(2000, 200), { minMs: 30_000, maxMs: 30_000, seed: 6 });
@@ -120,9 +126,14 @@ async function main(): Promise<void> {
   const core = await measureCore(coreMs);
 
   const soakResult = await soak();
+  const stealOverRun = stealShareSince(ticksAtStart);
 
   const results: BenchResults = {
-    machine: { ...machine, loadAverageAtEnd: loadavg().map((l) => Math.round(l * 100) / 100) },
+    machine: {
+      ...machine,
+      loadAverageAtEnd: loadavg().map((l) => Math.round(l * 100) / 100),
+      ...(stealOverRun !== undefined ? { cpuStealShare: stealOverRun } : {}),
+    },
     roundTrip,
     latency,
     latencyUnthrottled,
@@ -130,6 +141,7 @@ async function main(): Promise<void> {
     chain,
     concurrent,
     many,
+    manyLean,
     live,
     dag,
     core,

@@ -8,6 +8,7 @@ import {
   type Route,
   startFakeApiServer,
 } from '../test/support/fake-apiserver/index.js';
+import { cpuTicks, stealShareSince } from './cpu-steal.js';
 import type { BlockTiming, RateLimit, WorkerReport, WorkerTask, WorkloadBlock } from './protocol.js';
 import { type Summary, summarize } from './stats.js';
 import { blockIndexOf, layeredDag, scriptPlan } from './workload.js';
@@ -22,7 +23,8 @@ export const DEFAULT_RATE_LIMIT: RateLimit = { qps: 20, burst: 30 };
 export function runWorker(task: WorkerTask): Promise<WorkerReport> {
   const here = dirname(fileURLToPath(import.meta.url));
   const child = fork(join(here, 'worker.js'), [], {
-    execArgv: task.kind === 'blocks' && task.liveHeap ? ['--expose-gc'] : [],
+    execArgv:
+      task.kind === 'blocks' ? [...(task.nodeFlags ?? []), ...(task.liveHeap ? ['--expose-gc'] : [])] : [],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   return new Promise((resolve, reject) => {
@@ -132,6 +134,10 @@ export interface BlocksOutcome {
   /** The longest scripted run time of a block, ms. */
   blockMs: number;
   rateLimit: RateLimit;
+  /** The executor process's Node and V8 flags (none: Node's defaults). */
+  nodeFlags: string[];
+  /** The machine's CPU steal during the run (0–1, see `stealShareSince`), where it can be read. */
+  cpuStealShare?: number;
   cpuMs: number;
   maxRssMiB: number;
   baselineRssMiB: number;
@@ -144,10 +150,17 @@ export interface BlocksOutcome {
  */
 export async function runBlocks(
   plan: readonly PodScript[],
-  options: { withLogs: boolean; logBlocks?: number; rateLimit: RateLimit; liveHeap?: boolean },
+  options: {
+    withLogs: boolean;
+    logBlocks?: number;
+    rateLimit: RateLimit;
+    liveHeap?: boolean;
+    nodeFlags?: string[];
+  },
 ): Promise<BlocksOutcome> {
   const server = await serverFor(plan);
   try {
+    const ticks = cpuTicks();
     const report = await runWorker({
       kind: 'blocks',
       kubeconfigPath: server.kubeconfigPath,
@@ -156,7 +169,9 @@ export async function runBlocks(
       ...(options.logBlocks !== undefined ? { logBlocks: options.logBlocks } : {}),
       rateLimit: options.rateLimit,
       ...(options.liveHeap ? { liveHeap: true } : {}),
+      ...(options.nodeFlags ? { nodeFlags: options.nodeFlags } : {}),
     });
+    const cpuStealShare = stealShareSince(ticks);
     const stats = server.stats();
     const timings = report.timings ?? [];
     const logBlocks = options.withLogs ? Math.min(options.logBlocks ?? plan.length, plan.length) : 0;
@@ -195,6 +210,8 @@ export async function runBlocks(
       logBlocks,
       blockMs: plan.reduce((max, p) => Math.max(max, p.runMs ?? 0), 0),
       rateLimit: options.rateLimit,
+      nodeFlags: options.nodeFlags ?? [],
+      ...(cpuStealShare !== undefined ? { cpuStealShare } : {}),
       cpuMs: report.cpuMs,
       maxRssMiB: report.maxRssMiB,
       baselineRssMiB: report.baselineRssMiB,
@@ -230,6 +247,8 @@ export interface ChainOutcome {
   maxSockets: number;
   maxOpenWatches: number;
   maxOpenLogStreams: number;
+  /** The machine's CPU steal during the chain (0–1, see `stealShareSince`), where it can be read. */
+  cpuStealShare?: number;
 }
 
 /** The blocks of the chain the worker runs on a server of its own before the measured chain. */
@@ -255,6 +274,7 @@ export async function runChain(count: number, blockMs: number, rateLimit: RateLi
   });
   const warmUpServer = await serverFor(plan);
   try {
+    const ticks = cpuTicks();
     const report = await runWorker({
       kind: 'dag',
       kubeconfigPath: server.kubeconfigPath,
@@ -266,6 +286,7 @@ export async function runChain(count: number, blockMs: number, rateLimit: RateLi
       socketSampleMs: 1000,
       warmUp: { kubeconfigPath: warmUpServer.kubeconfigPath, blocks: blocks.slice(0, WARM_UP_BLOCKS) },
     });
+    const cpuStealShare = stealShareSince(ticks);
     const stats = server.stats();
     // In a chain the creates arrive in block order: the k-th create is block k's.
     if (createdAt.length !== count) {
@@ -293,6 +314,7 @@ export async function runChain(count: number, blockMs: number, rateLimit: RateLi
       maxSockets: report.maxSockets,
       maxOpenWatches: stats.maxOpenWatches,
       maxOpenLogStreams: stats.maxOpenLogStreams,
+      ...(cpuStealShare !== undefined ? { cpuStealShare } : {}),
     };
   } finally {
     await Promise.all([server.close(), warmUpServer.close()]);

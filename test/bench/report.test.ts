@@ -1,0 +1,68 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { type BenchResults, renderNumbers } from '../../bench/report.js';
+
+/** The bench's last full results: every scenario, as `npm run bench` wrote them. */
+const latest = JSON.parse(
+  readFileSync(new URL('../../bench/results/latest.json', import.meta.url), 'utf8'),
+) as BenchResults;
+
+/** The last cell ("Met") of the Targets row that starts with `target`. */
+function met(results: BenchResults, target: string): string {
+  const row = renderNumbers(results)
+    .split('\n')
+    .find((line) => line.startsWith(`| ${target}`));
+  if (!row) throw new Error(`no target row starting with "${target}"`);
+  return row.split(' | ').at(-1)!.replace(/ \|$/, '');
+}
+
+/** The results with the 10,000-block runs' peak RSS (MiB) and detection p99 (ms) set. */
+function withMany(
+  defaults: { rssMiB: number; p99: number },
+  lean: { rssMiB: number; p99: number },
+): BenchResults {
+  const set = (o: BenchResults['many'], v: { rssMiB: number; p99: number }) => ({
+    ...o,
+    maxRssMiB: v.rssMiB,
+    detection: { ...o.detection, p99: v.p99 },
+  });
+  return { ...latest, many: set(latest.many, defaults), manyLean: set(latest.manyLean, lean) };
+}
+
+const RSS = '10,000 concurrently running blocks: peak RSS';
+const DETECTION = '10,000 concurrently running blocks: detection p99';
+
+describe('the reading of the 10,000-block targets', () => {
+  it('names the flag when only the run under it stays within 300 MB', () => {
+    expect(met(withMany({ rssMiB: 535, p99: 16 }, { rssMiB: 252, p99: 40 }), RSS)).toBe(
+      'with `node --optimize-for-size` only (see "Many concurrent blocks")',
+    );
+  });
+
+  it('is met outright when both runs stay within 300 MB, and not met when neither does', () => {
+    expect(met(withMany({ rssMiB: 280, p99: 16 }, { rssMiB: 252, p99: 40 }), RSS)).toBe('yes');
+    // 300 MB is 286.1 MiB.
+    expect(met(withMany({ rssMiB: 535, p99: 16 }, { rssMiB: 287, p99: 40 }), RSS)).toBe('no');
+  });
+
+  it('meets the detection target only where both runs keep p99 within 50 ms', () => {
+    expect(met(withMany({ rssMiB: 535, p99: 16 }, { rssMiB: 252, p99: 49 }), DETECTION)).toBe('yes');
+    expect(met(withMany({ rssMiB: 535, p99: 16 }, { rssMiB: 252, p99: 51 }), DETECTION)).toBe(
+      "with Node's defaults only",
+    );
+    expect(met(withMany({ rssMiB: 535, p99: 51 }, { rssMiB: 252, p99: 52 }), DETECTION)).toBe('no');
+  });
+});
+
+describe('CPU steal in the report', () => {
+  it('shows the share where it was read and a dash where it was not', () => {
+    const machine = { ...latest.machine, cpuStealShare: 0.532 };
+    expect(renderNumbers({ ...latest, machine })).toContain(
+      '| CPU steal over the run (share of the busy time the hypervisor gave to others) | 53.2 % |',
+    );
+    const { cpuStealShare: _, ...withoutSteal } = machine;
+    expect(renderNumbers({ ...latest, machine: withoutSteal })).toContain(
+      '| CPU steal over the run (share of the busy time the hypervisor gave to others) | – |',
+    );
+  });
+});
