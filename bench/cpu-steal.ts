@@ -19,22 +19,35 @@ export function cpuTicks(): CpuTicks | undefined {
 
 /**
  * The CPU time in the text of `/proc/stat`, from its first line
- * (`cpu user nice system idle iowait irq softirq steal ...`); undefined when that line is not there.
+ * (`cpu user nice system idle iowait irq softirq steal guest guest_nice`); undefined when that line is
+ * not there or lacks the steal column. Guest time is left out: the kernel counts it in user and nice too.
  */
 export function cpuTicksOf(procStat: string): CpuTicks | undefined {
   const [label, ...fields] = (procStat.split('\n', 1)[0] ?? '').trim().split(/\s+/);
-  const [user, nice, system, , , irq, softirq, steal] = fields.map(Number);
-  const busy = [user, nice, system, irq, softirq, steal];
-  if (label !== 'cpu' || !busy.every((n) => n !== undefined && Number.isFinite(n))) return undefined;
-  return { busy: busy.reduce((sum: number, n) => sum + (n ?? 0), 0), steal: steal ?? 0 };
+  const columns = fields.slice(0, 8).map(Number);
+  if (label !== 'cpu' || columns.length < 8 || !columns.every((n) => Number.isFinite(n) && n >= 0)) {
+    return undefined;
+  }
+  const [user, nice, system, , , irq, softirq, steal] = columns as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  return { busy: user + nice + system + irq + softirq + steal, steal };
 }
 
 /**
- * The share of the machine's busy time since `start` that the hypervisor stole (0–1): on a shared
- * virtual machine, the part of a delay no code of ours can shorten. Undefined when unknown.
+ * The share of the machine's busy time between two readings that the hypervisor stole (0–1): time the
+ * machine's CPUs waited for the host, which no process inside the machine can shorten (it does not show
+ * other processes of the machine competing for its CPUs: the load average does). Undefined when unknown,
+ * or when the counters went backwards.
  */
-export function stealShareSince(start: CpuTicks | undefined): number | undefined {
-  const end = cpuTicks();
-  if (!start || !end || end.busy <= start.busy) return undefined;
+export function stealShare(start: CpuTicks | undefined, end: CpuTicks | undefined): number | undefined {
+  if (!start || !end || end.busy <= start.busy || end.steal < start.steal) return undefined;
   return (end.steal - start.steal) / (end.busy - start.busy);
 }

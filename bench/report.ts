@@ -97,7 +97,7 @@ export function renderNumbers(r: BenchResults): string {
         : 'yes';
   const { chain, many, manyLean: lean } = r;
   const chainBlock = chainPerBlock(chain);
-  const leanFlags = flagsText(lean);
+  const leanFlagsText = flagsText(lean);
   const rssMet = (o: BlocksOutcome) => o.maxRssMiB * MB_PER_MIB <= MANY_RSS_TARGET_MB;
   const manyDetectionMet = (o: BlocksOutcome) =>
     o.detection.p99 <= MANY_DETECTION_P99_TARGET_MS && o.wrongResults === 0;
@@ -108,7 +108,7 @@ export function renderNumbers(r: BenchResults): string {
       : withDefaults
         ? "with Node's defaults only"
         : withFlags
-          ? `with ${leanFlags} only (see "Many concurrent blocks")`
+          ? `with ${leanFlagsText} only (see "Many concurrent blocks")`
           : 'no';
   const outcomes = [
     latency,
@@ -191,7 +191,7 @@ export function renderNumbers(r: BenchResults): string {
         ],
         [
           `${many.blocks.toLocaleString('en-US')} concurrently running blocks: peak RSS ≤ ${MANY_RSS_TARGET_MB} MB`,
-          `${rssMbText(many)} with Node's defaults, ${rssMbText(lean)} with ${leanFlags}; ` +
+          `${rssMbText(many)} with Node's defaults, ${rssMbText(lean)} with ${leanFlagsText}; ` +
             `${many.maxRunning} and ${lean.maxRunning} running at once; ${liveHeapText(r.live)}`,
           metWhere(rssMet(many), rssMet(lean)),
         ],
@@ -199,7 +199,7 @@ export function renderNumbers(r: BenchResults): string {
           `${many.blocks.toLocaleString('en-US')} concurrently running blocks: detection p99 ≤ ${MANY_DETECTION_P99_TARGET_MS} ms, 0 wrong results`,
           `p99 ${ms(many.detection.p99)} (${many.detection.count} detected), ${many.wrongResults} wrong or missing results ` +
             `with Node's defaults; p99 ${ms(lean.detection.p99)} (${lean.detection.count} detected), ` +
-            `${lean.wrongResults} wrong or missing with ${leanFlags}`,
+            `${lean.wrongResults} wrong or missing with ${leanFlagsText}`,
           metWhere(manyDetectionMet(many), manyDetectionMet(lean)),
         ],
         [
@@ -237,7 +237,7 @@ export function renderNumbers(r: BenchResults): string {
         latencyRow('the same, qps 1000 (rate limit not saturated)', unthrottled),
         latencyRow('concurrent blocks, logs followed, qps 200', concurrent),
         latencyRow(`concurrent blocks, no log sink, qps ${many.rateLimit.qps}`, many),
-        latencyRow(`the same, executor under ${leanFlags}`, lean),
+        latencyRow(`the same, executor under ${leanFlagsText}`, lean),
         [
           'DAG',
           String(dag.blocks),
@@ -338,7 +338,7 @@ export function renderNumbers(r: BenchResults): string {
         'Measure',
         `${concurrent.blocks} blocks, logs followed`,
         `${many.blocks} blocks, no log sink`,
-        `the same, executor under ${leanFlags}`,
+        `the same, executor under ${leanFlagsText}`,
       ],
       (
         [
@@ -422,9 +422,13 @@ function flagsText(o: BlocksOutcome): string {
   return o.nodeFlags.length > 0 ? `\`node ${o.nodeFlags.join(' ')}\`` : "Node's defaults";
 }
 
-/** Peak RSS in MB, and in MiB with the baseline after loading the SDK. */
+/**
+ * Peak RSS in MB with one decimal (near the target, a whole number would show 300 MB for a miss), and
+ * in MiB with the baseline after loading the SDK.
+ */
 function rssMbText(o: BlocksOutcome): string {
-  return `${round(o.maxRssMiB * MB_PER_MIB)} MB (${round(o.maxRssMiB)} MiB; ${round(o.baselineRssMiB)} MiB after loading the SDK)`;
+  const mb = (o.maxRssMiB * MB_PER_MIB).toFixed(1);
+  return `${mb} MB (${round(o.maxRssMiB)} MiB; ${round(o.baselineRssMiB)} MiB after loading the SDK)`;
 }
 
 function rssText(o: BlocksOutcome): string {

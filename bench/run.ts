@@ -6,7 +6,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, platform, release, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { cpuTicks, stealShareSince } from './cpu-steal.js';
+import { cpuTicks, stealShare } from './cpu-steal.js';
 import { type BenchResults, renderNumbers } from './report.js';
 import {
   DEFAULT_RATE_LIMIT,
@@ -98,7 +98,7 @@ async function main(): Promise<void> {
   const manyRate = { qps: 200, burst: 200 };
   log(`${manyPlan.length} concurrent blocks of ${manyMs / 1000} s (no log sink, qps ${manyRate.qps})`);
   const many = await runBlocks(manyPlan, { withLogs: false, rateLimit: manyRate });
-  // V8's memory-constrained mode: what docs/performance.md advises for thousands of blocks in one process.
+  // V8's memory-constrained mode: what docs/runtime.md advises for thousands of blocks in one process.
   const leanFlags = ['--optimize-for-size'];
   log(`the same ${manyPlan.length} blocks, the executor under node ${leanFlags.join(' ')}`);
   const manyLean = await runBlocks(manyPlan, { withLogs: false, rateLimit: manyRate, nodeFlags: leanFlags });
@@ -126,7 +126,7 @@ async function main(): Promise<void> {
   const core = await measureCore(coreMs);
 
   const soakResult = await soak();
-  const stealOverRun = stealShareSince(ticksAtStart);
+  const stealOverRun = stealShare(ticksAtStart, cpuTicks());
 
   const results: BenchResults = {
     machine: {

@@ -8,7 +8,7 @@ import {
   type Route,
   startFakeApiServer,
 } from '../test/support/fake-apiserver/index.js';
-import { cpuTicks, stealShareSince } from './cpu-steal.js';
+import { cpuTicks, stealShare } from './cpu-steal.js';
 import type { BlockTiming, RateLimit, WorkerReport, WorkerTask, WorkloadBlock } from './protocol.js';
 import { type Summary, summarize } from './stats.js';
 import { blockIndexOf, layeredDag, scriptPlan } from './workload.js';
@@ -136,7 +136,10 @@ export interface BlocksOutcome {
   rateLimit: RateLimit;
   /** The executor process's Node and V8 flags (none: Node's defaults). */
   nodeFlags: string[];
-  /** The machine's CPU steal during the run (0–1, see `stealShareSince`), where it can be read. */
+  /**
+   * The machine's CPU steal from the worker's start to its report (0–1, see `stealShare`), where it
+   * can be read.
+   */
   cpuStealShare?: number;
   cpuMs: number;
   maxRssMiB: number;
@@ -171,7 +174,7 @@ export async function runBlocks(
       ...(options.liveHeap ? { liveHeap: true } : {}),
       ...(options.nodeFlags ? { nodeFlags: options.nodeFlags } : {}),
     });
-    const cpuStealShare = stealShareSince(ticks);
+    const cpuStealShare = stealShare(ticks, cpuTicks());
     const stats = server.stats();
     const timings = report.timings ?? [];
     const logBlocks = options.withLogs ? Math.min(options.logBlocks ?? plan.length, plan.length) : 0;
@@ -247,7 +250,10 @@ export interface ChainOutcome {
   maxSockets: number;
   maxOpenWatches: number;
   maxOpenLogStreams: number;
-  /** The machine's CPU steal during the chain (0–1, see `stealShareSince`), where it can be read. */
+  /**
+   * The machine's CPU steal from the worker's start to its report, the warm-up chain included (0–1, see
+   * `stealShare`), where it can be read.
+   */
   cpuStealShare?: number;
 }
 
@@ -286,7 +292,7 @@ export async function runChain(count: number, blockMs: number, rateLimit: RateLi
       socketSampleMs: 1000,
       warmUp: { kubeconfigPath: warmUpServer.kubeconfigPath, blocks: blocks.slice(0, WARM_UP_BLOCKS) },
     });
-    const cpuStealShare = stealShareSince(ticks);
+    const cpuStealShare = stealShare(ticks, cpuTicks());
     const stats = server.stats();
     // In a chain the creates arrive in block order: the k-th create is block k's.
     if (createdAt.length !== count) {
