@@ -185,7 +185,8 @@ export function renderNumbers(r: BenchResults): string {
         [
           `Hand-off p99 ≤ ${HAND_OFF_P99_TARGET_MS} ms (upstream's final condition → downstream's create request)`,
           `p50 ${ms(chain.handOff.p50)}, p99 ${ms(chain.handOff.p99)} over ${chain.handOff.count} hand-offs ` +
-            `(of which detection: p50 ${ms(chain.detection.p50)}, p99 ${ms(chain.detection.p99)}); ` +
+            `(of which detection: p50 ${ms(chain.detection.p50)}, p99 ${ms(chain.detection.p99)}; ` +
+            `after it: p50 ${ms(chain.afterDetection.p50)}, p99 ${ms(chain.afterDetection.p99)}); ` +
             `CPU steal during the chain ${stealText(chain)}`,
           chain.handOff.p99 <= HAND_OFF_P99_TARGET_MS ? 'yes' : 'no',
         ],
@@ -325,6 +326,10 @@ export function renderNumbers(r: BenchResults): string {
         ['Requests (server)', `${chain.serverRequests}: ${callsText(chain.byCall)}`],
         ['Hand-off gap', summaryText(chain.handOff)],
         ["Detection (final condition → the executor's `succeeded` event)", summaryText(chain.detection)],
+        [
+          "After detection (the executor's `succeeded` event → the create request at the server)",
+          summaryText(chain.afterDetection),
+        ],
         ['Log lines delivered / printed', `${chain.logLines.received} / ${chain.logLines.printed}`],
         ['Wall time of `run()`', `${round(chain.wallMs / 1000)} s`],
         ['Executor CPU time / peak RSS', `${round(chain.cpuMs / 1000)} s / ${round(chain.maxRssMiB)} MiB`],

@@ -241,6 +241,12 @@ export interface ChainOutcome {
    * downstream's create request, for each of the `blocks - 1` hand-offs, ms.
    */
   handOff: Summary;
+  /**
+   * The part of each hand-off after its detection: from the executor's `succeeded` event of the
+   * upstream (in the worker) to the server receiving the downstream's create request, ms. It is the
+   * executor's scheduling, the downstream's resolve and build and its create request on its way.
+   */
+  afterDetection: Summary;
   detection: Summary;
   logLines: { received: number; printed: number };
   /** From `run()` to its result, ms. */
@@ -302,6 +308,10 @@ export async function runChain(count: number, blockMs: number, rateLimit: RateLi
       Object.entries(stats.finalConditionAt).map(([jobName, at]) => [blockIndexOf(jobName), at]),
     );
     const handOff = createdAt.slice(1).map((at, k) => at - (finalByBlock.get(k) ?? Number.NaN));
+    const detectedByBlock = new Map(
+      (report.timings ?? []).map((t) => [blockIndexOf(t.jobName), t.detectedAt ?? Number.NaN]),
+    );
+    const afterDetection = createdAt.slice(1).map((at, k) => at - (detectedByBlock.get(k) ?? Number.NaN));
     const dag = report.dag!;
     const byCall: Record<string, number> = { ...stats.byCall, 'list jobs (run)': runLists };
     byCall['list jobs'] = (byCall['list jobs'] ?? 0) - runLists;
@@ -312,6 +322,7 @@ export async function runChain(count: number, blockMs: number, rateLimit: RateLi
       byCall,
       serverRequests: stats.requests,
       handOff: summarize(handOff),
+      afterDetection: summarize(afterDetection),
       detection: latencies(report.timings ?? [], stats.finalConditionAt).detection,
       logLines: { received: dag.logLines ?? 0, printed: plan.reduce((n, p) => n + (p.logs?.length ?? 0), 0) },
       wallMs: dag.finishedAt - dag.startedAt,
