@@ -345,27 +345,7 @@ export function renderNumbers(r: BenchResults): string {
         `${many.blocks} blocks, no log sink`,
         `the same, executor under ${leanFlagsText}`,
       ],
-      (
-        [
-          ['Block run time', (o) => `${round(o.blockMs / 1000)} s`],
-          ['Rate limit (qps / burst)', rateText],
-          ['Blocks running at once (max)', (o) => String(o.maxRunning)],
-          ['Watch connections held (max)', (o) => String(o.maxOpenWatches)],
-          ['Log streams open (max)', (o) => String(o.maxOpenLogStreams)],
-          ['Sockets held by the executor (max)', (o) => String(o.maxSockets)],
-          ['Executor CPU time (user + system), whole run', cpuText],
-          ['Executor peak RSS (after loading the SDK)', rssText],
-          ['Detection p50 / p99 / max', detectionText],
-          ['Requests (server count)', requestsText],
-          [
-            'Log lines delivered / printed',
-            (o) => (o.logLines ? `${o.logLines.received} / ${o.logLines.printed}` : '–'),
-          ],
-          ['Wall time', (o) => `${round(o.wallMs / 1000)} s`],
-          ['CPU steal during the run', stealText],
-          ['Wrong or missing results', (o) => String(o.wrongResults)],
-        ] as [string, (o: BlocksOutcome) => string][]
-      ).map(([measure, cell]) => [measure, cell(concurrent), cell(many), cell(lean)]),
+      MANY_ROWS.map(([measure, cell]) => [measure, cell(concurrent), cell(many), cell(lean)]),
     ),
     '',
     `### ${dag.blocks}-block DAG`,
@@ -421,6 +401,27 @@ function rateText(o: BlocksOutcome): string {
 function cpuText(o: BlocksOutcome): string {
   return `${round(o.cpuMs / 1000)} s (${ms(o.cpuMs / o.blocks)} per block)`;
 }
+
+/** The rows of "Many concurrent blocks": a measure, and how one run's cell reads. */
+const MANY_ROWS: readonly [string, (o: BlocksOutcome) => string][] = [
+  ['Block run time', (o) => `${round(o.blockMs / 1000)} s`],
+  ['Rate limit (qps / burst)', rateText],
+  ['Blocks running at once (max)', (o) => String(o.maxRunning)],
+  ['Watch connections held (max)', (o) => String(o.maxOpenWatches)],
+  ['Log streams open (max)', (o) => String(o.maxOpenLogStreams)],
+  ['Sockets held by the executor (max)', (o) => String(o.maxSockets)],
+  ['Executor CPU time (user + system), whole run', cpuText],
+  ['Executor peak RSS (after loading the SDK)', rssText],
+  ['Detection p50 / p99 / max', detectionText],
+  ['Requests (server count)', requestsText],
+  [
+    'Log lines delivered / printed',
+    (o) => (o.logLines ? `${o.logLines.received} / ${o.logLines.printed}` : '–'),
+  ],
+  ['Wall time', (o) => `${round(o.wallMs / 1000)} s`],
+  ['CPU steal during the run', stealText],
+  ['Wrong or missing results', (o) => String(o.wrongResults)],
+];
 
 /** The process flags of a run, as code: `node --optimize-for-size`. */
 function flagsText(o: BlocksOutcome): string {
