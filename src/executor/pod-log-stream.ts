@@ -1,5 +1,5 @@
 import { ReconnectBackoff, type ReconnectBackoffOptions } from '../monitor/backoff.js';
-import type { Clock } from '../ports/clock.js';
+import { type Clock, TIMER_STOPPED } from '../ports/clock.js';
 import type { JobClient } from '../ports/job-client.js';
 import { splitStampedLine } from '../types/log-time.js';
 
@@ -74,8 +74,9 @@ export class PodLogStream {
 
   /** The monitor saw the container end: the next end of the stream is its real end. */
   containerEnded(): void {
+    if (this.containerDone) return; // told again at every later observation of the pod
     this.containerDone = true;
-    this.wake.abort();
+    this.wake.abort(TIMER_STOPPED);
   }
 
   /**

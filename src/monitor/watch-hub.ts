@@ -1,5 +1,6 @@
 import { K8sExecutorError } from '../errors/base.js';
 import { isolateCallback } from '../errors/isolate-callback.js';
+import { TIMER_STOPPED } from '../ports/clock.js';
 import type { Job, Pod } from '../types/kube.js';
 import type { CacheChange, HubEvent, ReflectorStat } from './hub-event.js';
 import { leanJob, leanPod } from './lean-objects.js';
@@ -117,7 +118,7 @@ export class WatchHub {
     const own: Listener = (o) => listener(o);
     forJob.add(own);
     if (this.session) {
-      this.session.idle?.abort();
+      this.session.idle?.abort(TIMER_STOPPED);
       this.session.idle = undefined;
       if (this.session.delivering) this.replay(this.session, jobName, own);
       this.tellRefusal(this.session, own);

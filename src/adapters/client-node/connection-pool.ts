@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { DispatcherOptions, KubeConfig } from '@kubernetes/client-node';
 import { Agent, type Dispatcher, interceptors, ProxyAgent } from 'undici';
 import { ConfigError } from '../../errors/config-error.js';
@@ -43,7 +42,8 @@ export function dispatchTimeouts(requestTimeoutMs: number): {
 
 /** The dispatchers of one TLS/proxy configuration. */
 interface Dispatchers {
-  key: string;
+  /** The options they were built from (as client-node gave them: certificates and keys as buffers). */
+  options: DispatcherOptions;
   requests: Dispatcher;
   streams: Dispatcher;
 }
@@ -105,8 +105,7 @@ export class ConnectionPool {
     options: DispatcherOptions,
     clientNodeDefault: () => Dispatcher | undefined,
   ): Dispatchers {
-    const key = fingerprint(options);
-    if (this.current?.key === key) return this.current;
+    if (this.current && sameOptions(this.current.options, options)) return this.current;
     const previous = this.current;
     const build = (connections: number | undefined) =>
       options.type === 'socks'
@@ -114,7 +113,7 @@ export class ConnectionPool {
           (clientNodeDefault() ?? new Agent({ connect: KEEP_ALIVE }))
         : newDispatcher(options, connections);
     this.current = {
-      key,
+      options,
       requests: withRequestHandling(build(this.options.maxConnections), this.timeouts.requests),
       streams: withRequestHandling(build(undefined), this.timeouts.streams),
     };
@@ -166,7 +165,20 @@ async function closeAll(dispatchers: Dispatchers): Promise<void> {
   await Promise.all([dispatchers.requests.close(), dispatchers.streams.close()]).catch(() => undefined);
 }
 
-/** A digest of the dispatcher options (they hold keys and certificates: never kept as text). */
-function fingerprint(options: DispatcherOptions): string {
-  return createHash('sha256').update(JSON.stringify(options)).digest('hex');
+/**
+ * Whether two dispatcher options are the same: equal values, buffers compared byte for byte (client-node
+ * reads the certificate files again for every request). Compared, not hashed, since this runs for every
+ * request: the kept options hold no more than the dispatcher built from them already does.
+ */
+export function sameOptions(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (a instanceof Uint8Array || b instanceof Uint8Array) {
+    return a instanceof Uint8Array && b instanceof Uint8Array && Buffer.compare(a, b) === 0;
+  }
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  const keysOf = (o: object) => Object.keys(o).filter((k) => (o as Record<string, unknown>)[k] !== undefined);
+  const keys = keysOf(a);
+  if (keys.length !== keysOf(b).length) return false;
+  return keys.every((k) => sameOptions((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
 }

@@ -8,7 +8,11 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import { fetch } from 'undici';
 import { describe, expect, it } from 'vitest';
-import { ConnectionPool, dispatchTimeouts } from '../../../src/adapters/client-node/connection-pool.js';
+import {
+  ConnectionPool,
+  dispatchTimeouts,
+  sameOptions,
+} from '../../../src/adapters/client-node/connection-pool.js';
 import { createClientNodeAdapters } from '../../../src/adapters/client-node/index.js';
 import { startFakeApiServer } from '../../support/fake-apiserver/index.js';
 import { adaptersFor } from './helpers.js';
@@ -200,5 +204,28 @@ describe('TLS material that changes', () => {
     expect((first as unknown as { closed: boolean }).closed).toBe(true);
     expect(await dispatcherOf()).toBe(second);
     await pool.close();
+  });
+
+  it('compares the options by value: certificate bytes, nested settings, unset keys ignored', () => {
+    const agent = (ca: Buffer, extra: Record<string, unknown> = {}) => ({
+      type: 'agent',
+      connect: { ca, keepAlive: true, keepAliveInitialDelay: 30_000, ...extra },
+    });
+    const ca = Buffer.from('-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n');
+    const sameBytes = Buffer.from(ca);
+    const oneByteOff = Buffer.from(ca);
+    oneByteOff[30] = 0x42;
+    expect(sameOptions(agent(ca), agent(sameBytes))).toBe(true);
+    expect(sameOptions(agent(ca), agent(oneByteOff))).toBe(false);
+    expect(sameOptions(agent(ca), agent(ca, { servername: 'api.internal' }))).toBe(false);
+    expect(sameOptions(agent(ca), agent(ca, { servername: undefined }))).toBe(true);
+    expect(sameOptions(agent(ca), agent(ca, { rejectUnauthorized: false }))).toBe(false);
+    expect(sameOptions(agent(ca), { type: 'proxy', uri: 'http://proxy:3128', requestTls: { ca } })).toBe(
+      false,
+    );
+    expect(sameOptions({ type: 'none' }, { type: 'none' })).toBe(true);
+    expect(sameOptions(agent(ca), agent(ca.toString('base64') as unknown as Buffer))).toBe(false);
+    expect(sameOptions({ ca: [ca, ca] }, { ca: [ca, sameBytes] })).toBe(true);
+    expect(sameOptions({ ca: [ca, ca] }, { ca: [ca] })).toBe(false);
   });
 });
