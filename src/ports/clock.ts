@@ -15,7 +15,7 @@ export interface Clock {
 /**
  * The reason an internal timer is stopped with (a bound that moved, a wait that ended): one shared
  * `AbortError`, as `abort()` would give, without building a new one (and its stack) for each of the
- * thousands of stops a large run makes. Nothing outside the executor ever sees it.
+ * thousands of stops a large run makes. The SDK swallows it; only a `Clock` of your own sees it in `sleep`.
  */
 export const TIMER_STOPPED: DOMException = new DOMException('The timer was stopped.', 'AbortError');
 

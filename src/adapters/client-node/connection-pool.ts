@@ -42,8 +42,6 @@ export function dispatchTimeouts(requestTimeoutMs: number): {
 
 /** The dispatchers of one TLS/proxy configuration. */
 interface Dispatchers {
-  /** The options they were built from (as client-node gave them: certificates and keys as buffers). */
-  options: DispatcherOptions;
   requests: Dispatcher;
   streams: Dispatcher;
 }
@@ -64,6 +62,8 @@ interface Dispatchers {
  */
 export class ConnectionPool {
   private current: Dispatchers | undefined;
+  /** The options the current dispatchers were built from (keys included): private, so `JSON.stringify` never reaches it. */
+  #currentOptions: DispatcherOptions | undefined;
   private readonly streamsOf = new WeakMap<Dispatcher, Dispatcher>();
   private readonly timeouts: ReturnType<typeof dispatchTimeouts>;
 
@@ -98,6 +98,7 @@ export class ConnectionPool {
   async close(): Promise<void> {
     const current = this.current;
     this.current = undefined;
+    this.#currentOptions = undefined;
     if (current) await closeAll(current);
   }
 
@@ -105,15 +106,15 @@ export class ConnectionPool {
     options: DispatcherOptions,
     clientNodeDefault: () => Dispatcher | undefined,
   ): Dispatchers {
-    if (this.current && sameOptions(this.current.options, options)) return this.current;
+    if (this.current && sameOptions(this.#currentOptions, options)) return this.current;
     const previous = this.current;
     const build = (connections: number | undefined) =>
       options.type === 'socks'
         ? // client-node's SOCKS connector is internal to it: use its own agent (no connection bound).
           (clientNodeDefault() ?? new Agent({ connect: KEEP_ALIVE }))
         : newDispatcher(options, connections);
+    this.#currentOptions = options;
     this.current = {
-      options,
       requests: withRequestHandling(build(this.options.maxConnections), this.timeouts.requests),
       streams: withRequestHandling(build(undefined), this.timeouts.streams),
     };
@@ -168,7 +169,7 @@ async function closeAll(dispatchers: Dispatchers): Promise<void> {
 /**
  * Whether two dispatcher options are the same: equal values, buffers compared byte for byte (client-node
  * reads the certificate files again for every request). Compared, not hashed, since this runs for every
- * request: the kept options hold no more than the dispatcher built from them already does.
+ * request. Only for the plain shapes client-node builds (no ArrayBuffer, Date or function values).
  */
 export function sameOptions(a: unknown, b: unknown): boolean {
   if (a === b) return true;

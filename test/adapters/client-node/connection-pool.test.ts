@@ -228,4 +228,25 @@ describe('TLS material that changes', () => {
     expect(sameOptions({ ca: [ca, ca] }, { ca: [ca, sameBytes] })).toBe(true);
     expect(sameOptions({ ca: [ca, ca] }, { ca: [ca] })).toBe(false);
   });
+
+  it('keeps the client key it compares out of JSON.stringify of the pool', async () => {
+    const kc = new KubeConfig();
+    const key = Buffer.from('-----BEGIN PRIVATE KEY-----\nSECRETKEYBYTES\n-----END PRIVATE KEY-----\n');
+    kc.loadFromOptions({
+      clusters: [{ name: 'c', server: 'https://k8s.test', skipTLSVerify: true }],
+      users: [
+        { name: 'u', certData: Buffer.from('CERT').toString('base64'), keyData: key.toString('base64') },
+      ],
+      contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
+      currentContext: 'x',
+    });
+    const pool = new ConnectionPool({ maxConnections: 2, requestTimeoutMs: 1000 });
+    pool.install(kc);
+    const { RequestContext } = await import('@kubernetes/client-node');
+    const context = new RequestContext('https://k8s.test/api', 'GET');
+    await kc.applySecurityAuthentication(context);
+    expect(context.getDispatcher()).toBeDefined();
+    expect(JSON.stringify(pool)).not.toContain(JSON.stringify([...key]).slice(1, -1));
+    await pool.close();
+  });
 });
