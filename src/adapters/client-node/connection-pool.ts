@@ -42,6 +42,8 @@ export function dispatchTimeouts(requestTimeoutMs: number): {
 
 /** The dispatchers of one TLS/proxy configuration. */
 interface Dispatchers {
+  /** The options they were built from (as client-node gave them: keys and certificates as buffers). */
+  options: DispatcherOptions;
   requests: Dispatcher;
   streams: Dispatcher;
 }
@@ -61,9 +63,8 @@ interface Dispatchers {
  * file), new dispatchers are built and the old ones close once their requests finish.
  */
 export class ConnectionPool {
-  private current: Dispatchers | undefined;
-  /** The options the current dispatchers were built from (keys included): private, so `JSON.stringify` never reaches it. */
-  #currentOptions: DispatcherOptions | undefined;
+  /** Private (`#`), so that `JSON.stringify` of the adapters never reaches the key its options hold. */
+  #current: Dispatchers | undefined;
   private readonly streamsOf = new WeakMap<Dispatcher, Dispatcher>();
   private readonly timeouts: ReturnType<typeof dispatchTimeouts>;
 
@@ -96,9 +97,8 @@ export class ConnectionPool {
 
   /** Closes every connection once its request ends. */
   async close(): Promise<void> {
-    const current = this.current;
-    this.current = undefined;
-    this.#currentOptions = undefined;
+    const current = this.#current;
+    this.#current = undefined;
     if (current) await closeAll(current);
   }
 
@@ -106,21 +106,21 @@ export class ConnectionPool {
     options: DispatcherOptions,
     clientNodeDefault: () => Dispatcher | undefined,
   ): Dispatchers {
-    if (this.current && sameOptions(this.#currentOptions, options)) return this.current;
-    const previous = this.current;
+    if (this.#current && sameOptions(this.#current.options, options)) return this.#current;
+    const previous = this.#current;
     const build = (connections: number | undefined) =>
       options.type === 'socks'
         ? // client-node's SOCKS connector is internal to it: use its own agent (no connection bound).
           (clientNodeDefault() ?? new Agent({ connect: KEEP_ALIVE }))
         : newDispatcher(options, connections);
-    this.#currentOptions = options;
-    this.current = {
+    this.#current = {
+      options,
       requests: withRequestHandling(build(this.options.maxConnections), this.timeouts.requests),
       streams: withRequestHandling(build(undefined), this.timeouts.streams),
     };
-    this.streamsOf.set(this.current.requests, this.current.streams);
+    this.streamsOf.set(this.#current.requests, this.#current.streams);
     if (previous) void closeAll(previous);
-    return this.current;
+    return this.#current;
   }
 }
 
