@@ -1,9 +1,11 @@
 import { defineConfig } from 'tsup';
+import { clientNodeSlice } from '../tsup.config.js';
 
 /**
  * Builds the benchmark (and the SDK sources and fake API server it imports) into one ESM bundle per
  * entry, run by plain Node: the sources use `.js` specifiers and parameter properties, which Node's own
- * type stripping cannot run. Dependencies (client-node, yaml, ...) stay external, as for users.
+ * type stripping cannot run. Dependencies (client-node, yaml, ...) stay external, as for users, but for
+ * the slice of client-node the package bundles (`clientNodeSlice`).
  */
 export default defineConfig({
   entry: {
@@ -22,4 +24,5 @@ export default defineConfig({
   dts: false,
   sourcemap: true,
   silent: true,
+  ...clientNodeSlice,
 });

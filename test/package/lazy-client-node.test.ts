@@ -1,19 +1,22 @@
 /**
  * The built package loads `@kubernetes/client-node` (and undici) only when a cluster is used: importing
  * `k8s-executor` (ESM or CommonJS), `k8s-executor/testing`, a run on the local backend and the CLI's
- * `render`/`validate` never load them. Each case runs in a child Node process preloaded with a tracer
- * of every module it loads (`load-tracer.mjs`). The package is built first, from the sources, with the
- * project's tsup config (declarations left out), into `node_modules/.cache/`.
+ * `render`/`validate` never load them. When a cluster is used, it loads the slice of client-node it
+ * bundles (`KubeConfig` without the generated API), never client-node's own modules. Each case runs in
+ * a child Node process preloaded with a tracer of every module it loads (`load-tracer.mjs`). The
+ * package is built first, from the sources, with the project's tsup config (declarations left out),
+ * into `node_modules/.cache/`.
  */
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { build } from 'tsup';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import tsupConfig from '../../tsup.config.js';
+import { type FakeApiServer, startFakeApiServer } from '../support/fake-apiserver/server.js';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const OUT = join(ROOT, 'node_modules', '.cache', 'k8s-executor-package-test');
@@ -23,6 +26,9 @@ const run = promisify(execFile);
 /** Modules of client-node or undici among the loaded URLs. */
 const heavy = (modules: string[]) =>
   modules.filter((url) => /\/node_modules\/(@kubernetes\/client-node|undici)\//.test(url));
+/** client-node's own modules among the loaded URLs (the package bundles the slice it uses). */
+const clientNodeModules = (modules: string[]) =>
+  modules.filter((url) => url.includes('/node_modules/@kubernetes/client-node/'));
 
 /** Runs `args` in a child Node process with the tracer; returns its stdout and the modules it loaded. */
 async function traced(args: string[]): Promise<{ stdout: string; modules: string[] }> {
@@ -45,9 +51,23 @@ function script(text: string): Promise<{ stdout: string; modules: string[] }> {
 
 const dist = (file: string) => pathToFileURL(join(OUT, file)).href;
 
+let server: FakeApiServer;
 beforeAll(async () => {
   await build({ ...tsupConfig, outDir: OUT, dts: false, sourcemap: false, silent: true });
+  server = await startFakeApiServer({ namespace: 'default' });
 }, 180_000);
+afterAll(() => server?.close());
+
+/** A job client's round trip against the fake API server: creates a Job, reads it back, lists it. */
+const roundTrip = (kubeconfigPath: string) => `
+  const { jobClient } = createClientNodeAdapters({ kubeconfigPath: ${JSON.stringify(kubeconfigPath)} });
+  const job = { metadata: { name: 'bundled-kubeconfig-' + (typeof require === 'function' ? 'cjs' : 'esm') }, spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'x' }] } } } };
+  await jobClient.createJob('default', job);
+  const read = await jobClient.getJob('default', job.metadata.name);
+  const listed = await jobClient.listJobs('default', '');
+  console.log(read?.metadata?.name === job.metadata.name, listed.items.some((j) => j.metadata?.name === job.metadata.name));
+  process.exit(0); // the pool's keep-alive sockets would hold the process open
+`;
 
 describe('the built package loads client-node only when a cluster is used', () => {
   it("import('k8s-executor') loads neither client-node nor undici", async () => {
@@ -126,7 +146,35 @@ describe('the built package loads client-node only when a cluster is used', () =
     expect(heavy(modules)).toEqual([]);
   });
 
-  it('the first call of a port does load client-node (the tracer sees it)', async () => {
+  it('used with a cluster (ESM), it talks to the API server through the bundled KubeConfig', async () => {
+    const { stdout, modules } = await script(
+      `const { createClientNodeAdapters } = await import(${JSON.stringify(dist('index.js'))});${roundTrip(server.kubeconfigPath)}`,
+    );
+    expect(stdout.trim()).toBe('true true');
+    expect(modules.some((url) => /\/node_modules\/undici\//.test(url))).toBe(true);
+    expect(clientNodeModules(modules)).toEqual([]);
+  });
+
+  it('used with a cluster (CommonJS), the same', async () => {
+    const { stdout, modules } = await traced([
+      '--eval',
+      `const { createClientNodeAdapters } = require(${JSON.stringify(join(OUT, 'index.cjs'))}); (async () => {${roundTrip(server.kubeconfigPath)}})().catch((e) => { console.log(e); process.exitCode = 1; });`,
+    ]);
+    expect(stdout.trim()).toBe('true true');
+    expect(clientNodeModules(modules)).toEqual([]);
+  });
+
+  it("the built package carries none of client-node's generated models or APIs", () => {
+    const files = readdirSync(OUT, { recursive: true, encoding: 'utf8' }).filter((f) => /\.c?js$/.test(f));
+    const text = (f: string) => readFileSync(join(OUT, f), 'utf8');
+    // `makeApiClient` is a method of client-node's KubeConfig: the adapter's ESM and CommonJS chunks.
+    expect(files.filter((f) => text(f).includes('makeApiClient(')).length).toBe(2);
+    expect(
+      files.filter((f) => /\b(V1PodSpec|ObjectSerializer|BatchV1ApiRequestFactory)\b/.test(text(f))),
+    ).toEqual([]);
+  });
+
+  it('the first call of a port does load the adapter (the tracer sees it)', async () => {
     const { stdout, modules } = await script(`
       const { createClientNodeAdapters } = await import(${JSON.stringify(dist('index.js'))});
       const { jobClient } = createClientNodeAdapters({ kubeconfigPath: ${JSON.stringify(join(OUT, 'no-such-kubeconfig'))} });
@@ -134,6 +182,7 @@ describe('the built package loads client-node only when a cluster is used', () =
       console.log(error.code);
     `);
     expect(stdout.trim()).toBe('NO_CLUSTER');
+    expect(modules.some((url) => /\/client-node-[A-Z0-9]+\.js$/.test(url))).toBe(true);
     expect(heavy(modules).length).toBeGreaterThan(0);
   });
 });

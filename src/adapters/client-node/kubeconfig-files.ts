@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve, sep } from 'node:path';
-import { KubeConfig } from '@kubernetes/client-node';
 import { parse } from 'yaml';
 import { K8sExecutorError } from '../../errors/base.js';
+import { KubeConfig } from './client-node-values.js';
 
 /** A loosely typed object of a parsed kubeconfig. */
 export type RawObject = Record<string, unknown>;

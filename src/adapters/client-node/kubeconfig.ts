@@ -1,10 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { isIPv6 } from 'node:net';
 import { delimiter, join } from 'node:path';
-import { KubeConfig } from '@kubernetes/client-node';
 import { K8sExecutorError } from '../../errors/base.js';
 import { type Clock, systemClock } from '../../ports/clock.js';
 import { attachClientNode } from './client-node-config.js';
+import { KubeConfig } from './client-node-values.js';
 import { type ExecConfig, type RefreshedAuth, RefreshingAuthenticator } from './credentials.js';
 import {
   isRecord,

@@ -1,7 +1,8 @@
-import { type KubeConfig, RequestContext } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { type Dispatcher, request as undiciRequest } from 'undici';
 import { HttpStatusError, RequestFailedError } from './classify.js';
 import type { ClientNodeKubeconfig } from './client-node-config.js';
+import { RequestContext } from './client-node-values.js';
 import type { ConnectionPool } from './connection-pool.js';
 import type { KubeRequest, StreamReply } from './request.js';
 import { timeLimit } from './time-limit.js';
