@@ -4,7 +4,7 @@
  * models and APIs, watch, exec, port-forward, cp). `config.js` still imports the generated API's index
  * for `makeApiClient`, which the adapter never calls: the build bundles these modules with that index
  * and everything under it marked free of side effects, so the generated API is left out of the built
- * package (`tsup.config.ts`; docs/runtime.md, "What loading the SDK costs"). Run from the sources, as
+ * package (`tsup.config.ts`; docs/runtime.md, "What the cluster adapter loads"). Run from the sources, as
  * in the tests, Node loads the whole of it.
  */
 export { KubeConfig } from '@kubernetes/client-node/dist/config.js';
