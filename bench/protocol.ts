@@ -93,6 +93,8 @@ export interface WorkerReport {
   maxRssMiB: number;
   /** RSS after loading the SDK, before the task, MiB. */
   baselineRssMiB: number;
+  /** V8's heap size limit, MiB: what Node sized the heap to (from the machine's or the cgroup's memory). */
+  heapLimitMiB: number;
   /** Wall time of the task, ms. */
   wallMs: number;
   /** The most sockets (TCP connections, from `/proc/self/fd`) the process held at once, sampled every 100 ms. */

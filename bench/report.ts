@@ -25,6 +25,11 @@ export interface BenchResults {
   many: BlocksOutcome;
   /** The same blocks with the executor under V8's memory-constrained mode (`manyLean.nodeFlags`). */
   manyLean: BlocksOutcome;
+  /**
+   * The same blocks with Node's defaults in a memory cgroup (`manyPod.memoryLimitMiB`, a pod's limit),
+   * or why no cgroup could be made on the machine.
+   */
+  manyPod: BlocksOutcome | { skipped: string };
   /** Blocks running at once with the live heap measured (`liveHeapMiB`). */
   live: BlocksOutcome;
   dag: DagOutcome;
@@ -96,26 +101,34 @@ export function renderNumbers(r: BenchResults): string {
         ? 'only when the client-side rate limit is not saturated (see "Detection latency")'
         : 'yes';
   const { chain, many, manyLean: lean } = r;
+  const pod = 'skipped' in r.manyPod ? undefined : r.manyPod;
   const chainBlock = chainPerBlock(chain);
   const leanFlagsText = flagsText(lean);
+  const podText = pod ? inPodText(pod) : undefined;
   const rssMet = (o: BlocksOutcome) => o.maxRssMiB * MB_PER_MIB <= MANY_RSS_TARGET_MB;
   const manyDetectionMet = (o: BlocksOutcome) =>
     o.detection.p99 <= MANY_DETECTION_P99_TARGET_MS && o.wrongResults === 0;
-  /** Whether a target of the 10,000 blocks is met: with Node's defaults, under the flags, or both. */
-  const metWhere = (withDefaults: boolean, withFlags: boolean) =>
-    withDefaults && withFlags
-      ? 'yes'
-      : withDefaults
-        ? "with Node's defaults only"
-        : withFlags
-          ? `with ${leanFlagsText} only (see "Many concurrent blocks")`
-          : 'no';
+  /** The ways the 10,000 blocks were run, and where their section is: a target is met under some of them. */
+  const manyRuns: [label: string, outcome: BlocksOutcome | undefined][] = [
+    ["Node's defaults on this host (no memory limit)", many],
+    [leanFlagsText, lean],
+    [`Node's defaults ${podText ?? 'in a pod'}`, pod],
+  ];
+  const metWhere = (met: (o: BlocksOutcome) => boolean) => {
+    const runs = manyRuns.filter((run): run is [string, BlocksOutcome] => run[1] !== undefined);
+    const metUnder = runs.filter(([, o]) => met(o)).map(([label]) => label);
+    if (metUnder.length === runs.length) return 'yes';
+    return metUnder.length === 0
+      ? 'no'
+      : `with ${metUnder.join(' and with ')} only (see "Many concurrent blocks")`;
+  };
   const outcomes = [
     latency,
     unthrottled,
     concurrent,
     many,
     lean,
+    ...(pod ? [pod] : []),
     r.requestsPerBlock.short,
     r.requestsPerBlock.long,
   ];
@@ -192,16 +205,20 @@ export function renderNumbers(r: BenchResults): string {
         ],
         [
           `${many.blocks.toLocaleString('en-US')} concurrently running blocks: peak RSS ≤ ${MANY_RSS_TARGET_MB} MB`,
-          `${rssMbText(many)} with Node's defaults, ${rssMbText(lean)} with ${leanFlagsText}; ` +
-            `${many.maxRunning} and ${lean.maxRunning} running at once; ${liveHeapText(r.live)}`,
-          metWhere(rssMet(many), rssMet(lean)),
+          `${rssMbText(many)} with Node's defaults, ${rssMbText(lean)} with ${leanFlagsText}, ` +
+            `${pod ? `${rssMbText(pod)} with Node's defaults ${podText}` : `not measured in a pod (${skippedText(r.manyPod)})`}; ` +
+            `${manyRuns.map(([, o]) => o?.maxRunning ?? '–').join(', ')} running at once; ${liveHeapText(r.live)}`,
+          metWhere(rssMet),
         ],
         [
           `${many.blocks.toLocaleString('en-US')} concurrently running blocks: detection p99 ≤ ${MANY_DETECTION_P99_TARGET_MS} ms, 0 wrong results`,
           `p99 ${ms(many.detection.p99)} (${many.detection.count} detected), ${many.wrongResults} wrong or missing results ` +
             `with Node's defaults; p99 ${ms(lean.detection.p99)} (${lean.detection.count} detected), ` +
-            `${lean.wrongResults} wrong or missing with ${leanFlagsText}`,
-          metWhere(manyDetectionMet(many), manyDetectionMet(lean)),
+            `${lean.wrongResults} wrong or missing with ${leanFlagsText}` +
+            (pod
+              ? `; p99 ${ms(pod.detection.p99)} (${pod.detection.count} detected), ${pod.wrongResults} wrong or missing ${podText}`
+              : ''),
+          metWhere(manyDetectionMet),
         ],
         [
           'Every block reaches its true final state',
@@ -239,6 +256,7 @@ export function renderNumbers(r: BenchResults): string {
         latencyRow('concurrent blocks, logs followed, qps 200', concurrent),
         latencyRow(`concurrent blocks, no log sink, qps ${many.rateLimit.qps}`, many),
         latencyRow(`the same, executor under ${leanFlagsText}`, lean),
+        ...(pod ? [latencyRow(`the same, executor ${podText}`, pod)] : []),
         [
           'DAG',
           String(dag.blocks),
@@ -344,8 +362,15 @@ export function renderNumbers(r: BenchResults): string {
         `${concurrent.blocks} blocks, logs followed`,
         `${many.blocks} blocks, no log sink`,
         `the same, executor under ${leanFlagsText}`,
+        ...(pod ? [`the same, executor ${podText}`] : []),
       ],
-      MANY_ROWS.map(([measure, cell]) => [measure, cell(concurrent), cell(many), cell(lean)]),
+      MANY_ROWS.map(([measure, cell]) => [
+        measure,
+        cell(concurrent),
+        cell(many),
+        cell(lean),
+        ...(pod ? [cell(pod)] : []),
+      ]),
     ),
     '',
     `### ${dag.blocks}-block DAG`,
@@ -412,6 +437,7 @@ const MANY_ROWS: readonly [string, (o: BlocksOutcome) => string][] = [
   ['Sockets held by the executor (max)', (o) => String(o.maxSockets)],
   ['Executor CPU time (user + system), whole run', cpuText],
   ['Executor peak RSS (after loading the SDK)', rssText],
+  ["V8's heap limit, as Node sized it", (o) => `${round(o.heapLimitMiB)} MiB`],
   ['Detection p50 / p99 / max', detectionText],
   ['Requests (server count)', requestsText],
   [
@@ -424,6 +450,15 @@ const MANY_ROWS: readonly [string, (o: BlocksOutcome) => string][] = [
 ];
 
 /** The process flags of a run, as code: `node --optimize-for-size`. */
+/** Where a run in a memory cgroup ran: "in a pod with a 1,024 MiB memory limit". */
+function inPodText(o: BlocksOutcome): string {
+  return `in a pod with a ${(o.memoryLimitMiB ?? 0).toLocaleString('en-US')} MiB memory limit (a memory cgroup)`;
+}
+
+function skippedText(run: { skipped: string } | BlocksOutcome): string {
+  return 'skipped' in run ? `no memory cgroup could be made: ${run.skipped}` : '';
+}
+
 function flagsText(o: BlocksOutcome): string {
   return o.nodeFlags.length > 0 ? `\`node ${o.nodeFlags.join(' ')}\`` : "Node's defaults";
 }

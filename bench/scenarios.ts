@@ -1,4 +1,4 @@
-import { fork } from 'node:child_process';
+import { type ChildProcess, fork, spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PodScript } from '../src/testing/pod-script.js';
@@ -19,14 +19,31 @@ export const RUN_ID_LABEL = 'k8s-executor/pipeline-run-id';
 /** The adapter's defaults (client-go's): what a user gets without tuning. */
 export const DEFAULT_RATE_LIMIT: RateLimit = { qps: 20, burst: 30 };
 
-/** Runs one task in a fresh executor process and returns its report. */
-export function runWorker(task: WorkerTask): Promise<WorkerReport> {
+/**
+ * Runs one task in a fresh executor process and returns its report. With `procsFile` (a cgroup's, see
+ * bench/memory-cgroup.ts) the process starts in that cgroup: a shell moves itself there, then becomes
+ * Node, so that Node reads the cgroup's limit when it sizes its heap (the IPC channel passes the exec).
+ */
+export function runWorker(task: WorkerTask, procsFile?: string): Promise<WorkerReport> {
   const here = dirname(fileURLToPath(import.meta.url));
-  const child = fork(join(here, 'worker.js'), [], {
-    execArgv:
-      task.kind === 'blocks' ? [...(task.nodeFlags ?? []), ...(task.liveHeap ? ['--expose-gc'] : [])] : [],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
+  const execArgv =
+    task.kind === 'blocks' ? [...(task.nodeFlags ?? []), ...(task.liveHeap ? ['--expose-gc'] : [])] : [];
+  const stdio = ['ignore', 'inherit', 'inherit', 'ipc'] as const;
+  const child: ChildProcess = procsFile
+    ? spawn(
+        '/bin/sh',
+        [
+          '-c',
+          'echo $$ > "$1" && shift && exec "$@"',
+          'sh',
+          procsFile,
+          process.execPath,
+          ...execArgv,
+          join(here, 'worker.js'),
+        ],
+        { stdio: [...stdio] },
+      )
+    : fork(join(here, 'worker.js'), [], { execArgv, stdio: [...stdio] });
   return new Promise((resolve, reject) => {
     let report: WorkerReport | undefined;
     child.once('message', (message) => {
@@ -136,6 +153,10 @@ export interface BlocksOutcome {
   rateLimit: RateLimit;
   /** The executor process's Node and V8 flags (none: Node's defaults). */
   nodeFlags: string[];
+  /** The memory limit of the cgroup the executor process ran in (none: the machine's memory), MiB. */
+  memoryLimitMiB?: number;
+  /** V8's heap size limit in the executor process (as Node sized it), MiB. */
+  heapLimitMiB: number;
   /**
    * The machine's CPU steal from the worker's start to its report (0–1, see `stealShare`), where it
    * can be read.
@@ -159,21 +180,26 @@ export async function runBlocks(
     rateLimit: RateLimit;
     liveHeap?: boolean;
     nodeFlags?: string[];
+    /** A memory cgroup to run the executor process in (bench/memory-cgroup.ts), and its limit. */
+    cgroup?: { procsFile: string; limitMiB: number };
   },
 ): Promise<BlocksOutcome> {
   const server = await serverFor(plan);
   try {
     const ticks = cpuTicks();
-    const report = await runWorker({
-      kind: 'blocks',
-      kubeconfigPath: server.kubeconfigPath,
-      count: plan.length,
-      withLogs: options.withLogs,
-      ...(options.logBlocks !== undefined ? { logBlocks: options.logBlocks } : {}),
-      rateLimit: options.rateLimit,
-      ...(options.liveHeap ? { liveHeap: true } : {}),
-      ...(options.nodeFlags ? { nodeFlags: options.nodeFlags } : {}),
-    });
+    const report = await runWorker(
+      {
+        kind: 'blocks',
+        kubeconfigPath: server.kubeconfigPath,
+        count: plan.length,
+        withLogs: options.withLogs,
+        ...(options.logBlocks !== undefined ? { logBlocks: options.logBlocks } : {}),
+        rateLimit: options.rateLimit,
+        ...(options.liveHeap ? { liveHeap: true } : {}),
+        ...(options.nodeFlags ? { nodeFlags: options.nodeFlags } : {}),
+      },
+      options.cgroup?.procsFile,
+    );
     const cpuStealShare = stealShare(ticks, cpuTicks());
     const stats = server.stats();
     const timings = report.timings ?? [];
@@ -214,6 +240,8 @@ export async function runBlocks(
       blockMs: plan.reduce((max, p) => Math.max(max, p.runMs ?? 0), 0),
       rateLimit: options.rateLimit,
       nodeFlags: options.nodeFlags ?? [],
+      ...(options.cgroup ? { memoryLimitMiB: options.cgroup.limitMiB } : {}),
+      heapLimitMiB: report.heapLimitMiB,
       ...(cpuStealShare !== undefined ? { cpuStealShare } : {}),
       cpuMs: report.cpuMs,
       maxRssMiB: report.maxRssMiB,

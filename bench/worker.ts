@@ -4,6 +4,7 @@
  * and peak RSS. Keeping the executor alone in its process is what makes CPU and memory attributable.
  */
 import { readdirSync, readlinkSync } from 'node:fs';
+import { getHeapStatistics } from 'node:v8';
 import { createClientNodeAdapters } from '../src/adapters/client-node/index.js';
 import { K8sBlockExecutor } from '../src/executor/block-executor.js';
 import { K8sPipelineExecutor } from '../src/executor/pipeline-executor.js';
@@ -51,12 +52,16 @@ async function run(task: WorkerTask): Promise<WorkerReport> {
     wallMs: now() - started,
     maxSockets,
     baselineRssMiB,
+    heapLimitMiB: getHeapStatistics().heap_size_limit / MIB,
     // resourceUsage().maxRSS is in KiB.
     maxRssMiB: process.resourceUsage().maxRSS / 1024,
   };
 }
 
-type TaskResult = Omit<WorkerReport, 'cpuMs' | 'wallMs' | 'baselineRssMiB' | 'maxRssMiB' | 'maxSockets'>;
+type TaskResult = Omit<
+  WorkerReport,
+  'cpuMs' | 'wallMs' | 'baselineRssMiB' | 'heapLimitMiB' | 'maxRssMiB' | 'maxSockets'
+>;
 
 /** The sockets this process holds now (its file descriptors that are sockets; 0 where /proc is missing). */
 function openSockets(): number {

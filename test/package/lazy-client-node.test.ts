@@ -9,13 +9,24 @@
  */
 import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import type { TLSSocket } from 'node:tls';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
+import { satisfies } from 'semver';
 import { build } from 'tsup';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import tsupConfig from '../../tsup.config.js';
+import { kubeconfigOf, writeKubeconfig } from '../adapters/client-node/helpers.js';
+import {
+  closeServersAfterEach,
+  json,
+  startProxy,
+  startServer,
+  tlsFile,
+} from '../adapters/client-node/http.js';
 import { type FakeApiServer, startFakeApiServer } from '../support/fake-apiserver/server.js';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
@@ -174,6 +185,50 @@ describe('the built package loads client-node only when a cluster is used', () =
     ).toEqual([]);
   });
 
+  it('imports, of what it does not bundle, only Node built-ins and its declared dependencies, in the ranges client-node asks for', () => {
+    const packageJson = (dir: string) => JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+    const own = packageJson(ROOT);
+    const clientNode = packageJson(join(ROOT, 'node_modules', '@kubernetes', 'client-node'));
+    const declared: Record<string, string> = { ...own.dependencies, ...own.peerDependencies };
+    const imported = new Set<string>();
+    for (const file of readdirSync(OUT, { recursive: true, encoding: 'utf8' }).filter((f) =>
+      /\.c?js$/.test(f),
+    )) {
+      const text = readFileSync(join(OUT, file), 'utf8');
+      for (const [, a, b, c] of text.matchAll(
+        /\bfrom\s*"([^"]+)"|\bimport\(\s*"([^"]+)"\s*\)|\brequire\(\s*"([^"]+)"\s*\)/g,
+      )) {
+        const specifier = (a ?? b ?? c)!;
+        if (specifier.startsWith('.') || specifier.startsWith('node:')) continue;
+        const parts = specifier.split('/');
+        imported.add(specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]!);
+      }
+    }
+    // What the bundled slice of client-node needs, as it stands today: the scan must see it.
+    expect([...imported]).toEqual(
+      expect.arrayContaining(['openid-client', 'jsonpath-plus', 'undici', 'hpagent']),
+    );
+    const undeclared = [...imported].filter((name) => !builtinModules.includes(name) && !(name in declared));
+    expect(undeclared, 'imported by the build, not in dependencies or peerDependencies').toEqual([]);
+    const outOfRange = [...imported]
+      .filter((name) => name in (clientNode.dependencies ?? {}))
+      .filter((name) => !satisfies(declared[name]!, clientNode.dependencies[name]))
+      .map((name) => `${name}: ours ${declared[name]}, client-node wants ${clientNode.dependencies[name]}`);
+    expect(outOfRange).toEqual([]);
+  });
+
+  it('names the version of client-node it bundles in THIRD-PARTY-NOTICES.md, which it ships', () => {
+    const own = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+    const { version } = JSON.parse(
+      readFileSync(join(ROOT, 'node_modules', '@kubernetes', 'client-node', 'package.json'), 'utf8'),
+    );
+    expect(readFileSync(join(ROOT, 'THIRD-PARTY-NOTICES.md'), 'utf8')).toContain(
+      `| [@kubernetes/client-node](https://github.com/kubernetes-client/javascript) | ${version} |`,
+    );
+    expect(own.files).toContain('THIRD-PARTY-NOTICES.md');
+    expect(own.dependencies).not.toHaveProperty('@kubernetes/client-node');
+  });
+
   it('the first call of a port does load the adapter (the tracer sees it)', async () => {
     const { stdout, modules } = await script(`
       const { createClientNodeAdapters } = await import(${JSON.stringify(dist('index.js'))});
@@ -184,5 +239,69 @@ describe('the built package loads client-node only when a cluster is used', () =
     expect(stdout.trim()).toBe('NO_CLUSTER');
     expect(modules.some((url) => /\/client-node-[A-Z0-9]+\.js$/.test(url))).toBe(true);
     expect(heavy(modules).length).toBeGreaterThan(0);
+  });
+});
+
+/** A read of Job `x` in `ml` through the built package (ESM or CommonJS): prints the name it got back. */
+function readThroughBuild(format: 'esm' | 'cjs', kubeconfigPath: string) {
+  const read = `
+    const { jobClient } = createClientNodeAdapters({ kubeconfigPath: ${JSON.stringify(kubeconfigPath)}, env: {}, retry: { maxAttempts: 1 } });
+    const job = await jobClient.getJob('ml', 'x').catch((e) => ({ metadata: { name: e.code + ' ' + e.message } }));
+    console.log(job?.metadata?.name);
+    process.exit(0);`;
+  return format === 'esm'
+    ? script(`const { createClientNodeAdapters } = await import(${JSON.stringify(dist('index.js'))});${read}`)
+    : traced([
+        '--eval',
+        `const { createClientNodeAdapters } = require(${JSON.stringify(join(OUT, 'index.cjs'))}); (async () => {${read}})();`,
+      ]);
+}
+
+/**
+ * The bundled TLS and proxy code run from the build (tsup turns client-node's CommonJS into both
+ * formats): an HTTPS server that wants a client certificate signed by the fixture CA, reached directly
+ * and through an HTTP CONNECT proxy (`proxy-url`), answers with the certificate's CN.
+ */
+describe.each(['esm', 'cjs'] as const)('the built package (%s) over TLS', (format) => {
+  closeServersAfterEach();
+  const whoAmI = () =>
+    startServer(
+      (req, res) =>
+        json(res, 200, {
+          metadata: { name: (req.socket as TLSSocket).getPeerCertificate().subject?.CN ?? 'anonymous' },
+        }),
+      { tls: true, requestCert: true },
+    );
+  const user = {
+    'client-certificate-data': readFileSync(tlsFile('client.crt')).toString('base64'),
+    'client-key-data': readFileSync(tlsFile('client.key')).toString('base64'),
+  };
+  const cluster = { 'certificate-authority': tlsFile('ca.crt'), 'tls-server-name': 'localhost' };
+
+  it('presents the client certificate and verifies the server by the CA', async () => {
+    const server = await whoAmI();
+    const { stdout } = await readThroughBuild(
+      format,
+      writeKubeconfig(kubeconfigOf(server.url, user, cluster)),
+    );
+    expect(stdout.trim()).toBe('test-user');
+  });
+
+  it('refuses a server its CA did not sign, naming the certificate problem', async () => {
+    const server = await whoAmI();
+    const { stdout } = await readThroughBuild(format, writeKubeconfig(kubeconfigOf(server.url, user, {})));
+    expect(stdout.trim()).toMatch(/certificate/i);
+    expect(stdout).not.toContain('test-user');
+  });
+
+  it('goes through the proxy of proxy-url with the client certificate', async () => {
+    const [server, proxy] = await Promise.all([whoAmI(), startProxy()]);
+    const kubeconfig = kubeconfigOf(server.url.replace('127.0.0.1', 'api.test'), user, {
+      ...cluster,
+      'proxy-url': proxy.url,
+    });
+    const { stdout } = await readThroughBuild(format, writeKubeconfig(kubeconfig));
+    expect(stdout.trim()).toBe('test-user');
+    expect(proxy.seen).toEqual([expect.stringMatching(/^CONNECT api\.test:\d+$/)]);
   });
 });

@@ -1,13 +1,8 @@
 import {
   type CollectionTag,
-  isAlias,
   isCollection,
-  isMap,
-  isPair,
   isScalar,
-  isSeq,
   LineCounter,
-  type Node,
   parseDocument,
   type ScalarTag,
   visit,
@@ -15,8 +10,9 @@ import {
   YAMLSeq,
 } from 'yaml';
 import { REMOVE, replaceWith } from '../../config/markers.js';
-import type { ConfigIssue, SourceLocation } from '../../errors/config-error.js';
-import type { DocumentPath, RawDocument } from '../../ports/config-source.js';
+import type { ConfigIssue } from '../../errors/config-error.js';
+import type { RawDocument } from '../../ports/config-source.js';
+import { isMergeKey, locatorOf } from './yaml-locator.js';
 
 /**
  * Parses YAML text into a {@link RawDocument} that knows the file:line:column of every key and value.
@@ -97,15 +93,7 @@ export function parseYamlDocument(text: string, file: string): { doc: RawDocumen
       location: { file },
     });
   }
-  const locate = (path: DocumentPath): SourceLocation | undefined => {
-    const offset = offsetOf(document.contents as Node | null, path, (node) =>
-      isAlias(node) ? (node.resolve(document) as Node | undefined) : node,
-    );
-    if (offset === undefined) return undefined;
-    const { line, col } = lineCounter.linePos(offset);
-    return { file, line, column: col };
-  };
-  return { doc: { file, value, locate }, issues };
+  return { doc: { file, value, locate: locatorOf(document, lineCounter, file) }, issues };
 }
 
 /** `!replace` on a map or a list: the value replaces lower layers' value whole (see markers.ts). */
@@ -151,13 +139,6 @@ const TAGS: (ScalarTag | CollectionTag)[] = [
   },
 ];
 
-/** The `<<` key of a YAML merge (yaml turns its value into a symbol). */
-function isMergeKey(key: unknown): boolean {
-  if (!isScalar(key)) return false;
-  const value = key.value;
-  return key.source === '<<' || value === '<<' || (typeof value === 'symbol' && value.description === '<<');
-}
-
 function lineOf(lineCounter: LineCounter, offset: number | undefined): number | string {
   return offset === undefined ? '?' : lineCounter.linePos(offset).line;
 }
@@ -184,49 +165,4 @@ function firstLine(message: string): string {
     .split('\n')[0]!
     .replace(/ at line \d+, column \d+:?$/, '')
     .trim();
-}
-
-/** Offset of the key (for map entries) or item at `path`; the deepest found ancestor when it is missing. */
-function offsetOf(
-  root: Node | null,
-  path: DocumentPath,
-  deref: (node: Node) => Node | undefined,
-): number | undefined {
-  let node: Node | undefined = root ? deref(root) : undefined;
-  let offset = node?.range?.[0];
-  for (const segment of path) {
-    if (isMap(node)) {
-      const pair = findPair(node, String(segment), deref);
-      if (!pair) break;
-      offset = (pair.key as Node | null)?.range?.[0] ?? offset;
-      node = pair.value ? deref(pair.value as Node) : undefined;
-    } else if (isSeq(node) && typeof segment === 'number') {
-      const item = node.items[segment] as Node | undefined;
-      if (!item) break;
-      offset = item.range?.[0] ?? offset;
-      node = deref(item);
-    } else break;
-  }
-  return offset;
-}
-
-/** The pair of `key` in `map`: the last one written (as yaml reads it), else one brought in by `<<`. */
-function findPair(
-  map: YAMLMap,
-  key: string,
-  deref: (node: Node) => Node | undefined,
-): YAMLMap['items'][number] | undefined {
-  const own = map.items.filter((p) => isPair(p) && String(isScalar(p.key) ? p.key.value : p.key) === key);
-  if (own.length > 0) return own.at(-1);
-  for (const pair of map.items) {
-    if (!isMergeKey(pair.key) || !pair.value) continue;
-    const source = deref(pair.value as Node);
-    const sources = isSeq(source) ? source.items.map((item) => deref(item as Node)) : [source];
-    for (const merged of sources) {
-      if (!isMap(merged)) continue;
-      const found: YAMLMap['items'][number] | undefined = findPair(merged, key, deref);
-      if (found) return found;
-    }
-  }
-  return undefined;
 }

@@ -1,12 +1,13 @@
 import { readFileSync } from 'node:fs';
 import {
   createServer as createHttpServer,
+  request as httpRequest,
   type IncomingMessage,
   type Server,
   type ServerResponse,
 } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo, Socket } from 'node:net';
+import { type AddressInfo, connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterEach } from 'vitest';
 
@@ -108,4 +109,41 @@ export function unauthorized(res: ServerResponse): void {
     reason: 'Unauthorized',
     message: 'Unauthorized',
   });
+}
+
+/** A forward and CONNECT proxy that sends every host to 127.0.0.1 (so `api.test` "resolves" only through it). */
+export async function startProxy(): Promise<{ url: string; seen: string[] }> {
+  const seen: string[] = [];
+  const proxy = await startServer((req, res) => {
+    // Forward mode (plain HTTP targets): the request line carries the absolute URL.
+    seen.push(`${req.method} ${req.url}`);
+    const target = new URL(req.url ?? '');
+    const upstream = httpRequest(
+      {
+        host: '127.0.0.1',
+        port: target.port,
+        path: target.pathname + target.search,
+        method: req.method,
+        headers: req.headers,
+      },
+      (reply) => {
+        res.writeHead(reply.statusCode ?? 502, reply.headers);
+        reply.pipe(res);
+      },
+    );
+    req.pipe(upstream);
+  });
+  proxy.server.on('connect', (req, client: Socket, head: Buffer) => {
+    seen.push(`CONNECT ${req.url}`);
+    const port = Number((req.url ?? '').split(':').pop());
+    const upstream = connect(port, '127.0.0.1', () => {
+      client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+      upstream.write(head);
+      upstream.pipe(client);
+      client.pipe(upstream);
+    });
+    upstream.on('error', () => client.destroy());
+    client.on('error', () => upstream.destroy());
+  });
+  return { url: proxy.url, seen };
 }

@@ -3,8 +3,6 @@
  * lowercase) unless `NO_PROXY` matches (Go's `httpproxy` rules), through a tiny real proxy.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { request as httpRequest } from 'node:http';
-import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -13,7 +11,7 @@ import { createClientNodeAdapters } from '../../../src/adapters/client-node/inde
 import { loadKubeconfig } from '../../../src/adapters/client-node/kubeconfig.js';
 import { proxyFromEnvironment } from '../../../src/adapters/client-node/proxy-env.js';
 import { kubeconfigOf, writeKubeconfig } from './helpers.js';
-import { closeServersAfterEach, json, startServer, tlsFile } from './http.js';
+import { closeServersAfterEach, json, startProxy, startServer, tlsFile } from './http.js';
 
 closeServersAfterEach();
 
@@ -76,43 +74,6 @@ describe('proxyFromEnvironment (Go httpproxy rules)', () => {
   });
 });
 
-/** A forward and CONNECT proxy that sends every host to 127.0.0.1 (so `api.test` "resolves" only through it). */
-async function tinyProxy() {
-  const seen: string[] = [];
-  const proxy = await startServer((req, res) => {
-    // Forward mode (plain HTTP targets): the request line carries the absolute URL.
-    seen.push(`${req.method} ${req.url}`);
-    const target = new URL(req.url ?? '');
-    const upstream = httpRequest(
-      {
-        host: '127.0.0.1',
-        port: target.port,
-        path: target.pathname + target.search,
-        method: req.method,
-        headers: req.headers,
-      },
-      (reply) => {
-        res.writeHead(reply.statusCode ?? 502, reply.headers);
-        reply.pipe(res);
-      },
-    );
-    req.pipe(upstream);
-  });
-  proxy.server.on('connect', (req, client: Socket, head: Buffer) => {
-    seen.push(`CONNECT ${req.url}`);
-    const port = Number((req.url ?? '').split(':').pop());
-    const upstream = connect(port, '127.0.0.1', () => {
-      client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-      upstream.write(head);
-      upstream.pipe(client);
-      client.pipe(upstream);
-    });
-    upstream.on('error', () => client.destroy());
-    client.on('error', () => upstream.destroy());
-  });
-  return { url: proxy.url, seen };
-}
-
 async function apiServer(tls: boolean) {
   return startServer((_req, res) => json(res, 200, { metadata: { name: 'via-proxy' } }), { tls });
 }
@@ -135,7 +96,7 @@ const viaProxy = { metadata: { name: 'via-proxy' } };
 describe('requests through a proxy', () => {
   it('tunnels HTTPS through HTTPS_PROXY with CONNECT, TLS verified end to end', async () => {
     const api = await apiServer(true);
-    const proxy = await tinyProxy();
+    const proxy = await startProxy();
     const server = behindProxy(api.url);
     const { jobClient } = adapters(server, tlsCluster, { HTTPS_PROXY: proxy.url });
     await expect(jobClient.getJob('ml', 'x')).resolves.toEqual(viaProxy);
@@ -147,7 +108,7 @@ describe('requests through a proxy', () => {
 
   it('forwards plain HTTP through http_proxy (lowercase)', async () => {
     const api = await apiServer(false);
-    const proxy = await tinyProxy();
+    const proxy = await startProxy();
     const server = behindProxy(api.url);
     const { jobClient } = adapters(server, {}, { http_proxy: proxy.url });
     await expect(jobClient.getJob('ml', 'x')).resolves.toEqual(viaProxy);
@@ -156,7 +117,7 @@ describe('requests through a proxy', () => {
 
   it('connects directly when NO_PROXY matches (here: api.test cannot be resolved without the proxy)', async () => {
     const api = await apiServer(true);
-    const proxy = await tinyProxy();
+    const proxy = await startProxy();
     const { jobClient } = adapters(behindProxy(api.url), tlsCluster, {
       HTTPS_PROXY: proxy.url,
       NO_PROXY: '.test',
@@ -167,7 +128,7 @@ describe('requests through a proxy', () => {
 
   it("the kubeconfig cluster's proxy-url wins over the environment", async () => {
     const api = await apiServer(true);
-    const proxy = await tinyProxy();
+    const proxy = await startProxy();
     const server = behindProxy(api.url);
     const { jobClient } = adapters(
       server,
