@@ -29,7 +29,7 @@ export interface BenchResults {
    * The same blocks with Node's defaults in a memory cgroup (`manyPod.memoryLimitMiB`, a pod's limit),
    * or why no cgroup could be made on the machine.
    */
-  manyPod: BlocksOutcome | { skipped: string };
+  manyPod?: BlocksOutcome | { skipped: string };
   /** Blocks running at once with the live heap measured (`liveHeapMiB`). */
   live: BlocksOutcome;
   dag: DagOutcome;
@@ -101,7 +101,7 @@ export function renderNumbers(r: BenchResults): string {
         ? 'only when the client-side rate limit is not saturated (see "Detection latency")'
         : 'yes';
   const { chain, many, manyLean: lean } = r;
-  const pod = 'skipped' in r.manyPod ? undefined : r.manyPod;
+  const pod = r.manyPod === undefined || 'skipped' in r.manyPod ? undefined : r.manyPod;
   const chainBlock = chainPerBlock(chain);
   const leanFlagsText = flagsText(lean);
   const podText = pod ? inPodText(pod) : undefined;
@@ -437,7 +437,10 @@ const MANY_ROWS: readonly [string, (o: BlocksOutcome) => string][] = [
   ['Sockets held by the executor (max)', (o) => String(o.maxSockets)],
   ['Executor CPU time (user + system), whole run', cpuText],
   ['Executor peak RSS (after loading the SDK)', rssText],
-  ["V8's heap limit, as Node sized it", (o) => `${round(o.heapLimitMiB)} MiB`],
+  [
+    "V8's heap limit, as Node sized it",
+    (o) => (o.heapLimitMiB === undefined ? '–' : `${round(o.heapLimitMiB)} MiB`),
+  ],
   ['Detection p50 / p99 / max', detectionText],
   ['Requests (server count)', requestsText],
   [
@@ -455,8 +458,8 @@ function inPodText(o: BlocksOutcome): string {
   return `in a pod with a ${(o.memoryLimitMiB ?? 0).toLocaleString('en-US')} MiB memory limit (a memory cgroup)`;
 }
 
-function skippedText(run: { skipped: string } | BlocksOutcome): string {
-  return 'skipped' in run ? `no memory cgroup could be made: ${run.skipped}` : '';
+function skippedText(run: { skipped: string } | BlocksOutcome | undefined): string {
+  return run === undefined ? 'results from before that run existed' : 'skipped' in run ? run.skipped : '';
 }
 
 function flagsText(o: BlocksOutcome): string {

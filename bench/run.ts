@@ -177,7 +177,10 @@ async function main(): Promise<void> {
 /** The memory limit of the pod the 10,000 blocks are run in once: `resources.limits.memory: 1Gi`. */
 const POD_MEMORY_MIB = 1024;
 
-/** Runs `measure` with a memory cgroup of `limitMiB` made for it, or says why none could be made. */
+/**
+ * Runs `measure` with a memory cgroup of `limitMiB` made for it, or says why none could be made or the run
+ * failed in it (a worker killed at the limit, say): the rest of the bench goes on either way.
+ */
 async function inMemoryCgroup<T>(
   limitMiB: number,
   measure: (cgroup: { procsFile: string; limitMiB: number }) => Promise<T>,
@@ -185,12 +188,20 @@ async function inMemoryCgroup<T>(
   const cgroup = createMemoryCgroup(limitMiB);
   if ('unavailable' in cgroup) {
     log(`  skipped: no memory cgroup can be made here (${cgroup.unavailable})`);
-    return { skipped: cgroup.unavailable };
+    return { skipped: `no memory cgroup could be made: ${cgroup.unavailable}` };
   }
   try {
     return await measure({ procsFile: cgroup.procsFile, limitMiB });
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    log(`  failed in the memory cgroup: ${message}`);
+    return { skipped: `the run in the memory cgroup failed: ${message}` };
   } finally {
-    cgroup.remove();
+    try {
+      cgroup.remove();
+    } catch (error) {
+      log(`  the memory cgroup could not be removed (the next bench removes it): ${String(error)}`);
+    }
   }
 }
 

@@ -49,8 +49,15 @@ export function runWorker(task: WorkerTask, procsFile?: string): Promise<WorkerR
     child.once('message', (message) => {
       report = message as WorkerReport;
     });
-    child.once('exit', (code) =>
-      report ? resolve(report) : reject(new Error(`bench worker (${task.kind}) exited with code ${code}`)),
+    child.once('exit', (code, signal) =>
+      report
+        ? resolve(report)
+        : reject(
+            new Error(
+              `bench worker (${task.kind}) exited with ${signal ? `signal ${signal}` : `code ${code}`}` +
+                (signal === 'SIGKILL' && procsFile ? " (killed at its memory cgroup's limit?)" : ''),
+            ),
+          ),
     );
     child.send(task);
   });
@@ -155,8 +162,8 @@ export interface BlocksOutcome {
   nodeFlags: string[];
   /** The memory limit of the cgroup the executor process ran in (none: the machine's memory), MiB. */
   memoryLimitMiB?: number;
-  /** V8's heap size limit in the executor process (as Node sized it), MiB. */
-  heapLimitMiB: number;
+  /** V8's heap size limit in the executor process (as Node sized it), MiB; absent in results before 2026-12-03. */
+  heapLimitMiB?: number;
   /**
    * The machine's CPU steal from the worker's start to its report (0–1, see `stealShare`), where it
    * can be read.

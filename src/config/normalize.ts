@@ -20,6 +20,7 @@ import {
   conflictReporter,
   describeValue,
   findField,
+  notExecutorSettings,
   originAt,
   report,
   type SourceOrigin,
@@ -117,12 +118,7 @@ export function normalizeLayer(raw: RawLayer): NormalizedLayer {
   const empty = { config: {}, origins: new Map<string, SourceOrigin>(), issues, warnings };
   if (raw.value === null || raw.value === undefined) return empty;
   if (!isPlainObject(raw.value)) {
-    report(
-      context(),
-      'INVALID_TYPE',
-      raw.path,
-      `expected a map of executor settings, got ${describeValue(raw.value)}.`,
-    );
+    report(context(), 'INVALID_TYPE', raw.path, notExecutorSettings(raw.value));
     return empty;
   }
   const layer = raw.value;

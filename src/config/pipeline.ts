@@ -15,6 +15,7 @@ import { isPlainObject } from './merge.js';
 import { checkProjectDocument, projectExecutorType } from './project.js';
 import { type RetryConfig, retryOf } from './retry-config.js';
 import { asBoolean } from './scalars.js';
+import { notExecutorSettings } from './schema-walk.js';
 import { brokenFiles } from './snapshot-files.js';
 import type { ConfigWarning } from './warnings.js';
 
@@ -159,11 +160,7 @@ export function parsePipeline(
   const pipelineType = orDefault(pipelineOwn);
   const projectRetry = project.retryConfig;
   if (root.executor_config != null && !isPlainObject(root.executor_config)) {
-    add(
-      'INVALID_TYPE',
-      ['executor_config'],
-      `expected a map of executor settings, got ${describe(root.executor_config)}.`,
-    );
+    add('INVALID_TYPE', ['executor_config'], notExecutorSettings(root.executor_config));
   }
   for (const key of ['uuid', 'type'] as const) {
     if (root[key] != null && typeof root[key] !== 'string')
@@ -232,11 +229,7 @@ export function parsePipeline(
       return;
     }
     if (block.executor_config != null && !isPlainObject(block.executor_config)) {
-      add(
-        'INVALID_TYPE',
-        [...path, 'executor_config'],
-        `expected a map of executor settings, got ${describe(block.executor_config)}.`,
-      );
+      add('INVALID_TYPE', [...path, 'executor_config'], notExecutorSettings(block.executor_config));
     }
     if (block.type != null && typeof block.type !== 'string')
       add(

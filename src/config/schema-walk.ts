@@ -96,6 +96,17 @@ function fieldSummary(schema: ObjectSchema): string {
 }
 
 /** Describes a raw value's type: `a string`, `a list`, ... */
+/**
+ * The problem of executor settings (a layer: a block's or pipeline's `executor_config`, a project's
+ * `k8s_executor_config`, a template) that are not a map. `!replace` on the whole of them is refused with
+ * where to put it instead: a layer is always merged over the ones below, key by key.
+ */
+export function notExecutorSettings(value: unknown): string {
+  return isReplacement(value)
+    ? '`!replace` goes on a key inside the executor settings, not on all of them: put it on the key whose lower value it replaces (e.g. `pod: !replace {...}`).'
+    : `expected a map of executor settings, got ${describeValue(value)}.`;
+}
+
 export function describeValue(value: unknown): string {
   if (value === null) return 'null';
   if (isRemove(value)) return '!remove';

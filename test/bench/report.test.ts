@@ -44,7 +44,7 @@ function withMany(defaults: ManyRun, lean: ManyRun, pod: ManyRun | 'skipped' = '
     manyLean: set(latest.manyLean, lean, ['--optimize-for-size']),
     manyPod:
       pod === 'skipped'
-        ? { skipped: 'EACCES: permission denied' }
+        ? { skipped: 'no memory cgroup could be made: EACCES: permission denied' }
         : { ...set(latest.many, pod, []), memoryLimitMiB: 1024 },
   };
 }
@@ -115,6 +115,17 @@ describe('the 10,000 blocks in a pod with a memory limit', () => {
       'not measured in a pod (no memory cgroup could be made: EACCES: permission denied)',
     );
     expect(renderNumbers(skipped)).not.toContain('executor in a pod');
+  });
+});
+
+describe('results of an earlier bench', () => {
+  it('render without the run in a pod and without heap limits (bench/results/2026-12-02T21-54.json)', () => {
+    const earlier = JSON.parse(
+      readFileSync(new URL('../../bench/results/2026-12-02T21-54.json', import.meta.url), 'utf8'),
+    ) as BenchResults;
+    const numbers = renderNumbers(earlier);
+    expect(numbers).toContain('not measured in a pod (results from before that run existed)');
+    expect(numbers).toContain("| V8's heap limit, as Node sized it | – | – | – |");
   });
 });
 

@@ -144,6 +144,18 @@ describe('k8s-executor validate: one problem per real problem', () => {
     return lines.slice(0, -1).map((l) => l.replace(/^.*?metadata\.yaml/, 'metadata.yaml'));
   };
 
+  it('`!replace` on a whole executor_config: one problem that says where it goes instead', async () => {
+    const dir = project({
+      'pipelines/etl/metadata.yaml':
+        'blocks:\n- uuid: a\n  executor_config: !replace\n    resource_limits: {cpu: 1}\n',
+    });
+    const { code, lines } = await validate(['--project', dir]);
+    expect(code).toBe(1);
+    expect(lines.slice(0, -1).map((l) => l.replace(/^.*?metadata\.yaml/, 'metadata.yaml'))).toEqual([
+      'metadata.yaml:3: blocks[0].executor_config: `!replace` goes on a key inside the executor settings, not on all of them: put it on the key whose lower value it replaces (e.g. `pod: !replace {...}`). [INVALID_TYPE]',
+    ]);
+  });
+
   it('a tab: its parse error only (no false MISSING_IMAGE)', async () => {
     expect(
       await firstLines('executor_type: k8s\nk8s_executor_config:\n  image: x/y:1\n\tnamespace: x\n'),

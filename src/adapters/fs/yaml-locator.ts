@@ -19,9 +19,9 @@ export type Locate = (path: DocumentPath) => SourceLocation | undefined;
 /**
  * The `locate` of a parsed YAML document: the file:line:column of the key (map entries) or item (list
  * entries) at a path, else of its deepest ancestor found. A document without aliases and merge keys (as
- * Mage writes its pipelines) is indexed once into one map of paths to offsets, and its syntax tree is left
- * to the garbage collector: a tree keeps about 1 KiB per block of a pipeline, for the whole life of the
- * snapshot, where the index keeps a few strings. A document with aliases or merge keys (whose paths can
+ * Mage writes its pipelines) is indexed once (its nodes numbered, their offsets, one map from a parent
+ * and a key to the child), and its syntax tree is left to the garbage collector: the tree keeps about 1
+ * KiB per block of a pipeline for the whole life of the snapshot. A document with aliases or merge keys (whose paths can
  * multiply) keeps its tree and is walked on each call.
  */
 export function locatorOf(document: Document, lineCounter: LineCounter, file: string): Locate {
@@ -51,25 +51,23 @@ export function indexLocator(
   root: Node,
   at: (offset: number | undefined) => SourceLocation | undefined,
 ): Locate {
-  const index = indexOf(root);
+  const { children, offsets, kinds } = indexOf(root);
   return (path) => {
-    let key = '';
-    let entry = index.get(key);
+    let node = 0;
     for (const segment of path) {
-      if (entry === undefined) break;
-      const kind = entry % (1 << KIND_BITS);
-      const next =
+      const kind = kinds[node];
+      const key =
         kind === MAP
-          ? `${key}\u0000k${String(segment)}`
+          ? `${node}\u0000k${String(segment)}`
           : kind === SEQ && typeof segment === 'number'
-            ? `${key}\u0000i${segment}`
+            ? `${node}\u0000i${segment}`
             : undefined;
-      const found = next === undefined ? undefined : index.get(next);
-      if (found === undefined) break;
-      key = next!;
-      entry = found;
+      const child = key === undefined ? undefined : children.get(key);
+      if (child === undefined) break;
+      node = child;
     }
-    return at(entry === undefined || entry < 0 ? undefined : Math.floor(entry / (1 << KIND_BITS)));
+    const offset = offsets[node]!;
+    return at(offset < 0 ? undefined : offset);
   };
 }
 
@@ -90,21 +88,25 @@ function referencesOthers(document: Document): boolean {
   return found;
 }
 
-/** An index entry: the node's offset shifted left, its kind in the low bits; -1 when it has no offset. */
-const KIND_BITS = 2;
 const MAP = 1;
 const SEQ = 2;
 
 /**
- * Every path of a document without aliases or merge keys, to its offset and the kind of its node:
- * `""` the root, `"\0k<key>"` a map's entry (the last one written, as yaml reads it), `"\0i<n>"` a list's item.
+ * The index of a document without aliases or merge keys. Its nodes are numbered (the root is 0);
+ * `children` maps `"<parent>\0k<key>"` (a map's entry: the last one written, as yaml reads it) and
+ * `"<parent>\0i<n>"` (a list's item) to the child's number, so that a key is read one way only,
+ * whatever characters it holds, and no key string grows with the depth of the path. `offsets` gives
+ * where each node's key or item starts (-1: unknown), `kinds` whether it is a map, a list, or neither.
  */
-function indexOf(root: Node): Map<string, number> {
-  const index = new Map<string, number>();
-  const add = (key: string, node: Node | null | undefined, offset: number | undefined) => {
-    const kind = isMap(node) ? MAP : isSeq(node) ? SEQ : 0;
+function indexOf(root: Node): { children: Map<string, number>; offsets: number[]; kinds: number[] } {
+  const children = new Map<string, number>();
+  const offsets: number[] = [];
+  const kinds: number[] = [];
+  const add = (node: Node | null | undefined, offset: number | undefined): number => {
+    const id = offsets.length;
     // An entry whose node has no offset takes its parent's, as a walk of the tree would.
-    index.set(key, offset === undefined ? -1 : offset * (1 << KIND_BITS) + kind);
+    offsets.push(offset ?? -1);
+    kinds.push(isMap(node) ? MAP : isSeq(node) ? SEQ : 0);
     if (isMap(node)) {
       // Only the last pair of a key written twice: the earlier one's entries must not be found.
       const last = new Map<string, YAMLMap['items'][number]>();
@@ -114,16 +116,19 @@ function indexOf(root: Node): Map<string, number> {
       }
       for (const [name, pair] of last) {
         const keyNode = pair.key as Node | null;
-        add(`${key}\u0000k${name}`, pair.value as Node | null, keyNode?.range?.[0] ?? offset);
+        const child = add(pair.value as Node | null, keyNode?.range?.[0] ?? offset);
+        children.set(`${id}\u0000k${name}`, child);
       }
     } else if (isSeq(node)) {
       node.items.forEach((item, i) => {
-        add(`${key}\u0000i${i}`, item as Node, (item as Node | null)?.range?.[0] ?? offset);
+        const child = add(item as Node, (item as Node | null)?.range?.[0] ?? offset);
+        children.set(`${id}\u0000i${i}`, child);
       });
     }
+    return id;
   };
-  add('', root, root.range?.[0]);
-  return index;
+  add(root, root.range?.[0]);
+  return { children, offsets, kinds };
 }
 
 /** Offset of the key (for map entries) or item at `path`; the deepest found ancestor when it is missing. */

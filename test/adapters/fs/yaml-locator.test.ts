@@ -27,7 +27,8 @@ function both(text: string, path: DocumentPath) {
   };
 }
 
-const KEYS = ['a', 'b', '1', 'null', 'x y'];
+// Keys that look like the index's own separators too (NUL, then `k` or `i`).
+const KEYS = ['a', 'b', '1', 'null', 'x y', 'k', 'i0', 'a\u0000kb', 'a\u0000i0', '0\u0000ka'];
 const value = fc.letrec<{ value: unknown }>((tie) => ({
   value: fc.oneof(
     { depthSize: 'small' },
@@ -57,6 +58,15 @@ describe('locating by the index of a document without aliases', () => {
       expect(index, path.join('.')).toEqual(tree);
     }
     expect(both(text, ['a', 'x']).index).toEqual({ line: 4, col: 1 });
+  });
+
+  it('reads a key holding NUL, k or i one way only', () => {
+    const text = 'a:\n  b: 1\n"a\\0kb": 2\nl: [x]\n"l\\0i0": 3\n';
+    for (const path of [['a', 'b'], ['a\u0000kb'], ['l', 0], ['l\u0000i0']]) {
+      const { index, tree } = both(text, path);
+      expect(index, JSON.stringify(path)).toEqual(tree);
+    }
+    expect(both(text, ['a', 'b']).index).toEqual({ line: 2, col: 3 });
   });
 
   it('takes a number on a map as its key and a string on a list as missing', () => {
