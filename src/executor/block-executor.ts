@@ -143,8 +143,12 @@ export class K8sBlockExecutor {
     );
   }
 
-  /** Runs the prepared Job inside an attempt span: its phases, its detection latency and its outcome. */
-  private async traced(
+  /**
+   * Runs the prepared Job inside an attempt span: its phases, its detection latency and its outcome. Not
+   * async on purpose: a running block keeps no suspended function of its own here, only the callbacks
+   * (the telemetry's calls are guarded and never throw).
+   */
+  private traced(
     { running: prepared, body }: { running: RunningJob; body: JobBody },
     options: ExecuteOptions,
     turn: SubmissionTurn,
@@ -168,49 +172,51 @@ export class K8sBlockExecutor {
       );
     } catch (error) {
       turn.slot?.(); // the run never reaches its submission: its slot goes back at once
-      throw error;
+      return Promise.reject(error);
     }
     const { onEvent, onDetected } = options;
-    try {
-      const result = await runPreparedJob(
-        this.deps,
-        prepared,
-        body,
-        {
-          ...options,
-          onEvent: (event) => {
-            span.phase(event.type, event.at);
-            onEvent?.(event);
+    return runPreparedJob(
+      this.deps,
+      prepared,
+      body,
+      {
+        ...options,
+        onEvent: (event) => {
+          span.phase(event.type, event.at);
+          onEvent?.(event);
+        },
+        onDetected: (detection) => {
+          const { finishedAt, finalConditionAt } = detection.timings;
+          span.detected(finalConditionAt === undefined ? undefined : finishedAt - finalConditionAt);
+          onDetected?.(detection);
+        },
+      },
+      turn,
+    ).then(
+      (result) => {
+        span.end(
+          {
+            status: result.status,
+            ...(result.reason ? { reason: result.reason } : {}),
+            ...(result.exitCode !== undefined ? { exitCode: result.exitCode } : {}),
+            ...(result.message ? { message: result.message } : {}),
           },
-          onDetected: (detection) => {
-            const { finishedAt, finalConditionAt } = detection.timings;
-            span.detected(finalConditionAt === undefined ? undefined : finishedAt - finalConditionAt);
-            onDetected?.(detection);
+          clock.now(),
+        );
+        return result;
+      },
+      (error: unknown) => {
+        span.end(
+          {
+            status: isK8sExecutorError(error) && error.code === 'CANCELLED' ? 'cancelled' : 'failed',
+            reason: isK8sExecutorError(error) ? error.code : 'JOB_FAILED',
+            message: error instanceof Error ? error.message : String(error),
           },
-        },
-        turn,
-      );
-      span.end(
-        {
-          status: result.status,
-          ...(result.reason ? { reason: result.reason } : {}),
-          ...(result.exitCode !== undefined ? { exitCode: result.exitCode } : {}),
-          ...(result.message ? { message: result.message } : {}),
-        },
-        clock.now(),
-      );
-      return result;
-    } catch (error) {
-      span.end(
-        {
-          status: isK8sExecutorError(error) && error.code === 'CANCELLED' ? 'cancelled' : 'failed',
-          reason: isK8sExecutorError(error) ? error.code : 'JOB_FAILED',
-          message: error instanceof Error ? error.message : String(error),
-        },
-        clock.now(),
-      );
-      throw error;
-    }
+          clock.now(),
+        );
+        throw error;
+      },
+    );
   }
 
   /** Builds the Job a block run would create, without creating it (for `render` and `explain`). */

@@ -173,64 +173,61 @@ export async function runPreparedJob(
    * success itself, while the follow's own subscription still holds the shared watch open.
    */
   let podEnd: PodEndWait | undefined;
-  let state: BlockState;
-  try {
-    state = await followJob({
-      hub,
-      jobName,
-      clock,
-      policy: deps.policy,
-      submittedAt,
-      created: { ...(uid ? { uid } : {}), ...(resourceVersion ? { resourceVersion } : {}) },
-      ...(signal ? { signal } : {}),
-      onTransition: (t) => {
-        if (t.to === 'succeeded' && !terminationSeen(t.state, prepared.containerName))
-          podEnd ??= new PodEndWait(hub, jobName, clock);
-        emit(t.to, t.state);
-      },
-      onState: (s) => {
-        followed = s;
-        follower.observe(s);
-      },
-    });
-  } catch (error) {
-    podEnd?.dispose();
-    await follower.abort();
-    if (signal?.aborted) {
-      const cleanup = await deleteRunJob(jobClient, namespace, jobName, uid, 'Foreground');
-      emit('cancelled');
-      return cancelled('while running', cleanup, adopted);
-    }
-    if (isK8sExecutorError(error) && error.code === 'CANCELLED') {
-      // The executor was closed (a shutdown, not a cancel): like a crash, the Job is left to finish,
-      // and the next executor adopts it.
-      throw new K8sExecutorError(
-        'CANCELLED',
-        `The executor was closed while Job "${jobName}" was running; the Job keeps running.`,
-        {
-          cause: error,
-          hint: 'Execute the same block run again (same ids and attempt) to adopt it, or delete it.',
-          jobLeftRunning: { namespace, name: jobName, ...(uid ? { uid } : {}) },
-        },
+  // Continued by callbacks, not awaited: a block running for hours keeps no suspended function here.
+  return followJob({
+    hub,
+    jobName,
+    clock,
+    policy: deps.policy,
+    submittedAt,
+    created: { ...(uid ? { uid } : {}), ...(resourceVersion ? { resourceVersion } : {}) },
+    ...(signal ? { signal } : {}),
+    onTransition: (t) => {
+      if (t.to === 'succeeded' && !terminationSeen(t.state, prepared.containerName))
+        podEnd ??= new PodEndWait(hub, jobName, clock);
+      emit(t.to, t.state);
+    },
+    onState: (s) => {
+      followed = s;
+      follower.observe(s);
+    },
+  }).then(
+    async (followedTo) => {
+      const state = await withPodEnd(deps, prepared, followedTo, { podEnd, uid, closed, signal });
+      const detection = detectionOf(prepared, state, { submittedAt, adopted, now: clock.now() });
+      isolateCallback('onDetected', options.onDetected)?.(detection);
+      return finishedResult(deps, prepared, options, { state, detection, uid, follower, closed });
+    },
+    async (error: unknown) => {
+      podEnd?.dispose();
+      await follower.abort();
+      if (signal?.aborted) {
+        const cleanup = await deleteRunJob(jobClient, namespace, jobName, uid, 'Foreground');
+        emit('cancelled');
+        return cancelled('while running', cleanup, adopted);
+      }
+      if (isK8sExecutorError(error) && error.code === 'CANCELLED') {
+        // The executor was closed (a shutdown, not a cancel): like a crash, the Job is left to finish,
+        // and the next executor adopts it.
+        throw new K8sExecutorError(
+          'CANCELLED',
+          `The executor was closed while Job "${jobName}" was running; the Job keeps running.`,
+          {
+            cause: error,
+            hint: 'Execute the same block run again (same ids and attempt) to adopt it, or delete it.',
+            jobLeftRunning: { namespace, name: jobName, ...(uid ? { uid } : {}) },
+          },
+        );
+      }
+      // The Job cannot be followed (its namespace cannot be listed). It may well finish: whether to
+      // delete it is the user's choice, never ours.
+      throw leavingJobRunning(
+        error,
+        { namespace, name: jobName, ...(uid ? { uid } : {}) },
+        `Job "${jobName}" in namespace "${namespace}" was left running: once the access is fixed, run the same block run again to adopt it, or delete it with \`kubectl delete job ${jobName} -n ${namespace}\`.`,
       );
-    }
-    // The Job cannot be followed (its namespace cannot be listed). It may well finish: whether to
-    // delete it is the user's choice, never ours.
-    throw leavingJobRunning(
-      error,
-      { namespace, name: jobName, ...(uid ? { uid } : {}) },
-      `Job "${jobName}" in namespace "${namespace}" was left running: once the access is fixed, run the same block run again to adopt it, or delete it with \`kubectl delete job ${jobName} -n ${namespace}\`.`,
-    );
-  }
-  state = await withPodEnd(deps, prepared, state, {
-    podEnd,
-    uid,
-    closed,
-    signal,
-  });
-  const detection = detectionOf(prepared, state, { submittedAt, adopted, now: clock.now() });
-  isolateCallback('onDetected', options.onDetected)?.(detection);
-  return finishedResult(deps, prepared, options, { state, detection, uid, follower, closed });
+    },
+  );
 }
 
 /**
