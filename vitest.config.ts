@@ -21,6 +21,7 @@ export default defineConfig({
           // An unhandled rejection is a crash of the user's process (Node's default): it must fail the test
           // run here too, wherever it comes from (issue 9: the SDK never leaves one behind).
           execArgv: ['--unhandled-rejections=strict'],
+          globalSetup: ['test/helpers/temp-root.ts'],
         },
       },
       {
@@ -40,6 +41,7 @@ export default defineConfig({
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
           execArgv: ['--unhandled-rejections=strict'],
+          globalSetup: ['test/helpers/temp-root.ts'],
           testTimeout: 180_000,
           hookTimeout: 600_000,
           fileParallelism: false,
