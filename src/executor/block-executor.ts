@@ -183,12 +183,12 @@ export class K8sBlockExecutor {
         ...options,
         onEvent: (event) => {
           span.phase(event.type, event.at);
-          onEvent?.(event);
+          return onEvent?.(event); // returned, so a rejected promise reaches the isolation below
         },
         onDetected: (detection) => {
           const { finishedAt, finalConditionAt } = detection.timings;
           span.detected(finalConditionAt === undefined ? undefined : finishedAt - finalConditionAt);
-          onDetected?.(detection);
+          return onDetected?.(detection);
         },
       },
       turn,

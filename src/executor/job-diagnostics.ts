@@ -30,7 +30,14 @@ export async function collectWarnings(
   const objects: { kind: 'Job' | 'Pod'; name: string }[] = [{ kind: 'Job', name: jobName }];
   for (const pod of Object.keys(state.pods).slice(-3)) objects.push({ kind: 'Pod', name: pod });
   const lists = await Promise.all(
-    objects.map((o) => jobClient.listWarningEvents(namespace, o).catch((): KubeEvent[] => [])),
+    // A list that fails (or a client that throws instead of rejecting) is only a missing list.
+    objects.map(async (o): Promise<KubeEvent[]> => {
+      try {
+        return await jobClient.listWarningEvents(namespace, o);
+      } catch {
+        return [];
+      }
+    }),
   );
   return lists.flatMap((events, i) =>
     events.map((e) => ({

@@ -192,13 +192,13 @@ export async function runPreparedJob(
       follower.observe(s);
     },
   }).then(
-    async (followedTo) => {
+    async function onFollowed(followedTo) {
       const state = await withPodEnd(deps, prepared, followedTo, { podEnd, uid, closed, signal });
       const detection = detectionOf(prepared, state, { submittedAt, adopted, now: clock.now() });
       isolateCallback('onDetected', options.onDetected)?.(detection);
       return finishedResult(deps, prepared, options, { state, detection, uid, follower, closed });
     },
-    async (error: unknown) => {
+    async function onFollowFailed(error: unknown) {
       podEnd?.dispose();
       await follower.abort();
       if (signal?.aborted) {

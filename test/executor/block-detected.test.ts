@@ -110,6 +110,29 @@ describe('ExecuteOptions.onDetected', () => {
     expect(warn.mock.calls[0]?.[1]).toMatchObject({ code: CALLBACK_WARNING_CODE });
   });
 
+  it('an async onEvent and onDetected that reject are reported once each, never an unhandled rejection', async () => {
+    const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+    const { clock, memory, executor } = setup();
+    const result = await drive(
+      clock,
+      executor.execute(RUN, {
+        onEvent: () => Promise.reject(new Error('ui offline')),
+        onDetected: async () => {
+          throw new Error('scheduler down');
+        },
+      }),
+    );
+    executor.close();
+    await new Promise((resolve) => setImmediate(resolve)); // a rejection left unhandled would surface here
+    expect(result).toMatchObject({ status: 'succeeded', output: { rows: 3 } });
+    expect(memory.jobs()).toEqual([]);
+    const messages = warn.mock.calls.map((call) => String(call[0]));
+    expect(messages).toEqual([
+      expect.stringMatching(/the onEvent callback threw \(ui offline\)/),
+      expect.stringMatching(/the onDetected callback threw \(scheduler down\)/),
+    ]);
+  });
+
   it('a cancel after the final state cuts the drain short: the result stands and the Job is still cleaned up', async () => {
     const { clock, memory, executor } = setup((client, c) => kwokLike(client, c).jobClient);
     const cancel = new AbortController();
