@@ -11,7 +11,9 @@ export const CALLBACK_WARNING_CODE = 'K8S_EXECUTOR_CALLBACK_THREW';
  * Wraps a user callback so that it can never change an outcome: a throw (or the rejection of a
  * promise it returns) is caught and reported once, through `sink` or, by default, one process warning
  * `K8S_EXECUTOR_CALLBACK_THREW` per wrapped callback. Later failures of the same callback are swallowed,
- * so a callback that throws on every log line does not flood the process with warnings.
+ * so a callback that throws on every log line does not flood the process with warnings. The SDK wraps
+ * a run's callbacks once per run (an `execute()` call, a pipeline run): the same failing function
+ * passed to many runs is reported once by each.
  */
 export function isolateCallback<A extends unknown[]>(
   name: CallbackName,
@@ -49,7 +51,13 @@ export function callbackErrorReporter(
 }
 
 function warnOnce(error: unknown, name: CallbackName): void {
-  const message = error instanceof Error ? error.message : String(error);
+  let message: string;
+  try {
+    message = error instanceof Error ? String(error.message) : String(error);
+  } catch {
+    // A null-prototype object, a throwing toString or message getter, a revoked Proxy: still one warning.
+    message = 'a value that cannot be printed';
+  }
   process.emitWarning(
     `k8s-executor: the ${name} callback threw (${message}); the run goes on unchanged and later throws of this callback are not reported.`,
     { code: CALLBACK_WARNING_CODE },

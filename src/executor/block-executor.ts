@@ -110,8 +110,9 @@ export class K8sBlockExecutor {
    */
   async execute(
     run: BlockRun,
-    options: ExecuteOptions & { snapshot?: ConfigSnapshot } = {},
+    given: ExecuteOptions & { snapshot?: ConfigSnapshot } = {},
   ): Promise<BlockResult> {
+    const options = { ...given }; // read once, here: a getter that throws fails the call before it holds a slot
     const { closed } = this.deps; // a close while the config loads still stops this run
     return this.queued(await this.planBlock(run, options.snapshot, options.signal), options, closed);
   }
@@ -119,8 +120,9 @@ export class K8sBlockExecutor {
   /** Runs a whole pipeline as one Job (Mage's pipeline executor); same contract as {@link K8sBlockExecutor.execute}. */
   async executePipelineJob(
     run: PipelineJobRun,
-    options: ExecuteOptions & { snapshot?: ConfigSnapshot } = {},
+    given: ExecuteOptions & { snapshot?: ConfigSnapshot } = {},
   ): Promise<BlockResult> {
+    const options = { ...given };
     const { closed } = this.deps;
     return this.queued(await this.planPipeline(run, options.snapshot, options.signal), options, closed);
   }

@@ -45,13 +45,19 @@ export function followJob(options: FollowJobOptions): Promise<BlockState> {
     let subscription: HubSubscription | undefined;
     let timer: { deadline: number; stop: AbortController } | undefined;
 
-    const finish = (settle: () => void) => {
+    /** Settles the follow once; its subscription stays until `release`. */
+    const settle = (outcome: () => void) => {
       if (done) return;
       done = true;
       timer?.stop.abort(TIMER_STOPPED);
       signal?.removeEventListener('abort', onAbort);
-      subscription?.dispose();
-      settle();
+      outcome();
+    };
+    const release = () => subscription?.dispose();
+    const finish = (outcome: () => void) => {
+      if (done) return;
+      settle(outcome);
+      release();
     };
     const onAbort = () => finish(() => reject(signal?.reason));
 
@@ -88,18 +94,20 @@ export function followJob(options: FollowJobOptions): Promise<BlockState> {
       if (next !== state) {
         const previous = state;
         state = next;
+        // A final state settles the follow before anyone hears of it: a cancel from inside the final
+        // event (a user's onEvent aborting its signal) finds the outcome already decided. Its
+        // subscription ends after them, so what they start (a wait for the pod's end) keeps the watch.
+        const final = isFinalPhase(next.phase);
+        if (final) settle(() => resolve(next));
         try {
           options.onState?.(next);
           if (previous.phase !== next.phase)
             options.onTransition?.({ from: previous.phase, to: next.phase, state: next });
         } catch (error) {
           finish(() => reject(error));
-          return;
         }
-        if (isFinalPhase(next.phase)) {
-          finish(() => resolve(next));
-          return;
-        }
+        if (final) release();
+        if (done) return;
       }
       arm();
     };

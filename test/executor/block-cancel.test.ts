@@ -211,6 +211,36 @@ describe('cancel while running', () => {
   });
 });
 
+describe('cancel from inside the final event', () => {
+  for (const [exitCode, final] of [
+    [0, 'succeeded'],
+    [1, 'failed'],
+  ] as const)
+    it(`an abort in onEvent('${final}') changes no outcome: ${final}, onDetected called, Job cleaned up as usual`, async () => {
+      const clock = new FakeClock();
+      const jobClient = new InMemoryJobClient({ clock });
+      jobClient.script(NAME, [{ runMs: 1000, exitCode }]);
+      const executor = executorOver(jobClient, clock);
+      const cancel = new AbortController();
+      const seen: string[] = [];
+      const result = await drive(
+        clock,
+        executor.execute(RUN, {
+          signal: cancel.signal,
+          onEvent: (event) => {
+            seen.push(event.type);
+            if (event.type === final) cancel.abort(); // a fail-fast orchestrator, synchronously
+          },
+          onDetected: (detection) => seen.push(`detected ${detection.status}`),
+        }),
+      );
+      executor.close();
+      expect(result.status).toBe(final);
+      expect(seen.slice(-2)).toEqual([final, `detected ${final}`]);
+      expect(jobClient.jobs()).toEqual([]);
+    });
+});
+
 describe('a re-run that finds its earlier Job being deleted', () => {
   it('waits for it to be gone and then creates the Job anew (not JOB_DELETED)', async () => {
     const clock = new FakeClock();

@@ -141,3 +141,30 @@ describe('a throwing pipeline onLog callback', () => {
     expect(warnings[0]!.message).toMatch(/onLog callback threw/);
   });
 });
+
+describe('a pipeline run cancelled from inside a block-event callback', () => {
+  it("on the block's `succeeded`: that block stays succeeded, its downstream is cancelled", async () => {
+    const { clock, executor } = setup();
+    const cancel = new AbortController();
+    const result = await drive(
+      clock,
+      executor.run(
+        { pipelineUuid: 'etl', pipelineRunId: 7 },
+        {
+          signal: cancel.signal,
+          onEvent: (e) => {
+            if (e.type === 'block-event' && e.event.type === 'succeeded') cancel.abort();
+          },
+        },
+      ),
+    );
+    executor.close();
+    await settle();
+    expect(unhandled).toEqual([]);
+    expect(result.status).toBe('cancelled');
+    expect(result.blocks.map((b) => [b.uuid, b.status])).toEqual([
+      ['load', 'succeeded'],
+      ['report', 'cancelled'],
+    ]);
+  });
+});
