@@ -31,95 +31,122 @@ export interface FollowJobOptions {
  * fails is a result, not a rejection. Rejects with `signal.reason` on abort, with the API error when
  * the hub cannot list the namespace (401/403/404 from the first list, or for the hub's whole
  * `unlistableTimeoutMs`: waiting could never end), and with the error
- * of an `onTransition`/`onState` callback that throws. The subscription is disposed in every case.
+ * of an `onTransition`/`onState` callback that throws before the final state. The subscription is
+ * disposed in every case.
  */
 export function followJob(options: FollowJobOptions): Promise<BlockState> {
-  const { hub, jobName, clock, policy, signal } = options;
-  return new Promise<BlockState>((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(signal.reason);
-      return;
-    }
-    let state = initialBlockState(jobName, options.submittedAt, options.created);
-    let done = false;
-    let subscription: HubSubscription | undefined;
-    let timer: { deadline: number; stop: AbortController } | undefined;
+  const { signal } = options;
+  if (signal?.aborted) return Promise.reject(signal.reason);
+  return new Promise<BlockState>((resolve, reject) => new JobFollow(options, resolve, reject).start());
+}
 
-    /** Settles the follow once; its subscription stays until `release`. */
-    const settle = (outcome: () => void) => {
-      if (done) return;
-      done = true;
-      timer?.stop.abort(TIMER_STOPPED);
-      signal?.removeEventListener('abort', onAbort);
-      outcome();
-    };
-    const release = () => subscription?.dispose();
-    const finish = (outcome: () => void) => {
-      if (done) return;
-      settle(outcome);
-      release();
-    };
-    const onAbort = () => finish(() => reject(signal?.reason));
+/** One follow's state and steps. A class rather than closures: every running block holds one. */
+class JobFollow {
+  private state: BlockState;
+  private done = false;
+  private subscription: HubSubscription | undefined;
+  private timer: { deadline: number; stop: AbortController } | undefined;
 
-    const arm = () => {
-      const deadline = nextDeadline(state, policy);
-      if (deadline === timer?.deadline) return;
-      timer?.stop.abort(TIMER_STOPPED);
-      timer = undefined;
-      if (deadline === undefined) return;
-      const armed = { deadline, stop: new AbortController() };
-      timer = armed;
-      // A bound weeks away is slept in chunks a timer can hold; waking before it re-arms, nothing else.
-      const wait = Math.min(Math.max(0, deadline - clock.now()), MAX_TIMER_MS);
-      clock.sleep(wait, armed.stop.signal).then(
-        () => {
-          if (timer !== armed) return;
-          timer = undefined;
-          if (clock.now() < deadline) arm();
-          else apply({ kind: 'tick', at: clock.now() });
-        },
-        () => {
-          // Aborted: the bound moved or the follow ended.
-        },
-      );
-    };
+  constructor(
+    private readonly options: FollowJobOptions,
+    private readonly resolve: (state: BlockState) => void,
+    private readonly reject: (error: unknown) => void,
+  ) {
+    this.state = initialBlockState(options.jobName, options.submittedAt, options.created);
+  }
 
-    const apply = (observation: Observation) => {
-      if (done) return;
-      if (observation.kind === 'unobservable') {
-        finish(() => reject(observation.error));
-        return;
-      }
-      const next = reduce(state, observation, policy);
-      if (next !== state) {
-        const previous = state;
-        state = next;
-        // A final state settles the follow before anyone hears of it: a cancel from inside the final
-        // event (a user's onEvent aborting its signal) finds the outcome already decided. Its
-        // subscription ends after them, so what they start (a wait for the pod's end) keeps the watch.
-        const final = isFinalPhase(next.phase);
-        if (final) settle(() => resolve(next));
-        try {
-          options.onState?.(next);
-          if (previous.phase !== next.phase)
-            options.onTransition?.({ from: previous.phase, to: next.phase, state: next });
-        } catch (error) {
-          finish(() => reject(error));
-        }
-        if (final) release();
-        if (done) return;
-      }
-      arm();
-    };
-
-    signal?.addEventListener('abort', onAbort, { once: true });
+  start(): void {
+    const { hub, jobName, signal } = this.options;
+    signal?.addEventListener('abort', this, { once: true });
     // The hub replays what it has cached synchronously, so `apply` may finish before this returns.
-    const sub = hub.subscribe(jobName, apply);
-    if (done) {
-      sub.dispose();
+    const subscription = hub.subscribe(jobName, (observation) => this.apply(observation));
+    if (this.done) {
+      subscription.dispose();
       return;
     }
-    subscription = sub;
-    arm();
-  });
+    this.subscription = subscription;
+    this.arm();
+  }
+
+  /** The signal's abort: this object is its listener, so it needs no closure. */
+  handleEvent(): void {
+    if (this.settle()) {
+      this.release();
+      this.reject(this.options.signal?.reason);
+    }
+  }
+
+  private apply(observation: Observation): void {
+    if (this.done) return;
+    if (observation.kind === 'unobservable') {
+      this.fail(observation.error);
+      return;
+    }
+    const previous = this.state;
+    const next = reduce(previous, observation, this.options.policy);
+    if (next === previous) {
+      this.arm();
+      return;
+    }
+    this.state = next;
+    // A final state settles the follow before anyone hears of it: a cancel from inside the final
+    // event (a user's onEvent aborting its signal) finds the outcome already decided. Its
+    // subscription ends after them, so what they start (a wait for the pod's end) keeps the watch.
+    const final = isFinalPhase(next.phase);
+    if (final && this.settle()) this.resolve(next);
+    try {
+      this.options.onState?.(next);
+      if (previous.phase !== next.phase)
+        this.options.onTransition?.({ from: previous.phase, to: next.phase, state: next });
+    } catch (error) {
+      this.fail(error);
+    }
+    if (final) this.release();
+    else if (!this.done) this.arm();
+  }
+
+  /** Sleeps until the state's next waiting bound, then feeds a `tick`; re-armed when the bound moves. */
+  private arm(): void {
+    const { clock, policy } = this.options;
+    const deadline = nextDeadline(this.state, policy);
+    if (deadline === this.timer?.deadline) return;
+    this.timer?.stop.abort(TIMER_STOPPED);
+    this.timer = undefined;
+    if (deadline === undefined) return;
+    const armed = { deadline, stop: new AbortController() };
+    this.timer = armed;
+    // A bound weeks away is slept in chunks a timer can hold; waking before it re-arms, nothing else.
+    const wait = Math.min(Math.max(0, deadline - clock.now()), MAX_TIMER_MS);
+    clock.sleep(wait, armed.stop.signal).then(
+      () => {
+        if (this.timer !== armed) return;
+        this.timer = undefined;
+        if (clock.now() < deadline) this.arm();
+        else this.apply({ kind: 'tick', at: clock.now() });
+      },
+      () => {
+        // Aborted: the bound moved or the follow ended.
+      },
+    );
+  }
+
+  /** Ends the follow with `error`, unless it already ended. */
+  private fail(error: unknown): void {
+    if (!this.settle()) return;
+    this.release();
+    this.reject(error);
+  }
+
+  /** Marks the follow ended (false when it already was): no timer, no abort listener. */
+  private settle(): boolean {
+    if (this.done) return false;
+    this.done = true;
+    this.timer?.stop.abort(TIMER_STOPPED);
+    this.options.signal?.removeEventListener('abort', this);
+    return true;
+  }
+
+  private release(): void {
+    this.subscription?.dispose();
+  }
 }

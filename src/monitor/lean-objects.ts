@@ -19,6 +19,30 @@ const POD_LABELS = ['batch.kubernetes.io/job-name', 'job-name'] as const;
 /** The pod conditions the monitor reads (`pod-summary.ts`): scheduling and disruption. */
 const POD_CONDITIONS = new Set(['PodScheduled', 'DisruptionTarget']);
 
+/** The pod template of every lean Job: the type wants one, the monitor never reads it. Shared, frozen. */
+const NO_TEMPLATE: NonNullable<Job['spec']>['template'] = Object.freeze({
+  spec: Object.freeze({ containers: Object.freeze([]) as unknown as Container[] }),
+});
+
+/**
+ * The strings of the objects decoded lately, by value. A decoded object brings its own copy of every
+ * string the parser did not intern (names and timestamps longer than a few characters): a Job's name
+ * in its Job, in its pod's owner and label; the same container name, image, node name and timestamps
+ * in thousands of pods. Kept objects take the one copy seen first instead. Cleared when full, so it
+ * never holds more than a bounded number of strings, whatever runs for a day.
+ */
+const recentStrings = new Map<string, string>();
+const RECENT_STRINGS_MAX = 4096;
+
+function shared<S extends string | undefined>(value: S): S {
+  if (value === undefined) return value;
+  const known = recentStrings.get(value);
+  if (known !== undefined) return known as S;
+  if (recentStrings.size >= RECENT_STRINGS_MAX) recentStrings.clear();
+  recentStrings.set(value, value);
+  return value;
+}
+
 /**
  * A Job with only what the monitor reads: identity, `suspend`, the retry and deadline limits, its status
  * (whole: a block's state carries its Job, and the status is small).
@@ -33,12 +57,13 @@ export function leanJob(job: Job): Job {
             ...defined('suspend', spec.suspend),
             ...defined('backoffLimit', spec.backoffLimit),
             ...defined('activeDeadlineSeconds', spec.activeDeadlineSeconds),
-            // The type wants a template; its pod spec is never read by the monitor.
-            template: { spec: { containers: [] } },
+            template: NO_TEMPLATE,
           },
         }
       : {}),
-    ...(status ? { status } : {}),
+    ...(status
+      ? { status: status.startTime ? { ...status, startTime: shared(status.startTime) } : status }
+      : {}),
   };
 }
 
@@ -56,7 +81,7 @@ export function leanPod(pod: Pod): Pod {
           spec: {
             containers: spec.containers.map(leanContainer),
             ...(spec.initContainers ? { initContainers: spec.initContainers.map(leanContainer) } : {}),
-            ...defined('nodeName', spec.nodeName),
+            ...defined('nodeName', shared(spec.nodeName)),
           },
         }
       : {}),
@@ -95,18 +120,22 @@ function leanMeta(meta: ObjectMeta, jobLabel: boolean): ObjectMeta {
   const key = jobLabel ? POD_LABELS.find((k) => meta.labels?.[k] !== undefined) : undefined;
   if (key) {
     const value = meta.labels![key]!;
-    labels[key] = value === owner?.name ? owner.name : value;
+    labels[key] = shared(value);
   }
   return {
-    ...defined('name', meta.name),
-    ...defined('namespace', meta.namespace),
-    ...defined('uid', meta.uid),
+    ...defined('name', jobLabel ? meta.name : shared(meta.name)),
+    ...defined('namespace', shared(meta.namespace)),
+    ...defined('uid', jobLabel ? meta.uid : shared(meta.uid)),
     ...defined('resourceVersion', meta.resourceVersion),
-    ...defined('creationTimestamp', meta.creationTimestamp),
+    ...defined('creationTimestamp', shared(meta.creationTimestamp)),
     ...defined('deletionTimestamp', meta.deletionTimestamp),
     ...(Object.keys(labels).length > 0 ? { labels } : {}),
     ...(owner
-      ? { ownerReferences: [{ kind: owner.kind, name: owner.name, uid: owner.uid, controller: true }] }
+      ? {
+          ownerReferences: [
+            { kind: owner.kind, name: shared(owner.name), uid: shared(owner.uid), controller: true },
+          ],
+        }
       : {}),
   };
 }
@@ -114,27 +143,34 @@ function leanMeta(meta: ObjectMeta, jobLabel: boolean): ObjectMeta {
 function leanContainer(container: Container): Container {
   const memory = container.resources?.limits?.memory;
   return {
-    name: container.name,
-    ...defined('image', container.image),
+    name: shared(container.name),
+    ...defined('image', shared(container.image)),
     ...(memory !== undefined ? { resources: { limits: { memory } } } : {}),
   };
 }
 
 function leanContainerStatus(status: ContainerStatus): ContainerStatus {
+  const running = status.state?.running;
   return {
-    name: status.name,
-    ...defined('image', status.image),
-    ...defined('state', status.state),
+    name: shared(status.name),
+    ...defined('image', shared(status.image)),
+    // A running container's state is what thousands of running blocks keep: its start time shared.
+    ...defined(
+      'state',
+      running && Object.keys(status.state!).length === 1
+        ? { running: running.startedAt ? { ...running, startedAt: shared(running.startedAt) } : running }
+        : status.state,
+    ),
   };
 }
 
 function leanCondition(condition: Condition): Condition {
   return {
-    type: condition.type,
+    type: shared(condition.type),
     status: condition.status,
-    ...defined('reason', condition.reason),
+    ...defined('reason', shared(condition.reason)),
     ...defined('message', condition.message),
-    ...defined('lastTransitionTime', condition.lastTransitionTime),
+    ...defined('lastTransitionTime', shared(condition.lastTransitionTime)),
   };
 }
 

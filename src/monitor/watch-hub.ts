@@ -33,6 +33,26 @@ export {
 
 type Listener = (observation: Observation) => void;
 
+/**
+ * One subscription: its listener, with an identity of its own (the same listener may subscribe twice).
+ * A class, not closures: every running block holds one.
+ */
+class Subscriber implements HubSubscription {
+  private disposed = false;
+
+  constructor(
+    readonly jobName: string,
+    readonly listener: Listener,
+    private readonly leave: (subscriber: Subscriber) => void,
+  ) {}
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.leave(this);
+  }
+}
+
 /** One run of the shared watches, from the first subscriber to the end of the idle time after the last. */
 interface Session {
   stop: AbortController;
@@ -62,7 +82,9 @@ interface Session {
  * sub.dispose();
  */
 export class WatchHub {
-  private readonly listeners = new Map<string, Set<Listener>>();
+  /** The subscribers of each Job name (mostly one: an array, not a set, for the thousands of them). */
+  private readonly listeners = new Map<string, Subscriber[]>();
+  private readonly leave = (subscriber: Subscriber) => this.unsubscribe(subscriber);
   private readonly counters: WatchHubStats = {
     lists: 0,
     watches: 0,
@@ -110,29 +132,19 @@ export class WatchHub {
    * cache is); when the namespace is known to be unlistable right now, tells so at once too.
    */
   subscribe(jobName: string, listener: (observation: Observation) => void): HubSubscription {
-    let forJob = this.listeners.get(jobName);
-    if (!forJob) {
-      forJob = new Set();
-      this.listeners.set(jobName, forJob);
-    }
-    const own: Listener = (o) => listener(o);
-    forJob.add(own);
+    const own = new Subscriber(jobName, listener, this.leave);
+    const forJob = this.listeners.get(jobName);
+    if (forJob) forJob.push(own);
+    else this.listeners.set(jobName, [own]);
     if (this.session) {
       this.session.idle?.abort(TIMER_STOPPED);
       this.session.idle = undefined;
-      if (this.session.delivering) this.replay(this.session, jobName, own);
-      this.tellRefusal(this.session, own);
+      if (this.session.delivering) this.replay(this.session, jobName, own.listener);
+      this.tellRefusal(this.session, own.listener);
     } else {
       this.session = this.start();
     }
-    let disposed = false;
-    return {
-      dispose: () => {
-        if (disposed) return;
-        disposed = true;
-        this.unsubscribe(jobName, own);
-      },
-    };
+    return own;
   }
 
   /**
@@ -142,16 +154,19 @@ export class WatchHub {
   close(): void {
     const at = this.options.clock.now();
     const closed = new K8sExecutorError('CANCELLED', 'The executor was closed while this block was running.');
-    const listeners = [...this.listeners.values()].flatMap((set) => [...set]);
+    const subscribers = [...this.listeners.values()].flat();
     this.listeners.clear();
     this.stop();
-    for (const listener of listeners) this.call(listener, { kind: 'unobservable', error: closed, at });
+    for (const { listener } of subscribers) this.call(listener, { kind: 'unobservable', error: closed, at });
   }
 
-  private unsubscribe(jobName: string, listener: Listener): void {
+  private unsubscribe(subscriber: Subscriber): void {
+    const { jobName } = subscriber;
     const forJob = this.listeners.get(jobName);
-    forJob?.delete(listener);
-    if (forJob?.size === 0) this.listeners.delete(jobName);
+    const at = forJob?.indexOf(subscriber) ?? -1;
+    if (at < 0) return; // the hub was closed since: it forgot every subscriber
+    forJob!.splice(at, 1);
+    if (forJob!.length === 0) this.listeners.delete(jobName);
     if (this.listeners.size === 0) this.idle();
   }
 
@@ -242,8 +257,8 @@ export class WatchHub {
     const session = this.session;
     if (!session || session.delivering || !session.jobs.firstSyncOver || !session.pods.firstSyncOver) return;
     session.delivering = true;
-    for (const [jobName, listeners] of [...this.listeners]) {
-      for (const listener of [...listeners]) this.replay(session, jobName, listener);
+    for (const [jobName, subscribers] of [...this.listeners]) {
+      for (const { listener } of [...subscribers]) this.replay(session, jobName, listener);
     }
   }
 
@@ -304,7 +319,7 @@ export class WatchHub {
     if (jobName === undefined) return;
     // Before both caches synced, the cache is delivered whole when they are (`maybeDeliver`).
     if (observation.kind !== 'unobservable' && !this.session?.delivering) return;
-    for (const listener of [...(this.listeners.get(jobName) ?? [])]) this.call(listener, observation);
+    for (const { listener } of [...(this.listeners.get(jobName) ?? [])]) this.call(listener, observation);
   }
 
   /** Calls one listener; a throwing one is reported and does not stop the others. */

@@ -78,6 +78,8 @@ export function otelTelemetry(api: typeof OtelApi): Telemetry {
     span.end(at);
   };
 
+  const attemptInstruments: AttemptInstruments = { guard, outcomes, detection, endSpan };
+
   return {
     startPipelineRun(run, at) {
       let span: OtelApi.Span;
@@ -131,23 +133,7 @@ export function otelTelemetry(api: typeof OtelApi): Telemetry {
         report(error);
         return NOOP_ATTEMPT;
       }
-      let ended = false;
-      return {
-        phase(phase, phaseAt) {
-          if (!ended) guard(() => span.addEvent(phase, phaseAt));
-        },
-        detected(latencyMs) {
-          if (latencyMs !== undefined && latencyMs >= 0) guard(() => detection.record(latencyMs));
-        },
-        end(outcome, endAt) {
-          if (ended) return;
-          ended = true;
-          guard(() => {
-            outcomes.add(1, { outcome: outcome.status, reason: outcome.reason ?? 'none' });
-            endSpan(span, outcome, endAt);
-          });
-        },
-      };
+      return new OtelAttempt(span, attemptInstruments);
     },
 
     recordApiRequest(request) {
@@ -168,4 +154,41 @@ export function otelTelemetry(api: typeof OtelApi): Telemetry {
       guard(() => reconnects.add(1, { resource }));
     },
   };
+}
+
+/** What every attempt of one telemetry records into. */
+interface AttemptInstruments {
+  guard(call: () => void): void;
+  outcomes: OtelApi.Counter;
+  detection: OtelApi.Histogram;
+  endSpan(span: OtelApi.Span, outcome: TelemetryAttemptOutcome, at: number): void;
+}
+
+/** One attempt's span. A class rather than an object of closures: every running block holds one. */
+class OtelAttempt implements AttemptTelemetry {
+  private ended = false;
+
+  constructor(
+    private readonly span: OtelApi.Span,
+    private readonly instruments: AttemptInstruments,
+  ) {}
+
+  phase(phase: string, at: number): void {
+    if (!this.ended) this.instruments.guard(() => this.span.addEvent(phase, at));
+  }
+
+  detected(latencyMs: number | undefined): void {
+    const { guard, detection } = this.instruments;
+    if (latencyMs !== undefined && latencyMs >= 0) guard(() => detection.record(latencyMs));
+  }
+
+  end(outcome: TelemetryAttemptOutcome, at: number): void {
+    if (this.ended) return;
+    this.ended = true;
+    const { guard, outcomes, endSpan } = this.instruments;
+    guard(() => {
+      outcomes.add(1, { outcome: outcome.status, reason: outcome.reason ?? 'none' });
+      endSpan(this.span, outcome, at);
+    });
+  }
 }
