@@ -112,7 +112,7 @@ export class K8sBlockExecutor {
     run: BlockRun,
     given: ExecuteOptions & { snapshot?: ConfigSnapshot } = {},
   ): Promise<BlockResult> {
-    const options = { ...given }; // read once, here: a getter that throws fails the call before it holds a slot
+    const options = readOptions(given);
     const { closed } = this.deps; // a close while the config loads still stops this run
     return this.queued(await this.planBlock(run, options.snapshot, options.signal), options, closed);
   }
@@ -122,7 +122,7 @@ export class K8sBlockExecutor {
     run: PipelineJobRun,
     given: ExecuteOptions & { snapshot?: ConfigSnapshot } = {},
   ): Promise<BlockResult> {
-    const options = { ...given };
+    const options = readOptions(given);
     const { closed } = this.deps;
     return this.queued(await this.planPipeline(run, options.snapshot, options.signal), options, closed);
   }
@@ -348,4 +348,30 @@ export function reconnectsTo(telemetry: LazyTelemetry): (event: HubEvent) => voi
 function forRun({ resolved, build, ...job }: PlannedRun): { running: RunningJob; body: JobBody } {
   const ttlSet = resolved.config.job?.ttlSecondsAfterFinished !== undefined;
   return { running: { ...job, ttlSet }, body: { build } };
+}
+
+type CallOptions = ExecuteOptions & { snapshot?: ConfigSnapshot };
+
+/** Every option of a call (a `Record` of all keys: an option added to the type and not here fails to compile). */
+const CALL_OPTION_KEYS = Object.keys({
+  snapshot: true,
+  signal: true,
+  onEvent: true,
+  onLog: true,
+  onDetected: true,
+  telemetryParent: true,
+  keepJob: true,
+} satisfies Record<keyof CallOptions, true>) as (keyof CallOptions)[];
+
+/**
+ * The options of one call, read once, here (own or inherited: a class instance's methods count): a
+ * getter that throws fails the call before it holds a submission slot.
+ */
+function readOptions(given: CallOptions): CallOptions {
+  const options: Partial<Record<keyof CallOptions, unknown>> = {};
+  for (const key of CALL_OPTION_KEYS) {
+    const value = given[key];
+    if (value !== undefined) options[key] = value;
+  }
+  return options as CallOptions;
 }

@@ -31,8 +31,7 @@ export interface FollowJobOptions {
  * fails is a result, not a rejection. Rejects with `signal.reason` on abort, with the API error when
  * the hub cannot list the namespace (401/403/404 from the first list, or for the hub's whole
  * `unlistableTimeoutMs`: waiting could never end), and with the error
- * of an `onTransition`/`onState` callback that throws before the final state. The subscription is
- * disposed in every case.
+ * of an `onTransition`/`onState` callback that throws. The subscription is disposed in every case.
  */
 export function followJob(options: FollowJobOptions): Promise<BlockState> {
   const { signal } = options;
@@ -68,12 +67,13 @@ class JobFollow {
     this.arm();
   }
 
-  /** The signal's abort: this object is its listener, so it needs no closure. */
+  /**
+   * The signal's abort (this object is its listener, so it needs no closure). Once a final state is
+   * reached it changes nothing: a cancel from inside the final event (a user's onEvent aborting its
+   * signal) finds the outcome decided.
+   */
   handleEvent(): void {
-    if (this.settle()) {
-      this.release();
-      this.reject(this.options.signal?.reason);
-    }
+    if (!isFinalPhase(this.state.phase)) this.fail(this.options.signal?.reason);
   }
 
   private apply(observation: Observation): void {
@@ -89,20 +89,19 @@ class JobFollow {
       return;
     }
     this.state = next;
-    // A final state settles the follow before anyone hears of it: a cancel from inside the final
-    // event (a user's onEvent aborting its signal) finds the outcome already decided. Its
-    // subscription ends after them, so what they start (a wait for the pod's end) keeps the watch.
-    const final = isFinalPhase(next.phase);
-    if (final && this.settle()) this.resolve(next);
     try {
       this.options.onState?.(next);
       if (previous.phase !== next.phase)
         this.options.onTransition?.({ from: previous.phase, to: next.phase, state: next });
     } catch (error) {
       this.fail(error);
+      return;
     }
-    if (final) this.release();
-    else if (!this.done) this.arm();
+    // Released after the callbacks: what they start (a wait for the pod's end) keeps the shared watch.
+    if (isFinalPhase(next.phase) && this.settle()) {
+      this.release();
+      this.resolve(next);
+    } else if (!this.done) this.arm();
   }
 
   /** Sleeps until the state's next waiting bound, then feeds a `tick`; re-armed when the bound moves. */

@@ -35,7 +35,8 @@ type Listener = (observation: Observation) => void;
 
 /**
  * One subscription: its listener, with an identity of its own (the same listener may subscribe twice).
- * A class, not closures: every running block holds one.
+ * An object of a class with one closure (`dispose`, which callers may detach) rather than several:
+ * every running block holds one.
  */
 class Subscriber implements HubSubscription {
   private disposed = false;
@@ -46,11 +47,11 @@ class Subscriber implements HubSubscription {
     private readonly leave: (subscriber: Subscriber) => void,
   ) {}
 
-  dispose(): void {
+  readonly dispose = (): void => {
     if (this.disposed) return;
     this.disposed = true;
     this.leave(this);
-  }
+  };
 }
 
 /** One run of the shared watches, from the first subscriber to the end of the idle time after the last. */

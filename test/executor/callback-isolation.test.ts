@@ -88,3 +88,22 @@ describe('options whose getter throws', () => {
     expect(result.status).toBe('succeeded');
   });
 });
+
+describe('options given as a class instance', () => {
+  it('its callbacks count, on the instance or its prototype', async () => {
+    const { clock, executor } = setup();
+    const seen: string[] = [];
+    class Listener {
+      onEvent(event: { type: string }) {
+        seen.push(event.type);
+      }
+      get onDetected() {
+        return () => seen.push('detected');
+      }
+    }
+    const result = await drive(clock, executor.execute(RUN, new Listener()));
+    executor.close();
+    expect(result.status).toBe('succeeded');
+    expect(seen).toEqual(['submitted', 'running', 'succeeded', 'detected']);
+  });
+});

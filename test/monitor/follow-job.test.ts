@@ -185,4 +185,43 @@ describe('followJob', () => {
     await expect(done).rejects.toThrow('callback bug');
     expect(client.jobWatch.aborted).toBe(true);
   });
+
+  it('an abort from inside the final transition changes nothing: it resolves with the final state', async () => {
+    const { clock, client, hub } = setup();
+    const stop = new AbortController();
+    const done = followJob({
+      hub,
+      jobName: JOB_NAME,
+      clock,
+      policy,
+      submittedAt: T0,
+      signal: stop.signal,
+      onTransition: (t) => {
+        if (t.to === 'succeeded') stop.abort(new Error('fail-fast scheduler'));
+      },
+    });
+    await flushMicrotasks();
+    client.jobWatch.emit('MODIFIED', completedJob('105', clock.now()));
+    await expect(done).resolves.toMatchObject({ phase: 'succeeded' });
+    expect(client.jobWatch.aborted).toBe(true);
+    expect(clock.pendingSleeps).toBe(0);
+  });
+
+  it('a callback that throws on the final state still rejects with its error', async () => {
+    const { clock, client, hub } = setup();
+    const done = followJob({
+      hub,
+      jobName: JOB_NAME,
+      clock,
+      policy,
+      submittedAt: T0,
+      onState: (state) => {
+        if (state.phase === 'succeeded') throw new Error('observer bug');
+      },
+    });
+    await flushMicrotasks();
+    client.jobWatch.emit('MODIFIED', completedJob('105', clock.now()));
+    await expect(done).rejects.toThrow('observer bug');
+    expect(client.jobWatch.aborted).toBe(true);
+  });
 });

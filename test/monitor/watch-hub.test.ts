@@ -113,6 +113,25 @@ describe('WatchHub: one shared watch', () => {
     expect(clock.pendingSleeps).toBe(0);
   });
 
+  it('a detached dispose works (an abort listener, say), and the same listener subscribed twice is two subscriptions', async () => {
+    const { client, hub } = setup({ idleTimeoutMs: 0 });
+    const seen: string[] = [];
+    const listener = (o: Observation) => seen.push(describeObservation(o));
+    const first = hub.subscribe('job-1', listener);
+    const { dispose } = hub.subscribe('job-1', listener);
+    await flushMicrotasks();
+    client.jobWatch.emit('ADDED', namedJob('job-1', '101'));
+    expect(seen).toEqual(['job job-1@101', 'job job-1@101']);
+    const stop = new AbortController();
+    stop.signal.addEventListener('abort', dispose);
+    stop.abort();
+    client.jobWatch.emit('MODIFIED', namedJob('job-1', '102'));
+    expect(seen.slice(2)).toEqual(['job job-1@102']);
+    expect(client.jobWatch.aborted).toBe(false);
+    first.dispose();
+    expect(client.jobWatch.aborted).toBe(true);
+  });
+
   it('reports a throwing subscriber and keeps serving the others', async () => {
     const { client, hub, events } = setup();
     hub.subscribe('job-1', () => {
