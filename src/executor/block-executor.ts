@@ -110,21 +110,21 @@ export class K8sBlockExecutor {
    */
   async execute(
     run: BlockRun,
-    given: ExecuteOptions & { snapshot?: ConfigSnapshot } = {},
+    options: ExecuteOptions & { snapshot?: ConfigSnapshot } = {},
   ): Promise<BlockResult> {
-    const options = readOptions(given);
+    const call = readOptions(options);
     const { closed } = this.deps; // a close while the config loads still stops this run
-    return this.queued(await this.planBlock(run, options.snapshot, options.signal), options, closed);
+    return this.queued(await this.planBlock(run, call.snapshot, call.signal), call, closed);
   }
 
   /** Runs a whole pipeline as one Job (Mage's pipeline executor); same contract as {@link K8sBlockExecutor.execute}. */
   async executePipelineJob(
     run: PipelineJobRun,
-    given: ExecuteOptions & { snapshot?: ConfigSnapshot } = {},
+    options: ExecuteOptions & { snapshot?: ConfigSnapshot } = {},
   ): Promise<BlockResult> {
-    const options = readOptions(given);
+    const call = readOptions(options);
     const { closed } = this.deps;
-    return this.queued(await this.planPipeline(run, options.snapshot, options.signal), options, closed);
+    return this.queued(await this.planPipeline(run, call.snapshot, call.signal), call, closed);
   }
 
   /**
