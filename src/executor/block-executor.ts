@@ -364,11 +364,13 @@ const CALL_OPTION_KEYS = Object.keys({
 } satisfies Record<keyof CallOptions, true>) as (keyof CallOptions)[];
 
 /**
- * The options of one call, read once, here (own or inherited: a class instance's methods count): a
- * getter that throws fails the call before it holds a submission slot.
+ * The options of one call, read once, here (own or inherited: a class instance's methods count, and
+ * are called as plain functions, without `this`, as every callback is): a getter that throws fails the
+ * call before it holds a submission slot.
  */
-function readOptions(given: CallOptions): CallOptions {
+function readOptions(given: CallOptions | null): CallOptions {
   const options: Partial<Record<keyof CallOptions, unknown>> = {};
+  if (given === null) return {}; // from JavaScript: no options
   for (const key of CALL_OPTION_KEYS) {
     const value = given[key];
     if (value !== undefined) options[key] = value;

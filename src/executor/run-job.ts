@@ -193,7 +193,7 @@ export async function runPreparedJob(
     },
   }).then(
     async function onFollowed(followedTo) {
-      const state = await withPodEnd(deps, prepared, followedTo, { podEnd, uid, closed, signal });
+      const state = await withPodEnd(deps, prepared, followedTo, { podEnd, uid, closed });
       const detection = detectionOf(prepared, state, { submittedAt, adopted, now: clock.now() });
       isolateCallback('onDetected', options.onDetected)?.(detection);
       return finishedResult(deps, prepared, options, { state, detection, uid, follower, closed });
@@ -244,7 +244,6 @@ async function withPodEnd(
     podEnd: PodEndWait | undefined;
     uid: string | undefined;
     closed: AbortSignal;
-    signal: AbortSignal | undefined;
   },
 ): Promise<BlockState> {
   const { uid } = run;
@@ -252,7 +251,8 @@ async function withPodEnd(
     run.podEnd?.dispose();
     return state;
   }
-  const stop = AbortSignal.any([run.closed, ...(run.signal ? [run.signal] : [])]);
+  // Only a close stops it: a cancel after the final state changes no outcome, exit code and output included.
+  const stop = run.closed;
   const podEnd =
     run.podEnd ?? new PodEndWait(deps.hubs.hub(prepared.namespace), prepared.jobName, deps.clock);
   try {

@@ -110,11 +110,15 @@ export interface BlockEvent {
   state?: BlockState;
 }
 
-/** Options of one execution. */
+/**
+ * Options of one execution, read once when the call starts (own or inherited properties). The callbacks
+ * are called as plain functions, without `this`: bind a class's methods, or pass arrow functions.
+ */
 export interface ExecuteOptions {
   /**
    * Cancels the run: the Job this run created or adopted (and no other) is deleted, Foreground, and the
-   * result is `cancelled`, its message saying what became of the Job.
+   * result is `cancelled`, its message saying what became of the Job. Once the Job's final state was
+   * seen a cancel changes no outcome: the result keeps its status, exit code and output.
    */
   signal?: AbortSignal;
   /** Called on each lifecycle event. A throw is reported once (a process warning) and changes nothing. */

@@ -91,6 +91,7 @@ class JobFollow {
     this.state = next;
     try {
       this.options.onState?.(next);
+      if (this.done) return; // ended from inside onState (an abort): no transition after the end
       if (previous.phase !== next.phase)
         this.options.onTransition?.({ from: previous.phase, to: next.phase, state: next });
     } catch (error) {

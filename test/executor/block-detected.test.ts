@@ -234,4 +234,24 @@ describe('ExecuteOptions.onDetected', () => {
     expect(podReads(memory)).toBe(1);
     expect(clock.sleeps).toContain(5000);
   });
+
+  for (const delayMs of [300, undefined])
+    it(`a cancel on the \`succeeded\` event still gets the exit code and output (pod end ${delayMs === undefined ? 'never shown: read once' : `${delayMs} ms late`})`, async () => {
+      const { clock, memory, executor } = setup(lateEnds(delayMs));
+      const cancel = new AbortController();
+      const result = await drive(
+        clock,
+        executor.execute(RUN, {
+          signal: cancel.signal,
+          onEvent: (event) => {
+            if (event.type === 'succeeded') cancel.abort();
+          },
+        }),
+        50,
+      );
+      executor.close();
+      expect(result).toMatchObject({ status: 'succeeded', exitCode: 0, output: { rows: 3 } });
+      expect(podReads(memory)).toBe(delayMs === undefined ? 1 : 0);
+      expect(memory.jobs()).toEqual([]);
+    });
 });

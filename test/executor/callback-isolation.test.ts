@@ -107,3 +107,12 @@ describe('options given as a class instance', () => {
     expect(seen).toEqual(['submitted', 'running', 'succeeded', 'detected']);
   });
 });
+
+describe('no options at all, from JavaScript', () => {
+  it('execute(run, null) runs with none', async () => {
+    const { clock, executor } = setup();
+    const result = await drive(clock, executor.execute(RUN, null as never));
+    executor.close();
+    expect(result.status).toBe('succeeded');
+  });
+});

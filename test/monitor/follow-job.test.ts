@@ -224,4 +224,27 @@ describe('followJob', () => {
     await expect(done).rejects.toThrow('observer bug');
     expect(client.jobWatch.aborted).toBe(true);
   });
+
+  it('an abort from inside onState ends the follow there: no transition is told after it', async () => {
+    const { clock, client, hub } = setup();
+    const stop = new AbortController();
+    const transitions: string[] = [];
+    const done = followJob({
+      hub,
+      jobName: JOB_NAME,
+      clock,
+      policy,
+      submittedAt: T0,
+      signal: stop.signal,
+      onState: (state) => {
+        if (state.phase === 'pending') stop.abort(new Error('user cancelled'));
+      },
+      onTransition: (t) => transitions.push(`${t.from}→${t.to}`),
+    });
+    await flushMicrotasks();
+    client.podWatch.emit('ADDED', pod({ name: 'p1', created: T0, rv: '102', phase: 'Pending' }));
+    await expect(done).rejects.toThrow('user cancelled');
+    expect(transitions).toEqual([]);
+    expect(clock.pendingSleeps).toBe(0);
+  });
 });
