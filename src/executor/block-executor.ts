@@ -369,8 +369,8 @@ const CALL_OPTION_KEYS = Object.keys({
  * call before it holds a submission slot.
  */
 function readOptions(given: CallOptions | null): CallOptions {
-  const options: Partial<Record<keyof CallOptions, unknown>> = {};
   if (given === null) return {}; // from JavaScript: no options
+  const options: Partial<Record<keyof CallOptions, unknown>> = {};
   for (const key of CALL_OPTION_KEYS) {
     const value = given[key];
     if (value !== undefined) options[key] = value;
