@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { followJob } from '../../src/monitor/follow-job.js';
+import { type FollowJobOptions, followJob } from '../../src/monitor/follow-job.js';
 import { defaultMonitorPolicy as policy } from '../../src/monitor/reduce.js';
 import type { BlockState } from '../../src/monitor/types.js';
 import { WatchHub } from '../../src/monitor/watch-hub.js';
@@ -32,7 +32,10 @@ function setup() {
     // The watches stop with the last subscriber: "lets the watch go" shows the follow let go of its own.
     idleTimeoutMs: 0,
   });
-  return { clock, client, hub };
+  /** Follows the fixtures' Job, submitted at T0, with `extra` options. */
+  const follow = (extra: Partial<FollowJobOptions> = {}) =>
+    followJob({ hub, jobName: JOB_NAME, clock, policy, submittedAt: T0, ...extra });
+  return { clock, client, hub, follow };
 }
 
 /** Whether a promise has settled yet, without waiting for it. */
@@ -187,14 +190,9 @@ describe('followJob', () => {
   });
 
   it('an abort from inside the final transition changes nothing: it resolves with the final state', async () => {
-    const { clock, client, hub } = setup();
+    const { clock, client, follow } = setup();
     const stop = new AbortController();
-    const done = followJob({
-      hub,
-      jobName: JOB_NAME,
-      clock,
-      policy,
-      submittedAt: T0,
+    const done = follow({
       signal: stop.signal,
       onTransition: (t) => {
         if (t.to === 'succeeded') stop.abort(new Error('fail-fast scheduler'));
@@ -208,13 +206,8 @@ describe('followJob', () => {
   });
 
   it('a callback that throws on the final state still rejects with its error', async () => {
-    const { clock, client, hub } = setup();
-    const done = followJob({
-      hub,
-      jobName: JOB_NAME,
-      clock,
-      policy,
-      submittedAt: T0,
+    const { clock, client, follow } = setup();
+    const done = follow({
       onState: (state) => {
         if (state.phase === 'succeeded') throw new Error('observer bug');
       },
@@ -226,15 +219,10 @@ describe('followJob', () => {
   });
 
   it('an abort from inside onState ends the follow there: no transition is told after it', async () => {
-    const { clock, client, hub } = setup();
+    const { clock, client, follow } = setup();
     const stop = new AbortController();
     const transitions: string[] = [];
-    const done = followJob({
-      hub,
-      jobName: JOB_NAME,
-      clock,
-      policy,
-      submittedAt: T0,
+    const done = follow({
       signal: stop.signal,
       onState: (state) => {
         if (state.phase === 'pending') stop.abort(new Error('user cancelled'));
