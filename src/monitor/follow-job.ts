@@ -23,9 +23,25 @@ export interface FollowJobOptions {
 }
 
 /**
+ * How long a follow whose waiting bound was reached on a cache that is not current waits, at most,
+ * before it looks again (and asks the hub for another catch-up list).
+ */
+export const BOUND_RECHECK_MS = 10_000;
+
+/**
  * Follows one Job to its final state. Observations come from the hub's shared watch (no polling of
  * its own); between them it sleeps on the Clock until the state's next waiting bound
  * (`nextDeadline`), re-armed whenever the bound moves, and feeds a `tick` when it is reached.
+ *
+ * A waiting bound concludes "not happened in time" (no pod, still Pending, still pulling), which is
+ * only true of what was seen: while one of the hub's caches is not current (a list or watch failing,
+ * or resumed and silent since), the Job may have ended, or its pod started, unseen. A bound reached
+ * then waits: the follow asks the hub to list that resource now (`WatchHub.syncNow`: one list shared by
+ * every follow asking, at most one per poll interval), and looks again when the list settled or after
+ * {@link BOUND_RECHECK_MS}. What the list finds comes as observations (a Job that ended ends the
+ * follow with its own outcome); the bound concludes, at that later moment, only if it still holds once
+ * the caches are current. No request is made per follow, and none at all with the caches current (the
+ * usual case). Bounds that are the pod's own state at once (InvalidImageName) do not wait.
  *
  * Resolves with the final {@link BlockState} (`succeeded` or `failed`, with its reason); a block that
  * fails is a result, not a rejection. Rejects with `signal.reason` on abort, with the API error when
@@ -45,6 +61,8 @@ class JobFollow {
   private done = false;
   private subscription: HubSubscription | undefined;
   private timer: { deadline: number; stop: AbortController } | undefined;
+  /** Whether a reached bound waits for the caches to be current (see followJob). */
+  private awaitingCurrent = false;
 
   constructor(
     private readonly options: FollowJobOptions,
@@ -83,7 +101,16 @@ class JobFollow {
       return;
     }
     const previous = this.state;
-    const next = reduce(previous, observation, this.options.policy);
+    const { policy } = this.options;
+    let next = reduce(previous, observation, policy);
+    if (isFinalPhase(next.phase) && !this.cachesCurrent()) {
+      const unbounded = reduce(previous, observation, withoutWaitingBounds(policy));
+      if (!isFinalPhase(unbounded.phase)) {
+        // A bound ended it, on a cache that may be old: keep what the observation says, and wait.
+        next = unbounded;
+        this.awaitCurrent();
+      }
+    }
     if (next === previous) {
       this.arm();
       return;
@@ -105,8 +132,39 @@ class JobFollow {
     } else if (!this.done) this.arm();
   }
 
+  private cachesCurrent(): boolean {
+    const { hub } = this.options;
+    return hub.isCurrent('jobs') && hub.isCurrent('pods');
+  }
+
+  /**
+   * A bound was reached on a cache that is not current: asks the hub to catch up, and looks again (a
+   * `tick`) when that settled or after {@link BOUND_RECHECK_MS}, whichever comes first; the tick then
+   * concludes the bound if it still holds and the caches are current, or waits again.
+   */
+  private awaitCurrent(): void {
+    if (this.awaitingCurrent) return;
+    this.awaitingCurrent = true;
+    this.timer?.stop.abort(TIMER_STOPPED);
+    const { clock, hub } = this.options;
+    const armed = { deadline: Number.NaN, stop: new AbortController() };
+    this.timer = armed;
+    const recheck = () => {
+      if (this.timer !== armed) return; // looked again already, or the follow ended
+      armed.stop.abort(TIMER_STOPPED);
+      this.timer = undefined;
+      this.awaitingCurrent = false;
+      this.apply({ kind: 'tick', at: clock.now() });
+    };
+    clock.sleep(BOUND_RECHECK_MS, armed.stop.signal).then(recheck, () => undefined);
+    void hub.syncNow().then(() => {
+      if (this.cachesCurrent()) recheck();
+    });
+  }
+
   /** Sleeps until the state's next waiting bound, then feeds a `tick`; re-armed when the bound moves. */
   private arm(): void {
+    if (this.awaitingCurrent) return; // it looks again by itself
     const { clock, policy } = this.options;
     const deadline = nextDeadline(this.state, policy);
     if (deadline === this.timer?.deadline) return;
@@ -149,4 +207,20 @@ class JobFollow {
   private release(): void {
     this.subscription?.dispose();
   }
+}
+
+/** `policy` with every waiting bound out of reach: an observation is applied without concluding one. */
+function withoutWaitingBounds(policy: MonitorPolicy): MonitorPolicy {
+  const never = Number.POSITIVE_INFINITY;
+  return {
+    ...policy,
+    unschedulableTimeoutMs: never,
+    noPodTimeoutMs: never,
+    imagePullGraceMs: never,
+    containerConfigGraceMs: never,
+    pendingTimeoutMs: never,
+    suspendedTimeoutMs: never,
+    // The wait for a failed Job's last pod: with the Pods cache stale, that pod may have been missed.
+    podOutcomeGraceMs: never,
+  };
 }

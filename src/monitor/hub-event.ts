@@ -28,4 +28,4 @@ export interface HubEvent {
 export type CacheChange<T> = { type: 'upsert'; object: T } | { type: 'delete'; object: T };
 
 /** The counters a reflector bumps. */
-export type ReflectorStat = 'lists' | 'watches' | 'watchLists' | 'relists' | 'reconnects' | 'polls';
+export type ReflectorStat = 'lists' | 'watches' | 'watchLists' | 'relists' | 'reconnects' | 'polls' | 'syncs';

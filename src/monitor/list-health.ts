@@ -32,6 +32,14 @@ export class ListHealth {
   }
 
   /**
+   * The watch delivered (an event or a bookmark): access works, so a run of refused lists is over,
+   * though the resource is not known to be listable.
+   */
+  observed(): void {
+    this.refusedSince = undefined;
+  }
+
+  /**
    * A list failed with `error` at `now`: whether (and why) the follows must now be told that nothing
    * can be observed; undefined when the list is just retried.
    */

@@ -111,6 +111,15 @@ export class Reflector<T extends { metadata: ObjectMeta }> {
   /** Whether a list failed before any sync worked. */
   private firstSyncFailed = false;
   private lastRefusal: Refusal | undefined;
+  /** Whether a list or watch failed since the cache was last brought up to date (see {@link current}). */
+  private failedSinceUpdate = true;
+  /** The signal of the running loop, for lists asked from outside it ({@link syncNow}). */
+  private running: AbortSignal | undefined;
+  /** The list {@link syncNow} made, while it runs. */
+  private sync: Promise<void> | undefined;
+  private lastSyncAt = Number.NEGATIVE_INFINITY;
+  /** Per list on its way: the objects the watch saw deleted meanwhile, with their last resourceVersion. */
+  private readonly deletionsDuringLists = new Set<Map<string, string | undefined>>();
   /** The initial phase of the streaming list being read, until its end bookmark. */
   private initial: InitialEvents | undefined;
 
@@ -161,6 +170,15 @@ export class Reflector<T extends { metadata: ObjectMeta }> {
   }
 
   /**
+   * Whether the cache is up to date as far as the reflector knows: the last list worked, or the watch
+   * delivered an event or bookmark, and nothing failed since. False during an outage (the cache then
+   * shows the last state seen, which may be old) and before the first sync.
+   */
+  get current(): boolean {
+    return !this.failedSinceUpdate;
+  }
+
+  /**
    * The last refusal the follows were told about (see `onUnlistable`), while no list has worked since:
    * a new follow is told at once instead of at the next refused list.
    */
@@ -168,8 +186,37 @@ export class Reflector<T extends { metadata: ObjectMeta }> {
     return this.lastRefusal;
   }
 
+  /**
+   * Lists now, in the background, when the cache is not current: a follow whose waiting bound was
+   * reached needs what the cache may not show (see `followJob`). Coalesced: one such list at a time and
+   * at most one per `pollIntervalMs`, whatever the number of follows asking; its outcome is that of any
+   * list (the diff delivered, `current` again, or a failure counted as a refused list is). Resolves when
+   * that list settled (at once when none is made); never rejects.
+   */
+  syncNow(): Promise<void> {
+    const signal = this.running;
+    // Before the first sync is over the loop is listing already, and nothing is delivered yet.
+    if (this.current || !this.firstSyncOver || !signal || signal.aborted) return Promise.resolve();
+    if (this.sync) return this.sync;
+    const now = this.options.clock.now();
+    if (now - this.lastSyncAt < this.options.pollIntervalMs) return Promise.resolve();
+    this.lastSyncAt = now;
+    this.options.count('syncs');
+    this.sync = this.list(signal, undefined)
+      .catch((error: unknown) => {
+        if (signal.aborted) return;
+        this.report({ type: 'error', detail: 'a list for a reached waiting bound failed', error });
+        this.listFailed(error);
+      })
+      .finally(() => {
+        this.sync = undefined;
+      });
+    return this.sync;
+  }
+
   /** Lists and watches until `signal` aborts. Never rejects. */
   async run(signal: AbortSignal): Promise<void> {
+    this.running = signal;
     try {
       await this.loop(signal);
     } catch (error) {
@@ -265,6 +312,7 @@ export class Reflector<T extends { metadata: ObjectMeta }> {
       );
     } catch (error) {
       if (signal.aborted) return;
+      this.failedSinceUpdate = true;
       if (initial && !initial.done) {
         // Whatever stopped it, the caller lists now; only a refusal says the server cannot stream.
         if (isInvalid(error)) this.giveUpStreaming(initial, 'the server refused it', error);
@@ -299,6 +347,7 @@ export class Reflector<T extends { metadata: ObjectMeta }> {
     this.report({ type: 'watch-ended', detail: `after ${this.eventsInWatch} events` });
     if (initial && !initial.done) return;
     if (this.eventsInWatch === 0 && this.options.clock.now() - started < MIN_HEALTHY_WATCH_MS) {
+      this.failedSinceUpdate = true; // it delivered nothing: what happened since is not known
       await this.recovery.waitBackoff(signal, 'the watch ended at once without events');
       return;
     }
@@ -323,8 +372,12 @@ export class Reflector<T extends { metadata: ObjectMeta }> {
       return;
     }
     this.recovery.healthy();
-    if (event.type === 'DELETED') this.cache.remove(event.object);
-    else if (event.type !== 'BOOKMARK') this.cache.upsert(this.options.transform(event.object));
+    this.failedSinceUpdate = false;
+    this.options.listHealth.observed();
+    if (event.type === 'DELETED') {
+      for (const deletions of this.deletionsDuringLists) deletions.set(nameOf(event.object), version);
+      this.cache.remove(event.object);
+    } else if (event.type !== 'BOOKMARK') this.cache.upsert(this.options.transform(event.object));
     if (version) this.resourceVersion = version;
   }
 
@@ -346,6 +399,7 @@ export class Reflector<T extends { metadata: ObjectMeta }> {
 
   /** Tells the follows when a failed list makes the resource unobservable (see {@link ListHealth}). */
   private listFailed(error: unknown): void {
+    this.failedSinceUpdate = true;
     const why = this.options.listHealth.failed(error, this.options.clock.now());
     if (!why) return;
     this.lastRefusal = { error, why };
@@ -356,18 +410,34 @@ export class Reflector<T extends { metadata: ObjectMeta }> {
   private listWorked(): void {
     this.options.listHealth.listed();
     this.everSynced = true;
+    this.failedSinceUpdate = false;
     this.lastRefusal = undefined;
     this.options.onSyncOutcome();
   }
 
   /** Lists at `resourceVersion` and diffs the result against the cache. */
+  /**
+   * Lists at `resourceVersion` and diffs the result against the cache. An object the watch saw deleted
+   * while the list was on its way is not brought back by it (the list may have been served before the
+   * deletion; the cache keeps no record of deletions otherwise).
+   */
   private async list(signal: AbortSignal, resourceVersion: string | undefined): Promise<void> {
     this.options.count('lists');
-    const result = await this.options.list(signal, resourceVersion);
+    const deletions = new Map<string, string | undefined>();
+    this.deletionsDuringLists.add(deletions);
+    let result: ListResult<T>;
+    try {
+      result = await this.options.list(signal, resourceVersion);
+    } finally {
+      this.deletionsDuringLists.delete(deletions);
+    }
     if (signal.aborted) return;
     const listed = new Set<string>();
     for (const object of result.items) {
-      listed.add(nameOf(object));
+      const name = nameOf(object);
+      if (deletions.has(name) && !isNewerVersion(object.metadata.resourceVersion, deletions.get(name)))
+        continue;
+      listed.add(name);
       this.cache.upsert(this.options.transform(object));
     }
     this.cache.forgetUnlisted(listed, result.resourceVersion);

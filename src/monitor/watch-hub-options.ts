@@ -74,6 +74,11 @@ export interface WatchHubStats {
   reconnects: number;
   /** Lists made by the polling fallback. */
   polls: number;
+  /**
+   * Lists made because a follow's waiting bound was reached while that cache was not current (see
+   * `followJob`): at most one per resource and `pollIntervalMs`, whatever the number of follows.
+   */
+  syncs: number;
 }
 
 /** What a hub holds now: nothing per block once the block's follow ended and its Job was deleted. */

@@ -93,6 +93,7 @@ export class WatchHub {
     relists: 0,
     reconnects: 0,
     polls: 0,
+    syncs: 0,
   };
   /** Whether Jobs and Pods can be listed: outlives sessions, so a new session's first list is not "the first". */
   private readonly health: Readonly<Record<'jobs' | 'pods', ListHealth>>;
@@ -146,6 +147,27 @@ export class WatchHub {
       this.session = this.start();
     }
     return own;
+  }
+
+  /**
+   * Whether what the hub delivers of `resource` is up to date: synced, and no list or watch of it
+   * failed since it was last brought up to date. During an outage a follow sees the last state it was
+   * told, which may be old: a Job that failed meanwhile still looks as it did.
+   */
+  isCurrent(resource: 'jobs' | 'pods'): boolean {
+    const session = this.session;
+    return session?.delivering === true && session[resource].current;
+  }
+
+  /**
+   * Has every cache that is not current list now (coalesced, see `Reflector.syncNow`), for a follow
+   * whose waiting bound was reached: what the lists find reaches the subscribers as any change.
+   * Resolves when those lists settled; never rejects.
+   */
+  async syncNow(): Promise<void> {
+    const session = this.session;
+    if (!session) return;
+    await Promise.all([session.jobs.syncNow(), session.pods.syncNow()]);
   }
 
   /**

@@ -87,6 +87,8 @@ export class ScriptedJobClient implements JobClient {
   readonly pods = new Map<string, Pod>();
   /** resourceVersion of the next list answers. */
   listVersion = '100';
+  /** While set, list answers are held until it resolves (a slow list, served before later events). */
+  listGate: Promise<void> | undefined;
   /** Errors the next list calls reject with, in order. */
   readonly listFailures: unknown[] = [];
   /** Errors the next Jobs (Pods) lists reject with, in order, before {@link listFailures}. */
@@ -179,7 +181,10 @@ export class ScriptedJobClient implements JobClient {
   private answer<T>(items: T[], failures: unknown[]): Promise<ListResult<T>> {
     if (failures.length > 0) return Promise.reject(failures.shift());
     if (this.listFailures.length > 0) return Promise.reject(this.listFailures.shift());
-    return Promise.resolve({ items, resourceVersion: this.listVersion });
+    const answer = { items, resourceVersion: this.listVersion };
+    // Served now (the server's state at this moment), delivered when the gate opens.
+    const gate = this.listGate;
+    return gate ? gate.then(() => answer) : Promise.resolve(answer);
   }
 
   private unscripted(call: string): Promise<never> {

@@ -78,7 +78,15 @@ describe('WatchHub: one shared watch', () => {
     const late = record(hub, 'job-7');
     expect(late.seen).toEqual(['pod job-7-x2k9d@102', 'job job-7@101']);
     expect(client.calls).toHaveLength(4);
-    expect(hub.stats).toEqual({ lists: 2, watches: 2, watchLists: 0, relists: 0, reconnects: 0, polls: 0 });
+    expect(hub.stats).toEqual({
+      lists: 2,
+      watches: 2,
+      watchLists: 0,
+      relists: 0,
+      reconnects: 0,
+      polls: 0,
+      syncs: 0,
+    });
   });
 
   it('keeps both watches for idleTimeoutMs after the last subscriber leaves, then stops them and starts afresh after', async () => {
