@@ -115,11 +115,13 @@ export class Reflector<T extends { metadata: ObjectMeta }> {
   private failedSinceUpdate = true;
   /** The signal of the running loop, for lists asked from outside it ({@link syncNow}). */
   private running: AbortSignal | undefined;
-  /** The list {@link syncNow} made, while it runs. */
-  private sync: Promise<void> | undefined;
+  /** The latest list on its way (the loop's, a poll's, or one {@link syncNow} made). */
+  private listing: Promise<void> | undefined;
+  /** Whether a plain list ever worked (a resource synced only by streaming lists may lack `list`). */
+  private listedPlainly = false;
   private lastSyncAt = Number.NEGATIVE_INFINITY;
-  /** Per list on its way: the objects the watch saw deleted meanwhile, with their last resourceVersion. */
-  private readonly deletionsDuringLists = new Set<Map<string, string | undefined>>();
+  /** Per list on its way: the objects the watch saw deleted meanwhile, by name. */
+  private readonly deletionsDuringLists = new Set<Map<string, Pick<ObjectMeta, 'uid' | 'resourceVersion'>>>();
   /** The initial phase of the streaming list being read, until its end bookmark. */
   private initial: InitialEvents | undefined;
 
@@ -188,30 +190,30 @@ export class Reflector<T extends { metadata: ObjectMeta }> {
 
   /**
    * Lists now, in the background, when the cache is not current: a follow whose waiting bound was
-   * reached needs what the cache may not show (see `followJob`). Coalesced: one such list at a time and
-   * at most one per `pollIntervalMs`, whatever the number of follows asking; its outcome is that of any
-   * list (the diff delivered, `current` again, or a failure counted as a refused list is). Resolves when
-   * that list settled (at once when none is made); never rejects.
+   * reached needs what the cache may not show (see `followJob`). Coalesced: it joins any list on its
+   * way (the loop's relist, a poll), and makes at most one per `pollIntervalMs` otherwise, whatever the
+   * number of follows asking; its outcome is that of any list (the diff delivered, `current` again, or a
+   * failure counted as a refused list is). None before the first sync is over (the loop lists then),
+   * during a streaming list, or for a resource never listed plainly (synced by streaming lists only: its
+   * Role may lack `list`; its watch catches it up). Resolves when that list settled (at once when none is
+   * made); never rejects.
    */
   syncNow(): Promise<void> {
     const signal = this.running;
-    // Before the first sync is over the loop is listing already, and nothing is delivered yet.
-    if (this.current || !this.firstSyncOver || !signal || signal.aborted) return Promise.resolve();
-    if (this.sync) return this.sync;
+    if (this.current || !this.firstSyncOver || !this.listedPlainly || !signal || signal.aborted) {
+      return Promise.resolve();
+    }
+    if (this.listing) return this.listing.then(noop, noop);
+    if (this.initial && !this.initial.done) return Promise.resolve();
     const now = this.options.clock.now();
     if (now - this.lastSyncAt < this.options.pollIntervalMs) return Promise.resolve();
     this.lastSyncAt = now;
     this.options.count('syncs');
-    this.sync = this.list(signal, undefined)
-      .catch((error: unknown) => {
-        if (signal.aborted) return;
-        this.report({ type: 'error', detail: 'a list for a reached waiting bound failed', error });
-        this.listFailed(error);
-      })
-      .finally(() => {
-        this.sync = undefined;
-      });
-    return this.sync;
+    return this.list(signal, undefined).catch((error: unknown) => {
+      if (signal.aborted) return;
+      this.report({ type: 'error', detail: 'a list for a reached waiting bound failed', error });
+      this.listFailed(error);
+    });
   }
 
   /** Lists and watches until `signal` aborts. Never rejects. */
@@ -375,7 +377,10 @@ export class Reflector<T extends { metadata: ObjectMeta }> {
     this.failedSinceUpdate = false;
     this.options.listHealth.observed();
     if (event.type === 'DELETED') {
-      for (const deletions of this.deletionsDuringLists) deletions.set(nameOf(event.object), version);
+      const { uid, resourceVersion } = event.object.metadata;
+      for (const deletions of this.deletionsDuringLists) {
+        deletions.set(nameOf(event.object), { uid, resourceVersion });
+      }
       this.cache.remove(event.object);
     } else if (event.type !== 'BOOKMARK') this.cache.upsert(this.options.transform(event.object));
     if (version) this.resourceVersion = version;
@@ -415,15 +420,25 @@ export class Reflector<T extends { metadata: ObjectMeta }> {
     this.options.onSyncOutcome();
   }
 
-  /** Lists at `resourceVersion` and diffs the result against the cache. */
+  /** Lists at `resourceVersion` and diffs the result against the cache (see {@link listAndDiff}). */
+  private list(signal: AbortSignal, resourceVersion: string | undefined): Promise<void> {
+    const listing = this.listAndDiff(signal, resourceVersion);
+    this.listing = listing;
+    const settled = () => {
+      if (this.listing === listing) this.listing = undefined;
+    };
+    listing.then(settled, settled);
+    return listing;
+  }
+
   /**
-   * Lists at `resourceVersion` and diffs the result against the cache. An object the watch saw deleted
-   * while the list was on its way is not brought back by it (the list may have been served before the
-   * deletion; the cache keeps no record of deletions otherwise).
+   * One list and its diff. An object the watch saw deleted while the list was on its way is not brought
+   * back by it (the list may have been served before the deletion; the cache keeps no record of
+   * deletions otherwise): the same object by uid, or, without uids, one not newer than the deletion.
    */
-  private async list(signal: AbortSignal, resourceVersion: string | undefined): Promise<void> {
+  private async listAndDiff(signal: AbortSignal, resourceVersion: string | undefined): Promise<void> {
     this.options.count('lists');
-    const deletions = new Map<string, string | undefined>();
+    const deletions = new Map<string, Pick<ObjectMeta, 'uid' | 'resourceVersion'>>();
     this.deletionsDuringLists.add(deletions);
     let result: ListResult<T>;
     try {
@@ -435,12 +450,13 @@ export class Reflector<T extends { metadata: ObjectMeta }> {
     const listed = new Set<string>();
     for (const object of result.items) {
       const name = nameOf(object);
-      if (deletions.has(name) && !isNewerVersion(object.metadata.resourceVersion, deletions.get(name)))
-        continue;
+      const deleted = deletions.get(name);
+      if (deleted && sameOrOlder(object.metadata, deleted)) continue;
       listed.add(name);
       this.cache.upsert(this.options.transform(object));
     }
     this.cache.forgetUnlisted(listed, result.resourceVersion);
+    this.listedPlainly = true;
     this.listWorked();
     if (this.resourceVersion === undefined || !isNewerVersion(this.resourceVersion, result.resourceVersion)) {
       this.resourceVersion = result.resourceVersion;
@@ -469,3 +485,11 @@ function isGone(error: unknown): boolean {
 function isInvalid(error: unknown): boolean {
   return isK8sExecutorError(error) && error.code === 'API_INVALID';
 }
+
+/** Whether `listed` is the object that `deleted` was (by uid), or, without uids, not newer than it. */
+function sameOrOlder(listed: ObjectMeta, deleted: Pick<ObjectMeta, 'uid' | 'resourceVersion'>): boolean {
+  if (listed.uid && deleted.uid) return listed.uid === deleted.uid;
+  return !isNewerVersion(listed.resourceVersion, deleted.resourceVersion);
+}
+
+function noop(): void {}

@@ -23,7 +23,7 @@ import {
   terminated,
   waiting,
 } from './kube-fixtures.js';
-import { forbidden, ScriptedJobClient, unavailable } from './scripted-job-client.js';
+import { forbidden, gone, ScriptedJobClient, unavailable } from './scripted-job-client.js';
 
 const S = 1000;
 /**
@@ -32,9 +32,10 @@ const S = 1000;
  */
 const BOUND = T0 + policy.noPodTimeoutMs + 360 * S;
 
-function setup() {
+function setup({ watchList = false } = {}) {
   const clock = new FakeClock(T0);
   const client = new ScriptedJobClient();
+  client.supportsWatchList = watchList;
   client.listVersion = '200'; // the lists that catch up are newer than every event of the tests
   const hub = new WatchHub({
     jobClient: client,
@@ -295,6 +296,72 @@ describe('what makes a cache not current, and what a catch-up list must not do',
     run.hub.subscribe('other', (observation) => told.push(observation.kind)).dispose();
     expect(told).toEqual([]); // nothing cached of it: the deleted Job is not back
     keeper.dispose();
+  });
+
+  it('joins a list already on its way (a relist after 410) instead of making one more', async () => {
+    const run = setup();
+    const done = run.follow();
+    await podFailsWhileJobsAreUnseen(run);
+    await run.clock.advance(S);
+    let open: () => void = () => undefined;
+    run.client.listGate = new Promise((resolve) => {
+      open = resolve;
+    });
+    run.client.jobWatch.fail(gone()); // the resumed watch is too old: the loop relists, held
+    run.client.setJob(jobFailed());
+    await run.clock.advance(BOUND - run.clock.now() + BOUND_RECHECK_MS);
+    open();
+    await expect(done).resolves.toMatchObject({ phase: 'failed', reason: 'EXIT_CODE' });
+    expect(run.client.count('listJobs')).toBe(2); // the first list and the relist, nothing beside it
+    expect(run.hub.stats.syncs).toBe(0);
+  });
+
+  it('a Job deleted and made again while a list is on its way is kept (another uid)', async () => {
+    const run = setup();
+    const keeper = run.hub.subscribe('keeper', () => undefined);
+    const done = run.follow();
+    await podFailsWhileJobsAreUnseen(run);
+    await run.clock.advance(S);
+    run.client.setJob(job({ rv: '104' }));
+    run.client.setJob(job({ name: 'other', uid: 'second-uid', rv: '160' })); // made again, served so
+    let open: () => void = () => undefined;
+    run.client.listGate = new Promise((resolve) => {
+      open = resolve;
+    });
+    await run.clock.advance(BOUND - run.clock.now());
+    // The watch tells of the first "other" (its deletion carries no resourceVersion).
+    run.client.jobWatch.emit('DELETED', {
+      ...job({ name: 'other', rv: '150' }),
+      metadata: { ...job({ name: 'other', rv: '150' }).metadata, resourceVersion: undefined },
+    } as ReturnType<typeof job>);
+    open();
+    await expect(done).resolves.toMatchObject({ reason: 'POD_CREATE_FAILED' });
+    const told: string[] = [];
+    run.hub.subscribe('other', (observation) => told.push(observation.kind)).dispose();
+    expect(told).toEqual(['job']);
+    keeper.dispose();
+  });
+
+  it('makes no catch-up list for a resource synced by streaming lists only (its Role may lack list)', async () => {
+    const run = setup({ watchList: true });
+    const done = run.follow();
+    await flushMicrotasks();
+    for (const watch of [run.client.jobWatch, run.client.podWatch]) {
+      watch.emit('BOOKMARK', {
+        metadata: { resourceVersion: '100', annotations: { 'k8s.io/initial-events-end': 'true' } },
+      } as never);
+    }
+    run.client.jobWatch.emit('ADDED', job({ rv: '101' }));
+    run.client.jobWatch.fail(unavailable());
+    const isDone = settled(done);
+    await run.clock.advance(policy.noPodTimeoutMs + 3 * BOUND_RECHECK_MS);
+    expect(isDone()).toBe(false);
+    expect(run.client.calls).not.toContain('listJobs');
+    expect(run.hub.stats.syncs).toBe(0);
+    // The resumed watch delivers (a bookmark): the cache is current, the bound concludes.
+    run.client.jobWatch.emit('BOOKMARK', { metadata: { resourceVersion: '120' } } as never);
+    await run.clock.advance(BOUND_RECHECK_MS);
+    await expect(done).resolves.toMatchObject({ reason: 'POD_CREATE_FAILED' });
   });
 
   it("a failed Job's wait for its last pod does not end on a stale Pods cache", async () => {
