@@ -34,10 +34,10 @@ export const BOUND_RECHECK_MS = 10_000;
  * (`nextDeadline`), re-armed whenever the bound moves, and feeds a `tick` when it is reached.
  *
  * A waiting bound concludes "not happened in time" (no pod, still Pending, still pulling), which is
- * only true of what was seen: while one of the hub's caches is not current (a list or watch failing,
- * or resumed and silent since), the Job may have ended, or its pod started, unseen. A bound reached
- * then waits: the follow asks the hub to list that resource now (`WatchHub.syncNow`: one list shared by
- * every follow asking, at most one per poll interval), and looks again when the list settled or after
+ * only true of what was seen: while one of the hub's caches is not current (see `Reflector.current`),
+ * the Job may have ended, or its pod started, unseen. A bound reached then waits: the follow asks the
+ * hub to list that resource now (`WatchHub.syncNow`: one list shared by every follow asking, joined
+ * when one is on its way, at most one per poll interval), and looks again when the list settled or after
  * {@link BOUND_RECHECK_MS}. What the list finds comes as observations (a Job that ended ends the
  * follow with its own outcome); the bound concludes, at that later moment, only if it still holds once
  * the caches are current. No request is made per follow, and none at all with the caches current (the

@@ -121,7 +121,7 @@ export class Reflector<T extends { metadata: ObjectMeta }> {
   private listedPlainly = false;
   private lastSyncAt = Number.NEGATIVE_INFINITY;
   /** Per list on its way: the objects the watch saw deleted meanwhile, by name. */
-  private readonly deletionsDuringLists = new Set<Map<string, Pick<ObjectMeta, 'uid' | 'resourceVersion'>>>();
+  private readonly deletionsDuringLists = new Set<Map<string, Deletion>>();
   /** The initial phase of the streaming list being read, until its end bookmark. */
   private initial: InitialEvents | undefined;
 
@@ -438,7 +438,7 @@ export class Reflector<T extends { metadata: ObjectMeta }> {
    */
   private async listAndDiff(signal: AbortSignal, resourceVersion: string | undefined): Promise<void> {
     this.options.count('lists');
-    const deletions = new Map<string, Pick<ObjectMeta, 'uid' | 'resourceVersion'>>();
+    const deletions = new Map<string, Deletion>();
     this.deletionsDuringLists.add(deletions);
     let result: ListResult<T>;
     try {
@@ -486,8 +486,11 @@ function isInvalid(error: unknown): boolean {
   return isK8sExecutorError(error) && error.code === 'API_INVALID';
 }
 
+/** What a list needs to know of an object the watch saw deleted while the list was on its way. */
+type Deletion = Pick<ObjectMeta, 'uid' | 'resourceVersion'>;
+
 /** Whether `listed` is the object that `deleted` was (by uid), or, without uids, not newer than it. */
-function sameOrOlder(listed: ObjectMeta, deleted: Pick<ObjectMeta, 'uid' | 'resourceVersion'>): boolean {
+function sameOrOlder(listed: ObjectMeta, deleted: Deletion): boolean {
   if (listed.uid && deleted.uid) return listed.uid === deleted.uid;
   return !isNewerVersion(listed.resourceVersion, deleted.resourceVersion);
 }
