@@ -52,14 +52,28 @@ function setup({ watchList = false } = {}) {
 
 type Setup = ReturnType<typeof setup>;
 
-/** The Job's pod runs, then the Jobs watch breaks (its resumed watch stays silent), then the pod fails. */
-async function podFailsWhileJobsAreUnseen({ client }: Setup): Promise<void> {
-  await flushMicrotasks();
+/** The Job is seen, and its pod running. */
+function podRuns(client: ScriptedJobClient): void {
   client.jobWatch.emit('ADDED', job({ rv: '101' }));
   client.podWatch.emit(
     'ADDED',
     pod({ name: 'p1', created: T0 + S, rv: '102', phase: 'Running', main: running(T0 + 2 * S) }),
   );
+}
+
+/** Holds the answers of the lists served from now on (a slow list); returns what releases them. */
+function holdLists(client: ScriptedJobClient): () => void {
+  let open: () => void = () => undefined;
+  client.listGate = new Promise((resolve) => {
+    open = resolve;
+  });
+  return () => open();
+}
+
+/** The Job's pod runs, then the Jobs watch breaks (its resumed watch stays silent), then the pod fails. */
+async function podFailsWhileJobsAreUnseen({ client }: Setup): Promise<void> {
+  await flushMicrotasks();
+  podRuns(client);
   client.jobWatch.fail(unavailable());
   await flushMicrotasks();
   client.podWatch.emit(
@@ -221,11 +235,7 @@ describe('what makes a cache not current, and what a catch-up list must not do',
     const run = setup();
     const done = run.follow();
     await flushMicrotasks();
-    run.client.jobWatch.emit('ADDED', job({ rv: '101' }));
-    run.client.podWatch.emit(
-      'ADDED',
-      pod({ name: 'p1', created: T0 + S, rv: '102', phase: 'Running', main: running(T0 + 2 * S) }),
-    );
+    podRuns(run.client);
     run.client.jobWatch.end(); // ends normally (its timeout); every resumed one then ends at once
     run.client.podWatch.emit(
       'MODIFIED',
@@ -283,10 +293,7 @@ describe('what makes a cache not current, and what a catch-up list must not do',
     await run.clock.advance(S);
     run.client.setJob(job({ rv: '104' }));
     run.client.setJob(job({ name: 'other', rv: '104' }));
-    let open: () => void = () => undefined;
-    run.client.listGate = new Promise((resolve) => {
-      open = resolve;
-    });
+    const open = holdLists(run.client);
 
     await run.clock.advance(BOUND - run.clock.now()); // the catch-up list is served, its answer held
     run.client.jobWatch.emit('DELETED', job({ name: 'other', rv: '150' }));
@@ -303,10 +310,7 @@ describe('what makes a cache not current, and what a catch-up list must not do',
     const done = run.follow();
     await podFailsWhileJobsAreUnseen(run);
     await run.clock.advance(S);
-    let open: () => void = () => undefined;
-    run.client.listGate = new Promise((resolve) => {
-      open = resolve;
-    });
+    const open = holdLists(run.client);
     run.client.jobWatch.fail(gone()); // the resumed watch is too old: the loop relists, held
     run.client.setJob(jobFailed());
     await run.clock.advance(BOUND - run.clock.now() + BOUND_RECHECK_MS);
@@ -324,10 +328,7 @@ describe('what makes a cache not current, and what a catch-up list must not do',
     await run.clock.advance(S);
     run.client.setJob(job({ rv: '104' }));
     run.client.setJob(job({ name: 'other', uid: 'second-uid', rv: '160' })); // made again, served so
-    let open: () => void = () => undefined;
-    run.client.listGate = new Promise((resolve) => {
-      open = resolve;
-    });
+    const open = holdLists(run.client);
     await run.clock.advance(BOUND - run.clock.now());
     // The watch tells of the first "other" (its deletion carries no resourceVersion).
     run.client.jobWatch.emit('DELETED', {
@@ -368,11 +369,7 @@ describe('what makes a cache not current, and what a catch-up list must not do',
     const run = setup();
     const done = run.follow();
     await flushMicrotasks();
-    run.client.jobWatch.emit('ADDED', job({ rv: '101' }));
-    run.client.podWatch.emit(
-      'ADDED',
-      pod({ name: 'p1', created: T0 + S, rv: '102', phase: 'Running', main: running(T0 + 2 * S) }),
-    );
+    podRuns(run.client);
     run.client.podWatch.fail(unavailable());
     const failedPod = pod({
       name: 'p1',
