@@ -76,17 +76,18 @@ async function podFailsWhileJobsAreUnseen({ client }: Setup): Promise<void> {
   podRuns(client);
   client.jobWatch.fail(unavailable());
   await flushMicrotasks();
-  client.podWatch.emit(
-    'MODIFIED',
-    pod({
-      name: 'p1',
-      created: T0 + S,
-      rv: '103',
-      phase: 'Failed',
-      main: terminated(1, 'Error', T0 + 2 * S, T0 + 10 * S),
-    }),
-  );
+  client.podWatch.emit('MODIFIED', podFailed());
 }
+
+/** The Job's pod, failed with exit code 1. */
+const podFailed = () =>
+  pod({
+    name: 'p1',
+    created: T0 + S,
+    rv: '103',
+    phase: 'Failed',
+    main: terminated(1, 'Error', T0 + 2 * S, T0 + 10 * S),
+  });
 
 const jobFailed = () =>
   failedJob({
@@ -237,16 +238,7 @@ describe('what makes a cache not current, and what a catch-up list must not do',
     await flushMicrotasks();
     podRuns(run.client);
     run.client.jobWatch.end(); // ends normally (its timeout); every resumed one then ends at once
-    run.client.podWatch.emit(
-      'MODIFIED',
-      pod({
-        name: 'p1',
-        created: T0 + S,
-        rv: '103',
-        phase: 'Failed',
-        main: terminated(1, 'Error', T0 + 2 * S, T0 + 10 * S),
-      }),
-    );
+    run.client.podWatch.emit('MODIFIED', podFailed());
     run.client.setJob(jobFailed());
     while (run.clock.now() < BOUND) {
       await flushMicrotasks();
@@ -371,14 +363,7 @@ describe('what makes a cache not current, and what a catch-up list must not do',
     await flushMicrotasks();
     podRuns(run.client);
     run.client.podWatch.fail(unavailable());
-    const failedPod = pod({
-      name: 'p1',
-      created: T0 + S,
-      rv: '103',
-      phase: 'Failed',
-      main: terminated(1, 'Error', T0 + 2 * S, T0 + 10 * S),
-    });
-    run.client.setPod(failedPod); // the pod failed unseen; the Job's failure is seen
+    run.client.setPod(podFailed()); // the pod failed unseen; the Job's failure is seen
     run.client.jobWatch.emit('MODIFIED', jobFailed());
 
     await run.clock.advance(policy.podOutcomeGraceMs + S);
