@@ -39,7 +39,8 @@ type Listener = (observation: Observation) => void;
  * every running block holds one.
  */
 class Subscriber implements HubSubscription {
-  private disposed = false;
+  /** Set by `dispose`: a delivery under way skips a subscriber that left during it. */
+  left = false;
 
   constructor(
     readonly jobName: string,
@@ -48,8 +49,8 @@ class Subscriber implements HubSubscription {
   ) {}
 
   readonly dispose = (): void => {
-    if (this.disposed) return;
-    this.disposed = true;
+    if (this.left) return;
+    this.left = true;
     this.leave(this);
   };
 }
@@ -141,7 +142,7 @@ export class WatchHub {
     if (this.session) {
       this.session.idle?.abort(TIMER_STOPPED);
       this.session.idle = undefined;
-      if (this.session.delivering) this.replay(this.session, jobName, own.listener);
+      if (this.session.delivering) this.replay(this.session, jobName, own);
       this.tellRefusal(this.session, own.listener);
     } else {
       this.session = this.start();
@@ -281,7 +282,7 @@ export class WatchHub {
     if (!session || session.delivering || !session.jobs.firstSyncOver || !session.pods.firstSyncOver) return;
     session.delivering = true;
     for (const [jobName, subscribers] of [...this.listeners]) {
-      for (const { listener } of [...subscribers]) this.replay(session, jobName, listener);
+      for (const subscriber of [...subscribers]) this.replay(session, jobName, subscriber);
     }
   }
 
@@ -299,11 +300,11 @@ export class WatchHub {
   }
 
   /** The cached pods of `jobName`, then its Job: a finished Job's pods are known before it ends the follow. */
-  private replay(session: Session, jobName: string, listener: Listener): void {
+  private replay(session: Session, jobName: string, subscriber: Subscriber): void {
     const at = this.options.clock.now();
-    for (const pod of session.pods.inGroup(jobName)) this.call(listener, { kind: 'pod', pod, at });
+    for (const pod of session.pods.inGroup(jobName)) this.tell(subscriber, { kind: 'pod', pod, at });
     const job = session.jobs.get(jobName);
-    if (job) this.call(listener, { kind: 'job', job, at });
+    if (job) this.tell(subscriber, { kind: 'job', job, at });
   }
 
   /** A new subscriber of a session that cannot list right now is told at once, as a new session would tell it. */
@@ -342,7 +343,12 @@ export class WatchHub {
     if (jobName === undefined) return;
     // Before both caches synced, the cache is delivered whole when they are (`maybeDeliver`).
     if (observation.kind !== 'unobservable' && !this.session?.delivering) return;
-    for (const { listener } of [...(this.listeners.get(jobName) ?? [])]) this.call(listener, observation);
+    for (const subscriber of [...(this.listeners.get(jobName) ?? [])]) this.tell(subscriber, observation);
+  }
+
+  /** Tells one subscriber, unless it left since the delivery began (another listener disposed it). */
+  private tell(subscriber: Subscriber, observation: Observation): void {
+    if (!subscriber.left) this.call(subscriber.listener, observation);
   }
 
   /** Calls one listener; a throwing one is reported and does not stop the others. */

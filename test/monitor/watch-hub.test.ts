@@ -155,6 +155,32 @@ describe('WatchHub: one shared watch', () => {
     });
     expect(client.jobWatch.open).toBe(true);
   });
+
+  it('does not tell a subscriber that another one disposed during the same delivery, nor during the first replay', async () => {
+    const { client, hub } = setup();
+    client.setJob(namedJob('job-1', '90'));
+    let second: { seen: string[]; sub: { dispose(): void } } | undefined;
+    const first: string[] = [];
+    hub.subscribe('job-1', (o) => {
+      first.push(describeObservation(o));
+      if (o.kind === 'job' && o.job.metadata.resourceVersion === '90') second?.sub.dispose();
+    });
+    second = record(hub, 'job-1');
+    await flushMicrotasks(); // the first sync's replay: the first listener disposes the second
+    expect(first).toEqual(['job job-1@90']);
+    expect(second.seen).toEqual([]);
+
+    // A watch event: the listener that disposes comes before the one it disposes, which is not told.
+    let last: { seen: string[]; sub: { dispose(): void } } | undefined;
+    hub.subscribe('job-1', (o) => {
+      if (o.kind === 'job' && o.job.metadata.resourceVersion === '101') last?.sub.dispose();
+    });
+    last = record(hub, 'job-1');
+    last.seen.length = 0; // the replay at subscribe
+    client.jobWatch.emit('MODIFIED', namedJob('job-1', '101'));
+    expect(last.seen).toEqual([]);
+    expect(first).toEqual(['job job-1@90', 'job job-1@101']);
+  });
 });
 
 describe('WatchHub: resume, relist, dedupe', () => {
