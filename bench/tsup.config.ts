@@ -14,6 +14,7 @@ export default defineConfig({
     core: 'bench/core.ts',
     'soak-worker': 'bench/soak-worker.ts',
     cluster: 'bench/cluster/run.ts',
+    'young-generation': 'bench/young-generation.ts',
   },
   outDir: 'node_modules/.cache/k8s-executor-bench',
   format: ['esm'],
