@@ -39,7 +39,7 @@ type Listener = (observation: Observation) => void;
  * every running block holds one.
  */
 class Subscriber implements HubSubscription {
-  /** Set by `dispose`: a delivery under way skips a subscriber that left during it. */
+  /** Set by `dispose` and by the hub's `close`: a delivery under way skips a subscriber that left during it. */
   left = false;
 
   constructor(
@@ -181,6 +181,8 @@ export class WatchHub {
     const subscribers = [...this.listeners.values()].flat();
     this.listeners.clear();
     this.stop();
+    // Marked as left first: a delivery that a listener closed the hub from tells the rest nothing more.
+    for (const subscriber of subscribers) subscriber.left = true;
     for (const { listener } of subscribers) this.call(listener, { kind: 'unobservable', error: closed, at });
   }
 

@@ -181,6 +181,17 @@ describe('WatchHub: one shared watch', () => {
     expect(last.seen).toEqual([]);
     expect(first).toEqual(['job job-1@90', 'job job-1@101']);
   });
+
+  it('tells nothing more after close, when a listener closed the hub during a delivery', async () => {
+    const { client, hub } = setup();
+    hub.subscribe('job-1', (o) => {
+      if (o.kind === 'job') hub.close();
+    });
+    const other = record(hub, 'job-1');
+    await flushMicrotasks();
+    client.jobWatch.emit('ADDED', namedJob('job-1', '101'));
+    expect(other.seen).toEqual(['unobservable']);
+  });
 });
 
 describe('WatchHub: resume, relist, dedupe', () => {
