@@ -1,7 +1,7 @@
 /** The user callbacks the SDK calls. */
 export type CallbackName = 'onEvent' | 'onLog' | 'onDetected' | 'onHubEvent' | 'telemetry';
 
-/** Receives a user callback's failure. @default a process warning `K8S_EXECUTOR_CALLBACK_THREW`, once per callback */
+/** Receives a user callback's failure. @default a process warning `K8S_EXECUTOR_CALLBACK_THREW`, once per callback function */
 export type CallbackErrorSink = (error: unknown, callback: CallbackName) => void;
 
 /** The warning code of a callback that threw (see docs/errors.md). */
@@ -10,10 +10,11 @@ export const CALLBACK_WARNING_CODE = 'K8S_EXECUTOR_CALLBACK_THREW';
 /**
  * Wraps a user callback so that it can never change an outcome: a throw (or the rejection of a
  * promise it returns) is caught and reported once, through `sink` or, by default, one process warning
- * `K8S_EXECUTOR_CALLBACK_THREW` per wrapped callback. Later failures of the same callback are swallowed,
- * so a callback that throws on every log line does not flood the process with warnings. The SDK wraps
- * a run's callbacks once per run (an `execute()` call, a pipeline run): the same failing function
- * passed to many runs is reported once by each.
+ * `K8S_EXECUTOR_CALLBACK_THREW`. Later failures of the same callback are swallowed, so a callback that
+ * throws on every log line does not flood the process with warnings. The SDK wraps a run's callbacks
+ * once per run (an `execute()` call, a pipeline run): a `sink` hears once from each run; the default
+ * warning is given once per function for the whole process, so one failing handler passed to 10,000
+ * `execute()` calls warns once (a new closure made for each call is a new function, and warns anew).
  */
 export function isolateCallback<A extends unknown[]>(
   name: CallbackName,
@@ -21,7 +22,7 @@ export function isolateCallback<A extends unknown[]>(
   sink?: CallbackErrorSink,
 ): ((...args: A) => void) | undefined {
   if (!callback) return undefined;
-  const report = callbackErrorReporter(name, sink);
+  const report = callbackErrorReporter(name, sink, origins.get(callback) ?? callback);
   return (...args: A) => {
     try {
       const returned = callback(...args);
@@ -32,15 +33,38 @@ export function isolateCallback<A extends unknown[]>(
   };
 }
 
-/** Reports the failures of one user callback (or object): the first through `sink` (default: a warning), later ones not. */
+/** The callbacks whose failure the default warning has reported: each function warns once per process. */
+const warned = new WeakSet<object>();
+
+/** The user's function behind an SDK wrapper of it (see {@link wrapping}). */
+const origins = new WeakMap<object, object>();
+
+/**
+ * Marks `wrapper` as the SDK's wrapper of the user's `original` (it adds a span phase, say, then calls
+ * it), so that their failures share the one default warning of `original`. Returns `wrapper`.
+ */
+export function wrapping<F extends object>(wrapper: F, original: object | undefined): F {
+  if (original) origins.set(wrapper, origins.get(original) ?? original);
+  return wrapper;
+}
+
+/**
+ * Reports the failures of one user callback (or object): the first through `sink` (default: a warning,
+ * unless `callback` already gave one in an earlier run), later ones not.
+ */
 export function callbackErrorReporter(
   name: CallbackName,
   sink?: CallbackErrorSink,
+  callback?: object,
 ): (error: unknown) => void {
   let reported = false;
   return (error: unknown) => {
     if (reported) return;
     reported = true;
+    if (!sink && callback) {
+      if (warned.has(callback)) return;
+      warned.add(callback);
+    }
     try {
       if (sink) sink(error, name);
       else warnOnce(error, name);

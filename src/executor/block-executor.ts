@@ -1,4 +1,5 @@
 import { isK8sExecutorError } from '../errors/base.js';
+import { wrapping } from '../errors/isolate-callback.js';
 import { defaultMonitorPolicy } from '../monitor/reduce.js';
 import type { MonitorPolicy } from '../monitor/types.js';
 import { type HubEvent, WatchHubs } from '../monitor/watch-hub.js';
@@ -19,7 +20,14 @@ import {
   type SubmissionTurn,
 } from './run-job.js';
 import { SUBMISSIONS_IN_FLIGHT, SubmissionSlots } from './submission-slots.js';
-import type { BlockResult, BlockRun, ExecuteOptions, PipelineJobRun } from './types.js';
+import type {
+  BlockDetection,
+  BlockEvent,
+  BlockResult,
+  BlockRun,
+  ExecuteOptions,
+  PipelineJobRun,
+} from './types.js';
 
 /** The ports and settings of an executor. Only `configSource` and `jobClient` are required. */
 export interface ExecutorOptions {
@@ -183,15 +191,15 @@ export class K8sBlockExecutor {
       body,
       {
         ...options,
-        onEvent: (event) => {
+        onEvent: wrapping((event: BlockEvent) => {
           span.phase(event.type, event.at);
           return onEvent?.(event); // returned, so a rejected promise reaches the isolation below
-        },
-        onDetected: (detection) => {
+        }, onEvent),
+        onDetected: wrapping((detection: BlockDetection) => {
           const { finishedAt, finalConditionAt } = detection.timings;
           span.detected(finalConditionAt === undefined ? undefined : finishedAt - finalConditionAt);
           return onDetected?.(detection);
-        },
+        }, onDetected),
       },
       turn,
     ).then(

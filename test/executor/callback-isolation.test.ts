@@ -116,3 +116,37 @@ describe('no options at all, from JavaScript', () => {
     expect(result.status).toBe('succeeded');
   });
 });
+
+describe('the default warning of a failing callback', () => {
+  it('is given once per function, however many runs it is passed to; a new closure per run warns anew', async () => {
+    const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+    const { clock, executor } = setup();
+    const failing = () => {
+      throw new Error('handler bug');
+    };
+    const runs = [1, 2, 3].map((blockRunId) =>
+      drive(clock, executor.execute({ ...RUN, blockRunId }, { onEvent: failing })),
+    );
+    for (const result of await Promise.all(runs)) expect(result.status).toBe('succeeded');
+    expect(warn).toHaveBeenCalledTimes(1);
+    expect(warn.mock.calls[0]?.[0]).toMatch(/the onEvent callback threw \(handler bug\)/);
+
+    const again = [4, 5].map((blockRunId) =>
+      drive(
+        clock,
+        executor.execute(
+          { ...RUN, blockRunId },
+          {
+            onEvent: () => {
+              throw new Error('closure bug');
+            },
+          },
+        ),
+      ),
+    );
+    await Promise.all(again);
+    executor.close();
+    expect(warn).toHaveBeenCalledTimes(3);
+    warn.mockRestore();
+  });
+});
