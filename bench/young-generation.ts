@@ -4,9 +4,11 @@
  * creates Jobs at), each record `objects` small objects that stay alive, among short-lived garbage, in
  * a child process with Node's defaults (side by side: about a minute in all). It prints the live heap per record, the largest young
  * generation the process committed and its peak RSS. It backs the arithmetic of docs/performance.md
- * ("Many concurrent blocks"): the young generation doubles each time the bytes surviving its
- * collections since it last grew exceed its size, so how much a process keeps, not how fast it
- * allocates, decides whether it commits 64 or 128 MiB. Writes nothing.
+ * ("Many concurrent blocks"): the young generation doubles when the bytes surviving its scavenges
+ * since it last grew exceed one semispace, so with the same garbage in every scenario, how much a
+ * process keeps decides whether it commits 64 or 128 MiB. The young size printed is both semispaces
+ * (`new_space` of `v8.getHeapSpaceStatistics()`); KiB per record includes the empty process's heap.
+ * Writes nothing.
  */
 import { execFile } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';

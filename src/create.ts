@@ -2,7 +2,7 @@ import type { ApiObserver } from './adapters/client-node/kube-api.js';
 import { type ClientNodeOptions, createClientNodeAdapters } from './adapters/client-node/lazy.js';
 import { FsConfigSource } from './adapters/fs/fs-config-source.js';
 import { LocalJobClient } from './adapters/local/local-job-client.js';
-import { isolateCallback } from './errors/isolate-callback.js';
+import { isolateCallback, wrapping } from './errors/isolate-callback.js';
 import { K8sBlockExecutor, reconnectsTo } from './executor/block-executor.js';
 import { K8sPipelineExecutor, type PipelineExecutorOptions } from './executor/pipeline-executor.js';
 import { type WatchHubSettings, WatchHubs } from './monitor/watch-hub.js';
@@ -140,10 +140,18 @@ export function createExecutors(options: CreateExecutorsOptions): Executors {
   };
 }
 
+/** `method` called on `owner`, warning as `method` itself would (see `wrapping`). */
+function bound<A extends unknown[]>(
+  owner: object | undefined,
+  method: ((...args: A) => unknown) | undefined,
+): ((...args: A) => unknown) | undefined {
+  return method ? wrapping(method.bind(owner), method) : undefined;
+}
+
 /** The caller's observer of API traffic (if any), then the telemetry's counters. */
 function withTelemetry(user: ApiObserver | undefined, telemetry: LazyTelemetry): ApiObserver {
-  const onRequest = isolateCallback('telemetry', user?.onRequest?.bind(user));
-  const onRateLimitWait = isolateCallback('telemetry', user?.onRateLimitWait?.bind(user));
+  const onRequest = isolateCallback('telemetry', bound(user, user?.onRequest));
+  const onRateLimitWait = isolateCallback('telemetry', bound(user, user?.onRateLimitWait));
   return {
     onRequest: (request) => {
       onRequest?.(request);

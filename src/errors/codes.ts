@@ -30,6 +30,8 @@ export const ErrorCodes = [
   'API_GONE',
   'API_INVALID',
   'API_UNAVAILABLE',
+  // an SDK call given an option of the wrong type (thrown before anything is run)
+  'INVALID_ARGUMENT',
   // local backend
   'LOCAL_NO_COMMAND',
   // CLI usage

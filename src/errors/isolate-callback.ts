@@ -1,7 +1,7 @@
 /** The user callbacks the SDK calls. */
 export type CallbackName = 'onEvent' | 'onLog' | 'onDetected' | 'onHubEvent' | 'telemetry';
 
-/** Receives a user callback's failure. @default a process warning `K8S_EXECUTOR_CALLBACK_THREW`, once per callback function */
+/** Receives a user callback's failure. @default a process warning `K8S_EXECUTOR_CALLBACK_THREW`, once per callback function and name */
 export type CallbackErrorSink = (error: unknown, callback: CallbackName) => void;
 
 /** The warning code of a callback that threw (see docs/errors.md). */
@@ -13,8 +13,8 @@ export const CALLBACK_WARNING_CODE = 'K8S_EXECUTOR_CALLBACK_THREW';
  * `K8S_EXECUTOR_CALLBACK_THREW`. Later failures of the same callback are swallowed, so a callback that
  * throws on every log line does not flood the process with warnings. The SDK wraps a run's callbacks
  * once per run (an `execute()` call, a pipeline run): a `sink` hears once from each run; the default
- * warning is given once per function for the whole process, so one failing handler passed to 10,000
- * `execute()` calls warns once (a new closure made for each call is a new function, and warns anew).
+ * warning is given once per function and name for the whole process, so one failing handler passed to
+ * 10,000 `execute()` calls warns once (a new closure made for each call is a new function, and warns anew).
  */
 export function isolateCallback<A extends unknown[]>(
   name: CallbackName,
@@ -33,38 +33,50 @@ export function isolateCallback<A extends unknown[]>(
   };
 }
 
-/** The callbacks whose failure the default warning has reported: each function warns once per process. */
-const warned = new WeakSet<object>();
+/**
+ * The callbacks whose failure the default warning has reported, with the names they were passed as:
+ * each function warns once per process for each name (one function given as `onEvent` and `onLog`
+ * warns once for each).
+ */
+const warned = new WeakMap<object, Set<CallbackName>>();
 
 /** The user's function behind an SDK wrapper of it (see {@link wrapping}). */
-const origins = new WeakMap<object, object>();
+const origins = new WeakMap<object, unknown>();
 
 /**
  * Marks `wrapper` as the SDK's wrapper of the user's `original` (it adds a span phase, say, then calls
  * it), so that their failures share the one default warning of `original`. Returns `wrapper`.
  */
-export function wrapping<F extends object>(wrapper: F, original: object | undefined): F {
-  if (original) origins.set(wrapper, origins.get(original) ?? original);
+export function wrapping<F extends object>(wrapper: F, original: unknown): F {
+  if (original !== undefined) origins.set(wrapper, origins.get(original as object) ?? original);
   return wrapper;
+}
+
+/** Whether the default warning of `callback` as `name` was given already; marks it given. */
+function warnedBefore(callback: unknown, name: CallbackName): boolean {
+  // Only an object or function has an identity to remember (from JavaScript, a callback may be 42).
+  if ((typeof callback !== 'object' && typeof callback !== 'function') || callback === null) return false;
+  const names = warned.get(callback);
+  if (names?.has(name)) return true;
+  if (names) names.add(name);
+  else warned.set(callback, new Set([name]));
+  return false;
 }
 
 /**
  * Reports the failures of one user callback (or object): the first through `sink` (default: a warning,
- * unless `callback` already gave one in an earlier run), later ones not.
+ * unless `callback` gave one as `name` already, in an earlier run), later ones not.
  */
 export function callbackErrorReporter(
   name: CallbackName,
   sink?: CallbackErrorSink,
-  callback?: object,
+  callback?: unknown,
 ): (error: unknown) => void {
   let reported = false;
   return (error: unknown) => {
     if (reported) return;
     reported = true;
-    if (!sink && callback) {
-      if (warned.has(callback)) return;
-      warned.add(callback);
-    }
+    if (!sink && warnedBefore(callback, name)) return;
     try {
       if (sink) sink(error, name);
       else warnOnce(error, name);

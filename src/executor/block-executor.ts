@@ -11,6 +11,7 @@ import type { PodIntrospector, ServerPod } from '../ports/pod-introspector.js';
 import { LazyTelemetry } from '../telemetry/lazy-telemetry.js';
 import type { AttemptTelemetry, Telemetry } from '../telemetry/telemetry.js';
 import type { RunIdentity } from '../types/run.js';
+import { type OptionKind, readCallOptions } from './call-options.js';
 import { builtRun, type PlannedRun, type PreparedRun, planJob } from './prepare.js';
 import {
   type JobBody,
@@ -120,7 +121,7 @@ export class K8sBlockExecutor {
     run: BlockRun,
     options: ExecuteOptions & { snapshot?: ConfigSnapshot } = {},
   ): Promise<BlockResult> {
-    const call = readOptions(options);
+    const call = readCallOptions('execute()', options, CALL_OPTION_KINDS);
     const { closed } = this.deps; // a close while the config loads still stops this run
     return this.queued(await this.planBlock(run, call.snapshot, call.signal), call, closed);
   }
@@ -130,7 +131,7 @@ export class K8sBlockExecutor {
     run: PipelineJobRun,
     options: ExecuteOptions & { snapshot?: ConfigSnapshot } = {},
   ): Promise<BlockResult> {
-    const call = readOptions(options);
+    const call = readCallOptions('executePipelineJob()', options, CALL_OPTION_KINDS);
     const { closed } = this.deps;
     return this.queued(await this.planPipeline(run, call.snapshot, call.signal), call, closed);
   }
@@ -360,28 +361,13 @@ function forRun({ resolved, build, ...job }: PlannedRun): { running: RunningJob;
 
 type CallOptions = ExecuteOptions & { snapshot?: ConfigSnapshot };
 
-/** Every option of a call (a `Record` of all keys: an option added to the type and not here fails to compile). */
-const CALL_OPTION_KEYS = Object.keys({
-  snapshot: true,
-  signal: true,
-  onEvent: true,
-  onLog: true,
-  onDetected: true,
-  telemetryParent: true,
-  keepJob: true,
-} satisfies Record<keyof CallOptions, true>) as (keyof CallOptions)[];
-
-/**
- * The options of one call, read once, here (own or inherited: a class instance's methods count, and
- * are called as plain functions, without `this`, as every callback is): a getter that throws fails the
- * call before it holds a submission slot.
- */
-function readOptions(given: CallOptions | null): CallOptions {
-  if (given === null) return {}; // from JavaScript: no options
-  const options: Partial<Record<keyof CallOptions, unknown>> = {};
-  for (const key of CALL_OPTION_KEYS) {
-    const value = given[key];
-    if (value !== undefined) options[key] = value;
-  }
-  return options as CallOptions;
-}
+/** What each option of a call must be (a `Record` of all keys: an option added to the type and not here fails to compile). */
+const CALL_OPTION_KINDS = {
+  snapshot: 'object',
+  signal: 'signal',
+  onEvent: 'function',
+  onLog: 'function',
+  onDetected: 'function',
+  telemetryParent: 'object',
+  keepJob: 'boolean',
+} as const satisfies Record<keyof CallOptions, OptionKind>;

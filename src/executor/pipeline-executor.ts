@@ -4,6 +4,7 @@ import type { ConfigSnapshot } from '../ports/config-source.js';
 import { LazyTelemetry } from '../telemetry/lazy-telemetry.js';
 import type { PipelineRunTelemetry } from '../telemetry/telemetry.js';
 import { K8sBlockExecutor } from './block-executor.js';
+import { type OptionKind, readCallOptions } from './call-options.js';
 import { dagContext } from './dag-context.js';
 import { DagRun } from './dag-run.js';
 import { runSingleJob } from './pipeline-single-job.js';
@@ -15,6 +16,13 @@ import type {
 } from './pipeline-types.js';
 
 export type { PipelineExecutorOptions } from './pipeline-types.js';
+
+/** What each option of a pipeline run must be (every key of the type: one added and not here fails to compile). */
+const RUN_OPTION_KINDS = {
+  signal: 'signal',
+  onEvent: 'function',
+  onLog: 'function',
+} as const satisfies Record<keyof PipelineRunOptions, OptionKind>;
 
 /**
  * Runs a whole pipeline: as one Job (`single-job`, Mage's pipeline executor), or block by block as a
@@ -52,8 +60,10 @@ export class K8sPipelineExecutor {
    * Runs the pipeline to its end. Block failures are in the result; config problems (a cycle, an
    * unknown upstream, an invalid block config) throw before any Job is created.
    * @throws ConfigError (`CONFIG_INVALID`)
+   * @throws K8sExecutorError `INVALID_ARGUMENT` when an option has the wrong type (nothing is run).
    */
-  async run(run: PipelineRun, options: PipelineRunOptions = {}): Promise<PipelineResult> {
+  async run(run: PipelineRun, given: PipelineRunOptions = {}): Promise<PipelineResult> {
+    const options = readCallOptions('run()', given, RUN_OPTION_KINDS);
     const closing = new AbortController();
     this.runsInFlight.add(closing);
     try {

@@ -139,11 +139,13 @@ export class WatchHub {
     const forJob = this.listeners.get(jobName);
     if (forJob) forJob.push(own);
     else this.listeners.set(jobName, [own]);
-    if (this.session) {
-      this.session.idle?.abort(TIMER_STOPPED);
-      this.session.idle = undefined;
-      if (this.session.delivering) this.replay(this.session, jobName, own);
-      this.tellRefusal(this.session, own.listener);
+    const session = this.session;
+    if (session) {
+      session.idle?.abort(TIMER_STOPPED);
+      session.idle = undefined;
+      if (session.delivering) this.replay(session, jobName, own);
+      // The replay's listener may have closed the hub, or let this subscription go.
+      if (this.session === session) this.tellRefusal(session, own);
     } else {
       this.session = this.start();
     }
@@ -283,8 +285,12 @@ export class WatchHub {
     const session = this.session;
     if (!session || session.delivering || !session.jobs.firstSyncOver || !session.pods.firstSyncOver) return;
     session.delivering = true;
-    for (const [jobName, subscribers] of [...this.listeners]) {
-      for (const subscriber of [...subscribers]) this.replay(session, jobName, subscriber);
+    // Who subscribed before this moment: one who subscribes during it is replayed by `subscribe`.
+    const subscribed = [...this.listeners].map(
+      ([jobName, subscribers]) => [jobName, [...subscribers]] as const,
+    );
+    for (const [jobName, subscribers] of subscribed) {
+      for (const subscriber of subscribers) this.replay(session, jobName, subscriber);
     }
   }
 
@@ -310,10 +316,10 @@ export class WatchHub {
   }
 
   /** A new subscriber of a session that cannot list right now is told at once, as a new session would tell it. */
-  private tellRefusal(session: Session, listener: Listener): void {
+  private tellRefusal(session: Session, subscriber: Subscriber): void {
     const refused = session.jobs.refusal ? 'jobs' : session.pods.refusal ? 'pods' : undefined;
     const refusal = refused && session[refused].refusal;
-    if (refused && refusal) this.call(listener, this.unobservable(refused, refusal));
+    if (refused && refusal) this.tell(subscriber, this.unobservable(refused, refusal));
   }
 
   private deliverJob(change: CacheChange<Job>): void {

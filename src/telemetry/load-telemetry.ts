@@ -40,7 +40,7 @@ export async function resolveTelemetry(option: Telemetry | false | undefined): P
 const innerRuns = new WeakMap<PipelineRunTelemetry, PipelineRunTelemetry>();
 
 function guarded(telemetry: Telemetry): Telemetry {
-  const report = callbackErrorReporter('telemetry');
+  const report = callbackErrorReporter('telemetry', undefined, telemetry);
   const safe =
     <A extends unknown[], R>(fn: (...args: A) => R, fallback: R) =>
     (...args: A): R => {

@@ -32,7 +32,7 @@ export const TELEMETRY_NAMES = {
  * as a throwing `Telemetry` of the caller's is) and changes no run.
  */
 export function otelTelemetry(api: typeof OtelApi): Telemetry {
-  const report = callbackErrorReporter('telemetry');
+  const report = callbackErrorReporter('telemetry', undefined, api);
   const guard = (call: () => void): void => {
     try {
       call();

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { CALLBACK_WARNING_CODE } from '../../src/errors/isolate-callback.js';
+import { CALLBACK_WARNING_CODE, isolateCallback } from '../../src/errors/isolate-callback.js';
 import { K8sBlockExecutor } from '../../src/executor/block-executor.js';
 import type { BlockRun } from '../../src/executor/types.js';
 import { FakeClock } from '../../src/testing/fake-clock.js';
@@ -89,6 +89,36 @@ describe('options whose getter throws', () => {
   });
 });
 
+describe('options of the wrong type', () => {
+  const catchAll = new Proxy({}, { get: () => () => undefined }); // answers every key with a function
+
+  it('fail that call with one INVALID_ARGUMENT naming each, before any request; later runs go on', async () => {
+    const { clock, jobClient, executor } = setup();
+    for (let i = 0; i < 200; i++) {
+      await expect(executor.execute({ ...RUN, blockRunId: i }, catchAll)).rejects.toMatchObject({
+        code: 'INVALID_ARGUMENT',
+        message: expect.stringContaining(
+          'execute(): snapshot must be an object (got a function); signal must be an AbortSignal (got a function); telemetryParent must be an object (got a function); keepJob must be true or false (got a function).',
+        ),
+      });
+    }
+    const wrong = { onEvent: 42, onLog: 'lines', signal: {}, keepJob: 'yes' };
+    const error = await executor.execute(RUN, wrong as never).catch((e: Error) => e);
+    expect(error).toMatchObject({ code: 'INVALID_ARGUMENT' });
+    expect((error as Error).message).toMatch(
+      /^execute\(\): signal must be an AbortSignal \(got an object\); onEvent must be a function \(got number\); onLog must be a function \(got string\); keepJob must be true or false \(got string\)\. Pass the options/,
+    );
+    await expect(executor.execute(RUN, 'fast' as never)).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      message: expect.stringContaining('the options must be an object (got string)'),
+    });
+    expect(jobClient.calls).toEqual([]);
+    const result = await drive(clock, executor.execute({ ...RUN, blockRunId: 999 }, { keepJob: false }));
+    executor.close();
+    expect(result.status).toBe('succeeded');
+  });
+});
+
 describe('options given as a class instance', () => {
   it('its callbacks count, on the instance or its prototype', async () => {
     const { clock, executor } = setup();
@@ -147,6 +177,66 @@ describe('the default warning of a failing callback', () => {
     await Promise.all(again);
     executor.close();
     expect(warn).toHaveBeenCalledTimes(3);
+    warn.mockRestore();
+  });
+});
+
+describe('the default warning, keyed by what the caller gave', () => {
+  it('a callback that is not a function (from JavaScript) is still isolated', () => {
+    const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+    const isolated = isolateCallback('onLog', 42 as never);
+    expect(() => isolated?.('line')).not.toThrow();
+    expect(() => isolated?.('line')).not.toThrow();
+    expect(warn).toHaveBeenCalledTimes(1);
+    warn.mockRestore();
+  });
+
+  it('one function given as onEvent and as onLog warns once for each name', async () => {
+    const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+    const clock = new FakeClock();
+    const jobClient = new InMemoryJobClient({ clock, defaultScript: [{ runMs: 1000, logs: ['one'] }] });
+    const executor = new K8sBlockExecutor({
+      configSource: new StaticConfigSource(projectFiles('  - uuid: load\n')),
+      jobClient,
+      clock,
+      logDrainMs: 10,
+    });
+    const failing = () => {
+      throw new Error('shared handler bug');
+    };
+    const result = await drive(clock, executor.execute(RUN, { onEvent: failing, onLog: failing }));
+    executor.close();
+    expect(result.status).toBe('succeeded');
+    expect(warn.mock.calls.map((c) => String(c[0]).match(/the (\w+) callback/)?.[1]).sort()).toEqual([
+      'onEvent',
+      'onLog',
+    ]);
+    warn.mockRestore();
+  });
+
+  it('one throwing Telemetry given to two executors warns once', async () => {
+    const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+    const telemetry = new Proxy(
+      {},
+      {
+        get: () => () => {
+          throw new Error('telemetry bug');
+        },
+      },
+    );
+    for (const blockRunId of [1, 2]) {
+      const clock = new FakeClock();
+      const executor = new K8sBlockExecutor({
+        configSource: new StaticConfigSource(projectFiles('  - uuid: load\n')),
+        jobClient: new InMemoryJobClient({ clock, defaultScript: [{ runMs: 1000 }] }),
+        clock,
+        telemetry: telemetry as never,
+      });
+      const result = await drive(clock, executor.execute({ ...RUN, blockRunId }));
+      executor.close();
+      expect(result.status).toBe('succeeded');
+    }
+    expect(warn.mock.calls.filter((c) => String(c[0]).includes('telemetry callback'))).toHaveLength(1);
     warn.mockRestore();
   });
 });

@@ -168,3 +168,33 @@ describe('a pipeline run cancelled from inside a block-event callback', () => {
     ]);
   });
 });
+
+describe('pipeline run options of the wrong type', () => {
+  it('fail the run with one INVALID_ARGUMENT before any Job, and the same failing onEvent of two runs warns once', async () => {
+    const { clock, jobClient, executor } = setup();
+    await expect(
+      executor.run({ pipelineUuid: 'etl', pipelineRunId: 7 }, { onLog: 'stdout', signal: 'stop' } as never),
+    ).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      message: expect.stringMatching(
+        /^run\(\): signal must be an AbortSignal \(got string\); onLog must be a function \(got string\)\./,
+      ),
+    });
+    expect(jobClient.calls.filter((c) => c.method === 'createJob')).toEqual([]);
+
+    const failing = () => {
+      throw new Error('progress UI bug');
+    };
+    for (const pipelineRunId of [8, 9]) {
+      const result = await drive(
+        clock,
+        executor.run({ pipelineUuid: 'etl', pipelineRunId }, { onEvent: failing }),
+      );
+      expect(result.status).toBe('succeeded');
+    }
+    executor.close();
+    await settle();
+    expect(warnings).toHaveLength(1);
+    expect(unhandled).toEqual([]);
+  });
+});

@@ -182,6 +182,34 @@ describe('WatchHub: one shared watch', () => {
     expect(first).toEqual(['job job-1@90', 'job job-1@101']);
   });
 
+  it('survives a listener that closes the hub during its own replay at subscribe', async () => {
+    const { client, hub } = setup();
+    client.setJob(namedJob('job-1', '90'));
+    record(hub, 'job-1');
+    await flushMicrotasks();
+    const seen: string[] = [];
+    const subscribe = () =>
+      hub.subscribe('job-1', (o) => {
+        seen.push(describeObservation(o));
+        if (o.kind === 'job') hub.close(); // executor.close() from onEvent, on the replayed Job
+      });
+    expect(subscribe).not.toThrow();
+    expect(seen).toEqual(['job job-1@90', 'unobservable']);
+  });
+
+  it('replays a subscriber made during the first replay once, not twice', async () => {
+    const { client, hub } = setup();
+    client.setJob(namedJob('job-a', '90'));
+    client.setJob(namedJob('job-b', '91'));
+    let late: { seen: string[] } | undefined;
+    hub.subscribe('job-a', () => {
+      late ??= record(hub, 'job-b'); // a block started from onEvent
+    });
+    record(hub, 'job-b');
+    await flushMicrotasks();
+    expect(late?.seen).toEqual(['job job-b@91']);
+  });
+
   it('tells nothing more after close, when a listener closed the hub during a delivery', async () => {
     const { client, hub } = setup();
     hub.subscribe('job-1', (o) => {
