@@ -62,12 +62,12 @@ export class K8sPipelineExecutor {
    * @throws ConfigError (`CONFIG_INVALID`)
    * @throws K8sExecutorError `INVALID_ARGUMENT` when an option has the wrong type (nothing is run).
    */
-  async run(run: PipelineRun, given: PipelineRunOptions = {}): Promise<PipelineResult> {
-    const options = readCallOptions('run()', given, RUN_OPTION_KINDS);
+  async run(run: PipelineRun, options: PipelineRunOptions = {}): Promise<PipelineResult> {
+    const call = readCallOptions('run()', options, RUN_OPTION_KINDS);
     const closing = new AbortController();
     this.runsInFlight.add(closing);
     try {
-      const snapshot = await this.options.configSource.load(run.pipelineUuid, options.signal);
+      const snapshot = await this.options.configSource.load(run.pipelineUuid, call.signal);
       const pipeline = readPipeline(snapshot);
       const mode = this.modeOf(pipeline);
       const span = this.telemetry.deferred.startPipelineRun(
@@ -76,7 +76,7 @@ export class K8sPipelineExecutor {
       );
       let result: PipelineResult | undefined;
       try {
-        result = await this.runMode(mode, run, pipeline, snapshot, options, closing.signal, span);
+        result = await this.runMode(mode, run, pipeline, snapshot, call, closing.signal, span);
         return result;
       } finally {
         span.end({ status: result?.status ?? 'failed' }, this.clock.now());
