@@ -7,9 +7,10 @@ export type OptionKind = 'function' | 'signal' | 'object' | 'boolean' | 'any';
  * The options of one call, read once (own or inherited: a class instance's methods count, and are
  * called as plain functions, without `this`, as every callback is), each checked against its kind. A
  * getter that throws, or an option of the wrong kind (a callback that is not a function, a signal
- * that is not an `AbortSignal`, a catch-all Proxy that answers every key), fails the call with one
+ * that is not Node's `AbortSignal`, a catch-all Proxy that answers every key), fails the call with one
  * `INVALID_ARGUMENT` naming every such option, before it holds a submission slot or sends a request.
- * `undefined` is an option not given; `null` for the whole options object is none (from JavaScript).
+ * `undefined` and `null` are an option not given (from JavaScript), and so is `null` for the whole
+ * options object.
  * @throws K8sExecutorError `INVALID_ARGUMENT`
  */
 export function readCallOptions<T extends object>(
@@ -19,18 +20,26 @@ export function readCallOptions<T extends object>(
 ): T {
   if (given === null || given === undefined) return {} as T;
   if (typeof given !== 'object') {
-    throw invalid(call, [`the options must be an object (got ${describe(given)})`]);
+    throw invalid(call, [`the options must be an object (got ${describe(given)})`], undefined);
   }
   const options: Partial<Record<keyof T, unknown>> = {};
   const problems: string[] = [];
+  let cause: unknown;
   for (const key of Object.keys(kinds) as (keyof T & string)[]) {
-    const value = given[key];
-    if (value === undefined) continue;
+    let value: unknown;
+    try {
+      value = given[key];
+    } catch (error) {
+      cause ??= error;
+      problems.push(`${key} could not be read (its getter threw: ${messageOf(error)})`);
+      continue;
+    }
+    if (value === undefined || value === null) continue; // from JavaScript, null is an option not given too
     const kind = kinds[key];
     if (!fits(value, kind)) problems.push(`${key} must be ${EXPECTED[kind]} (got ${describe(value)})`);
     else options[key] = value;
   }
-  if (problems.length > 0) throw invalid(call, problems);
+  if (problems.length > 0) throw invalid(call, problems, cause);
   return options as T;
 }
 
@@ -47,15 +56,8 @@ function fits(value: unknown, kind: OptionKind): boolean {
     case 'function':
       return typeof value === 'function';
     case 'signal':
-      // Another realm's (or a polyfill's) AbortSignal is accepted by its shape.
-      return (
-        value instanceof AbortSignal ||
-        (typeof value === 'object' &&
-          value !== null &&
-          typeof (value as AbortSignal).aborted === 'boolean' &&
-          typeof (value as AbortSignal).addEventListener === 'function' &&
-          typeof (value as AbortSignal).removeEventListener === 'function')
-      );
+      // Node's own only: a run combines it with others (`AbortSignal.any`), which refuses a polyfill's.
+      return value instanceof AbortSignal;
     case 'object':
       return typeof value === 'object' && value !== null;
     case 'boolean':
@@ -72,8 +74,18 @@ function describe(value: unknown): string {
   return typeof value === 'object' ? 'an object' : typeof value;
 }
 
-function invalid(call: string, problems: string[]): K8sExecutorError {
+/** A getter's error, as the message says it (a value that cannot be printed says so). */
+function messageOf(error: unknown): string {
+  try {
+    return error instanceof Error ? String(error.message) : String(error);
+  } catch {
+    return 'a value that cannot be printed';
+  }
+}
+
+function invalid(call: string, problems: string[], cause: unknown): K8sExecutorError {
   return new K8sExecutorError('INVALID_ARGUMENT', `${call}: ${problems.join('; ')}.`, {
     hint: 'Pass the options their documented types (or leave them out); nothing was run.',
+    ...(cause !== undefined ? { cause } : {}),
   });
 }

@@ -49,8 +49,12 @@ export class K8sPipelineExecutor {
   private readonly runsInFlight = new Set<AbortController>();
   private readonly telemetry: LazyTelemetry;
 
-  /** Does no IO. */
+  /** Does no IO. @throws K8sExecutorError `INVALID_ARGUMENT` when `keepJobs` is given and not a boolean. */
   constructor(private readonly options: PipelineExecutorOptions) {
+    // A DAG run reads keepJobs as a flag and a single-job run passes it on: both must see the same value.
+    readCallOptions<Pick<PipelineExecutorOptions, 'keepJobs'>>('new K8sPipelineExecutor()', options, {
+      keepJobs: 'boolean',
+    });
     this.blocks = new K8sBlockExecutor(options);
     this.clock = options.clock ?? systemClock;
     this.telemetry = new LazyTelemetry(options.telemetry);

@@ -81,7 +81,23 @@ describe('options whose getter throws', () => {
     });
     // More calls than submissions may be in flight at once: a slot kept by each would stall the rest.
     for (let i = 0; i < 200; i++)
-      await expect(executor.execute({ ...RUN, blockRunId: i }, broken)).rejects.toThrow('options getter');
+      await expect(executor.execute({ ...RUN, blockRunId: i }, broken)).rejects.toMatchObject({
+        code: 'INVALID_ARGUMENT',
+        message: expect.stringContaining(
+          'execute(): onEvent could not be read (its getter threw: options getter)',
+        ),
+      });
+    // With another wrong option: both are named, the getter's error is the cause.
+    const both = Object.defineProperty({ signal: 'stop' }, 'onLog', {
+      get() {
+        throw new Error('getter bug');
+      },
+    });
+    const error = await executor.execute(RUN, both as never).catch((e: Error) => e);
+    expect((error as Error).message).toMatch(
+      /^execute\(\): signal must be an AbortSignal \(got string\); onLog could not be read \(its getter threw: getter bug\)\./,
+    );
+    expect((error as Error).cause).toMatchObject({ message: 'getter bug' });
     expect(jobClient.calls.filter((c) => c.method === 'createJob')).toEqual([]);
     const result = await drive(clock, executor.execute({ ...RUN, blockRunId: 999 }));
     executor.close();
@@ -112,8 +128,30 @@ describe('options of the wrong type', () => {
       code: 'INVALID_ARGUMENT',
       message: expect.stringContaining('the options must be an object (got string)'),
     });
+    // Only Node's own AbortSignal: a run combines it with others (AbortSignal.any refuses any other), and
+    // a look-alike whose addEventListener throws would fail the run after its slot is taken.
+    class ShimSignal {
+      aborted = false;
+      reason: unknown;
+      addEventListener() {
+        throw new Error('listener refused');
+      }
+      removeEventListener() {}
+    }
+    for (let i = 0; i < 200; i++) {
+      await expect(
+        executor.execute({ ...RUN, blockRunId: i }, { signal: new ShimSignal() as never }),
+      ).rejects.toMatchObject({
+        code: 'INVALID_ARGUMENT',
+        message: expect.stringContaining('signal must be an AbortSignal (got an object)'),
+      });
+    }
     expect(jobClient.calls).toEqual([]);
-    const result = await drive(clock, executor.execute({ ...RUN, blockRunId: 999 }, { keepJob: false }));
+    // From JavaScript, null is an option not given, as undefined is.
+    const result = await drive(
+      clock,
+      executor.execute({ ...RUN, blockRunId: 999 }, { keepJob: false, onEvent: null, signal: null } as never),
+    );
     executor.close();
     expect(result.status).toBe('succeeded');
   });

@@ -181,6 +181,10 @@ describe('pipeline run options of the wrong type', () => {
       ),
     });
     expect(jobClient.calls.filter((c) => c.method === 'createJob')).toEqual([]);
+    // keepJobs is read as a flag by a DAG run and passed on by a single-job run: refused at once, in both.
+    expect(() => setup({ keepJobs: 'true' as never })).toThrow(
+      /^new K8sPipelineExecutor\(\): keepJobs must be true or false \(got string\)\./,
+    );
 
     const failing = () => {
       throw new Error('progress UI bug');
