@@ -86,14 +86,20 @@ export function callbackErrorReporter(
   };
 }
 
-function warnOnce(error: unknown, name: CallbackName): void {
-  let message: string;
+/**
+ * What a thrown value says, for a message: an Error's message, anything else as a string; a
+ * null-prototype object, a throwing `toString` or message getter, or a revoked Proxy say so instead.
+ */
+export function printableMessage(error: unknown): string {
   try {
-    message = error instanceof Error ? String(error.message) : String(error);
+    return error instanceof Error ? String(error.message) : String(error);
   } catch {
-    // A null-prototype object, a throwing toString or message getter, a revoked Proxy: still one warning.
-    message = 'a value that cannot be printed';
+    return 'a value that cannot be printed';
   }
+}
+
+function warnOnce(error: unknown, name: CallbackName): void {
+  const message = printableMessage(error);
   process.emitWarning(
     `k8s-executor: the ${name} callback threw (${message}); the run goes on unchanged and later throws of this callback are not reported.`,
     { code: CALLBACK_WARNING_CODE },

@@ -1,7 +1,8 @@
 import { K8sExecutorError } from '../errors/base.js';
+import { printableMessage } from '../errors/isolate-callback.js';
 
 /** What one option of a call must be, when it is given: checked before the call holds anything. */
-export type OptionKind = 'function' | 'signal' | 'object' | 'boolean' | 'any';
+export type OptionKind = 'function' | 'signal' | 'object' | 'boolean';
 
 /**
  * The options of one call, read once (own or inherited: a class instance's methods count, and are
@@ -31,12 +32,13 @@ export function readCallOptions<T extends object>(
       value = given[key];
     } catch (error) {
       cause ??= error;
-      problems.push(`${key} could not be read (its getter threw: ${messageOf(error)})`);
+      problems.push(`${key} could not be read (its getter threw: ${printableMessage(error)})`);
       continue;
     }
     if (value === undefined || value === null) continue; // from JavaScript, null is an option not given too
     const kind = kinds[key];
-    if (!fits(value, kind)) problems.push(`${key} must be ${EXPECTED[kind]} (got ${describe(value)})`);
+    const problem = problemOf(value, kind);
+    if (problem) problems.push(`${key} must be ${EXPECTED[kind]} (got ${problem})`);
     else options[key] = value;
   }
   if (problems.length > 0) throw invalid(call, problems, cause);
@@ -48,8 +50,16 @@ const EXPECTED: Record<OptionKind, string> = {
   signal: 'an AbortSignal',
   object: 'an object',
   boolean: 'true or false',
-  any: 'any value',
 };
+
+/** What is wrong with `value` as a `kind` (what it is instead), or undefined when it fits. */
+function problemOf(value: unknown, kind: OptionKind): string | undefined {
+  try {
+    return fits(value, kind) ? undefined : describe(value);
+  } catch {
+    return 'a value that cannot be inspected'; // a revoked Proxy: even instanceof throws
+  }
+}
 
 function fits(value: unknown, kind: OptionKind): boolean {
   switch (kind) {
@@ -62,25 +72,14 @@ function fits(value: unknown, kind: OptionKind): boolean {
       return typeof value === 'object' && value !== null;
     case 'boolean':
       return typeof value === 'boolean';
-    case 'any':
-      return true;
   }
 }
 
+/** A value's kind, for a message: never the value itself (it may be a secret). */
 function describe(value: unknown): string {
-  if (value === null) return 'null';
   if (typeof value === 'function') return 'a function';
   if (Array.isArray(value)) return 'an array';
   return typeof value === 'object' ? 'an object' : typeof value;
-}
-
-/** A getter's error, as the message says it (a value that cannot be printed says so). */
-function messageOf(error: unknown): string {
-  try {
-    return error instanceof Error ? String(error.message) : String(error);
-  } catch {
-    return 'a value that cannot be printed';
-  }
 }
 
 function invalid(call: string, problems: string[], cause: unknown): K8sExecutorError {

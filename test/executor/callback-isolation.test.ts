@@ -124,6 +124,12 @@ describe('options of the wrong type', () => {
     expect((error as Error).message).toMatch(
       /^execute\(\): signal must be an AbortSignal \(got an object\); onEvent must be a function \(got number\); onLog must be a function \(got string\); keepJob must be true or false \(got string\)\. Pass the options/,
     );
+    await expect(executor.execute(RUN, { signal: revoked.proxy } as never)).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      message: expect.stringContaining(
+        'signal must be an AbortSignal (got a value that cannot be inspected)',
+      ),
+    });
     await expect(executor.execute(RUN, 'fast' as never)).rejects.toMatchObject({
       code: 'INVALID_ARGUMENT',
       message: expect.stringContaining('the options must be an object (got string)'),
