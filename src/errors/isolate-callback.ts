@@ -90,7 +90,7 @@ export function callbackErrorReporter(
  * What a thrown value says, for a message: an Error's message, anything else as a string; a
  * null-prototype object, a throwing `toString` or message getter, or a revoked Proxy say so instead.
  */
-export function printableMessage(error: unknown): string {
+function printableMessage(error: unknown): string {
   try {
     return error instanceof Error ? String(error.message) : String(error);
   } catch {

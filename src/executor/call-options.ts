@@ -1,5 +1,4 @@
 import { K8sExecutorError } from '../errors/base.js';
-import { printableMessage } from '../errors/isolate-callback.js';
 
 /** What one option of a call must be, when it is given: checked before the call holds anything. */
 export type OptionKind = 'function' | 'signal' | 'object' | 'boolean';
@@ -31,8 +30,8 @@ export function readCallOptions<T extends object>(
     try {
       value = given[key];
     } catch (error) {
-      cause ??= error;
-      problems.push(`${key} could not be read (its getter threw: ${printableMessage(error)})`);
+      cause ??= error; // its message may hold anything: it is the cause, not part of this message
+      problems.push(`${key} could not be read (reading it threw; the error is this error's cause)`);
       continue;
     }
     if (value === undefined || value === null) continue; // from JavaScript, null is an option not given too
@@ -66,12 +65,28 @@ function fits(value: unknown, kind: OptionKind): boolean {
     case 'function':
       return typeof value === 'function';
     case 'signal':
-      // Node's own only: a run combines it with others (`AbortSignal.any`), which refuses a polyfill's.
-      return value instanceof AbortSignal;
+      return isNodeAbortSignal(value);
     case 'object':
-      return typeof value === 'object' && value !== null;
+      // A revoked Proxy is an object, and throws here: `problemOf` names it.
+      return typeof value === 'object' && value !== null && Reflect.getPrototypeOf(value) !== undefined;
     case 'boolean':
       return typeof value === 'boolean';
+  }
+}
+
+const abortedOf = Object.getOwnPropertyDescriptor(AbortSignal.prototype, 'aborted')?.get;
+
+/**
+ * Node's own AbortSignal only, by its brand (`aborted` read through the prototype's getter), not by
+ * `instanceof`, which an `Object.create(AbortSignal.prototype)` passes: a run combines the signal with
+ * others (`AbortSignal.any`), which refuses anything else, and listens to it.
+ */
+function isNodeAbortSignal(value: unknown): boolean {
+  try {
+    abortedOf?.call(value);
+    return abortedOf !== undefined;
+  } catch {
+    return false;
   }
 }
 

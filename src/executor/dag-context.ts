@@ -36,6 +36,8 @@ export interface DagContext {
   readonly blocks: K8sBlockExecutor;
   /** The executor's settings and ports. */
   readonly settings: PipelineExecutorOptions;
+  /** Whether finished Jobs are kept, as the executor checked `settings.keepJobs` when it was made. */
+  readonly keepJobs: boolean;
   /** The executor's JobClient (resume and cleanup list and delete through it). */
   readonly jobClient: JobClient;
   readonly clock: Clock;
@@ -75,6 +77,7 @@ export function dagContext(input: {
   snapshot: ConfigSnapshot;
   blocks: K8sBlockExecutor;
   settings: PipelineExecutorOptions;
+  keepJobs: boolean;
   clock: Clock;
   telemetryParent?: PipelineRunTelemetry;
 }): DagContext {

@@ -373,7 +373,7 @@ export class DagRun {
    * user's to adopt or delete); says what is left.
    */
   private async cleanup(): Promise<string | undefined> {
-    if (this.ctx.settings.keepJobs || !this.jobsMayExist) return undefined;
+    if (this.ctx.keepJobs || !this.jobsMayExist) return undefined;
     const leftRunning = new Set(
       this.blocks
         .all()

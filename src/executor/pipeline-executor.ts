@@ -48,13 +48,16 @@ export class K8sPipelineExecutor {
   /** One controller per run in flight, aborted by {@link K8sPipelineExecutor.close}. */
   private readonly runsInFlight = new Set<AbortController>();
   private readonly telemetry: LazyTelemetry;
+  /** Whether finished Jobs are kept (`keepJobs`), as checked when the executor was made. */
+  private readonly keepJobs: boolean;
 
   /** Does no IO. @throws K8sExecutorError `INVALID_ARGUMENT` when `keepJobs` is given and not a boolean. */
   constructor(private readonly options: PipelineExecutorOptions) {
-    // A DAG run reads keepJobs as a flag and a single-job run passes it on: both must see the same value.
-    readCallOptions<Pick<PipelineExecutorOptions, 'keepJobs'>>('new K8sPipelineExecutor()', options, {
-      keepJobs: 'boolean',
-    });
+    // Read once, here: a DAG run and a single-job run see the same checked value, whatever the options do later.
+    this.keepJobs =
+      readCallOptions<Pick<PipelineExecutorOptions, 'keepJobs'>>('new K8sPipelineExecutor()', options, {
+        keepJobs: 'boolean',
+      }).keepJobs ?? false;
     this.blocks = new K8sBlockExecutor(options);
     this.clock = options.clock ?? systemClock;
     this.telemetry = new LazyTelemetry(options.telemetry);
@@ -103,7 +106,7 @@ export class K8sPipelineExecutor {
       const deps = {
         blocks: this.blocks,
         clock: this.clock,
-        keepJobs: this.options.keepJobs ?? false,
+        keepJobs: this.keepJobs,
         closed,
         telemetryParent,
       };
@@ -116,6 +119,7 @@ export class K8sPipelineExecutor {
       snapshot,
       blocks: this.blocks,
       settings: this.options,
+      keepJobs: this.keepJobs,
       clock: this.clock,
       telemetryParent,
     });

@@ -40,8 +40,19 @@ export class SubmissionSlots {
         stopListening();
         resolve(this.releaser());
       };
+      try {
+        for (const signal of signals) signal?.addEventListener('abort', onAbort, { once: true });
+      } catch (error) {
+        // A signal that refuses a listener (its own addEventListener throws): this run never waits,
+        // so no slot is ever granted to it.
+        try {
+          stopListening();
+        } catch {
+          // nothing more to undo
+        }
+        throw error;
+      }
       this.waiting.add(grant);
-      for (const signal of signals) signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
 

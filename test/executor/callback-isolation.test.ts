@@ -84,20 +84,21 @@ describe('options whose getter throws', () => {
       await expect(executor.execute({ ...RUN, blockRunId: i }, broken)).rejects.toMatchObject({
         code: 'INVALID_ARGUMENT',
         message: expect.stringContaining(
-          'execute(): onEvent could not be read (its getter threw: options getter)',
+          "execute(): onEvent could not be read (reading it threw; the error is this error's cause)",
         ),
       });
     // With another wrong option: both are named, the getter's error is the cause.
     const both = Object.defineProperty({ signal: 'stop' }, 'onLog', {
       get() {
-        throw new Error('getter bug');
+        throw new Error('getter bug: Bearer sk-live-SECRET');
       },
     });
     const error = await executor.execute(RUN, both as never).catch((e: Error) => e);
     expect((error as Error).message).toMatch(
-      /^execute\(\): signal must be an AbortSignal \(got string\); onLog could not be read \(its getter threw: getter bug\)\./,
+      /^execute\(\): signal must be an AbortSignal \(got string\); onLog could not be read \(reading it threw; the error is this error's cause\)\./,
     );
-    expect((error as Error).cause).toMatchObject({ message: 'getter bug' });
+    expect((error as Error).message).not.toContain('SECRET'); // a getter's error may say anything
+    expect((error as Error).cause).toMatchObject({ message: 'getter bug: Bearer sk-live-SECRET' });
     expect(jobClient.calls.filter((c) => c.method === 'createJob')).toEqual([]);
     const result = await drive(clock, executor.execute({ ...RUN, blockRunId: 999 }));
     executor.close();
@@ -124,6 +125,17 @@ describe('options of the wrong type', () => {
     expect((error as Error).message).toMatch(
       /^execute\(\): signal must be an AbortSignal \(got an object\); onEvent must be a function \(got number\); onLog must be a function \(got string\); keepJob must be true or false \(got string\)\. Pass the options/,
     );
+    // An object that only claims to be one (its prototype is AbortSignal's) is not Node's AbortSignal.
+    await expect(
+      executor.execute(RUN, { signal: Object.create(AbortSignal.prototype) } as never),
+    ).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      message: expect.stringContaining('signal must be an AbortSignal (got an object)'),
+    });
+    await expect(executor.execute(RUN, { snapshot: revoked.proxy } as never)).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      message: expect.stringContaining('snapshot must be an object (got a value that cannot be inspected)'),
+    });
     await expect(executor.execute(RUN, { signal: revoked.proxy } as never)).rejects.toMatchObject({
       code: 'INVALID_ARGUMENT',
       message: expect.stringContaining(

@@ -185,6 +185,22 @@ describe('pipeline run options of the wrong type', () => {
     expect(() => setup({ keepJobs: 'true' as never })).toThrow(
       /^new K8sPipelineExecutor\(\): keepJobs must be true or false \(got string\)\./,
     );
+    // Read once, when the executor is made: a later change of the options object changes nothing.
+    const laterClock = new FakeClock();
+    const laterJobs = new InMemoryJobClient({ clock: laterClock, defaultScript: [{ runMs: 1000 }] });
+    const settings: PipelineExecutorOptions = {
+      configSource: new StaticConfigSource(projectFiles('  - uuid: load\n')),
+      jobClient: laterJobs,
+      clock: laterClock,
+      logDrainMs: 10,
+      keepJobs: false,
+    };
+    const later = new K8sPipelineExecutor(settings);
+    (settings as { keepJobs: unknown }).keepJobs = 'true';
+    const dag = await drive(laterClock, later.run({ pipelineUuid: 'etl', pipelineRunId: 6 }));
+    later.close();
+    expect(dag.status).toBe('succeeded');
+    expect(laterJobs.jobs()).toEqual([]); // not kept
 
     const failing = () => {
       throw new Error('progress UI bug');

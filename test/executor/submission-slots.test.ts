@@ -28,6 +28,24 @@ describe('SubmissionSlots', () => {
     expect(slots.queued).toBe(1);
   });
 
+  it('a waiter whose signal refuses a listener is rejected and never queued: the next release goes on', async () => {
+    const slots = new SubmissionSlots(1);
+    const first = await slots.acquire();
+    const fine = new AbortController();
+    const refusing = new AbortController().signal;
+    Object.defineProperty(refusing, 'addEventListener', {
+      value: () => {
+        throw new Error('listener refused');
+      },
+    });
+    await expect(slots.acquire(fine.signal, refusing)).rejects.toThrow('listener refused');
+    expect(slots.queued).toBe(0);
+    expect(getEventListeners(fine.signal, 'abort')).toHaveLength(0); // the listener it did add is gone
+    const next = slots.acquire();
+    first();
+    await expect(next).resolves.toBeTypeOf('function');
+  });
+
   it('a waiter whose signal aborts is rejected with its reason, holds nothing, and is skipped', async () => {
     const slots = new SubmissionSlots(1);
     const first = await slots.acquire();
