@@ -30,8 +30,12 @@ export function readCallOptions<T extends object>(
     try {
       value = given[key];
     } catch (error) {
-      cause ??= error; // its message may hold anything: it is the cause, not part of this message
-      problems.push(`${key} could not be read (reading it threw; the error is this error's cause)`);
+      // Its message may hold anything: the first such error is the cause, not part of this message.
+      const first = cause === undefined;
+      cause ??= error;
+      problems.push(
+        `${key} could not be read (reading it threw${first ? "; that error is this error's cause" : ''})`,
+      );
       continue;
     }
     if (value === undefined || value === null) continue; // from JavaScript, null is an option not given too

@@ -40,11 +40,14 @@ export class SubmissionSlots {
         stopListening();
         resolve(this.releaser());
       };
+      // Queued first: a signal that aborts while its listener is added takes the waiter out again.
+      this.waiting.add(grant);
       try {
         for (const signal of signals) signal?.addEventListener('abort', onAbort, { once: true });
       } catch (error) {
-        // A signal that refuses a listener (its own addEventListener throws): this run never waits,
+        // A signal that refuses a listener (its own addEventListener throws): this run does not wait,
         // so no slot is ever granted to it.
+        this.waiting.delete(grant);
         try {
           stopListening();
         } catch {
@@ -52,7 +55,6 @@ export class SubmissionSlots {
         }
         throw error;
       }
-      this.waiting.add(grant);
     });
   }
 

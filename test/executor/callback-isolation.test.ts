@@ -84,7 +84,7 @@ describe('options whose getter throws', () => {
       await expect(executor.execute({ ...RUN, blockRunId: i }, broken)).rejects.toMatchObject({
         code: 'INVALID_ARGUMENT',
         message: expect.stringContaining(
-          "execute(): onEvent could not be read (reading it threw; the error is this error's cause)",
+          "execute(): onEvent could not be read (reading it threw; that error is this error's cause)",
         ),
       });
     // With another wrong option: both are named, the getter's error is the cause.
@@ -95,9 +95,29 @@ describe('options whose getter throws', () => {
     });
     const error = await executor.execute(RUN, both as never).catch((e: Error) => e);
     expect((error as Error).message).toMatch(
-      /^execute\(\): signal must be an AbortSignal \(got string\); onLog could not be read \(reading it threw; the error is this error's cause\)\./,
+      /^execute\(\): signal must be an AbortSignal \(got string\); onLog could not be read \(reading it threw; that error is this error's cause\)\./,
     );
     expect((error as Error).message).not.toContain('SECRET'); // a getter's error may say anything
+    const two = Object.defineProperties(
+      {},
+      {
+        onEvent: {
+          get: () => {
+            throw new Error('first');
+          },
+        },
+        onLog: {
+          get: () => {
+            throw new Error('second');
+          },
+        },
+      },
+    );
+    const twice = await executor.execute(RUN, two as never).catch((e: Error) => e);
+    expect((twice as Error).message).toContain(
+      "onEvent could not be read (reading it threw; that error is this error's cause); onLog could not be read (reading it threw).",
+    );
+    expect((twice as Error).cause).toMatchObject({ message: 'first' });
     expect((error as Error).cause).toMatchObject({ message: 'getter bug: Bearer sk-live-SECRET' });
     expect(jobClient.calls.filter((c) => c.method === 'createJob')).toEqual([]);
     const result = await drive(clock, executor.execute({ ...RUN, blockRunId: 999 }));

@@ -46,6 +46,24 @@ describe('SubmissionSlots', () => {
     await expect(next).resolves.toBeTypeOf('function');
   });
 
+  it('a waiter whose signal aborts while its listener is added is rejected and not left queued', async () => {
+    const slots = new SubmissionSlots(1);
+    const first = await slots.acquire();
+    const cancel = new AbortController();
+    const realAdd = cancel.signal.addEventListener.bind(cancel.signal);
+    Object.defineProperty(cancel.signal, 'addEventListener', {
+      value: (...args: Parameters<AbortSignal['addEventListener']>) => {
+        realAdd(...args);
+        cancel.abort(new Error('aborted at once'));
+      },
+    });
+    await expect(slots.acquire(cancel.signal)).rejects.toThrow('aborted at once');
+    expect(slots.queued).toBe(0);
+    const next = slots.acquire();
+    first();
+    await expect(next).resolves.toBeTypeOf('function');
+  });
+
   it('a waiter whose signal aborts is rejected with its reason, holds nothing, and is skipped', async () => {
     const slots = new SubmissionSlots(1);
     const first = await slots.acquire();
