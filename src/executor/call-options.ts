@@ -24,7 +24,7 @@ export function readCallOptions<T extends object>(
   }
   const options: Partial<Record<keyof T, unknown>> = {};
   const problems: string[] = [];
-  let cause: unknown;
+  let cause: { error: unknown } | undefined;
   for (const key of Object.keys(kinds) as (keyof T & string)[]) {
     let value: unknown;
     try {
@@ -32,7 +32,7 @@ export function readCallOptions<T extends object>(
     } catch (error) {
       // Its message may hold anything: the first such error is the cause, not part of this message.
       const first = cause === undefined;
-      cause ??= error;
+      cause ??= { error };
       problems.push(
         `${key} could not be read (reading it threw${first ? "; that error is this error's cause" : ''})`,
       );
@@ -101,9 +101,10 @@ function describe(value: unknown): string {
   return typeof value === 'object' ? 'an object' : typeof value;
 }
 
-function invalid(call: string, problems: string[], cause: unknown): K8sExecutorError {
+/** `cause` boxed: a getter may throw `undefined`, and that is still the cause. */
+function invalid(call: string, problems: string[], cause: { error: unknown } | undefined): K8sExecutorError {
   return new K8sExecutorError('INVALID_ARGUMENT', `${call}: ${problems.join('; ')}.`, {
     hint: 'Pass the options their documented types (or leave them out); nothing was run.',
-    ...(cause !== undefined ? { cause } : {}),
+    ...(cause ? { cause: cause.error } : {}),
   });
 }
