@@ -116,6 +116,7 @@ export class K8sBlockExecutor {
    * @throws ConfigError (`CONFIG_INVALID`) before any API call when the config is invalid.
    * @throws K8sExecutorError `JOB_NAME_COLLISION` when a foreign Job has this run's name.
    * @throws ApiError when the API refuses the run (`API_FORBIDDEN`, `API_INVALID`, ...).
+   * @throws K8sExecutorError `INVALID_ARGUMENT` when an option has the wrong type (nothing is run).
    */
   async execute(
     run: BlockRun,
