@@ -4,6 +4,18 @@ import { SubmissionSlots } from '../../src/executor/submission-slots.js';
 
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 
+/** Gives `signal` an own `addEventListener` (a caller's tampered signal). */
+function withOwnAddEventListener(signal: AbortSignal, add: AbortSignal['addEventListener']): AbortSignal {
+  return Object.defineProperty(signal, 'addEventListener', { value: add });
+}
+
+/** The slot `release` gives back goes to the next waiter: nothing was left holding it. */
+async function expectNextGranted(slots: SubmissionSlots, release: () => void): Promise<void> {
+  const next = slots.acquire();
+  release();
+  await expect(next).resolves.toBeTypeOf('function');
+}
+
 describe('SubmissionSlots', () => {
   it('grants up to its limit at once, then one per release, oldest first', async () => {
     const slots = new SubmissionSlots(2);
@@ -32,18 +44,13 @@ describe('SubmissionSlots', () => {
     const slots = new SubmissionSlots(1);
     const first = await slots.acquire();
     const fine = new AbortController();
-    const refusing = new AbortController().signal;
-    Object.defineProperty(refusing, 'addEventListener', {
-      value: () => {
-        throw new Error('listener refused');
-      },
+    const refusing = withOwnAddEventListener(new AbortController().signal, () => {
+      throw new Error('listener refused');
     });
     await expect(slots.acquire(fine.signal, refusing)).rejects.toThrow('listener refused');
     expect(slots.queued).toBe(0);
     expect(getEventListeners(fine.signal, 'abort')).toHaveLength(0); // the listener it did add is gone
-    const next = slots.acquire();
-    first();
-    await expect(next).resolves.toBeTypeOf('function');
+    await expectNextGranted(slots, first);
   });
 
   it('a waiter whose signal aborts while its listener is added is rejected and not left queued', async () => {
@@ -51,17 +58,13 @@ describe('SubmissionSlots', () => {
     const first = await slots.acquire();
     const cancel = new AbortController();
     const realAdd = cancel.signal.addEventListener.bind(cancel.signal);
-    Object.defineProperty(cancel.signal, 'addEventListener', {
-      value: (...args: Parameters<AbortSignal['addEventListener']>) => {
-        realAdd(...args);
-        cancel.abort(new Error('aborted at once'));
-      },
+    withOwnAddEventListener(cancel.signal, (...args: Parameters<AbortSignal['addEventListener']>) => {
+      realAdd(...args);
+      cancel.abort(new Error('aborted at once'));
     });
     await expect(slots.acquire(cancel.signal)).rejects.toThrow('aborted at once');
     expect(slots.queued).toBe(0);
-    const next = slots.acquire();
-    first();
-    await expect(next).resolves.toBeTypeOf('function');
+    await expectNextGranted(slots, first);
   });
 
   it('a waiter whose signal aborts is rejected with its reason, holds nothing, and is skipped', async () => {
