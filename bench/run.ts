@@ -26,6 +26,13 @@ const QUICK = process.argv.includes('--quick');
 const scale = (full: number, quick: number) => (QUICK ? quick : full);
 /** `--soak-only`: only the soak, printed, docs and results untouched. */
 const SOAK_ONLY = process.argv.includes('--soak-only');
+/**
+ * `--many-only[=ms]`: only the 10,000 concurrent blocks with Node's defaults (blocks of `ms`, default
+ * 240,000), printed, docs and results untouched: the memory target's scenario alone, about 5 minutes.
+ */
+const MANY_ONLY = process.argv.find((a) => a === '--many-only' || a.startsWith('--many-only='));
+/** `--live-only`: only the live heap of 2,000 running blocks (`K8S_BENCH_SNAPSHOTS=dir` for heap snapshots). */
+const LIVE_ONLY = process.argv.includes('--live-only');
 /** `--soak-blocks=N`: the soak's length (default: 30,000, or 3,000 with `--quick`). */
 const SOAK_BLOCKS = Number(
   process.argv.find((a) => a.startsWith('--soak-blocks='))?.split('=')[1] ?? Number.NaN,
@@ -51,6 +58,25 @@ async function main(): Promise<void> {
   log(`${machine.cpu} x${machine.cores}, Node ${machine.node}, load ${machine.loadAverageAtStart.join(' ')}`);
   if (SOAK_ONLY) {
     console.log(renderSoak(await soak()));
+    return;
+  }
+  if (LIVE_ONLY) {
+    const plan = scriptPlan(scale(2000, 200), { minMs: 30_000, maxMs: 30_000, seed: 6 });
+    log(`${plan.length} concurrent blocks of 30 s (no log sink, qps 200), live heap with all running`);
+    const live = await runBlocks(plan, {
+      withLogs: false,
+      rateLimit: { qps: 200, burst: 200 },
+      liveHeap: true,
+    });
+    console.log(JSON.stringify({ liveHeapMiB: live.liveHeapMiB, wrongResults: live.wrongResults }));
+    return;
+  }
+  if (MANY_ONLY) {
+    const ms = Number(MANY_ONLY.split('=')[1] ?? 240_000);
+    log(`${scale(10_000, 1000)} concurrent blocks of ${ms / 1000} s (no log sink, qps 200)`);
+    const plan = scriptPlan(scale(10_000, 1000), { minMs: ms, maxMs: ms, seed: 5 });
+    const many = await runBlocks(plan, { withLogs: false, rateLimit: { qps: 200, burst: 200 } });
+    console.log(JSON.stringify(many, null, 2));
     return;
   }
 

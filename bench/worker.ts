@@ -3,8 +3,9 @@
  * the parent) through the real client-node adapter, and reports timings, API counts, its own CPU time
  * and peak RSS. Keeping the executor alone in its process is what makes CPU and memory attributable.
  */
-import { readdirSync, readlinkSync } from 'node:fs';
-import { getHeapStatistics } from 'node:v8';
+import { appendFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
+import { getHeapSpaceStatistics, getHeapStatistics, writeHeapSnapshot } from 'node:v8';
 import { createClientNodeAdapters } from '../src/adapters/client-node/index.js';
 import { K8sBlockExecutor } from '../src/executor/block-executor.js';
 import { K8sPipelineExecutor } from '../src/executor/pipeline-executor.js';
@@ -43,8 +44,12 @@ async function run(task: WorkerTask): Promise<WorkerReport> {
     },
     (task.kind === 'dag' ? task.socketSampleMs : undefined) ?? 100,
   );
+  const timeline = memoryTimeline(process.env.K8S_BENCH_TIMELINE, started);
+  heapProfile(process.env.K8S_BENCH_HEAP_PROFILE);
+
   const partial = await runTask(task);
   clearInterval(sampler);
+  clearInterval(timeline);
   const used = process.cpuUsage(cpu);
   return {
     ...partial,
@@ -56,6 +61,55 @@ async function run(task: WorkerTask): Promise<WorkerReport> {
     // resourceUsage().maxRSS is in KiB.
     maxRssMiB: process.resourceUsage().maxRSS / 1024,
   };
+}
+
+/**
+ * With `K8S_BENCH_TIMELINE=file`: every second, a line of RSS and V8's heap spaces (committed/used MiB),
+ * to see when and where the peak builds up.
+ */
+function memoryTimeline(file: string | undefined, started: number): NodeJS.Timeout | undefined {
+  if (!file) return undefined;
+  const mib = (n: number) => Math.round(n / MIB);
+  return setInterval(() => {
+    const spaces = getHeapSpaceStatistics()
+      .filter((s) => s.space_size > 0)
+      .map((s) => `${s.space_name.replace('_space', '')}=${mib(s.space_size)}/${mib(s.space_used_size)}`);
+    const { rss, external } = process.memoryUsage();
+    appendFileSync(
+      file,
+      `${Math.round((now() - started) / 1000)}s rss=${mib(rss)} ext=${mib(external)} ${spaces.join(' ')}\n`,
+    );
+  }, 1000).unref();
+}
+
+/**
+ * With `K8S_BENCH_HEAP_PROFILE=from:to:file`: a sampling heap profile (open it in Chrome's DevTools) of
+ * what is allocated between `from` and `to` seconds and either still live or freed by a full
+ * collection, not by a scavenge: where long-lived garbage comes from (this is how the connection every
+ * delete closed was found, 2026-12-04). A full collection frees the young generation's garbage too, so
+ * that part is in the profile as well.
+ */
+function heapProfile(spec: string | undefined): void {
+  if (!spec) return;
+  const [from, to, file] = spec.split(':');
+  if (!file) throw new Error('K8S_BENCH_HEAP_PROFILE takes from:to:file (seconds, seconds, a path)');
+  const session = new Session();
+  session.connect();
+  setTimeout(() => {
+    session.post('HeapProfiler.startSampling', {
+      samplingInterval: 16_384,
+      includeObjectsCollectedByMajorGC: true,
+    });
+    setTimeout(
+      () => {
+        session.post('HeapProfiler.stopSampling', (error, reply) => {
+          if (error) console.error(`the heap profile failed: ${error.message}`);
+          else writeFileSync(file, JSON.stringify(reply.profile));
+        });
+      },
+      (Number(to) - Number(from)) * 1000,
+    ).unref();
+  }, Number(from) * 1000).unref();
 }
 
 type TaskResult = Omit<
@@ -191,7 +245,9 @@ async function blocks(task: Extract<WorkerTask, { kind: 'blocks' }>): Promise<Ta
 
 /**
  * The live heap (after a full GC) now, and once `count` blocks have reported `running` (measured on a
- * timer turn of its own, not inside the event). Needs `--expose-gc`.
+ * timer turn of its own, not inside the event). Needs `--expose-gc`. With `K8S_BENCH_SNAPSHOTS=dir`, a
+ * heap snapshot is written at both moments (`idle.heapsnapshot`, `running.heapsnapshot`), to see what a
+ * running block holds.
  */
 function liveHeap(count: number): { idle: number; running(): void; allRunning(): number | undefined } {
   const gc = (globalThis as { gc?: () => void }).gc;
@@ -200,13 +256,20 @@ function liveHeap(count: number): { idle: number; running(): void; allRunning():
     gc();
     return process.memoryUsage().heapUsed / MIB;
   };
+  const snapshots = process.env.K8S_BENCH_SNAPSHOTS;
+  const snapshot = (name: string) => snapshots && writeHeapSnapshot(`${snapshots}/${name}.heapsnapshot`);
   const idle = heapMiB();
+  snapshot('idle');
   let running = 0;
   let allRunning: number | undefined;
   return {
     idle,
     running: () => {
-      if (++running === count) setImmediate(() => (allRunning = heapMiB()));
+      if (++running === count)
+        setImmediate(() => {
+          allRunning = heapMiB();
+          snapshot('running');
+        });
     },
     allRunning: () => allRunning,
   };

@@ -8,8 +8,12 @@ import { isNewerVersion } from './resource-version.js';
  */
 export class ObjectCache<T extends { metadata: ObjectMeta }> {
   private readonly objects = new Map<string, T>();
-  /** The names in each group (see the constructor), so that a group is found without a scan of all. */
-  private readonly groups = new Map<string, Set<string>>();
+  /**
+   * The names in each group (see the constructor), so that a group is found without a scan of all: one
+   * name as itself (a Job's one pod, almost always), more as a set (a retried Job's pods). A set per
+   * group would cost 150 bytes for each of thousands of running Jobs.
+   */
+  private readonly groups = new Map<string, string | Set<string>>();
 
   /**
    * @param onChange told of each change, once. Must not throw.
@@ -34,7 +38,11 @@ export class ObjectCache<T extends { metadata: ObjectMeta }> {
   /** The cached objects of `group`, in the order they were first cached (none without `groupOf`). */
   inGroup(group: string): T[] {
     const names = this.groups.get(group);
-    if (!names) return [];
+    if (names === undefined) return [];
+    if (typeof names === 'string') {
+      const only = this.objects.get(names);
+      return only ? [only] : [];
+    }
     return [...names].flatMap((name) => this.objects.get(name) ?? []);
   }
 
@@ -74,20 +82,21 @@ export class ObjectCache<T extends { metadata: ObjectMeta }> {
   private group(name: string, object: T): void {
     const group = this.groupOf?.(object);
     if (group === undefined) return;
-    let names = this.groups.get(group);
-    if (!names) {
-      names = new Set();
-      this.groups.set(group, names);
-    }
-    names.add(name);
+    const names = this.groups.get(group);
+    if (names === undefined || names === name) this.groups.set(group, name);
+    else if (typeof names === 'string') this.groups.set(group, new Set([names, name]));
+    else names.add(name);
   }
 
   private ungroup(name: string, object: T): void {
     const group = this.groupOf?.(object);
     if (group === undefined) return;
     const names = this.groups.get(group);
-    names?.delete(name);
-    if (names?.size === 0) this.groups.delete(group);
+    if (names === name) this.groups.delete(group);
+    else if (typeof names === 'object') {
+      names.delete(name);
+      if (names.size === 0) this.groups.delete(group);
+    }
   }
 
   /**

@@ -127,6 +127,10 @@ export class KubeTransport {
     }
     const response = await undiciRequest(context.getUrl(), {
       method: request.method,
+      // Over HTTP/1.1 undici closes the connection after a request whose method expects no body but has
+      // one (a delete's DeleteOptions) unless told not to; the API server keeps it alive for client-go's.
+      // Only there: `reset: false` would also undo undici's closing after a HEAD (HTTP/2 ignores it).
+      ...(request.method === 'DELETE' && request.body !== undefined ? { reset: false } : {}),
       headers: trimmed(context.getHeaders()),
       body: context.getBody() as string | undefined,
       signal: context.getSignal(),

@@ -64,6 +64,19 @@ describe('one keep-alive connection pool per cluster', () => {
     expect(server.accepted).toBeLessThanOrEqual(2);
   });
 
+  it('keeps the connection of a delete (its body would make undici close it after the reply)', async () => {
+    // Over HTTP/1.1 undici closes a connection after a request with a body whose method expects none
+    // (DELETE's DeleteOptions), unless told not to: every Job's cleanup cost a new connection, and the
+    // Agent rebuilt its whole pool of the origin (16 KiB of queue) whenever the last one closed.
+    const server = await startServer((req, res) => {
+      req.resume();
+      req.on('end', () => json(res, 200, { kind: 'Status', status: 'Success', code: 200 }));
+    });
+    const { jobClient } = adaptersFor(server.url);
+    for (let i = 0; i < 50; i++) await jobClient.deleteJob('default', `j${i}`, { uid: `u${i}` });
+    expect(server.accepted).toBeLessThanOrEqual(2);
+  });
+
   it('bounds concurrent requests to maxConnections, and streams never take their connections', async () => {
     const streams: { end: () => void }[] = [];
     const server = await startServer((req, res) => {
