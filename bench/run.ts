@@ -61,21 +61,13 @@ async function main(): Promise<void> {
     return;
   }
   if (LIVE_ONLY) {
-    const plan = scriptPlan(scale(2000, 200), { minMs: 30_000, maxMs: 30_000, seed: 6 });
-    log(`${plan.length} concurrent blocks of 30 s (no log sink, qps 200), live heap with all running`);
-    const live = await runBlocks(plan, {
-      withLogs: false,
-      rateLimit: { qps: 200, burst: 200 },
-      liveHeap: true,
-    });
+    const live = await liveHeapRun();
     console.log(JSON.stringify({ liveHeapMiB: live.liveHeapMiB, wrongResults: live.wrongResults }));
     return;
   }
   if (MANY_ONLY) {
-    const ms = Number(MANY_ONLY.split('=')[1] ?? 240_000);
-    log(`${scale(10_000, 1000)} concurrent blocks of ${ms / 1000} s (no log sink, qps 200)`);
-    const plan = scriptPlan(scale(10_000, 1000), { minMs: ms, maxMs: ms, seed: 5 });
-    const many = await runBlocks(plan, { withLogs: false, rateLimit: { qps: 200, burst: 200 } });
+    const manyPlan = manyBlocksPlan(Number(MANY_ONLY.split('=')[1] ?? 240_000));
+    const many = await runBlocks(manyPlan, { withLogs: false, rateLimit: MANY_RATE });
     console.log(JSON.stringify(many, null, 2));
     return;
   }
@@ -120,27 +112,21 @@ async function main(): Promise<void> {
   log(`${concurrentPlan.length} concurrent blocks of ${concurrentMs / 1000} s (logs followed, qps 200)`);
   const concurrent = await runBlocks(concurrentPlan, { withLogs: true, rateLimit: { qps: 200, burst: 200 } });
 
-  const manyMs = scale(240_000, 20_000);
-  const manyPlan = scriptPlan(scale(10_000, 1000), { minMs: manyMs, maxMs: manyMs, seed: 5 });
-  const manyRate = { qps: 200, burst: 200 };
-  log(`${manyPlan.length} concurrent blocks of ${manyMs / 1000} s (no log sink, qps ${manyRate.qps})`);
-  const many = await runBlocks(manyPlan, { withLogs: false, rateLimit: manyRate });
+  const manyPlan = manyBlocksPlan(scale(240_000, 20_000));
+  const many = await runBlocks(manyPlan, { withLogs: false, rateLimit: MANY_RATE });
   // V8's memory-constrained mode: what docs/runtime.md advises for thousands of blocks in one process.
   const leanFlags = ['--optimize-for-size'];
   log(`the same ${manyPlan.length} blocks, the executor under node ${leanFlags.join(' ')}`);
-  const manyLean = await runBlocks(manyPlan, { withLogs: false, rateLimit: manyRate, nodeFlags: leanFlags });
+  const manyLean = await runBlocks(manyPlan, { withLogs: false, rateLimit: MANY_RATE, nodeFlags: leanFlags });
   // Node's defaults where an orchestrator runs: a pod with a memory limit, which Node sizes V8's heap from.
   log(
     `the same ${manyPlan.length} blocks, the executor in a memory cgroup of ${POD_MEMORY_MIB} MiB (a pod's limit)`,
   );
   const manyPod = await inMemoryCgroup(POD_MEMORY_MIB, (cgroup) =>
-    runBlocks(manyPlan, { withLogs: false, rateLimit: manyRate, cgroup }),
+    runBlocks(manyPlan, { withLogs: false, rateLimit: MANY_RATE, cgroup }),
   );
 
-  // The memory a running block holds: the live heap (after a full GC) with every block running.
-  const livePlan = scriptPlan(scale(2000, 200), { minMs: 30_000, maxMs: 30_000, seed: 6 });
-  log(`${livePlan.length} concurrent blocks of 30 s (no log sink, qps 200), live heap with all running`);
-  const live = await runBlocks(livePlan, { withLogs: false, rateLimit: manyRate, liveHeap: true });
+  const live = await liveHeapRun();
 
   const shape = { levels: scale(10, 5), width: scale(100, 20) };
   log(`DAG: ${shape.levels} levels x ${shape.width}, 2 upstreams each, 1-3 s blocks, qps 500`);
@@ -198,6 +184,25 @@ async function main(): Promise<void> {
   if (start < 0 || end < start) throw new Error(`docs/performance.md has no ${START} ... ${END} section`);
   writeFileSync(docPath, `${doc.slice(0, start + START.length)}\n${numbers}\n${doc.slice(end)}`);
   log('updated docs/performance.md');
+}
+
+/** The client-side rate limit of the many-block scenarios (creating 10,000 blocks takes 50 s at best). */
+const MANY_RATE = { qps: 200, burst: 200 };
+
+/** The 10,000 concurrent blocks (1,000 with `--quick`) of `blockMs` each, no log sink; logged. */
+function manyBlocksPlan(blockMs: number) {
+  const plan = scriptPlan(scale(10_000, 1000), { minMs: blockMs, maxMs: blockMs, seed: 5 });
+  log(`${plan.length} concurrent blocks of ${blockMs / 1000} s (no log sink, qps ${MANY_RATE.qps})`);
+  return plan;
+}
+
+/** The memory a running block holds: the live heap (after a full GC) with 2,000 blocks running. */
+function liveHeapRun() {
+  const plan = scriptPlan(scale(2000, 200), { minMs: 30_000, maxMs: 30_000, seed: 6 });
+  log(
+    `${plan.length} concurrent blocks of 30 s (no log sink, qps ${MANY_RATE.qps}), live heap with all running`,
+  );
+  return runBlocks(plan, { withLogs: false, rateLimit: MANY_RATE, liveHeap: true });
 }
 
 /** The memory limit of the pod the 10,000 blocks are run in once: `resources.limits.memory: 1Gi`. */
